@@ -1,0 +1,387 @@
+"""What each command does, as functions a test can call without a terminal.
+
+The command line (``cli.py``) parses options, calls one of these, and prints.
+Heavy libraries (Jinja2, Markdown, premailer, icalendar) are imported inside the
+functions that need them, so that ``--help`` and ``check``-free paths start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mailer.addresses import AddressProblem, Mailbox, parse_mailbox
+from mailer.config import MailSettings, with_environment
+from mailer.errors import InputError
+from mailer.ledger import Ledger, state_dir
+from mailer.model import KINDS, Seminar, Series
+from mailer.store import Store, display_path
+
+if TYPE_CHECKING:
+    from mailer.deliver import Delivery, Event
+    from mailer.message import Blueprint
+    from mailer.render import Rendered, Renderer
+
+
+def parse_day(text: str | None, what: str = "--today") -> date:
+    """Parse a ``YYYY-MM-DD`` option, or return today's date when absent."""
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{what}: {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write a file so that it is either whole or absent."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_folder(folder: Path, files: dict[str, bytes]) -> None:
+    """Replace ``folder`` with one holding exactly ``files``, all or nothing."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    try:
+        for name, data in files.items():
+            (staging / name).write_bytes(data)
+        if folder.exists():
+            shutil.rmtree(folder)
+        staging.replace(folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+# -- choosing the talk ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Nothing:
+    """No talk to act on: why, for the user."""
+
+    message: str
+
+
+def _next_hint(store: Store, after: date) -> str:
+    for seminar in store.seminars(after):
+        if not seminar.cancelled:
+            return f" Next: {seminar.id} on {seminar.date}."
+    return " No talk is planned after that."
+
+
+def pick(store: Store, which: str | None, today: date, kind: str) -> Seminar | Nothing:
+    """Return the talk a command acts on: named, or this week's (SPEC 5)."""
+    if kind not in KINDS:
+        raise InputError(f"--kind: {kind!r} is not one of {', '.join(KINDS)}")
+    if which:
+        seminar = store.find(which)
+    elif kind == "reminder":
+        talk = store.today_talk(today)
+        if talk is None or talk.cancelled:
+            return Nothing(f"No seminar today ({today})." + _next_hint(store, today))
+        seminar = talk
+    elif kind == "cancellation":
+        last = date.fromordinal(today.toordinal() + store.series.announce_days_before)
+        found = [s for s in store.seminars(today) if s.cancelled and s.date <= last]
+        if not found:
+            return Nothing(f"No cancelled seminar between {today} and {last}.")
+        seminar = found[0]
+    else:
+        seminar_or_none, following = store.this_week(today)
+        if seminar_or_none is None:
+            last = date.fromordinal(today.toordinal() + store.series.announce_days_before)
+            hint = (f" Next: {following.id} on {following.date}." if following
+                    else " No talk is planned after that.")
+            return Nothing(f"No seminar to announce between {today} and {last}.{hint}")
+        seminar = seminar_or_none
+    if kind == "cancellation" and not seminar.cancelled:
+        raise InputError(f"{seminar.id}: status is {seminar.status}, not cancelled; set "
+                         "status: cancelled (and a note with the reason) first")
+    if kind != "cancellation" and seminar.cancelled:
+        raise InputError(f"{seminar.id} is cancelled; nothing to {kind}. To tell the list, run "
+                         f"announce send {seminar.id} --kind cancellation")
+    return seminar
+
+
+# -- building the mail ---------------------------------------------------------------------------
+
+@dataclass
+class Outgoing:
+    """A mail ready to go: rendered once, with its recipients planned."""
+
+    series: Series
+    seminar: Seminar
+    kind: str
+    rendered: Rendered
+    blueprint: Blueprint
+    mail: MailSettings
+    deliveries: Callable[[], Iterable[Delivery]]
+    total: int
+    to_summary: str
+    first_to: tuple[str, ...]
+    test_send: bool
+    digest: str | None
+    warnings: list[str] = field(default_factory=list)
+
+
+def open_ledger_if_any(root: Path) -> Ledger | None:
+    """Open the ledger for reading when one exists (previews record nothing)."""
+    folder = state_dir(root)
+    if not (folder / "ledger.sqlite3").exists():
+        return None
+    return Ledger(folder, create=False)
+
+
+def renderer(root: Path) -> Renderer:
+    """Return the template renderer of a series folder."""
+    from mailer.render import Renderer  # noqa: PLC0415 (jinja2 and markdown load on demand)
+
+    return Renderer(root)
+
+
+def render_talk(store: Store, seminar: Seminar, kind: str, now: datetime) -> tuple[Rendered, str]:
+    """Render one kind of mail for a talk; return it with its calendar event's digest."""
+    from mailer.calendar import event_digest  # noqa: PLC0415
+
+    series = store.series
+    digest = event_digest(series, seminar)
+    sequence = 0
+    ledger = open_ledger_if_any(store.root)
+    if ledger is not None:
+        sequence = ledger.sequence(seminar.id, digest)
+        ledger.close()
+    rendered = renderer(store.root).message(series, seminar, store.upcoming(seminar), kind,
+                                            sequence=sequence, stamp=now)
+    return rendered, digest
+
+
+def _plan(store: Store, mail: MailSettings, to_override: Sequence[str]) \
+        -> tuple[Callable[[], Iterable[Delivery]], int, str, tuple[str, ...]]:
+    from mailer.deliver import Delivery  # noqa: PLC0415
+    from mailer.recipients import SubscriberFile  # noqa: PLC0415
+
+    if to_override:
+        boxes = []
+        for text in to_override:
+            try:
+                boxes.append(parse_mailbox(text))
+            except AddressProblem as why:
+                raise InputError(f"--to: {text!r} {why}") from None
+        plan = [Delivery((b.header(),), (b.addr,)) for b in boxes]
+        return (lambda: plan), len(plan), ", ".join(b.header() for b in boxes), plan[0].to
+    lists: list[Mailbox] = [parse_mailbox(text) for text in mail.to]
+    subscribers = None
+    count = 0
+    if mail.recipients_file:
+        subscribers = SubscriberFile(store.root / mail.recipients_file)
+        count = subscribers.check()
+    if not lists and subscribers is None:
+        raise InputError("seminars/series.yaml: mail.to or mail.recipients_file is needed to send")
+
+    def deliveries() -> Iterator[Delivery]:
+        if lists:
+            yield Delivery(tuple(b.header() for b in lists), tuple(b.addr for b in lists))
+        if subscribers is not None:
+            for box in subscribers:
+                yield Delivery((box.header(),), (box.addr,))
+
+    parts = []
+    if lists:
+        parts.append(", ".join(b.header() for b in lists))
+    if subscribers is not None:
+        parts.append(f"each of {count} subscribers in {subscribers.where}, addressed to them")
+    first = next(iter(deliveries())).to
+    return deliveries, len(lists) + count, "; ".join(parts), first
+
+
+def prepare(store: Store, seminar: Seminar, kind: str, *, to_override: Sequence[str] = (),
+            today: date | None = None, now: datetime | None = None,
+            need_sender: bool = True) -> Outgoing:
+    """Validate what the send depends on, render once, and plan the recipients."""
+    from mailer.message import Blueprint, build_message  # noqa: PLC0415
+
+    series = store.series
+    # Every record from this talk's window on must be valid, not just the ones shown.
+    for _ in store.seminars(min(today or seminar.date, seminar.date)):
+        pass
+    mail = with_environment(series.mail)
+    warnings = []
+    if kind == "announcement" and (seminar.missing()):
+        warnings.append(f"{seminar.id}: still missing {', '.join(seminar.missing())}; "
+                        "the announcement shows TBA or leaves the line out")
+    moment = now or datetime.now().astimezone()
+    rendered, digest = render_talk(store, seminar, kind, moment)
+    if not series.mail.sender:
+        if need_sender:
+            raise InputError("seminars/series.yaml: mail.from is required to send "
+                             "(e.g. from: Seminar Team <seminar@example.org>)")
+        series = _with_placeholder_sender(series)
+    sender = parse_mailbox(series.mail.sender or "")
+    message = build_message(rendered, series, date=moment, seminar_id=seminar.id,
+                            bulk=bool(mail.recipients_file) and not to_override)
+    deliveries, total, to_summary, first = (
+        _plan(store, mail, to_override) if (mail.to or mail.recipients_file or to_override)
+        else (lambda: [], 0, "(no recipients configured)", ("undisclosed-recipients:;",))
+    )
+    return Outgoing(series=series, seminar=seminar, kind=kind, rendered=rendered,
+                    blueprint=Blueprint(message, sender.domain), mail=mail,
+                    deliveries=deliveries, total=total, to_summary=to_summary, first_to=first,
+                    test_send=bool(to_override), digest=digest if rendered.ics else None,
+                    warnings=warnings)
+
+
+def _with_placeholder_sender(series: Series) -> Series:
+    """Let a preview work before mail.from is set (a send still refuses)."""
+    return replace(series, mail=replace(series.mail, sender="seminar@example.invalid"))
+
+
+def preview_files(outgoing: Outgoing) -> dict[str, bytes]:
+    """Return the four preview files: the exact message, its text, its HTML, its event."""
+    ics = outgoing.rendered.ics
+    return {
+        "message.eml": outgoing.blueprint.eml(outgoing.first_to),
+        "message.txt": outgoing.rendered.text.encode("utf-8"),
+        "message.html": outgoing.rendered.html.encode("utf-8"),
+        "event.ics": (ics or "").encode("utf-8"),
+    }
+
+
+def preview_folder(root: Path, outgoing: Outgoing) -> Path:
+    """The dry run's folder: ``<state>/preview/<id>-<kind>/``."""
+    return state_dir(root) / "preview" / f"{outgoing.seminar.id}-{outgoing.kind}"
+
+
+def write_preview(root: Path, outgoing: Outgoing, out: Path | None = None) -> Path:
+    """Write the preview files; return the folder."""
+    folder = out or preview_folder(root, outgoing)
+    files = preview_files(outgoing)
+    if outgoing.rendered.ics is None:
+        from mailer.calendar import build_calendar  # noqa: PLC0415
+
+        files["event.ics"] = build_calendar(
+            outgoing.series, [(outgoing.seminar, 0)],
+            stamp=datetime.now().astimezone()).encode("utf-8")
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, data in files.items():
+            write_atomically(out / name, data)
+    else:
+        write_folder(folder, files)
+    return folder
+
+
+# -- sending -------------------------------------------------------------------------------------
+
+class _Scratch:
+    """A ledger that remembers nothing: for test sends with ``--to``."""
+
+    def finished(self, campaign: int) -> set[str]:
+        return set()
+
+    def record(self, campaign: int, recipient: str, status: str, code: int, reply: str) -> None:
+        return None
+
+
+def send(root: Path, outgoing: Outgoing, *, force: bool) -> Iterator[Event]:
+    """Deliver ``outgoing``; yield progress events and, last, the Report."""
+    from mailer.deliver import Report, deliver  # noqa: PLC0415
+    from mailer.ledger import run_lock  # noqa: PLC0415
+    from mailer.transport import SmtpTransport  # noqa: PLC0415
+
+    sender = parse_mailbox(outgoing.mail.sender or "").addr
+    transport = SmtpTransport(outgoing.mail.smtp, sender)
+    common = {"message": outgoing.blueprint.wire, "transport": transport,
+              "total": outgoing.total, "retry_seconds": outgoing.mail.retry_seconds,
+              "rate_per_minute": outgoing.mail.rate_per_minute}
+    if outgoing.test_send:
+        yield from deliver(outgoing.deliveries(), ledger=_Scratch(), campaign=0, **common)  # type: ignore[arg-type]
+        return
+    folder = state_dir(root)
+    ledger = Ledger(folder)
+    try:
+        with run_lock(folder):
+            campaign = ledger.campaign(outgoing.seminar.id, outgoing.kind, force=force)
+            for event in deliver(outgoing.deliveries(), ledger=ledger, campaign=campaign,
+                                 **common):  # type: ignore[arg-type]
+                if isinstance(event, Report) and event.sent and outgoing.digest:
+                    ledger.event_sent(outgoing.seminar.id, outgoing.digest)
+                yield event
+    finally:
+        ledger.close()
+
+
+# -- pages, checks -------------------------------------------------------------------------------
+
+def page(store: Store, seminar: Seminar) -> str:
+    """Return the web page of one talk."""
+    return renderer(store.root).page(store.series, seminar, store.upcoming(seminar))
+
+
+@dataclass
+class CheckResult:
+    """What ``check`` found."""
+
+    talks: int = 0
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def check(store: Store) -> CheckResult:
+    """Validate the series and every record, and render every talk with every template."""
+    result = CheckResult()
+    try:
+        series = store.series
+    except InputError as exc:
+        result.problems.append(str(exc))
+        return result
+    try:
+        mail = with_environment(series.mail)
+        if mail.recipients_file:
+            from mailer.recipients import SubscriberFile  # noqa: PLC0415
+
+            SubscriberFile(store.root / mail.recipients_file).check()
+    except InputError as exc:
+        result.problems.append(str(exc))
+    result.problems.extend(f"{name}: not a talk record: name it YYYY-MM-DD-<slug>.yaml"
+                           for name in store.stray_files())
+    good: list[Seminar] = []
+    try:
+        entries = store.entries()
+    except InputError as exc:
+        result.problems.append(str(exc))
+        return result
+    for entry in entries:
+        try:
+            good.append(store.seminar(entry))
+        except InputError as exc:
+            result.problems.append(str(exc))
+    result.talks = len(entries)
+    if result.problems:
+        return result
+    render = renderer(store.root)
+    now = datetime.now().astimezone()
+    for seminar in good:
+        kinds = ["cancellation"] if seminar.cancelled else ["announcement", "reminder"]
+        try:
+            upcoming = store.upcoming(seminar)
+            if not seminar.cancelled:
+                render.page(series, seminar, upcoming)
+            for kind in kinds:
+                render.message(series, seminar, upcoming, kind, stamp=now)
+        except InputError as exc:
+            result.problems.append(f"{seminar.id}: {exc}")
+    return result

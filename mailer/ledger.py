@@ -1,0 +1,190 @@
+"""The SQLite ledger of sends, and the lock that keeps two runs apart.
+
+One row per talk x kind x recipient, written and committed right after the
+server's 250 (or 5xx refusal): a run that stops half way is resumed by the next
+one, and at most the message in flight at a crash can go out twice. ``--force``
+opens a new campaign for the talk x kind; older campaigns stay as history.
+
+The database runs in WAL mode with ``synchronous=NORMAL``: a committed row
+survives the process being killed (kill -9); only a power loss may take the
+last rows back, which would mean a repeated message, never a lost one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from mailer.errors import LedgerError, TemporaryFailure
+from mailer.store import display_path
+
+LEDGER_FILE = "ledger.sqlite3"
+LOCK_FILE = "send.lock"
+LOCK_WAIT_SECONDS = 5.0
+SENT = "sent"
+REFUSED = "refused"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS campaigns (
+    id INTEGER PRIMARY KEY,
+    seminar TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    started TEXT NOT NULL,
+    forced INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS campaigns_by_talk ON campaigns (seminar, kind);
+CREATE TABLE IF NOT EXISTS deliveries (
+    campaign INTEGER NOT NULL REFERENCES campaigns (id),
+    recipient TEXT NOT NULL,
+    status TEXT NOT NULL,
+    code INTEGER NOT NULL,
+    reply TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (campaign, recipient)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+    seminar TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    first_sent TEXT NOT NULL,
+    PRIMARY KEY (seminar, digest)
+) WITHOUT ROWID;
+"""
+
+
+def state_dir(root: Path, environ: dict[str, str] | None = None) -> Path:
+    """Return the state folder: ``ANNOUNCE_STATE_DIR`` or ``<root>/.announce``."""
+    env = os.environ if environ is None else environ
+    configured = env.get("ANNOUNCE_STATE_DIR")
+    return Path(configured) if configured else root / ".announce"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class KindSummary:
+    """What went out for one talk x kind, in its latest campaign."""
+
+    sent: int
+    refused: int
+    last: str | None
+
+
+class Ledger:
+    """The record of every send of a series."""
+
+    def __init__(self, folder: Path, *, create: bool = True) -> None:
+        self.path = folder / LEDGER_FILE
+        where = display_path(self.path)
+        self._help = (f"the ledger {where} cannot be used ({{why}}); nothing was sent. "
+                      "Move the file aside (announce then starts a fresh ledger and may resend "
+                      "what it recorded) or fix the folder's permissions")
+        try:
+            if create:
+                folder.mkdir(parents=True, exist_ok=True)
+            elif not self.path.exists():
+                raise LedgerError(f"{where}: no ledger yet")
+            self.db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
+            self.db.execute("SELECT count(*) FROM campaigns").fetchone()
+        except (sqlite3.Error, OSError) as exc:
+            raise LedgerError(self._help.format(why=exc)) from None
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
+
+    def _write(self, sql: str, args: tuple[object, ...]) -> sqlite3.Cursor:
+        try:
+            return self.db.execute(sql, args)
+        except sqlite3.Error as exc:
+            raise LedgerError(self._help.format(why=exc)) from None
+
+    def campaign(self, seminar: str, kind: str, *, force: bool) -> int:
+        """Return the campaign to continue, or a new one (always new with ``force``)."""
+        if not force:
+            row = self.db.execute(
+                "SELECT id FROM campaigns WHERE seminar = ? AND kind = ? ORDER BY id DESC LIMIT 1",
+                (seminar, kind),
+            ).fetchone()
+            if row is not None:
+                return int(row[0])
+        cursor = self._write("INSERT INTO campaigns (seminar, kind, started, forced) "
+                             "VALUES (?, ?, ?, ?)", (seminar, kind, _now(), int(force)))
+        return int(cursor.lastrowid or 0)
+
+    def finished(self, campaign: int) -> set[str]:
+        """Return the recipients (lower-cased) that got the message or refused it for good."""
+        rows = self.db.execute("SELECT recipient FROM deliveries WHERE campaign = ?", (campaign,))
+        return {str(row[0]) for row in rows}
+
+    def record(self, campaign: int, recipient: str, status: str, code: int, reply: str) -> None:
+        """Record one recipient's outcome, durably, before the next message goes out."""
+        self._write(
+            "INSERT OR REPLACE INTO deliveries (campaign, recipient, status, code, reply, at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (campaign, recipient.lower(), status, code, reply, _now()),
+        )
+
+    def summary(self, seminar: str, kind: str) -> KindSummary | None:
+        """Return what the latest campaign of a talk x kind delivered, or None if never sent."""
+        row = self.db.execute(
+            "SELECT c.id, sum(d.status = ?), sum(d.status = ?), max(d.at) FROM campaigns c "
+            "LEFT JOIN deliveries d ON d.campaign = c.id WHERE c.seminar = ? AND c.kind = ? "
+            "GROUP BY c.id ORDER BY c.id DESC LIMIT 1",
+            (SENT, REFUSED, seminar, kind),
+        ).fetchone()
+        if row is None or not row[1]:
+            return None
+        return KindSummary(int(row[1] or 0), int(row[2] or 0), row[3])
+
+    def sequence(self, seminar: str, digest: str) -> int:
+        """Return the calendar SEQUENCE for the talk as it is now (grows with each sent change)."""
+        digests = [str(r[0]) for r in self.db.execute(
+            "SELECT digest FROM events WHERE seminar = ? ORDER BY first_sent", (seminar,))]
+        if digest in digests:
+            return digests.index(digest)
+        return len(digests)
+
+    def event_sent(self, seminar: str, digest: str) -> None:
+        """Note that this version of the talk's calendar event went out."""
+        self._write("INSERT OR IGNORE INTO events (seminar, digest, first_sent) VALUES (?, ?, ?)",
+                    (seminar, digest, datetime.now(UTC).isoformat(timespec="microseconds")))
+
+
+@contextmanager
+def run_lock(folder: Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+    """Hold the series' send lock; wait up to ``wait`` seconds for another run to finish."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / LOCK_FILE, "a+")  # noqa: SIM115 (held for the whole run)
+    except OSError as exc:
+        raise LedgerError(f"{display_path(folder / LOCK_FILE)}: cannot open the lock file "
+                          f"({exc.strerror}); nothing was sent") from None
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise TemporaryFailure(
+                        f"another announce send is running for this series (lock "
+                        f"{display_path(folder / LOCK_FILE)} held for over {wait:g} s); "
+                        "nothing was sent by this run, try again later"
+                    ) from None
+                time.sleep(0.1)
+        yield
+    finally:
+        handle.close()

@@ -1,0 +1,121 @@
+"""The series and its talks, as frozen values, and the time-zone rules they follow."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from mailer.config import MailSettings
+
+STATUSES = ("confirmed", "tentative", "cancelled")
+KINDS = ("announcement", "reminder", "cancellation")
+TBA = "TBA"
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """One speaker of a talk."""
+
+    name: str
+    affiliation: str | None = None
+
+    def line(self) -> str:
+        """Return ``Name, Affiliation``, or the name alone."""
+        return f"{self.name}, {self.affiliation}" if self.affiliation else self.name
+
+
+@dataclass(frozen=True)
+class Series:
+    """The settings of ``seminars/series.yaml``."""
+
+    name: str
+    team: str
+    timezone: str
+    default_time: time
+    website: str | None = None
+    duration_minutes: int = 60
+    location: str | None = None
+    video_link: str | None = None
+    video_label: str | None = None
+    upcoming_count: int = 4
+    announce_days_before: int = 6
+    front_matter: Mapping[str, Any] = field(default_factory=lambda: {"layout": "default"})
+    mail: MailSettings = field(default_factory=MailSettings)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The series' time zone (zoneinfo caches instances)."""
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class Seminar:
+    """One talk: the contents of ``seminars/YYYY-MM-DD-<slug>.yaml``."""
+
+    id: str
+    date: date
+    time: time | None = None
+    speakers: tuple[Speaker, ...] = ()
+    title: str | None = None
+    abstract: str | None = None
+    bio: str | None = None
+    location: str | None = None
+    video_link: str | None = None
+    status: str = "confirmed"
+    note: str | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the week is cancelled."""
+        return self.status == "cancelled"
+
+    def missing(self) -> list[str]:
+        """Name what an announcement would still show as TBA or leave out."""
+        names = ("speaker", "title", "abstract", "bio")
+        values = (self.speakers, self.title, self.abstract, self.bio)
+        return [name for name, value in zip(names, values, strict=True) if not value]
+
+    def start(self, series: Series) -> datetime:
+        """Return the talk's start as an aware datetime in the series' zone."""
+        return datetime.combine(self.date, self.time or series.default_time, tzinfo=series.zone)
+
+    def end(self, series: Series) -> datetime:
+        """Return the talk's end, ``duration_minutes`` after its start."""
+        return self.start(series) + timedelta(minutes=series.duration_minutes)
+
+    def speaker_line(self) -> str:
+        """Return ``Name, Affiliation; Name, Affiliation`` or TBA."""
+        if not self.speakers:
+            return TBA
+        return "; ".join(speaker.line() for speaker in self.speakers)
+
+    def listed_speaker(self) -> str:
+        """Return the speaker as an upcoming list shows it: TBA until the talk is confirmed."""
+        return self.speaker_line() if self.status == "confirmed" else TBA
+
+
+def hhmm(moment: datetime) -> str:
+    """Format a local time as ``HH:MM``."""
+    return moment.strftime("%H:%M")
+
+
+def zone_abbreviation(moment: datetime) -> str:
+    """Return the zone abbreviation in force at ``moment`` (``CET``, ``CEST``)."""
+    return moment.tzname() or moment.strftime("%z")
+
+
+_FOLD = str.maketrans({"ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
+                       "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "þ": "th", "Þ": "TH", "ı": "i"})
+
+
+def slugify(text: str) -> str:
+    """Fold a name to an ASCII slug: "Jonas Åström" becomes ``jonas-astrom``."""
+    import re  # noqa: PLC0415 (only `new` and calendars need it)
+    import unicodedata  # noqa: PLC0415
+
+    folded = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    ascii_text = folded.encode("ascii", "ignore").decode("ascii").lower()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")

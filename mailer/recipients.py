@@ -1,0 +1,129 @@
+"""Read a subscriber file: one address a line, or CSV with an ``email`` column (and ``name``).
+
+Every line is validated before anything is sent. A bad line stops the run with
+``file:line`` for each problem: a typo must not drop a subscriber silently.
+Reading is streamed: a list of 100,000 subscribers is never held as messages.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from mailer.addresses import AddressProblem, Mailbox, parse_mailbox
+from mailer.errors import InputError
+from mailer.store import MAX_FILE_BYTES, display_path
+
+MAX_PROBLEMS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the file: a subscriber or the reason it is not one."""
+
+    number: int
+    mailbox: Mailbox | None
+    problem: str | None = None
+
+
+class SubscriberFile:
+    """A subscriber file, read as a stream of validated, de-duplicated addresses."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.where = display_path(path)
+
+    def _open(self) -> Iterator[str]:
+        try:
+            with open(self.path, encoding="utf-8-sig", newline="") as handle:
+                yield from handle
+        except FileNotFoundError:
+            raise InputError(f"{self.where}: no such subscriber file (mail.recipients_file)") \
+                from None
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{self.where}: not UTF-8 text ({exc.reason})") from None
+        except OSError as exc:
+            raise InputError(f"{self.where}: cannot read ({exc.strerror})") from None
+
+    def lines(self) -> Iterator[Line]:
+        """Yield every subscriber line, valid or not, with its line number."""
+        stream = self._open()
+        first = ""
+        number = 0
+        for first in stream:
+            number += 1
+            if first.strip() and not first.lstrip().startswith("#"):
+                break
+        else:
+            return
+        columns = [c.strip().strip('"').lower() for c in first.replace(";", ",").split(",")]
+        if "email" in columns:
+            yield from self._csv(first, stream, number)
+            return
+        yield self._plain(first, number)
+        for text in stream:
+            number += 1
+            if text.strip() and not text.lstrip().startswith("#"):
+                yield self._plain(text, number)
+
+    @staticmethod
+    def _plain(text: str, number: int) -> Line:
+        address = text.rstrip("\r\n")
+        try:
+            return Line(number, parse_mailbox(address))
+        except AddressProblem as why:
+            return Line(number, None, f"{address.strip()!r} {why}")
+
+    def _csv(self, header: str, stream: Iterator[str], first_line: int) -> Iterator[Line]:
+        delimiter = ";" if header.count(";") > header.count(",") else ","
+        reader = csv.reader(stream, delimiter=delimiter)
+        names = [c.strip().lower() for c in next(csv.reader([header], delimiter=delimiter))]
+        email_at = names.index("email")
+        name_at = names.index("name") if "name" in names else None
+        for row in reader:
+            number = first_line + reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(names):
+                yield Line(number, None, f"has {len(row)} columns, the header has {len(names)}")
+                continue
+            name = row[name_at] if name_at is not None else ""
+            try:
+                yield Line(number, parse_mailbox(row[email_at], name))
+            except AddressProblem as why:
+                yield Line(number, None, f"{row[email_at]!r} {why}")
+
+    def check(self) -> int:
+        """Validate every line; return how many distinct subscribers there are."""
+        try:
+            if self.path.stat().st_size > 64 * MAX_FILE_BYTES:
+                raise InputError(f"{self.where}: larger than {64 * MAX_FILE_BYTES} bytes")
+        except FileNotFoundError:
+            raise InputError(f"{self.where}: no such subscriber file (mail.recipients_file)") \
+                from None
+        problems = []
+        seen: set[str] = set()
+        for line in self.lines():
+            if line.mailbox is None:
+                problems.append(f"{self.where}:{line.number}: {line.problem}")
+            else:
+                seen.add(line.mailbox.addr.lower())
+        if problems:
+            shown = problems[:MAX_PROBLEMS_SHOWN]
+            more = len(problems) - len(shown)
+            raise InputError("\n".join(shown) + (f"\n... and {more} more" if more else "")
+                             + f"\n{self.where}: {len(problems)} bad line(s); nothing was sent. "
+                             "Fix or remove them and run again")
+        if not seen:
+            raise InputError(f"{self.where}: holds no subscribers")
+        return len(seen)
+
+    def __iter__(self) -> Iterator[Mailbox]:
+        """Yield each valid subscriber once (the first line wins for a repeated address)."""
+        seen: set[str] = set()
+        for line in self.lines():
+            if line.mailbox is not None and line.mailbox.addr.lower() not in seen:
+                seen.add(line.mailbox.addr.lower())
+                yield line.mailbox

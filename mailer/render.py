@@ -1,0 +1,246 @@
+"""Render a talk through the templates: subject, plain text, HTML, web page, calendar.
+
+Each kind of mail has one Markdown-shaped template. It is rendered three times
+with different helpers (``label``, ``link``, ``plain``, ``md``, ``bullet``):
+as the web page (Markdown for Jekyll), as the Markdown that becomes the HTML part,
+and as the plain-text part (no Markdown syntax). Wording lives in one place.
+
+User text is never altered: it is passed to Jinja as data (so template syntax in
+an abstract stays text), escaped only where a format needs it, and active HTML
+is removed by a sanitizer (nh3), never by a regular expression.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import markdown
+import nh3
+import yaml
+
+from mailer.errors import InputError
+from mailer.model import Seminar, Series, hhmm, zone_abbreviation
+
+_HERE = Path(__file__).resolve().parent
+# Installed: the wheel carries templates/ inside the package. From a checkout: the repo's templates/.
+PACKAGE_TEMPLATES = next(
+    (p for p in (_HERE / "templates", _HERE.parent / "templates") if p.is_dir()),
+    _HERE / "templates",
+)
+TEMPLATE_FOR = {
+    "announcement": "announcement.md.j2",
+    "reminder": "reminder.md.j2",
+    "cancellation": "cancellation.md.j2",
+}
+_SAFE_SCHEMES = ("http://", "https://", "mailto:")
+_HTML_TAG = re.compile(r"<[A-Za-z!/?]")
+_ACTIVE_URL = re.compile(r"(?i)(java|vb)script\s*:|data\s*:")
+_LIQUID = re.compile(r"\{[{%]")
+_ENDRAW = re.compile(r"\{%-?\s*endraw\s*-?%\}")
+_ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Everything a talk turns into for one kind of mail."""
+
+    subject: str
+    text: str
+    html: str
+    ics: str | None
+
+
+def sanitize_html(fragment: str) -> str:
+    """Keep harmless markup; drop scripts, frames, event handlers and unsafe URLs."""
+    return nh3.clean(fragment, url_schemes=_ALLOWED_URL_SCHEMES, link_rel="noopener noreferrer")
+
+
+def _liquid_literal(text: str) -> str:
+    """Keep Liquid syntax in user text from being run by Jekyll."""
+    if not _LIQUID.search(text):
+        return text
+    pieces = _ENDRAW.split(text)
+    ends = _ENDRAW.findall(text)
+    out = "{% raw %}" + pieces[0]
+    for end, piece in zip(ends, pieces[1:], strict=True):
+        out += "{% endraw %}{{ '" + end.replace("'", "") + "' }}{% raw %}" + piece
+    return out + "{% endraw %}"
+
+
+class _Markdown:
+    """Helpers for Markdown output (the HTML part's source)."""
+
+    bullet_mark = "* "
+
+    def label(self, name: str) -> str:
+        return f"**{name}:**"
+
+    def plain(self, text: str) -> str:
+        return html.escape(text, quote=False)
+
+    def md(self, text: str) -> str:
+        return text
+
+    def link(self, url: str) -> str:
+        if url.startswith(_SAFE_SCHEMES) and not any(ch in url for ch in " <>()[]"):
+            return f"[{url}]({url})"
+        return self.plain(url)
+
+    def bullet(self) -> str:
+        return self.bullet_mark
+
+    def helpers(self) -> dict[str, Callable[..., str]]:
+        return {"label": self.label, "plain": self.plain, "md": self.md, "link": self.link,
+                "bullet": self.bullet}
+
+
+class _Page(_Markdown):
+    """Helpers for the Jekyll page: Markdown, with HTML sanitized and Liquid kept literal."""
+
+    def plain(self, text: str) -> str:
+        return _liquid_literal(super().plain(text))
+
+    def md(self, text: str) -> str:
+        if _HTML_TAG.search(text) or _ACTIVE_URL.search(text):
+            text = sanitize_html(markdown.markdown(text)).strip()
+        return _liquid_literal(text)
+
+    def link(self, url: str) -> str:
+        return _liquid_literal(super().link(url))
+
+
+class _Text(_Markdown):
+    """Helpers for the plain-text part: no Markdown syntax, user text as written."""
+
+    bullet_mark = "- "
+
+    def label(self, name: str) -> str:
+        return f"{name}:"
+
+    def plain(self, text: str) -> str:
+        return text
+
+    def link(self, url: str) -> str:
+        return url
+
+
+def template_dirs(root: Path) -> list[Path]:
+    """The series' own ``templates/`` first, then the packaged defaults."""
+    own = root / "templates"
+    return [own, PACKAGE_TEMPLATES] if own.is_dir() and own != PACKAGE_TEMPLATES else [
+        PACKAGE_TEMPLATES]
+
+
+class Renderer:
+    """Renders talks with the templates of one series folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(p) for p in template_dirs(root)]),
+            undefined=jinja2.StrictUndefined,
+            autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"),
+                                                default_for_string=False, default=False),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+
+    def _render(self, name: str, context: Mapping[str, Any]) -> str:
+        try:
+            return self.env.get_template(name).render(context)
+        except jinja2.TemplateNotFound:
+            raise InputError(f"templates/{name}: template not found") from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise InputError(f"{exc.filename or name}:{exc.lineno}: template error: "
+                             f"{exc.message}") from None
+        except jinja2.UndefinedError as exc:
+            raise InputError(f"templates/{name}: {exc.message}") from None
+
+    def context(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar],
+                kind: str) -> dict[str, Any]:
+        """Return the values the templates see."""
+        start = seminar.start(series)
+        zone = zone_abbreviation(start)
+        items = []
+        for talk in upcoming:
+            talk_start = talk.start(series)
+            abbreviation = zone_abbreviation(talk_start)
+            items.append({
+                "date": talk.date.isoformat(),
+                "time": hhmm(talk_start),
+                "mark": "" if abbreviation == zone else f" {abbreviation}",
+                "speaker": talk.listed_speaker(),
+            })
+        marked = any(item["mark"] for item in items)
+        return {
+            "series": series,
+            "seminar": seminar,
+            "kind": kind,
+            "date": seminar.date.isoformat(),
+            "time": hhmm(start),
+            "zone": zone,
+            "when": f"{seminar.date.isoformat()} {hhmm(start)}",
+            "location": seminar.location or series.location,
+            "video_link": seminar.video_link or series.video_link,
+            "video_label": series.video_label or "Video link",
+            "upcoming": items,
+            "zone_note": f"All times are in {zone}"
+                         + (" unless marked otherwise." if marked else "."),
+            "unsubscribe": series.mail.unsubscribe,
+        }
+
+    def body(self, context: Mapping[str, Any], fmt: _Markdown) -> str:
+        """Render the kind's template with one format's helpers."""
+        return self._render(TEMPLATE_FOR[context["kind"]], {**context, **fmt.helpers()})
+
+    def page(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar]) -> str:
+        """Return the talk's web page: Jekyll front matter and the Markdown announcement."""
+        context = self.context(series, seminar, upcoming, "announcement")
+        context["unsubscribe"] = None  # a public page is not a mail
+        front = yaml.safe_dump(dict(series.front_matter), sort_keys=False, allow_unicode=True,
+                               default_flow_style=False, width=1 << 16)
+        return f"---\n{front}---\n\n{self.body(context, _Page())}"
+
+    def subject(self, context: Mapping[str, Any]) -> str:
+        """Return the one-line Subject."""
+        subject = self._render("subject.txt.j2", context).strip()
+        if "\n" in subject or "\r" in subject:
+            raise InputError("templates/subject.txt.j2: the subject has a line break; "
+                             "a Subject header is one line")
+        return subject
+
+    def html_part(self, subject: str, markdown_body: str) -> str:
+        """Turn the Markdown announcement into an e-mail HTML document with inlined CSS."""
+        import premailer  # noqa: PLC0415 (slow to import: only commands that build mail pay)
+
+        fragment = sanitize_html(markdown.markdown(markdown_body))
+        document = self._render("email.html.j2",
+                                {"subject": subject, "body": jinja2.utils.markupsafe.Markup(fragment)})
+        inliner = premailer.Premailer(
+            document, allow_network=False, disable_validation=True, keep_style_tags=False,
+            remove_classes=True, cssutils_logging_level=logging.CRITICAL,
+        )
+        return str(inliner.transform(pretty_print=False))
+
+    def message(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar], kind: str,
+                *, sequence: int = 0, stamp: datetime | None = None) -> Rendered:
+        """Render one kind of mail for a talk."""
+        context = self.context(series, seminar, upcoming, kind)
+        subject = self.subject(context)
+        text = self.body(context, _Text())
+        html_doc = self.html_part(subject, self.body(context, _Markdown()))
+        ics = None
+        if kind in ("announcement", "cancellation"):
+            from mailer.calendar import build_calendar  # noqa: PLC0415 (icalendar is slow to import)
+
+            ics = build_calendar(series, [(seminar, sequence)],
+                                 stamp=stamp or datetime.now().astimezone())
+        return Rendered(subject=subject, text=text, html=html_doc, ics=ics)
