@@ -7,6 +7,7 @@ functions that need them, so that ``--help`` and ``check``-free paths start fast
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -148,14 +149,14 @@ def open_ledger_if_any(root: Path) -> Ledger | None:
 
 def renderer(root: Path) -> Renderer:
     """Return the template renderer of a series folder."""
-    from mailer.render import Renderer  # noqa: PLC0415 (jinja2 and markdown load on demand)
+    from mailer.render import Renderer
 
     return Renderer(root)
 
 
 def render_talk(store: Store, seminar: Seminar, kind: str, now: datetime) -> tuple[Rendered, str]:
     """Render one kind of mail for a talk; return it with its calendar event's digest."""
-    from mailer.calendar import event_digest  # noqa: PLC0415
+    from mailer.calendar import event_digest
 
     series = store.series
     digest = event_digest(series, seminar)
@@ -171,8 +172,8 @@ def render_talk(store: Store, seminar: Seminar, kind: str, now: datetime) -> tup
 
 def _plan(store: Store, mail: MailSettings, to_override: Sequence[str]) \
         -> tuple[Callable[[], Iterable[Delivery]], int, str, tuple[str, ...]]:
-    from mailer.deliver import Delivery  # noqa: PLC0415
-    from mailer.recipients import SubscriberFile  # noqa: PLC0415
+    from mailer.deliver import Delivery
+    from mailer.recipients import SubscriberFile
 
     if to_override:
         boxes = []
@@ -212,7 +213,7 @@ def prepare(store: Store, seminar: Seminar, kind: str, *, to_override: Sequence[
             today: date | None = None, now: datetime | None = None,
             need_sender: bool = True) -> Outgoing:
     """Validate what the send depends on, render once, and plan the recipients."""
-    from mailer.message import Blueprint, build_message  # noqa: PLC0415
+    from mailer.message import Blueprint, build_message
 
     series = store.series
     # Every record from this talk's window on must be valid, not just the ones shown.
@@ -270,7 +271,7 @@ def write_preview(root: Path, outgoing: Outgoing, out: Path | None = None) -> Pa
     folder = out or preview_folder(root, outgoing)
     files = preview_files(outgoing)
     if outgoing.rendered.ics is None:
-        from mailer.calendar import build_calendar  # noqa: PLC0415
+        from mailer.calendar import build_calendar
 
         files["event.ics"] = build_calendar(
             outgoing.series, [(outgoing.seminar, 0)],
@@ -298,9 +299,9 @@ class _Scratch:
 
 def send(root: Path, outgoing: Outgoing, *, force: bool) -> Iterator[Event]:
     """Deliver ``outgoing``; yield progress events and, last, the Report."""
-    from mailer.deliver import Report, deliver  # noqa: PLC0415
-    from mailer.ledger import run_lock  # noqa: PLC0415
-    from mailer.transport import SmtpTransport  # noqa: PLC0415
+    from mailer.deliver import Report, deliver
+    from mailer.ledger import run_lock
+    from mailer.transport import SmtpTransport
 
     sender = parse_mailbox(outgoing.mail.sender or "").addr
     transport = SmtpTransport(outgoing.mail.smtp, sender)
@@ -351,7 +352,7 @@ def check(store: Store) -> CheckResult:
     try:
         mail = with_environment(series.mail)
         if mail.recipients_file:
-            from mailer.recipients import SubscriberFile  # noqa: PLC0415
+            from mailer.recipients import SubscriberFile
 
             SubscriberFile(store.root / mail.recipients_file).check()
     except InputError as exc:
@@ -385,3 +386,214 @@ def check(store: Store) -> CheckResult:
         except InputError as exc:
             result.problems.append(f"{seminar.id}: {exc}")
     return result
+
+
+# -- the season: pages, feed, listing, programme, new talks, new series --------------------------
+
+def write_all_pages(store: Store, folder: Path) -> int:
+    """Write ``folder/YYYY-MM-DD.md`` for every talk that is not cancelled; return how many."""
+    render = renderer(store.root)
+    pages: dict[str, bytes] = {}
+    for seminar in store.seminars():
+        if seminar.cancelled:
+            continue
+        name = f"{seminar.date}.md"
+        if name in pages:
+            raise InputError(f"two talks on {seminar.date}: pages are named by date, one a day")
+        pages[name] = render.page(store.series, seminar, store.upcoming(seminar)).encode("utf-8")
+    for name, data in pages.items():
+        write_atomically(folder / name, data)
+    return len(pages)
+
+
+def feed(store: Store, now: datetime | None = None) -> str:
+    """Return one calendar of every talk, cancelled ones marked CANCELLED."""
+    from mailer.calendar import build_calendar, event_digest
+
+    series = store.series
+    ledger = open_ledger_if_any(store.root)
+    events = []
+    for seminar in store.seminars():
+        sequence = ledger.sequence(seminar.id, event_digest(series, seminar)) if ledger else 0
+        events.append((seminar, sequence))
+    if ledger is not None:
+        ledger.close()
+    return build_calendar(series, events, stamp=now or datetime.now().astimezone())
+
+
+def listing(store: Store, today: date, *, every: bool) -> list[dict[str, object]]:
+    """Return one row per talk: when, who, what is missing, and what was sent when."""
+    ledger = open_ledger_if_any(store.root)
+    series = store.series
+    rows: list[dict[str, object]] = []
+    for seminar in store.seminars(None if every else today):
+        sent: dict[str, object] = {}
+        for kind in KINDS:
+            summary = ledger.summary(seminar.id, kind) if ledger else None
+            sent[kind] = None if summary is None else {
+                "recipients": summary.sent, "refused": summary.refused, "last": summary.last}
+        rows.append({
+            "id": seminar.id,
+            "date": seminar.date.isoformat(),
+            "time": seminar.start(series).strftime("%H:%M %Z"),
+            "speaker": "; ".join(s.name for s in seminar.speakers) or "TBA",
+            "affiliation": "; ".join(s.affiliation or "" for s in seminar.speakers),
+            "status": seminar.status,
+            "note": seminar.note,
+            "missing": [] if seminar.cancelled else seminar.missing(),
+            "sent": sent,
+        })
+    if ledger is not None:
+        ledger.close()
+    return rows
+
+
+def format_listing(rows: Sequence[dict[str, object]]) -> list[str]:
+    """Lay the listing out as aligned lines for a terminal."""
+    lines = []
+    for row in rows:
+        who = str(row["speaker"])
+        if row["affiliation"]:
+            who += f" ({row['affiliation']})"
+        if row["status"] == "cancelled":
+            state = "CANCELLED" + (f": {row['note']}" if row["note"] else "")
+        else:
+            missing = row["missing"]
+            state = ("missing " + ", ".join(missing)) if isinstance(missing, list) and missing \
+                else "complete"
+            if row["status"] == "tentative":
+                state = "tentative; " + state
+        sent = row["sent"]
+        marks = []
+        if isinstance(sent, dict):
+            for kind, info in sent.items():
+                if isinstance(info, dict):
+                    marks.append(f"{kind} sent {str(info['last'])[:16]} to {info['recipients']}")
+        lines.append(f"{row['id']:<34} {row['date']} {row['time']:<10} {who:<45} {state}"
+                     + (f" | {'; '.join(marks)}" if marks else " | not sent"))
+    return lines
+
+
+def program(store: Store, year: int | None) -> str:
+    """Return the season's table as a Jekyll page: one row per week with a talk or cancellation."""
+    import yaml
+
+    from mailer.render import _Page
+
+    series = store.series
+    fmt = _Page()
+    rows = []
+    for seminar in store.seminars():
+        if year is not None and seminar.date.year != year:
+            continue
+        rows.append({
+            "date": seminar.date.isoformat(),
+            "time": seminar.start(series).strftime("%H:%M"),
+            "speaker": seminar.speaker_line(),
+            "link": f"{seminar.date.isoformat()}.md",
+            "missing": ", ".join(seminar.missing()),
+            "cancelled": seminar.cancelled,
+            "note": seminar.note,
+        })
+    body = renderer(store.root).render_named("program.md.j2", {
+        "series": series, "year": year if year is not None else "", "rows": rows,
+        "cell": lambda text: fmt.plain(" ".join(str(text).split())).replace("|", "\\|"),
+        "plain": fmt.plain,
+    })
+    front = yaml.safe_dump(dict(series.front_matter), sort_keys=False, allow_unicode=True,
+                           width=1 << 16)
+    return f"---\n{front}---\n\n{body}"
+
+
+def _yaml_text(value: str) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
+def new_talk(root: Path, day: date, speaker: str, affiliation: str | None,
+             title: str | None) -> Path:
+    """Write ``seminars/DATE-<slug>.yaml`` for a new talk; never overwrite."""
+    from mailer.model import slugify
+    from mailer.store import Entry, load_seminar
+
+    slug = slugify(speaker)
+    if not slug:
+        raise InputError(f"--speaker: {speaker!r} gives no usable file name")
+    path = root / "seminars" / f"{day.isoformat()}-{slug}.yaml"
+    if path.exists():
+        raise InputError(f"{display_path(path)}: already exists; edit it instead")
+    lines = [f"date: {day.isoformat()}", f"speaker: {_yaml_text(speaker)}"]
+    if affiliation:
+        lines.append(f"affiliation: {_yaml_text(affiliation)}")
+    lines.append(f"title: {_yaml_text(title)}" if title else "# title: ")
+    lines += ["# time: \"15:00\"      # when not the series' default_time",
+              "# abstract: |",
+              "#   Markdown, as the speaker wrote it.",
+              "# bio: |",
+              "#   Markdown: \"About the speaker\".",
+              "status: confirmed    # confirmed | tentative | cancelled", ""]
+    (root / "seminars").mkdir(parents=True, exist_ok=True)
+    try:
+        with open(path, "x", encoding="utf-8") as out:
+            out.write("\n".join(lines))
+    except FileExistsError:
+        raise InputError(f"{display_path(path)}: already exists; edit it instead") from None
+    try:
+        load_seminar(Entry(day, path.stem, path))
+    except InputError:
+        path.unlink()
+        raise
+    return path
+
+
+_SERIES_TEMPLATE = """\
+# A seminar series. Every key is described in the announce README.
+name: {name}
+team: The {name} Team
+# website: https://example.org/seminars
+timezone: {zone}
+default_time: "15:00"
+duration_minutes: 60
+location: Room 1, or online
+# video_link: https://example.org/call
+# video_label: Zoom link
+upcoming_count: 4
+announce_days_before: 6
+page:
+  front_matter:
+    layout: default
+mail:
+  from: {name} <seminar@example.org>
+  to: seminar-list@example.org
+  # recipients_file: subscribers.csv   # one address a line, or CSV with email,name
+  # unsubscribe: mailto:seminar-list-leave@example.org
+  smtp:
+    host: localhost
+    port: 25
+    security: none          # starttls | tls | none; the password comes from ANNOUNCE_SMTP_PASSWORD
+"""
+
+
+def init_series(folder: Path, today: date | None = None) -> Path:
+    """Make a series folder with settings, templates and one example talk."""
+    from mailer.render import PACKAGE_TEMPLATES
+
+    settings = folder / "seminars" / "series.yaml"
+    if settings.exists():
+        raise InputError(f"{display_path(settings)}: already exists; this folder is a series")
+    zone = "Europe/Stockholm"
+    with contextlib.suppress(OSError):  # no /etc/localtime: keep the default
+        link = os.readlink("/etc/localtime")
+        if "zoneinfo/" in link:
+            zone = link.split("zoneinfo/", 1)[1]
+    (folder / "seminars").mkdir(parents=True, exist_ok=True)
+    settings.write_text(_SERIES_TEMPLATE.format(name="Our Seminar", zone=zone), encoding="utf-8")
+    templates = folder / "templates"
+    if not templates.exists():
+        shutil.copytree(PACKAGE_TEMPLATES, templates)
+    day = date.fromordinal((today or date.today()).toordinal() + 2)
+    new_talk(folder, day, "Ada Lovelace", "University of London",
+             "Notes on the Analytical Engine")
+    return folder
+

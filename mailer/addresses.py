@@ -47,7 +47,7 @@ def control_characters(text: str) -> bool:
 
 
 def parse_mailbox(text: str, name: str = "") -> Mailbox:
-    """Parse ``addr`` or ``Name <addr>`` into one :class:`Mailbox`, or raise :class:`AddressProblem`."""
+    """Parse ``addr`` or ``Name <addr>`` into one :class:`Mailbox`; raise AddressProblem if not."""
     if control_characters(text) or control_characters(name):
         raise AddressProblem("holds a control character (such as a line break)")
     text = text.strip()
@@ -57,7 +57,7 @@ def parse_mailbox(text: str, name: str = "") -> Mailbox:
     if not text:
         raise AddressProblem("is empty")
     header = SMTP.header_factory("To", text)
-    addresses: tuple[Address, ...] = header.addresses  # type: ignore[attr-defined]
+    addresses: tuple[Address, ...] = header.addresses
     if len(addresses) != 1:
         raise AddressProblem(f"holds {len(addresses)} addresses; give exactly one")
     found = addresses[0]

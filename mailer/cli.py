@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional  # noqa: UP035 (Typer reads Optional at run time)
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -20,6 +20,7 @@ from mailer.errors import EX_OK, MailerError
 if TYPE_CHECKING:
     from mailer.actions import Outgoing
     from mailer.deliver import Report
+    from mailer.store import Store
 
 app = typer.Typer(
     name="announce",
@@ -68,8 +69,8 @@ def _say(text: str = "", *, err: bool = False) -> None:
     typer.echo(text, err=err)
 
 
-def _store():  # type: ignore[no-untyped-def]  # noqa: ANN202
-    from mailer.store import Store  # noqa: PLC0415
+def _store() -> Store:
+    from mailer.store import Store
 
     return Store(_root())
 
@@ -97,7 +98,7 @@ def send(
     quiet: Annotated[bool, typer.Option(help="Print only problems (for cron).")] = False,
 ) -> None:
     """Send this week's announcement (or a reminder or cancellation) to the list."""
-    from mailer import actions  # noqa: PLC0415
+    from mailer import actions
 
     store = _store()
     day = actions.parse_day(today)
@@ -122,8 +123,8 @@ def send(
 
 
 def _deliver(outgoing: Outgoing, *, force: bool, quiet: bool) -> Report:
-    from mailer import actions  # noqa: PLC0415
-    from mailer.deliver import Notice, Progress, Report  # noqa: PLC0415
+    from mailer import actions
+    from mailer.deliver import Notice, Progress, Report
 
     show_bar = not quiet and sys.stderr.isatty() and outgoing.total > 36
     report = Report()
@@ -174,7 +175,7 @@ def preview(
     open_: Annotated[bool, typer.Option("--open", help="Open the HTML in the browser.")] = False,
 ) -> None:
     """Write the message as it would be sent, for a look before sending."""
-    from mailer import actions  # noqa: PLC0415
+    from mailer import actions
 
     store = _store()
     day = actions.parse_day(today)
@@ -188,7 +189,7 @@ def preview(
     folder = actions.write_preview(_root(), outgoing, out)
     _say(f"Preview of the {kind} of {chosen.id} written to {folder}/")
     if open_:
-        import webbrowser  # noqa: PLC0415
+        import webbrowser
 
         webbrowser.open((folder / "message.html").resolve().as_uri())
 
@@ -196,18 +197,19 @@ def preview(
 @app.command()
 def page(
     which: Which = None,
-    all_: Annotated[bool, typer.Option("--all", help="One page per talk (needs --out DIR).")] = False,
+    all_: Annotated[bool, typer.Option(
+        "--all", help="One page per talk (needs --out DIR).")] = False,
     out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         help="A file (or, with --all, a folder) to write instead of printing.",
         show_default=False)] = None,
 ) -> None:
     """Print the web page of a talk (Jekyll front matter and Markdown)."""
-    from mailer import actions  # noqa: PLC0415
+    from mailer import actions
 
     store = _store()
     if all_:
         if out is None:
-            from mailer.errors import InputError  # noqa: PLC0415
+            from mailer.errors import InputError
 
             raise InputError("page --all: give --out DIR for the pages")
         written = actions.write_all_pages(store, out)
@@ -232,7 +234,7 @@ def ics(
         help="The calendar file to write; default: print it.", show_default=False)] = None,
 ) -> None:
     """Write one calendar of all talks (a feed to subscribe to)."""
-    from mailer import actions  # noqa: PLC0415
+    from mailer import actions
 
     text = actions.feed(_store())
     if out is None:
@@ -249,11 +251,11 @@ def list_(
     json_: Annotated[bool, typer.Option("--json", help="One JSON document, for scripts.")] = False,
 ) -> None:
     """Show upcoming talks: what is still missing and what was sent."""
-    from mailer import actions  # noqa: PLC0415
+    from mailer import actions
 
     rows = actions.listing(_store(), actions.parse_day(today), every=all_)
     if json_:
-        import json  # noqa: PLC0415
+        import json
 
         _say(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -271,7 +273,7 @@ def program(
         help="The page to write; default: print it.", show_default=False)] = None,
 ) -> None:
     """Write the season's programme as a page: one row per week."""
-    from mailer import actions  # noqa: PLC0415
+    from mailer import actions
 
     text = actions.program(_store(), year)
     if out is None:
@@ -284,8 +286,8 @@ def program(
 @app.command()
 def check() -> None:
     """Validate the series, every record, and render every talk with every template."""
-    from mailer import actions  # noqa: PLC0415
-    from mailer.errors import InputError  # noqa: PLC0415
+    from mailer import actions
+    from mailer.errors import InputError
 
     result = actions.check(_store())
     if result.problems:
@@ -301,7 +303,7 @@ def new(
     title: Annotated[Optional[str], typer.Option(show_default=False)] = None,  # noqa: UP045
 ) -> None:
     """Write a new talk record, seminars/DATE-<slug>.yaml."""
-    from mailer import actions  # noqa: PLC0415
+    from mailer import actions
 
     path = actions.new_talk(_root(), actions.parse_day(day, "DATE"), speaker, affiliation, title)
     _say(f"wrote {path}")
@@ -313,7 +315,7 @@ def init(
         metavar="DIR", help="The new series folder.", show_default="the current folder")] = None,
 ) -> None:
     """Make a new series folder that works at once."""
-    from mailer import actions  # noqa: PLC0415
+    from mailer import actions
 
     made = actions.init_series(folder or _root())
     _say(f"made a new series in {made}/: edit seminars/series.yaml, then try "

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from mailer.errors import InputError
 
 SECURITY_MODES = ("starttls", "tls", "none")
-PASSWORD_VARIABLE = "ANNOUNCE_SMTP_PASSWORD"
+PASSWORD_VARIABLE = "ANNOUNCE_SMTP_PASSWORD"  # noqa: S105 (a variable name, not a password)
 DEFAULT_RETRY_SECONDS = 30.0
 DEFAULT_TIMEOUT_SECONDS = 30.0
 
@@ -57,8 +57,9 @@ def _env_int(environ: Mapping[str, str], name: str, low: int, high: int) -> int 
     return value
 
 
-def with_environment(mail: MailSettings, environ: Mapping[str, str] | None = None) -> MailSettings:
-    """Return ``mail`` with the ``ANNOUNCE_SMTP_*`` and ``ANNOUNCE_RETRY_SECONDS`` overrides applied."""
+def with_environment(mail: MailSettings,
+                     environ: Mapping[str, str] | None = None) -> MailSettings:
+    """Return ``mail`` with the ``ANNOUNCE_SMTP_*`` and ``ANNOUNCE_RETRY_SECONDS`` overrides."""
     env = os.environ if environ is None else environ
     smtp = mail.smtp
     host = env.get("ANNOUNCE_SMTP_HOST")

@@ -99,7 +99,7 @@ class _Pacer:
         self.next_slot = now + self.interval
 
 
-def deliver(
+def deliver(  # noqa: PLR0915 (one loop with its two helpers; splitting hides the order)
     deliveries: Iterable[Delivery],
     *,
     message: Callable[[tuple[str, ...]], bytes],

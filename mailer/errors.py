@@ -34,6 +34,6 @@ class LedgerError(MailerError):
 
 
 class TemporaryFailure(MailerError):
-    """Something that may work later: server unreachable, 4xx, another run holding the lock. Exit 75."""
+    """Something that may work later: server down, 4xx, another run holding the lock. Exit 75."""
 
     exit_code = EX_TEMPFAIL

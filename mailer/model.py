@@ -113,8 +113,8 @@ _FOLD = str.maketrans({"ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "Æ": "AE",
 
 def slugify(text: str) -> str:
     """Fold a name to an ASCII slug: "Jonas Åström" becomes ``jonas-astrom``."""
-    import re  # noqa: PLC0415 (only `new` and calendars need it)
-    import unicodedata  # noqa: PLC0415
+    import re
+    import unicodedata
 
     folded = unicodedata.normalize("NFKD", text.translate(_FOLD))
     ascii_text = folded.encode("ascii", "ignore").decode("ascii").lower()

@@ -23,6 +23,7 @@ from typing import Any
 
 import jinja2
 import markdown
+import markupsafe
 import nh3
 import yaml
 
@@ -30,7 +31,7 @@ from mailer.errors import InputError
 from mailer.model import Seminar, Series, hhmm, zone_abbreviation
 
 _HERE = Path(__file__).resolve().parent
-# Installed: the wheel carries templates/ inside the package. From a checkout: the repo's templates/.
+# Installed, the wheel carries templates/ inside the package; in a checkout, the repo's own.
 PACKAGE_TEMPLATES = next(
     (p for p in (_HERE / "templates", _HERE.parent / "templates") if p.is_dir()),
     _HERE / "templates",
@@ -164,6 +165,10 @@ class Renderer:
         except jinja2.UndefinedError as exc:
             raise InputError(f"templates/{name}: {exc.message}") from None
 
+    def render_named(self, name: str, context: Mapping[str, Any]) -> str:
+        """Render any template of the series by name."""
+        return self._render(name, context)
+
     def context(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar],
                 kind: str) -> dict[str, Any]:
         """Return the values the templates see."""
@@ -219,11 +224,11 @@ class Renderer:
 
     def html_part(self, subject: str, markdown_body: str) -> str:
         """Turn the Markdown announcement into an e-mail HTML document with inlined CSS."""
-        import premailer  # noqa: PLC0415 (slow to import: only commands that build mail pay)
+        import premailer
 
         fragment = sanitize_html(markdown.markdown(markdown_body))
-        document = self._render("email.html.j2",
-                                {"subject": subject, "body": jinja2.utils.markupsafe.Markup(fragment)})
+        body = markupsafe.Markup(fragment)  # noqa: S704 (sanitized by nh3 just above)
+        document = self._render("email.html.j2", {"subject": subject, "body": body})
         inliner = premailer.Premailer(
             document, allow_network=False, disable_validation=True, keep_style_tags=False,
             remove_classes=True, cssutils_logging_level=logging.CRITICAL,
@@ -239,7 +244,7 @@ class Renderer:
         html_doc = self.html_part(subject, self.body(context, _Markdown()))
         ics = None
         if kind in ("announcement", "cancellation"):
-            from mailer.calendar import build_calendar  # noqa: PLC0415 (icalendar is slow to import)
+            from mailer.calendar import build_calendar
 
             ics = build_calendar(series, [(seminar, sequence)],
                                  stamp=stamp or datetime.now().astimezone())

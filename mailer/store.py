@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -56,20 +56,19 @@ class _Loader(yaml.SafeLoader):
         super().__init__(stream)
         self._depth = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
-        event = self.peek_event()
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        line = event.start_mark.line + 1 if event.start_mark else 1
         if isinstance(event, yaml.AliasEvent):
             raise _Problem(
-                event.start_mark.line + 1,
+                line,
                 f"YAML aliases (*{event.anchor}) are not allowed in these files",
             )
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise _Problem(
-                    event.start_mark.line + 1, f"nested deeper than {MAX_DEPTH} levels"
-                )
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+                raise _Problem(line, f"nested deeper than {MAX_DEPTH} levels")
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
@@ -421,7 +420,8 @@ def _speakers(record: Record) -> tuple[Speaker, ...]:
             record.report(key, "cannot be used together with speakers:; "
                                "give each speaker's name and affiliation in the list")
     if not isinstance(node, yaml.SequenceNode):
-        record.report("speakers", f"expected a list of {{name, affiliation}}, found {_kind_of(node)}")
+        record.report("speakers",
+                      f"expected a list of {{name, affiliation}}, found {_kind_of(node)}")
         return ()
     speakers = []
     for index, item in enumerate(node.value):
@@ -546,8 +546,8 @@ class Store:
         if not matches and _DATE.fullmatch(which):
             matches = [e for e in entries if str(e.date) == which]
         if len(matches) > 1:
-            raise InputError(f"{which}: several talks on that date ({', '.join(e.id for e in matches)}); "
-                             "name one by its id")
+            ids = ", ".join(e.id for e in matches)
+            raise InputError(f"{which}: several talks on that date ({ids}); name one by its id")
         if not matches:
             close = difflib.get_close_matches(which, [e.id for e in entries], n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
@@ -584,8 +584,3 @@ class Store:
                 if not seminar.cancelled:
                     found.append(seminar)
         return found
-
-
-def fail(message: str) -> NoReturn:
-    """Raise an :class:`InputError` (for callers outside this module)."""
-    raise InputError(message)

@@ -7,6 +7,7 @@ trust store (``SSL_CERT_FILE`` respected); nothing turns verification off.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import smtplib
 import socket
@@ -35,7 +36,7 @@ class Outcome(NamedTuple):
         return 400 <= self.code < 500
 
 
-class ConnectionLost(TemporaryFailure):  # noqa: N818 (a kind of TemporaryFailure, named for what happened)
+class ConnectionLost(TemporaryFailure):
     """The server closed the connection or stopped answering during a transaction."""
 
 
@@ -127,10 +128,8 @@ class SmtpTransport:
     @staticmethod
     def _drop(conn: smtplib.SMTP | None) -> None:
         if conn is not None:
-            try:
+            with contextlib.suppress(OSError):
                 conn.close()
-            except OSError:
-                pass
 
     def close(self) -> None:
         """Say QUIT when the connection is still there, and forget it."""

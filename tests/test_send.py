@@ -1,0 +1,149 @@
+"""Sending to a real SMTP server on loopback, and reading what it received."""
+
+from __future__ import annotations
+
+import re
+from email.message import EmailMessage
+from pathlib import Path
+
+import vobject
+from conftest import Server, free_port, run, write
+
+
+def parts(message: EmailMessage) -> dict[str, EmailMessage]:
+    """The leaf parts of a message by content type."""
+    return {part.get_content_type(): part for part in message.walk()
+            if not part.is_multipart()}
+
+
+def test_send_delivers_one_complete_message_to_the_list(series: Path,
+                                                        smtp_server: Server) -> None:
+    result = run(series, "send", "--today", "2024-02-20", server=smtp_server)
+    assert result.code == 0, result.both
+    assert len(smtp_server.received) == 1
+    got = smtp_server.received[0]
+    assert got.rcpt_tos == ["lm-seminar-list@example.org"]
+    assert got.mail_from == "lm-seminar@example.org"
+    message = got.message
+    assert not message.defects
+    for header in ("Date", "Message-ID", "From", "To", "Subject", "List-Id"):
+        assert message[header], header
+    assert message["To"] == "lm-seminar-list@example.org"
+    assert message["List-Unsubscribe"] == "<mailto:lm-seminar-list-leave@example.org>"
+    assert "Measuring behavior" in message["Subject"]
+    assert all(len(line) <= 78 for line in got.data.split(b"\r\n")), "a line is over 78"
+    found = parts(message)
+    assert set(found) == {"text/plain", "text/html", "text/calendar"}
+    text = found["text/plain"].get_content()
+    assert "](" not in text and "**" not in text
+    assert "https://rise.zoom.us/j/208117140?pwd=RloxWHBrY2ZReWJ2S0xNUzcxbExwUT09" in text
+    assert "University of Tübingen" in text
+    assert "Linköping University" in text
+    html = found["text/html"].get_content()
+    assert 'style="' in html and "<style" not in html
+    assert "https://rise.zoom.us/j/208117140?pwd=RloxWHBrY2ZReWJ2S0xNUzcxbExwUT09" in html
+    assert "Tübingen" in html
+    calendar_part = found["text/calendar"]
+    assert calendar_part.get_param("method") == "PUBLISH"
+    ics = calendar_part.get_content()
+    parsed = vobject.readOne(ics, validate=True)
+    event = parsed.vevent
+    assert event.dtstart.value.isoformat() == "2024-02-22T15:00:00+01:00"
+    assert str(event.dtstart.value.tzinfo) in ("Europe/Stockholm",) or \
+        "TZID=Europe/Stockholm" in ics
+    assert event.dtend.value.isoformat() == "2024-02-22T16:00:00+01:00"
+    assert "rise.zoom.us" in ics.replace("\r\n ", "")
+    assert "sent 1" in result.out
+
+
+def test_second_send_sends_nothing_and_force_sends_again(series: Path,
+                                                         smtp_server: Server) -> None:
+    assert run(series, "send", "2024-02-22", server=smtp_server).code == 0
+    again = run(series, "send", "2024-02-22", server=smtp_server)
+    assert again.code == 0, again.both
+    assert "already sent" in again.out
+    assert len(smtp_server.received) == 1
+    forced = run(series, "send", "2024-02-22", "--force", server=smtp_server)
+    assert forced.code == 0, forced.both
+    assert len(smtp_server.received) == 2
+    ids = {item.message["Message-ID"] for item in smtp_server.received}
+    assert len(ids) == 2
+
+
+def test_dry_run_sends_nothing_prints_text_and_names_preview(series: Path,
+                                                             smtp_server: Server) -> None:
+    result = run(series, "send", "--dry-run", "--today", "2024-02-20", server=smtp_server)
+    assert result.code == 0, result.both
+    assert smtp_server.received == []
+    assert "Subject: Learning Machines seminar 2024-02-22" in result.out
+    assert "Recipients: 1" in result.out
+    assert "Abstract: Quantifying behavior" in result.out
+    folder = series / ".state" / "preview" / "2024-02-22-mathis-announcement"
+    assert f"{folder}/" in result.out
+    assert (folder / "message.eml").is_file()
+    assert not (series / ".state" / "ledger.sqlite3").exists()
+    assert run(series, "send", "2024-02-22", server=smtp_server).code == 0
+    assert len(smtp_server.received) == 1
+
+
+def test_to_sends_only_there_and_does_not_count(series: Path, smtp_server: Server) -> None:
+    result = run(series, "send", "2024-02-22", "--to", "me@example.org", server=smtp_server)
+    assert result.code == 0, result.both
+    assert smtp_server.addresses() == ["me@example.org"]
+    assert smtp_server.received[0].message["To"] == "me@example.org"
+    assert run(series, "send", "2024-02-22", server=smtp_server).code == 0
+    assert smtp_server.addresses() == ["me@example.org", "lm-seminar-list@example.org"]
+
+
+def test_this_weeks_seminar_for_several_days(series: Path) -> None:
+    cases = {
+        "2024-02-16": "2024-02-22-mathis",
+        "2024-02-22": "2024-02-22-mathis",
+        "2024-03-08": "2024-03-14-martinez-balvanera",
+        "2024-03-29": "2024-04-04-kreis",
+    }
+    for today, expected in cases.items():
+        result = run(series, "send", "--dry-run", "--today", today)
+        assert result.code == 0, result.both
+        assert f"Kind: announcement ({expected})" in result.out, (today, result.out)
+
+
+def test_empty_window_exits_0_naming_the_next_talk(series: Path) -> None:
+    # 2024-02-23: the next two weeks are cancelled; the next talk is 2024-03-14.
+    result = run(series, "send", "--today", "2024-02-23")
+    assert result.code == 0, result.both
+    assert "No seminar to announce between 2024-02-23 and 2024-02-29" in result.out
+    assert "Next: 2024-03-14-martinez-balvanera on 2024-03-14" in result.out
+    after = run(series, "send", "--dry-run", "--today", "2024-04-05")
+    assert after.code == 0
+    assert "No talk is planned after that." in after.out
+
+
+def test_quiet_prints_nothing_on_success(series: Path, smtp_server: Server) -> None:
+    result = run(series, "send", "2024-02-22", "--quiet", server=smtp_server)
+    assert result.code == 0
+    assert result.out == "" and result.err == ""
+
+
+def test_server_unreachable_exits_75_in_one_line(series: Path) -> None:
+    result = run(series, "send", "2024-02-22", ANNOUNCE_SMTP_HOST="127.0.0.1",
+                 ANNOUNCE_SMTP_PORT=str(free_port()))
+    assert result.code == 75, result.both
+    assert "cannot reach the SMTP server 127.0.0.1:" in result.err
+    assert "Traceback" not in result.both
+
+
+def test_non_ascii_subject_is_encoded_and_intact(series: Path, smtp_server: Server) -> None:
+    write(series / "seminars" / "2024-02-22-mathis.yaml",
+          "date: 2024-02-22\nspeaker: Jonas Åström\naffiliation: Göteborgs universitet\n"
+          "title: Über Lernen – naïve Bayes, 学習\nabstract: Ça marche.\nbio: Él es.\n")
+    assert run(series, "send", "2024-02-22", server=smtp_server).code == 0
+    got = smtp_server.received[0]
+    assert got.data.isascii()
+    subject = re.search(rb"^Subject: .*?(?=\r\n\S)", got.data, re.MULTILINE | re.DOTALL)
+    assert subject is not None
+    assert b"=?utf-8?" in subject.group(0)
+    message = got.message
+    assert "Über Lernen – naïve Bayes, 学習" in message["Subject"]
+    assert "Jonas Åström" in message["Subject"]
+    assert "Ça marche." in parts(message)["text/plain"].get_content()
