@@ -160,14 +160,16 @@ class SmtpTransport:
 
     def _transaction(self, conn: smtplib.SMTP, recipients: Sequence[str],
                      data: bytes) -> dict[str, Outcome]:
-        code, reply = conn.mail(self.sender)
+        # Addresses were validated on the way in (mailer.addresses), so the commands are written
+        # directly: smtplib's mail()/rcpt() would parse every address again.
+        code, reply = conn.docmd("mail", f"FROM:<{self.sender}>")
         if code != 250:
             self._after_failure(conn, code)
             return dict.fromkeys(recipients, Outcome(code, _reply_text(reply)))
         outcomes: dict[str, Outcome] = {}
         accepted = []
         for recipient in recipients:
-            code, reply = conn.rcpt(recipient)
+            code, reply = conn.docmd("rcpt", f"TO:<{recipient}>")
             if code in (250, 251):
                 accepted.append(recipient)
             else:

@@ -1,0 +1,41 @@
+"""A local SMTP sink for the benchmarks: accepts everything, counts messages, keeps nothing.
+
+Run as ``python bench/sink.py PORT``; prints "ready" when it listens on 127.0.0.1:PORT.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+class Counter:
+    """Accept every message; count them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.count += 1
+        return "250 OK"
+
+
+def main() -> None:
+    port = int(sys.argv[1])
+    controller = Controller(Counter(), hostname="127.0.0.1", port=port)
+    controller.start()
+    print("ready", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main()
