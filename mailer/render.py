@@ -264,8 +264,8 @@ class Renderer:
         body = markupsafe.Markup(fragment)  # noqa: S704 (sanitized by nh3 just above)
         document = self._render("email.html.j2", {"subject": subject, "body": body})
         inliner = _premailer().Premailer(
-            document, allow_network=False, session=_NoNetwork(), disable_validation=True, keep_style_tags=False,
-            remove_classes=True, cssutils_logging_level=logging.CRITICAL,
+            document, allow_network=False, session=_NoNetwork(), disable_validation=True,
+            keep_style_tags=False, remove_classes=True, cssutils_logging_level=logging.CRITICAL,
         )
         return str(inliner.transform(pretty_print=False))
 
