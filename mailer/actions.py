@@ -185,26 +185,25 @@ def _plan(store: Store, mail: MailSettings, to_override: Sequence[str]) \
         plan = [Delivery((b.header(),), (b.addr,)) for b in boxes]
         return (lambda: plan), len(plan), ", ".join(b.header() for b in boxes), plan[0].to
     lists: list[Mailbox] = [parse_mailbox(text) for text in mail.to]
-    subscribers = None
-    count = 0
+    subscribers: list[Mailbox] = []
+    parts = []
+    if lists:
+        parts.append(", ".join(b.header() for b in lists))
     if mail.recipients_file:
-        subscribers = SubscriberFile(store.root / mail.recipients_file)
-        count = subscribers.check()
-    if not lists and subscribers is None:
+        source = SubscriberFile(store.root / mail.recipients_file)
+        subscribers = source.load()
+        parts.append(f"each of {len(subscribers)} subscribers in {source.where}, "
+                     "addressed to them")
+    if not lists and not subscribers:
         raise InputError("seminars/series.yaml: mail.to or mail.recipients_file is needed to send")
+    count = len(subscribers)
 
     def deliveries() -> Iterator[Delivery]:
         if lists:
             yield Delivery(tuple(b.header() for b in lists), tuple(b.addr for b in lists))
-        if subscribers is not None:
-            for box in subscribers:
-                yield Delivery((box.header(),), (box.addr,))
+        for box in subscribers:
+            yield Delivery((box.header(),), (box.addr,))
 
-    parts = []
-    if lists:
-        parts.append(", ".join(b.header() for b in lists))
-    if subscribers is not None:
-        parts.append(f"each of {count} subscribers in {subscribers.where}, addressed to them")
     first = next(iter(deliveries())).to
     return deliveries, len(lists) + count, "; ".join(parts), first
 
@@ -354,7 +353,7 @@ def check(store: Store) -> CheckResult:
         if mail.recipients_file:
             from mailer.recipients import SubscriberFile
 
-            SubscriberFile(store.root / mail.recipients_file).check()
+            SubscriberFile(store.root / mail.recipients_file).load()
     except InputError as exc:
         result.problems.append(str(exc))
     result.problems.extend(f"{name}: not a talk record: name it YYYY-MM-DD-<slug>.yaml"

@@ -147,6 +147,9 @@ def _deliver(outgoing: Outgoing, *, force: bool, quiet: bool) -> Report:
         _say(f"... and {len(report.refused) - 100} more refused", err=True)
     for address, why in list(report.deferred.items())[:20]:
         _say(f"deferred (will be retried by the next run): {address}: {why}", err=True)
+    if report.unreached and not (report.sent or report.refused or report.deferred):
+        _say(f"{report.unreached}; nothing was sent by this run, run it again later", err=True)
+        return report
     if report.unreached:
         _say(f"stopped: {report.unreached}", err=True)
     problems = report.refused or report.deferred or report.unreached

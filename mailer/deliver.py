@@ -157,11 +157,14 @@ def deliver(  # noqa: PLR0915 (one loop with its two helpers; splitting hides th
 
     def send_settled(delivery: Delivery, todo: tuple[str, ...]) -> Iterator[Notice]:
         """Attempt a delivery, waiting out an unreachable server within the budget."""
+        told = False
         while True:
             try:
                 left = attempt(delivery, todo)
             except TemporaryFailure as exc:
-                yield Notice(f"{exc}; trying again")
+                if waited < retry_seconds and not told:
+                    yield Notice(f"{exc}; retrying for up to {retry_seconds - waited:g} s")
+                    told = True
                 if pause() is None:
                     raise
                 continue

@@ -2,7 +2,6 @@
 
 Every line is validated before anything is sent. A bad line stops the run with
 ``file:line`` for each problem: a typo must not drop a subscriber silently.
-Reading is streamed: a list of 100,000 subscribers is never held as messages.
 """
 
 from __future__ import annotations
@@ -95,8 +94,12 @@ class SubscriberFile:
             except AddressProblem as why:
                 yield Line(number, None, f"{row[email_at]!r} {why}")
 
-    def check(self) -> int:
-        """Validate every line; return how many distinct subscribers there are."""
+    def load(self) -> list[Mailbox]:
+        """Validate every line; return each subscriber once (the first line wins for a repeat).
+
+        Addresses are small: a list of 100,000 is a few MB. Messages are never held per
+        subscriber; each is made from the shared blueprint when it is sent.
+        """
         try:
             if self.path.stat().st_size > 64 * MAX_FILE_BYTES:
                 raise InputError(f"{self.where}: larger than {64 * MAX_FILE_BYTES} bytes")
@@ -105,25 +108,19 @@ class SubscriberFile:
                 from None
         problems = []
         seen: set[str] = set()
+        subscribers = []
         for line in self.lines():
             if line.mailbox is None:
                 problems.append(f"{self.where}:{line.number}: {line.problem}")
-            else:
+            elif line.mailbox.addr.lower() not in seen:
                 seen.add(line.mailbox.addr.lower())
+                subscribers.append(line.mailbox)
         if problems:
             shown = problems[:MAX_PROBLEMS_SHOWN]
             more = len(problems) - len(shown)
             raise InputError("\n".join(shown) + (f"\n... and {more} more" if more else "")
                              + f"\n{self.where}: {len(problems)} bad line(s); nothing was sent. "
                              "Fix or remove them and run again")
-        if not seen:
+        if not subscribers:
             raise InputError(f"{self.where}: holds no subscribers")
-        return len(seen)
-
-    def __iter__(self) -> Iterator[Mailbox]:
-        """Yield each valid subscriber once (the first line wins for a repeated address)."""
-        seen: set[str] = set()
-        for line in self.lines():
-            if line.mailbox is not None and line.mailbox.addr.lower() not in seen:
-                seen.add(line.mailbox.addr.lower())
-                yield line.mailbox
+        return subscribers
