@@ -118,7 +118,7 @@ class _Markdown:
     bullet_mark = "* "
 
     def label(self, name: str) -> str:
-        return f"**{name}:**"
+        return f"**{self.plain(name)}:**"
 
     def plain(self, text: str) -> str:
         return html.escape(text, quote=False)

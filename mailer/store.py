@@ -162,6 +162,15 @@ class Record:
         self.report(key, f'"{raw}" is not a time of day (HH:MM)')
         return None
 
+    def url(self, key: str) -> str | None:
+        """Return a web address (http or https) written on one line."""
+        value = self.text(key, single_line=True)
+        if value is not None and (not value.startswith(("https://", "http://"))
+                                  or any(ch.isspace() for ch in value)):
+            self.report(key, f'"{value}" is not a web address (https://...)')
+            return None
+        return value
+
     def day(self, key: str) -> date | None:
         """Return a date written ``YYYY-MM-DD``."""
         raw = self.text(key, required=True)
@@ -386,22 +395,20 @@ def load_series(root: Path) -> Series:
         elif value is not None:
             front_matter = value
     mail = _mail_settings(record)
+    website = record.url("website")
+    duration = record.integer("duration_minutes", 60, 1, 24 * 60)
+    location = record.text("location")
+    video_link = record.url("video_link")
+    video_label = record.text("video_label", single_line=True)
+    upcoming_count = record.integer("upcoming_count", 4, 0, 100)
+    days_before = record.integer("announce_days_before", 6, 0, 366)
     record.finish()
     assert name and team and zone_name and default_time  # noqa: S101 (finish() raised otherwise)
     return Series(
-        name=name,
-        team=team,
-        timezone=zone_name,
-        default_time=default_time,
-        website=record.text("website", single_line=True),
-        duration_minutes=record.integer("duration_minutes", 60, 1, 24 * 60),
-        location=record.text("location"),
-        video_link=record.text("video_link", single_line=True),
-        video_label=record.text("video_label", single_line=True),
-        upcoming_count=record.integer("upcoming_count", 4, 0, 100),
-        announce_days_before=record.integer("announce_days_before", 6, 0, 366),
-        front_matter=front_matter,
-        mail=mail,
+        name=name, team=team, timezone=zone_name, default_time=default_time, website=website,
+        duration_minutes=duration, location=location, video_link=video_link,
+        video_label=video_label, upcoming_count=upcoming_count,
+        announce_days_before=days_before, front_matter=front_matter, mail=mail,
     )
 
 
@@ -472,7 +479,7 @@ def load_seminar(entry: Entry) -> Seminar:
         abstract=record.text("abstract"),
         bio=record.text("bio"),
         location=record.text("location"),
-        video_link=record.text("video_link", single_line=True),
+        video_link=record.url("video_link"),
         status=record.choice("status", STATUSES, "confirmed"),
         note=record.text("note"),
     )

@@ -99,3 +99,13 @@ def test_bad_file_name_date(series: Path) -> None:
     result = run(series, "check")
     assert result.code == 2
     assert "seminars/2024-02-31-x.yaml: the file name's date" in result.err
+
+
+def test_series_number_and_link_problems_are_reported(series: Path) -> None:
+    path = series / "seminars" / "series.yaml"
+    path.write_text(path.read_text().replace("upcoming_count: 4", "upcoming_count: many")
+                    .replace("website: https://ri.se/lm-sem", "website: javascript:alert(1)"))
+    result = run(series, "check")
+    assert result.code == 2
+    assert "series.yaml:11: upcoming_count: \"many\" is not a whole number" in result.err
+    assert "series.yaml:4: website: \"javascript:alert(1)\" is not a web address" in result.err
