@@ -1,0 +1,239 @@
+"""Hostile input and secrets: nothing that reaches announce may add a recipient, a header,
+active HTML, or leak the password. The corpus lives in tests/hostile/."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import ssl
+from collections.abc import Iterator
+from datetime import date
+from email.parser import BytesHeaderParser
+from pathlib import Path
+
+import pytest
+import trustme
+import yaml
+from conftest import Server, authenticator, run, start_server, write
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_send import parts
+
+from mailer import actions
+from mailer.errors import InputError
+from mailer.store import Store
+
+HOSTILE = Path(__file__).resolve().parent / "hostile"
+TALK = "2024-02-22-mathis.yaml"
+PASSWORD = "Sw0rdf1sh-secret-9731"  # searched for in every output and file
+
+
+def use_record(series: Path, name: str) -> None:
+    shutil.copy(HOSTILE / name, series / "seminars" / TALK)
+
+
+@pytest.mark.parametrize(("name", "key"), [
+    ("crlf-title.yaml", "title"), ("crlf-speaker.yaml", "speaker"),
+    ("crlf-affiliation.yaml", "affiliation"), ("nel-title.yaml", "title"),
+])
+def test_line_breaks_in_header_fields_are_refused(series: Path, smtp_server: Server,
+                                                  name: str, key: str) -> None:
+    use_record(series, name)
+    result = run(series, "send", "2024-02-22", server=smtp_server)
+    assert result.code == 2, result.both
+    assert f"seminars/{TALK}:" in result.err and f": {key}: " in result.err
+    assert "line break" in result.err
+    assert smtp_server.received == []
+    assert run(series, "check").code == 2
+
+
+@pytest.mark.parametrize("address", [
+    "me@example.org\r\nBcc: victim@example.net",
+    "me@example.org, victim@example.net",
+    "me@example.org\nvictim@example.net",
+    "<me@example.org> victim@example.net",
+])
+def test_injected_to_is_refused(series: Path, smtp_server: Server, address: str) -> None:
+    result = run(series, "send", "2024-02-22", "--to", address, server=smtp_server)
+    assert result.code == 2, result.both
+    assert "--to:" in result.err
+    assert smtp_server.received == []
+
+
+@pytest.mark.parametrize(("name", "bad_lines"), [
+    ("subscribers-smuggled.txt", [2, 4]), ("subscribers-smuggled.csv", [4, 6])])
+def test_smuggled_subscribers_stop_the_run(series: Path, smtp_server: Server, name: str,
+                                          bad_lines: list[int]) -> None:
+    shutil.copy(HOSTILE / name, series / name)
+    settings_file = series / "seminars" / "series.yaml"
+    settings_file.write_text(settings_file.read_text().replace(
+        "  to: lm-seminar-list@example.org\n", f"  recipients_file: {name}\n"))
+    result = run(series, "send", "2024-02-22", server=smtp_server)
+    assert result.code == 2, result.both
+    for line in bad_lines:
+        assert f"{name}:{line}:" in result.err
+    assert smtp_server.received == []
+
+
+def test_active_html_is_removed_and_template_syntax_stays_text(series: Path,
+                                                               smtp_server: Server) -> None:
+    use_record(series, "active-html.yaml")
+    result = run(series, "send", "2024-02-22", server=smtp_server)
+    assert result.code == 0, result.both
+    message = smtp_server.received[0].message
+    found = parts(message)
+    html = found["text/html"].get_content()
+    lowered = html.lower()
+    for bad in ("<script", "onerror", "onclick", "onload", "javascript:", "<iframe", "data:",
+                "<svg"):
+        assert bad not in lowered, bad
+    assert "<em" in html and 'href="https://example.org/ok"' in html
+    assert "Vec&lt;T&gt; &amp; &lt;script&gt;" in html
+    assert "{{ 7*7 }}" in html and "49" not in html
+    text = found["text/plain"].get_content()
+    assert "Template syntax is text: {{ 7*7 }} and {% if true %}yes{% endif %}" in text
+    assert "Title: Vec<T> & <script>alert('title')</script>" in text
+    assert message["Subject"].startswith("Learning Machines seminar 2024-02-22 15:00: Vec<T>")
+    page = run(series, "page", "2024-02-22").out
+    body = page.split("\n---\n", 1)[1].lower()
+    for bad in ("<script", "onerror", "onclick", "onload", "javascript:", "<iframe", "data:",
+                "<svg"):
+        assert bad not in body, bad
+    assert "{% raw %}" in page
+    assert "{{ 7*7 }}" in page and "{{ site.title }}" in page
+    assert "**Title:** Vec&lt;T&gt; &amp; &lt;script&gt;" in page
+
+
+def test_title_template_syntax_is_literal_everywhere(series: Path) -> None:
+    write(series / "seminars" / TALK,
+          'date: 2024-02-22\nspeaker: "{{ 7*7 }}"\ntitle: "{% raw %}{{ 6*7 }}"\n')
+    dry = run(series, "send", "2024-02-22", "--dry-run")
+    assert dry.code == 0, dry.both
+    assert "Subject: Learning Machines seminar 2024-02-22 15:00: {% raw %}{{ 6*7 }}" in dry.out
+    assert "49" not in dry.out and "42" not in dry.out
+
+
+@pytest.fixture
+def auth_server() -> Iterator[Server]:
+    server = start_server(authenticator=authenticator("seminar", "the-right-one"),
+                          auth_require_tls=False)
+    yield server
+    server.controller.stop()
+
+
+def test_refused_login_exits_1_and_the_password_is_nowhere(series: Path,
+                                                          auth_server: Server) -> None:
+    env = {"ANNOUNCE_SMTP_USERNAME": "seminar", "ANNOUNCE_SMTP_PASSWORD": PASSWORD}
+    dry = run(series, "send", "2024-02-22", "--dry-run", server=auth_server, **env)
+    assert dry.code == 0
+    result = run(series, "send", "2024-02-22", server=auth_server, **env)
+    assert result.code == 1, result.both
+    assert f"127.0.0.1:{auth_server.port}: login refused for user seminar (535)" in result.err
+    assert auth_server.received == []
+    secrets = [PASSWORD.encode(), base64.b64encode(PASSWORD.encode()),
+               base64.b64encode(f"\0seminar\0{PASSWORD}".encode())]
+    outputs = (dry.out + dry.err + result.out + result.err).encode()
+    files = [p for p in series.rglob("*") if p.is_file()]
+    assert any(p.name == "message.eml" for p in files)
+    for secret in secrets:
+        assert secret not in outputs
+        for path in files:
+            assert secret not in path.read_bytes(), path
+
+
+def test_right_password_logs_in(series: Path, auth_server: Server) -> None:
+    result = run(series, "send", "2024-02-22", server=auth_server,
+                 ANNOUNCE_SMTP_USERNAME="seminar", ANNOUNCE_SMTP_PASSWORD="the-right-one")
+    assert result.code == 0, result.both
+    assert len(auth_server.received) == 1
+
+
+def test_login_without_tls_to_a_remote_host_is_refused(series: Path) -> None:
+    result = run(series, "send", "2024-02-22", ANNOUNCE_SMTP_HOST="smtp.example.net",
+                 ANNOUNCE_SMTP_USERNAME="seminar", ANNOUNCE_SMTP_PASSWORD=PASSWORD)
+    assert result.code == 2, result.both
+    assert "unencrypted" in result.err
+    assert PASSWORD not in result.both
+
+
+@pytest.fixture(scope="module")
+def authority() -> trustme.CA:
+    return trustme.CA()
+
+
+def tls_server(authority: trustme.CA, *, implicit: bool) -> Server:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    if implicit:
+        return start_server(ssl_context=context)
+    return start_server(tls_context=context, require_starttls=True)
+
+
+@pytest.mark.parametrize(("implicit", "mode"), [(False, "starttls"), (True, "tls")])
+def test_untrusted_certificate_is_refused_then_trusted_via_ssl_cert_file(
+        series: Path, tmp_path: Path, authority: trustme.CA, implicit: bool, mode: str) -> None:
+    server = tls_server(authority, implicit=implicit)
+    try:
+        refused = run(series, "send", "2024-02-22", server=server,
+                      ANNOUNCE_SMTP_SECURITY=mode)
+        assert refused.code == 1, refused.both
+        assert "certificate is not trusted" in refused.err
+        assert server.received == []
+        ca_file = tmp_path / "ca.pem"
+        authority.cert_pem.write_to_path(str(ca_file))
+        trusted = run(series, "send", "2024-02-22", server=server, ANNOUNCE_SMTP_SECURITY=mode,
+                      SSL_CERT_FILE=str(ca_file))
+        assert trusted.code == 0, trusted.both
+        assert len(server.received) == 1
+    finally:
+        server.controller.stop()
+
+
+@pytest.mark.parametrize(("name", "says"), [
+    ("alias-bomb.yaml", "YAML aliases (*a0) are not allowed"),
+    ("deep.yaml", "nested deeper than"),
+])
+def test_yaml_bombs_fail_fast(series: Path, name: str, says: str) -> None:
+    use_record(series, name)
+    result = run(series, "check", timeout=30)
+    assert result.code == 2, result.both
+    assert says in result.err and f"seminars/{TALK}:" in result.err
+
+
+def test_oversized_record_fails_fast(series: Path) -> None:
+    write(series / "seminars" / TALK, "date: 2024-02-22\nabstract: |\n" + "  x\n" * 400_000)
+    result = run(series, "check", timeout=30)
+    assert result.code == 2
+    assert "is too large for a talk record" in result.err
+
+
+FIELD = st.text(st.characters(codec="utf-8"), min_size=1, max_size=40)
+EXPECTED = {"To", "Message-ID", "Date", "From", "Subject", "Reply-To", "List-Id",
+            "List-Unsubscribe", "Content-Type", "MIME-Version"}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(title=FIELD, speaker=FIELD, affiliation=FIELD)
+def test_any_field_value_never_adds_a_header_or_recipient(tmp_path_factory: pytest.TempPathFactory,
+                                                          title: str, speaker: str,
+                                                          affiliation: str) -> None:
+    root = tmp_path_factory.mktemp("prop")
+    shutil.copytree(Path(__file__).resolve().parent.parent / "seminars", root / "seminars",
+                    dirs_exist_ok=True)
+    record = {"date": date(2024, 2, 22), "title": title, "speaker": speaker,
+              "affiliation": affiliation}
+    (root / "seminars" / TALK).write_text(yaml.safe_dump(record, allow_unicode=True),
+                                          encoding="utf-8")
+    store = Store(root)
+    try:
+        outgoing = actions.prepare(store, store.find("2024-02-22"), "announcement")
+    except InputError:
+        return  # refused with a clear error: never sent
+    data = outgoing.blueprint.wire(outgoing.first_to)
+    headers = BytesHeaderParser().parsebytes(data)
+    assert set(headers.keys()) <= EXPECTED
+    assert headers.get_all("To") == ["lm-seminar-list@example.org"]
+    assert len(headers.get_all("Subject") or []) == 1
+    assert [d.to for d in outgoing.deliveries()] == [("lm-seminar-list@example.org",)]
+    assert [d.recipients for d in outgoing.deliveries()] == [("lm-seminar-list@example.org",)]
