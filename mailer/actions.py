@@ -373,15 +373,12 @@ def check(store: Store) -> CheckResult:
     if result.problems:
         return result
     render = renderer(store.root)
-    now = datetime.now().astimezone()
     for seminar in good:
         kinds = ["cancellation"] if seminar.cancelled else ["announcement", "reminder"]
         try:
             upcoming = store.upcoming(seminar)
-            if not seminar.cancelled:
-                render.page(series, seminar, upcoming)
             for kind in kinds:
-                render.message(series, seminar, upcoming, kind, stamp=now)
+                render.check(series, seminar, upcoming, kind)
         except InputError as exc:
             result.problems.append(f"{seminar.id}: {exc}")
     return result

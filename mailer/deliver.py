@@ -12,11 +12,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL, TemporaryFailure
 from mailer.ledger import REFUSED, SENT
-from mailer.transport import ConnectionLost, Outcome
+
+if TYPE_CHECKING:  # a dry run plans deliveries without loading smtplib
+    from mailer.transport import Outcome
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,8 @@ def deliver(  # noqa: PLR0915 (one loop with its two helpers; splitting hides th
     clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[Event]:
     """Send each delivery to the recipients not yet recorded; yield progress, then a Report."""
+    from mailer.transport import ConnectionLost
+
     report = Report()
     finished = ledger.finished(campaign)
     pacer = _Pacer(rate_per_minute, sleep, clock)

@@ -13,7 +13,7 @@ is removed by a sanitizer (nh3), never by a regular expression.
 from __future__ import annotations
 
 import html
-import importlib.util
+import importlib
 import logging
 import re
 import sys
@@ -25,9 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import markdown
 import markupsafe
-import nh3
 import yaml
 
 from mailer.errors import InputError
@@ -95,8 +93,17 @@ def _premailer() -> Any:
             del sys.modules["requests"]
 
 
+def markdown_to_html(text: str) -> str:
+    """Convert Markdown to HTML, keeping harmless markup only (Markdown and nh3 load here)."""
+    import markdown
+
+    return sanitize_html(markdown.markdown(text))
+
+
 def sanitize_html(fragment: str) -> str:
     """Keep harmless markup; drop scripts, frames, event handlers and unsafe URLs."""
+    import nh3
+
     return nh3.clean(fragment, url_schemes=_ALLOWED_URL_SCHEMES, link_rel="noopener noreferrer")
 
 
@@ -147,7 +154,7 @@ class _Page(_Markdown):
 
     def md(self, text: str) -> str:
         if _HTML_TAG.search(text) or _ACTIVE_URL.search(text):
-            text = sanitize_html(markdown.markdown(text)).strip()
+            text = markdown_to_html(text).strip()
         return _liquid_literal(text)
 
     def link(self, url: str) -> str:
@@ -260,14 +267,30 @@ class Renderer:
 
     def html_part(self, subject: str, markdown_body: str) -> str:
         """Turn the Markdown announcement into an e-mail HTML document with inlined CSS."""
-        fragment = sanitize_html(markdown.markdown(markdown_body))
+        fragment = markdown_to_html(markdown_body)
         body = markupsafe.Markup(fragment)  # noqa: S704 (sanitized by nh3 just above)
         document = self._render("email.html.j2", {"subject": subject, "body": body})
         inliner = _premailer().Premailer(
             document, allow_network=False, session=_NoNetwork(), disable_validation=True,
             keep_style_tags=False, remove_classes=True, cssutils_logging_level=logging.CRITICAL,
+            disable_basic_attributes=["bgcolor"],  # legacy attribute; HTML5 validators flag it
         )
         return str(inliner.transform(pretty_print=False))
+
+    def check(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar],
+              kind: str) -> None:
+        """Render every template a kind uses, through Jinja only (no Markdown, CSS or calendar).
+
+        Template mistakes (a misspelt variable under StrictUndefined, bad syntax) show up here
+        without loading the slower libraries that only turn correct output into e-mail.
+        """
+        context = self.context(series, seminar, upcoming, kind)
+        subject = self.subject(context)
+        self.body(context, _Text())
+        body = self.body(context, _Markdown())
+        self._render("email.html.j2", {"subject": subject, "body": body})
+        if kind == "announcement":
+            self.page(series, seminar, upcoming)
 
     def message(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar], kind: str,
                 *, sequence: int = 0, stamp: datetime | None = None) -> Rendered:

@@ -1,0 +1,138 @@
+"""Proven by real mail software: SpamAssassin, tidy, mblaze and Chromium read our message.
+
+These tools come from Debian's packages, installed by .ci/run. Locally each test skips with
+the reason when its tool is absent; under CI a missing tool is a failure.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import REPO, require_tool, run, write
+from PIL import Image
+
+ARTIFACTS = REPO / "tests" / "artifacts"
+
+
+@pytest.fixture
+def preview(series: Path, tmp_path: Path) -> Path:
+    """The bundled example's announcement, as `preview --out` writes it."""
+    out = tmp_path / "preview"
+    result = run(series, "preview", "2024-02-22", "--out", str(out))
+    assert result.code == 0, result.both
+    return out
+
+
+def test_preview_eml_is_what_send_hands_over(series: Path, preview: Path) -> None:
+    eml = (preview / "message.eml").read_bytes()
+    assert b"\r\n" in eml
+    assert eml.startswith(b"To: lm-seminar-list@example.org\r\nMessage-ID: <")
+    assert b"Content-Type: text/calendar" in eml
+
+
+def test_spamassassin_local_rules_score_at_most_0_1(preview: Path, tmp_path: Path) -> None:
+    spamassassin = require_tool("spamassassin")
+    home = tmp_path / "sa-home"
+    home.mkdir()
+    done = subprocess.run(
+        [spamassassin, "-t", "-L", "--cf=use_bayes 0", "--cf=bayes_auto_learn 0",
+         "--cf=use_auto_whitelist 0", "-p", str(home / "prefs")],
+        input=(preview / "message.eml").read_bytes(), capture_output=True, timeout=120,
+        check=False, env={"HOME": str(home), "PATH": "/usr/bin:/bin"},
+    )
+    report = done.stdout.decode("utf-8", "replace")
+    match = re.search(r"^X-Spam-Status: \w+, score=(-?[\d.]+)", report, re.MULTILINE)
+    assert match, report[-2000:] + done.stderr.decode()
+    details = report.split("Content analysis details:", 1)[-1].split("\n\n", 2)
+    print("SpamAssassin rules that fired:", details[1] if len(details) > 1 else report[-800:])
+    assert float(match[1]) <= 0.1
+
+
+def test_tidy_finds_no_html_errors(preview: Path) -> None:
+    tidy = require_tool("tidy")
+    done = subprocess.run([tidy, "-e", "-q", str(preview / "message.html")],
+                          capture_output=True, text=True, timeout=60, check=False)
+    print(done.stderr)
+    assert done.returncode in (0, 1), done.stderr  # 2 means errors; 1 only warnings
+    assert "Error:" not in done.stderr
+
+
+def test_mblaze_sees_text_html_and_calendar(preview: Path) -> None:
+    mshow = require_tool("mshow")
+    done = subprocess.run([mshow, "-t", str(preview / "message.eml")], capture_output=True,
+                          text=True, timeout=60, check=True)
+    tree = done.stdout
+    for part in ("multipart/alternative", "text/plain", "text/html", "text/calendar"):
+        assert part in tree, tree
+
+
+def test_chromium_renders_a_page_that_is_not_blank(preview: Path, tmp_path: Path) -> None:
+    chromium = require_tool("chromium")
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "2024-02-22-mathis.png"
+    shot.unlink(missing_ok=True)
+    subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={tmp_path / 'chromium'}", "--hide-scrollbars",
+         "--window-size=800,1400", f"--screenshot={shot}",
+         (preview / "message.html").resolve().as_uri()],
+        capture_output=True, timeout=120, check=False,
+    )
+    assert shot.is_file(), "Chromium wrote no screenshot"
+    with Image.open(shot) as image:
+        pixels = image.convert("L")
+        histogram = pixels.histogram()
+        dark = sum(histogram[:128])
+        total = pixels.width * pixels.height
+    assert dark / total > 0.01, "the page is (nearly) blank"
+
+
+def test_unsubscribe_https_adds_one_click_post(series: Path, tmp_path: Path) -> None:
+    settings = series / "seminars" / "series.yaml"
+    settings.write_text(settings.read_text().replace(
+        "mailto:lm-seminar-list-leave@example.org", "https://lists.example.org/leave?l=lm"))
+    out = tmp_path / "p"
+    assert run(series, "preview", "2024-02-22", "--out", str(out)).code == 0
+    eml = (out / "message.eml").read_text()
+    assert "List-Unsubscribe: <https://lists.example.org/leave?l=lm>" in eml
+    assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in eml
+    assert "Unsubscribe: https://lists.example.org/leave?l=lm" in (out / "message.txt").read_text()
+
+
+def test_no_unsubscribe_no_header_no_line(series: Path, tmp_path: Path) -> None:
+    settings = series / "seminars" / "series.yaml"
+    settings.write_text(settings.read_text().replace(
+        "  unsubscribe: mailto:lm-seminar-list-leave@example.org\n", ""))
+    out = tmp_path / "p"
+    assert run(series, "preview", "2024-02-22", "--out", str(out)).code == 0
+    eml = (out / "message.eml").read_text()
+    assert "List-Unsubscribe" not in eml
+    assert "Unsubscribe" not in (out / "message.txt").read_text()
+
+
+def test_precedence_bulk_only_when_we_expand_the_list(series: Path, tmp_path: Path) -> None:
+    out = tmp_path / "p"
+    assert run(series, "preview", "2024-02-22", "--out", str(out)).code == 0
+    assert "Precedence:" not in (out / "message.eml").read_text()
+    write(series / "subscribers.txt", "a@example.org\n")
+    settings = series / "seminars" / "series.yaml"
+    settings.write_text(settings.read_text().replace(
+        "  to: lm-seminar-list@example.org\n", "  recipients_file: subscribers.txt\n"))
+    assert run(series, "preview", "2024-02-22", "--out", str(out)).code == 0
+    eml = (out / "message.eml").read_text()
+    assert "Precedence: bulk" in eml
+    assert "Auto-Submitted" not in eml
+
+
+def test_every_line_within_78_even_with_long_fields(series: Path, tmp_path: Path) -> None:
+    write(series / "seminars" / "2024-02-22-mathis.yaml",
+          "date: 2024-02-22\nspeaker: " + "Maximilian " * 12 + "\ntitle: " + "Lång " * 40
+          + "\nabstract: " + "word " * 400 + "\n")
+    out = tmp_path / "p"
+    assert run(series, "preview", "2024-02-22", "--out", str(out)).code == 0
+    lines = (out / "message.eml").read_bytes().split(b"\r\n")
+    assert max(len(line) for line in lines) <= 78
