@@ -8,6 +8,7 @@ record.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import os
 import re
@@ -494,7 +495,8 @@ class Store:
         self.root = root
         self.folder = root / "seminars"
         self._series: Series | None = None
-        self._entries: list[Entry] | None = None
+        self._names: list[str] | None = None
+        self._entries: dict[str, Entry | None] = {}
         self._seminars: dict[str, Seminar] = {}
 
     @property
@@ -504,27 +506,40 @@ class Store:
             self._series = load_series(self.root)
         return self._series
 
-    def entries(self) -> list[Entry]:
-        """Every record file, ordered by date, from the directory listing alone."""
-        if self._entries is None:
-            found = []
+    def _listing(self) -> list[str]:
+        """The folder's ``.yaml`` names, sorted: ISO dates first, so sorted by date."""
+        if self._names is None:
             try:
                 names = os.listdir(self.folder)
             except FileNotFoundError:
                 raise InputError(f"{display_path(self.folder)}: no such folder "
                                  "(give --root, or run `announce init`)") from None
-            for name in names:
-                match = _RECORD_NAME.fullmatch(name)
-                if match is None:
-                    continue
+            self._names = sorted(n for n in names if n.endswith(".yaml") and n != SERIES_FILE)
+        return self._names
+
+    def _entry(self, name: str) -> Entry | None:
+        if name not in self._entries:
+            match = _RECORD_NAME.fullmatch(name)
+            entry = None
+            if match is not None:
                 path = self.folder / name
                 problems: list[str] = []
                 when = _parse_date(match[1], problems.append)
                 if when is None:
                     raise InputError(f"{display_path(path)}: the file name's date: {problems[0]}")
-                found.append(Entry(when, name.removesuffix(".yaml"), path))
-            self._entries = sorted(found)
-        return self._entries
+                entry = Entry(when, name.removesuffix(".yaml"), path)
+            self._entries[name] = entry
+        return self._entries[name]
+
+    def entries(self, start: date | None = None) -> list[Entry]:
+        """The record files dated ``start`` or later (all without it), in date order.
+
+        Only the names from ``start`` on are parsed: a folder of thousands of past talks
+        costs one directory listing and one sort of strings.
+        """
+        names = self._listing()
+        first = bisect.bisect_left(names, start.isoformat()) if start is not None else 0
+        return [e for e in map(self._entry, names[first:]) if e is not None]
 
     def stray_files(self) -> list[str]:
         """Name the files in ``seminars/`` that are neither the series nor a dated record."""
@@ -542,21 +557,25 @@ class Store:
 
     def seminars(self, start: date | None = None) -> Iterator[Seminar]:
         """Read the records from ``start`` on, in date order."""
-        for entry in self.entries():
-            if start is None or entry.date >= start:
-                yield self.seminar(entry)
+        for entry in self.entries(start):
+            yield self.seminar(entry)
 
     def find(self, which: str) -> Seminar:
         """Return the talk named by an id (``2024-02-22-mathis``) or a date (``2024-02-22``)."""
-        entries = self.entries()
-        matches = [e for e in entries if which in (e.id, e.id.removesuffix(".yaml"))]
-        if not matches and _DATE.fullmatch(which):
-            matches = [e for e in entries if str(e.date) == which]
+        if _DATE.fullmatch(which):
+            when = _parse_date(which, lambda why: None)
+            matches = [e for e in self.entries(when) if e.date == when] if when else []
+        else:
+            plain = "/" not in which and "\\" not in which and not which.startswith(".")
+            entry = self._entry(f"{which}.yaml") \
+                if plain and (self.folder / f"{which}.yaml").is_file() else None
+            matches = [entry] if entry is not None else []
         if len(matches) > 1:
             ids = ", ".join(e.id for e in matches)
             raise InputError(f"{which}: several talks on that date ({ids}); name one by its id")
         if not matches:
-            close = difflib.get_close_matches(which, [e.id for e in entries], n=1)
+            known = [name.removesuffix(".yaml") for name in self._listing()]
+            close = difflib.get_close_matches(which, known, n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
             raise InputError(f"{which}: no such talk in {display_path(self.folder)}{hint}")
         return self.seminar(matches[0])
@@ -574,20 +593,18 @@ class Store:
 
     def today_talk(self, today: date) -> Seminar | None:
         """Return the talk that takes place on ``today``, cancelled or not."""
-        for entry in self.entries():
-            if entry.date == today:
-                return self.seminar(entry)
+        for entry in self.entries(today):
+            return self.seminar(entry) if entry.date == today else None
         return None
 
     def upcoming(self, after: Seminar) -> list[Seminar]:
         """Return the next ``upcoming_count`` talks after ``after`` that are not cancelled."""
         wanted = self.series.upcoming_count
         found: list[Seminar] = []
-        for entry in self.entries():
+        for entry in self.entries(after.date + timedelta(days=1)):
             if len(found) >= wanted:
                 break
-            if entry.date > after.date:
-                seminar = self.seminar(entry)
-                if not seminar.cancelled:
-                    found.append(seminar)
+            seminar = self.seminar(entry)
+            if not seminar.cancelled:
+                found.append(seminar)
         return found

@@ -109,3 +109,11 @@ def test_series_number_and_link_problems_are_reported(series: Path) -> None:
     assert result.code == 2
     assert "series.yaml:11: upcoming_count: \"many\" is not a whole number" in result.err
     assert "series.yaml:4: website: \"javascript:alert(1)\" is not a web address" in result.err
+
+
+def test_which_is_a_name_never_a_path(series: Path) -> None:
+    write(series / "outside.yaml", "date: 2024-02-22\n")
+    for which in ("../outside", "2024-02-22-mathis/../../outside", "/etc/passwd"):
+        result = run(series, "page", which)
+        assert result.code == 2, which
+        assert "no such talk" in result.err
