@@ -220,9 +220,11 @@ def prepare(store: Store, seminar: Seminar, kind: str, *, to_override: Sequence[
         pass
     mail = with_environment(series.mail)
     warnings = []
-    if kind == "announcement" and (seminar.missing()):
+    if kind == "announcement" and seminar.missing():
         warnings.append(f"{seminar.id}: still missing {', '.join(seminar.missing())}; "
                         "the announcement shows TBA or leaves the line out")
+    if seminar.status == "tentative":
+        warnings.append(f"{seminar.id}: the talk is still tentative")
     moment = now or datetime.now().astimezone()
     rendered, digest = render_talk(store, seminar, kind, moment)
     if not series.mail.sender:

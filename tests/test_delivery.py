@@ -269,3 +269,16 @@ def test_ledger_rows_written_only_after_250(tmp_path: Path, smtp_server: Server,
     report = events[-1]
     assert isinstance(report, Report) and report.exit_code == 75
     assert ledger.finished(campaign) == set()
+
+
+def test_slow_server_times_out_and_exits_75(series: Path, smtp_server: Server) -> None:
+    settings = series / "seminars" / "series.yaml"
+    settings.write_text(settings.read_text().replace("    security: none\n",
+                                                     "    security: none\n    timeout: 1\n"))
+    smtp_server.sink.faults = Faults(slow_seconds=2.5)
+    result = run(series, "send", "2024-02-22", server=smtp_server)
+    assert result.code == 75, result.both
+    assert "timed out" in result.err
+    smtp_server.sink.faults = Faults()
+    again = run(series, "send", "2024-02-22", server=smtp_server)
+    assert again.code == 0, again.both
