@@ -75,6 +75,17 @@ def _store() -> Store:
     return Store(_root())
 
 
+def _emit(text: str, out: Path | None) -> None:
+    """Print ``text``, or write it whole to ``out``."""
+    if out is None:
+        sys.stdout.write(text)
+        return
+    from mailer.actions import write_atomically
+
+    write_atomically(out, text.encode("utf-8"))
+    _say(f"wrote {out}")
+
+
 def _print_summary(outgoing: Outgoing) -> None:
     _say(f"From: {outgoing.mail.sender}")
     _say(f"To: {outgoing.to_summary}")
@@ -223,12 +234,7 @@ def page(
     if isinstance(chosen, actions.Nothing):
         _say(chosen.message)
         return
-    text = actions.page(store, chosen)
-    if out is None:
-        sys.stdout.write(text)
-    else:
-        actions.write_atomically(out, text.encode("utf-8"))
-        _say(f"wrote {out}")
+    _emit(actions.page(store, chosen), out)
 
 
 @app.command()
@@ -239,12 +245,7 @@ def ics(
     """Write one calendar of all talks (a feed to subscribe to)."""
     from mailer import actions
 
-    text = actions.feed(_store())
-    if out is None:
-        sys.stdout.write(text)
-    else:
-        actions.write_atomically(out, text.encode("utf-8"))
-        _say(f"wrote {out}")
+    _emit(actions.feed(_store()), out)
 
 
 @app.command("list")
@@ -278,12 +279,7 @@ def program(
     """Write the season's programme as a page: one row per week."""
     from mailer import actions
 
-    text = actions.program(_store(), year)
-    if out is None:
-        sys.stdout.write(text)
-    else:
-        actions.write_atomically(out, text.encode("utf-8"))
-        _say(f"wrote {out}")
+    _emit(actions.program(_store(), year), out)
 
 
 @app.command()

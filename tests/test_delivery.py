@@ -8,12 +8,13 @@ import signal
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Faults, Server, popen, run, write
 
 from mailer.config import SmtpSettings
-from mailer.deliver import Delivery, Progress, Report, deliver
+from mailer.deliver import Delivery, Event, Progress, Report, deliver
 from mailer.ledger import Ledger
 from mailer.transport import SmtpTransport
 
@@ -215,6 +216,21 @@ def test_subscribers_added_later_get_it_next_run(series: Path, smtp_server: Serv
     assert smtp_server.addresses() == [*people, "late@example.org"]
 
 
+def deliver_directly(folder: Path, server: Server, people: list[str],
+                     **options: Any) -> tuple[Ledger, int, list[Event]]:
+    """Run the send loop in this process against ``server``; return the ledger and events."""
+    ledger = Ledger(folder)
+    campaign = ledger.campaign("talk", "announcement", force=False)
+    events = list(deliver(
+        [Delivery((p,), (p,)) for p in people],
+        message=lambda to: b"To: " + to[0].encode() + b"\r\n\r\nhello\r\n",
+        transport=SmtpTransport(SmtpSettings(host="127.0.0.1", port=server.port),
+                                "from@example.org"),
+        ledger=ledger, campaign=campaign, **options,
+    ))
+    return ledger, campaign, events
+
+
 class FakeClock:
     """A clock that moves only when the loop sleeps: rate pacing without timing anything."""
 
@@ -232,17 +248,9 @@ class FakeClock:
 
 def test_rate_per_minute_sleeps_between_messages(tmp_path: Path, smtp_server: Server) -> None:
     fake = FakeClock()
-    ledger = Ledger(tmp_path)
-    campaign = ledger.campaign("talk", "announcement", force=False)
     people = [f"p{i}@example.org" for i in range(5)]
-    events = list(deliver(
-        [Delivery((p,), (p,)) for p in people],
-        message=lambda to: b"To: " + to[0].encode() + b"\r\n\r\nhello\r\n",
-        transport=SmtpTransport(SmtpSettings(host="127.0.0.1", port=smtp_server.port),
-                                "from@example.org"),
-        ledger=ledger, campaign=campaign, rate_per_minute=120,
-        sleep=fake.sleep, clock=fake.clock,
-    ))
+    _, _, events = deliver_directly(
+        tmp_path, smtp_server, people, rate_per_minute=120, sleep=fake.sleep, clock=fake.clock)
     report = events[-1]
     assert isinstance(report, Report) and report.sent == 5
     assert fake.sleeps == [0.5, 0.5, 0.5, 0.5]
@@ -257,15 +265,8 @@ def test_rate_per_minute_sleeps_between_messages(tmp_path: Path, smtp_server: Se
 def test_ledger_rows_written_only_after_250(tmp_path: Path, smtp_server: Server,
                                             count: int) -> None:
     smtp_server.sink.faults = Faults(data=lambda n: "451 4.3.0 later")
-    ledger = Ledger(tmp_path)
-    campaign = ledger.campaign("talk", "announcement", force=False)
-    events = list(deliver(
-        [Delivery(("a@example.org",), ("a@example.org",))] * count,
-        message=lambda to: b"Subject: x\r\n\r\nhello\r\n",
-        transport=SmtpTransport(SmtpSettings(host="127.0.0.1", port=smtp_server.port),
-                                "from@example.org"),
-        ledger=ledger, campaign=campaign, retry_seconds=0,
-    ))
+    ledger, campaign, events = deliver_directly(tmp_path, smtp_server, ["a@example.org"] * count,
+                                                retry_seconds=0)
     report = events[-1]
     assert isinstance(report, Report) and report.exit_code == 75
     assert ledger.finished(campaign) == set()
