@@ -139,14 +139,19 @@ def _deliver(outgoing: Outgoing, *, force: bool, quiet: bool) -> Report:
 
     show_bar = not quiet and sys.stderr.isatty() and outgoing.total > 36
     report = Report()
+    shown = -1
     for event in actions.send(_root(), outgoing, force=force):
         if isinstance(event, Progress) and show_bar and event.total:
-            width = 30
-            filled = width * event.done // event.total
-            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] "
+            percent = 100 * event.done // event.total
+            if percent == shown and event.done != event.total:
+                continue  # redraw only when the figure changes
+            shown = percent
+            filled = 30 * event.done // event.total
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] "
                              f"{event.done}/{event.total}")
             if event.done == event.total:
                 sys.stderr.write("\n")
+            sys.stderr.flush()
         elif isinstance(event, Notice) and not quiet:
             _say(event.text, err=True)
         elif isinstance(event, Report):

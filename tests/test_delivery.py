@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import collections
+import os
+import pty
 import random
 import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Faults, Server, popen, run, write
+from conftest import Faults, Server, cli_env, popen, run, write
 
 from mailer.config import SmtpSettings
 from mailer.deliver import Delivery, Event, Progress, Report, deliver
@@ -283,3 +287,28 @@ def test_slow_server_times_out_and_exits_75(series: Path, smtp_server: Server) -
     smtp_server.sink.faults = Faults()
     again = run(series, "send", "2024-02-22", server=smtp_server)
     assert again.code == 0, again.both
+
+
+def test_progress_bar_on_a_terminal_and_not_in_a_pipe(series: Path, smtp_server: Server) -> None:
+    subscribe(series, 60)
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "mailer", "send", "2024-02-22"],
+                               stdout=subprocess.PIPE, stderr=secondary,
+                               env=cli_env(series, smtp_server), cwd=series)
+    os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:  # the terminal closes when the process ends
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert process.wait(timeout=60) == 0
+    os.close(primary)
+    screen = b"".join(chunks).decode()
+    assert "] 60/60" in screen and "[" + "#" * 30 + "]" in screen
+    piped = run(series, "send", "2024-02-22", "--force", server=smtp_server)
+    assert "60/60" not in piped.both
+    assert "sent 60" in piped.out
