@@ -2,7 +2,7 @@
 
 The command line (``cli.py``) parses options, calls one of these, and prints.
 Heavy libraries (Jinja2, Markdown, premailer, icalendar) are imported inside the
-functions that need them, so that ``--help`` and ``check``-free paths start fast.
+functions that need them, so that commands which do not render start fast.
 """
 
 from __future__ import annotations
@@ -216,8 +216,7 @@ def prepare(store: Store, seminar: Seminar, kind: str, *, to_override: Sequence[
 
     series = store.series
     # Every record from this talk's window on must be valid, not just the ones shown.
-    for _ in store.seminars(min(today or seminar.date, seminar.date)):
-        pass
+    list(store.seminars(min(today or seminar.date, seminar.date)))
     mail = with_environment(series.mail)
     warnings = []
     if kind == "announcement" and seminar.missing():
@@ -306,19 +305,22 @@ def send(root: Path, outgoing: Outgoing, *, force: bool) -> Iterator[Event]:
 
     sender = parse_mailbox(outgoing.mail.sender or "").addr
     transport = SmtpTransport(outgoing.mail.smtp, sender)
-    common = {"message": outgoing.blueprint.wire, "transport": transport,
-              "total": outgoing.total, "retry_seconds": outgoing.mail.retry_seconds,
-              "rate_per_minute": outgoing.mail.rate_per_minute}
+
+    def run(ledger: Ledger | _Scratch, campaign: int) -> Iterator[Event]:
+        return deliver(outgoing.deliveries(), message=outgoing.blueprint.wire,
+                       transport=transport, ledger=ledger, campaign=campaign,
+                       total=outgoing.total, retry_seconds=outgoing.mail.retry_seconds,
+                       rate_per_minute=outgoing.mail.rate_per_minute)
+
     if outgoing.test_send:
-        yield from deliver(outgoing.deliveries(), ledger=_Scratch(), campaign=0, **common)  # type: ignore[arg-type]
+        yield from run(_Scratch(), 0)
         return
     folder = state_dir(root)
     ledger = Ledger(folder)
     try:
         with run_lock(folder):
-            campaign = ledger.campaign(outgoing.seminar.id, outgoing.kind, force=force)
-            for event in deliver(outgoing.deliveries(), ledger=ledger, campaign=campaign,
-                                 **common):  # type: ignore[arg-type]
+            for event in run(ledger, ledger.campaign(outgoing.seminar.id, outgoing.kind,
+                                                     force=force)):
                 if isinstance(event, Report) and event.sent and outgoing.digest:
                     ledger.event_sent(outgoing.seminar.id, outgoing.digest)
                 yield event
