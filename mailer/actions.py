@@ -478,10 +478,10 @@ def program(store: Store, year: int | None) -> str:
     """Return the season's table as a Jekyll page: one row per week with a talk or cancellation."""
     import yaml
 
-    from mailer.render import _Page
+    from mailer.render import PageFormat
 
     series = store.series
-    fmt = _Page()
+    fmt = PageFormat()
     rows = []
     for seminar in store.seminars():
         if year is not None and seminar.date.year != year:

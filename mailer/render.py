@@ -146,7 +146,7 @@ class _Markdown:
                 "bullet": self.bullet}
 
 
-class _Page(_Markdown):
+class PageFormat(_Markdown):
     """Helpers for the Jekyll page: Markdown, with HTML sanitized and Liquid kept literal."""
 
     def plain(self, text: str) -> str:
@@ -255,7 +255,7 @@ class Renderer:
         context["unsubscribe"] = None  # a public page is not a mail
         front = yaml.safe_dump(dict(series.front_matter), sort_keys=False, allow_unicode=True,
                                default_flow_style=False, width=1 << 16)
-        return f"---\n{front}---\n\n{self.body(context, _Page())}"
+        return f"---\n{front}---\n\n{self.body(context, PageFormat())}"
 
     def subject(self, context: Mapping[str, Any]) -> str:
         """Return the one-line Subject."""
