@@ -227,6 +227,21 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def edit(path: Path, *changes: tuple[str, str]) -> None:
+    """Replace text in a file; each old text must be there, so no test edits nothing quietly."""
+    text = path.read_text(encoding="utf-8")
+    for old, new in changes:
+        assert old in text, f"{old!r} is not in {path}"
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+
+
+def use_subscriber_file(root: Path, name: str) -> None:
+    """Send the series to each subscriber of ``root/name`` instead of the list address."""
+    edit(root / "seminars" / "series.yaml",
+         ("  to: lm-seminar-list@example.org\n", f"  recipients_file: {name}\n"))
+
+
 def require_tool(name: str) -> str:
     """Return the tool's path; skip locally when it is absent, fail in CI where it must be."""
     found = shutil.which(name)

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO, require_tool, run, write
+from conftest import REPO, edit, require_tool, run, use_subscriber_file, write
 from PIL import Image
 
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -92,9 +92,8 @@ def test_chromium_renders_a_page_that_is_not_blank(preview: Path, tmp_path: Path
 
 
 def test_unsubscribe_https_adds_one_click_post(series: Path, tmp_path: Path) -> None:
-    settings = series / "seminars" / "series.yaml"
-    settings.write_text(settings.read_text().replace(
-        "mailto:lm-seminar-list-leave@example.org", "https://lists.example.org/leave?l=lm"))
+    edit(series / "seminars" / "series.yaml",
+         ("mailto:lm-seminar-list-leave@example.org", "https://lists.example.org/leave?l=lm"))
     out = tmp_path / "p"
     assert run(series, "preview", "2024-02-22", "--out", str(out)).code == 0
     eml = (out / "message.eml").read_text()
@@ -104,9 +103,8 @@ def test_unsubscribe_https_adds_one_click_post(series: Path, tmp_path: Path) -> 
 
 
 def test_no_unsubscribe_no_header_no_line(series: Path, tmp_path: Path) -> None:
-    settings = series / "seminars" / "series.yaml"
-    settings.write_text(settings.read_text().replace(
-        "  unsubscribe: mailto:lm-seminar-list-leave@example.org\n", ""))
+    edit(series / "seminars" / "series.yaml",
+         ("  unsubscribe: mailto:lm-seminar-list-leave@example.org\n", ""))
     out = tmp_path / "p"
     assert run(series, "preview", "2024-02-22", "--out", str(out)).code == 0
     eml = (out / "message.eml").read_text()
@@ -119,9 +117,7 @@ def test_precedence_bulk_only_when_we_expand_the_list(series: Path, tmp_path: Pa
     assert run(series, "preview", "2024-02-22", "--out", str(out)).code == 0
     assert "Precedence:" not in (out / "message.eml").read_text()
     write(series / "subscribers.txt", "a@example.org\n")
-    settings = series / "seminars" / "series.yaml"
-    settings.write_text(settings.read_text().replace(
-        "  to: lm-seminar-list@example.org\n", "  recipients_file: subscribers.txt\n"))
+    use_subscriber_file(series, "subscribers.txt")
     assert run(series, "preview", "2024-02-22", "--out", str(out)).code == 0
     eml = (out / "message.eml").read_text()
     assert "Precedence: bulk" in eml

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Faults, Server, cli_env, popen, run, write
+from conftest import Faults, Server, cli_env, edit, popen, run, use_subscriber_file, write
 
 from mailer.config import SmtpSettings
 from mailer.deliver import Delivery, Event, Progress, Report, deliver
@@ -27,9 +27,7 @@ def subscribe(root: Path, count: int, *, text: str | None = None) -> list[str]:
     """Point the series at a subscriber file of ``count`` addresses; return them."""
     addresses = [f"person{i:05d}@example.org" for i in range(count)]
     write(root / "subscribers.txt", text if text is not None else "\n".join(addresses) + "\n")
-    settings = root / "seminars" / "series.yaml"
-    settings.write_text(settings.read_text().replace(
-        "  to: lm-seminar-list@example.org\n", "  recipients_file: subscribers.txt\n"))
+    use_subscriber_file(root, "subscribers.txt")
     return addresses
 
 
@@ -277,9 +275,8 @@ def test_ledger_rows_written_only_after_250(tmp_path: Path, smtp_server: Server,
 
 
 def test_slow_server_times_out_and_exits_75(series: Path, smtp_server: Server) -> None:
-    settings = series / "seminars" / "series.yaml"
-    settings.write_text(settings.read_text().replace("    security: none\n",
-                                                     "    security: none\n    timeout: 1\n"))
+    edit(series / "seminars" / "series.yaml",
+         ("    security: none\n", "    security: none\n    timeout: 1\n"))
     smtp_server.sink.faults = Faults(slow_seconds=2.5)
     result = run(series, "send", "2024-02-22", server=smtp_server)
     assert result.code == 75, result.both

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import trustme
 import yaml
-from conftest import Server, authenticator, run, start_server, write
+from conftest import Server, authenticator, run, start_server, use_subscriber_file, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_send import parts
@@ -65,9 +65,7 @@ def test_injected_to_is_refused(series: Path, smtp_server: Server, address: str)
 def test_smuggled_subscribers_stop_the_run(series: Path, smtp_server: Server, name: str,
                                           bad_lines: list[int]) -> None:
     shutil.copy(HOSTILE / name, series / name)
-    settings_file = series / "seminars" / "series.yaml"
-    settings_file.write_text(settings_file.read_text().replace(
-        "  to: lm-seminar-list@example.org\n", f"  recipients_file: {name}\n"))
+    use_subscriber_file(series, name)
     result = run(series, "send", "2024-02-22", server=smtp_server)
     assert result.code == 2, result.both
     for line in bad_lines:

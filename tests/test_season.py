@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import vobject
-from conftest import Server, run, write
+from conftest import Server, edit, run, write
 from test_send import parts
 
 
@@ -42,9 +42,8 @@ def test_uid_survives_time_and_title_change_and_sequence_grows(series: Path,
     before = events_by_uid(run(series, "ics").out)
     assert run(series, "send", "2024-02-22", server=smtp_server).code == 0
     sent = events_by_uid(run(series, "ics").out)
-    path = series / "seminars" / "2024-02-22-mathis.yaml"
-    path.write_text(path.read_text().replace('time: "15:00"', 'time: "16:15"')
-                    .replace("title: Measuring", "title: Now measuring"))
+    edit(series / "seminars" / "2024-02-22-mathis.yaml", ('time: "15:00"', 'time: "16:15"'),
+         ("title: Measuring", "title: Now measuring"))
     changed = events_by_uid(run(series, "ics").out)
     assert set(before) == set(sent) == set(changed)
     uid = next(u for u in changed if u.startswith("2024-02-22-mathis"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import run, write
+from conftest import edit, run, write
 
 TALK = "2024-02-22-mathis.yaml"
 
@@ -37,10 +37,10 @@ def break_folder(root: Path, name: str, text: str | None, what: str) -> None:
     if what == "missing series.yaml":
         path.unlink()
     elif what == "unknown time zone":
-        path.write_text(path.read_text().replace("Europe/Stockholm", "Europe/Stockholmm"))
+        edit(path, ("Europe/Stockholm", "Europe/Stockholmm"))
     elif what == "From is not an address":
-        path.write_text(path.read_text().replace(
-            "from: Learning Machines Seminar <lm-seminar@example.org>", "from: the seminar team"))
+        edit(path, ("from: Learning Machines Seminar <lm-seminar@example.org>",
+                    "from: the seminar team"))
     else:
         assert text is not None
         write(path, text)
@@ -75,8 +75,7 @@ def test_several_problems_are_reported_together(series: Path) -> None:
 
 
 def test_unknown_series_key_suggests(series: Path) -> None:
-    path = series / "seminars" / "series.yaml"
-    path.write_text(path.read_text().replace("upcoming_count:", "upcomming_count:"))
+    edit(series / "seminars" / "series.yaml", ("upcoming_count:", "upcomming_count:"))
     result = run(series, "check")
     assert result.code == 2
     assert "upcomming_count: unknown key; did you mean \"upcoming_count\"?" in result.err
@@ -102,9 +101,8 @@ def test_bad_file_name_date(series: Path) -> None:
 
 
 def test_series_number_and_link_problems_are_reported(series: Path) -> None:
-    path = series / "seminars" / "series.yaml"
-    path.write_text(path.read_text().replace("upcoming_count: 4", "upcoming_count: many")
-                    .replace("website: https://ri.se/lm-sem", "website: javascript:alert(1)"))
+    edit(series / "seminars" / "series.yaml", ("upcoming_count: 4", "upcoming_count: many"),
+         ("website: https://ri.se/lm-sem", "website: javascript:alert(1)"))
     result = run(series, "check")
     assert result.code == 2
     assert "series.yaml:11: upcoming_count: \"many\" is not a whole number" in result.err
