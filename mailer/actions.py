@@ -208,6 +208,30 @@ def _plan(store: Store, mail: MailSettings, to_override: Sequence[str]) \
     return deliveries, len(lists) + count, "; ".join(parts), first
 
 
+def already_sent(store: Store, seminar: Seminar, kind: str) -> int | None:
+    """Return how many recipients got it if every recipient of this talk x kind is recorded.
+
+    Checked before rendering, so that a cron job re-run after the send costs little and
+    repeats no warnings.
+    """
+    ledger = open_ledger_if_any(store.root)
+    if ledger is None:
+        return None
+    try:
+        campaign = ledger.latest_campaign(seminar.id, kind)
+        if campaign is None:
+            return None
+        finished = ledger.finished(campaign)
+    finally:
+        ledger.close()
+    mail = with_environment(store.series.mail)
+    if not (mail.to or mail.recipients_file):
+        return None
+    deliveries, total, _, _ = _plan(store, mail, ())
+    everyone = [r for d in deliveries() for r in d.recipients]
+    return total if all(r.lower() in finished for r in everyone) else None
+
+
 def prepare(store: Store, seminar: Seminar, kind: str, *, to_override: Sequence[str] = (),
             today: date | None = None, now: datetime | None = None,
             need_sender: bool = True) -> Outgoing:

@@ -118,6 +118,13 @@ def send(
         if not quiet:
             _say(chosen.message)
         return
+    if not (dry_run or force or to):
+        done = actions.already_sent(store, chosen, kind)
+        if done is not None:
+            if not quiet:
+                _say(f"{kind} of {chosen.id}: already sent, all {done} recipient(s) are in the "
+                     "ledger; nothing to do (--force sends again)")
+            return
     outgoing = actions.prepare(store, chosen, kind, to_override=to or (), today=day)
     for warning in outgoing.warnings:
         _say(f"warning: {warning}", err=True)
@@ -171,8 +178,8 @@ def _deliver(outgoing: Outgoing, *, force: bool, quiet: bool) -> Report:
     problems = report.refused or report.deferred or report.unreached
     if report.sent == 0 and report.skipped and not problems:
         if not quiet:
-            _say(f"{what}: already sent to all {report.skipped} recipient(s); nothing to do "
-                 "(--force sends again)")
+            _say(f"{what}: already sent, all {report.skipped} recipient(s) are in the ledger; "
+                 "nothing to do (--force sends again)")
         return report
     line = (f"{what}: sent {report.sent}, skipped {report.skipped} (already sent), "
             f"refused {len(report.refused)}, deferred {len(report.deferred)}")

@@ -110,15 +110,19 @@ class Ledger:
         except sqlite3.Error as exc:
             raise LedgerError(self._help.format(why=exc)) from None
 
+    def latest_campaign(self, seminar: str, kind: str) -> int | None:
+        """Return the newest campaign of a talk x kind, if it was ever sent."""
+        row = self.db.execute(
+            "SELECT id FROM campaigns WHERE seminar = ? AND kind = ? ORDER BY id DESC LIMIT 1",
+            (seminar, kind),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
     def campaign(self, seminar: str, kind: str, *, force: bool) -> int:
         """Return the campaign to continue, or a new one (always new with ``force``)."""
-        if not force:
-            row = self.db.execute(
-                "SELECT id FROM campaigns WHERE seminar = ? AND kind = ? ORDER BY id DESC LIMIT 1",
-                (seminar, kind),
-            ).fetchone()
-            if row is not None:
-                return int(row[0])
+        latest = None if force else self.latest_campaign(seminar, kind)
+        if latest is not None:
+            return latest
         cursor = self._write("INSERT INTO campaigns (seminar, kind, started, forced) "
                              "VALUES (?, ?, ?, ?)", (seminar, kind, _now(), int(force)))
         return int(cursor.lastrowid or 0)

@@ -147,3 +147,17 @@ def test_non_ascii_subject_is_encoded_and_intact(series: Path, smtp_server: Serv
     assert "Über Lernen – naïve Bayes, 学習" in message["Subject"]
     assert "Jonas Åström" in message["Subject"]
     assert "Ça marche." in parts(message)["text/plain"].get_content()
+
+
+def test_rerun_after_the_send_renders_nothing_and_warns_nothing(series: Path,
+                                                               smtp_server: Server) -> None:
+    first = run(series, "send", "2024-03-14", "--quiet", server=smtp_server)
+    assert first.code == 0
+    assert "still missing title, abstract, bio" in first.err
+    again = run(series, "send", "2024-03-14", "--quiet", server=smtp_server)
+    assert again.code == 0
+    assert again.out == "" and again.err == ""
+    loud = run(series, "send", "2024-03-14", server=smtp_server)
+    assert "already sent, all 1 recipient(s) are in the ledger" in loud.out
+    assert "preview" not in loud.out
+    assert len(smtp_server.received) == 1
