@@ -122,8 +122,7 @@ def send(
         done = actions.already_sent(store, chosen, kind)
         if done is not None:
             if not quiet:
-                _say(f"{kind} of {chosen.id}: already sent, all {done} recipient(s) are in the "
-                     "ledger; nothing to do (--force sends again)")
+                _say(_already_sent(f"{kind} of {chosen.id}", done))
             return
     outgoing = actions.prepare(store, chosen, kind, to_override=to or (), today=day)
     for warning in outgoing.warnings:
@@ -138,6 +137,11 @@ def send(
         return
     report = _deliver(outgoing, force=force, quiet=quiet)
     raise typer.Exit(report.exit_code)
+
+
+def _already_sent(what: str, count: int) -> str:
+    return (f"{what}: already sent, all {count} recipient(s) are in the ledger; nothing to do "
+            "(--force sends again)")
 
 
 def _deliver(outgoing: Outgoing, *, force: bool, quiet: bool) -> Report:
@@ -178,8 +182,7 @@ def _deliver(outgoing: Outgoing, *, force: bool, quiet: bool) -> Report:
     problems = report.refused or report.deferred or report.unreached
     if report.sent == 0 and report.skipped and not problems:
         if not quiet:
-            _say(f"{what}: already sent, all {report.skipped} recipient(s) are in the ledger; "
-                 "nothing to do (--force sends again)")
+            _say(_already_sent(what, report.skipped))
         return report
     line = (f"{what}: sent {report.sent}, skipped {report.skipped} (already sent), "
             f"refused {len(report.refused)}, deferred {len(report.deferred)}")
