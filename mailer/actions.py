@@ -30,10 +30,14 @@ if TYPE_CHECKING:
     from mailer.render import Rendered, Renderer
 
 
-def parse_day(text: str | None, what: str = "--today") -> date:
-    """Parse a ``YYYY-MM-DD`` option, or return today's date when absent."""
+def parse_day(text: str | None, what: str = "--today", store: Store | None = None) -> date:
+    """Parse a ``YYYY-MM-DD`` option; without one, today in the series' time zone.
+
+    A cron host often runs in UTC: at 00:30 on Monday in Stockholm it is still Sunday
+    there, and "this week's seminar" must be Stockholm's.
+    """
     if text is None:
-        return date.today()
+        return datetime.now(store.series.zone).date() if store is not None else date.today()
     try:
         return date.fromisoformat(text)
     except ValueError:

@@ -112,7 +112,7 @@ def send(
     from mailer import actions
 
     store = _store()
-    day = actions.parse_day(today)
+    day = actions.parse_day(today, store=store)
     chosen = actions.pick(store, which, day, kind)
     if isinstance(chosen, actions.Nothing):
         if not quiet:
@@ -207,7 +207,7 @@ def preview(
     from mailer import actions
 
     store = _store()
-    day = actions.parse_day(today)
+    day = actions.parse_day(today, store=store)
     chosen = actions.pick(store, which, day, kind)
     if isinstance(chosen, actions.Nothing):
         _say(chosen.message)
@@ -244,7 +244,7 @@ def page(
         written = actions.write_all_pages(store, out)
         _say(f"wrote {written} page(s) to {out}/")
         return
-    chosen = actions.pick(store, which, actions.parse_day(None), "announcement") \
+    chosen = actions.pick(store, which, actions.parse_day(None, store=store), "announcement") \
         if which is None else store.find(which)
     if isinstance(chosen, actions.Nothing):
         _say(chosen.message)
@@ -272,7 +272,8 @@ def list_(
     """Show upcoming talks: what is still missing and what was sent."""
     from mailer import actions
 
-    rows = actions.listing(_store(), actions.parse_day(today), every=all_)
+    store = _store()
+    rows = actions.listing(store, actions.parse_day(today, store=store), every=all_)
     if json_:
         import json
 

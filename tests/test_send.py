@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from email.message import EmailMessage
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import vobject
 from conftest import Server, free_port, run, write
+
+from mailer.actions import parse_day
+from mailer.store import Store
 
 
 def parts(message: EmailMessage) -> dict[str, EmailMessage]:
@@ -161,3 +166,15 @@ def test_rerun_after_the_send_renders_nothing_and_warns_nothing(series: Path,
     assert "already sent, all 1 recipient(s) are in the ledger" in loud.out
     assert "preview" not in loud.out
     assert len(smtp_server.received) == 1
+
+
+def test_today_is_the_series_date_not_the_hosts(tmp_path: Path) -> None:
+    # UTC+14 and UTC-11 span 25 hours: at any moment one of them is on another date than the host.
+    zone = next(z for z in ("Pacific/Kiritimati", "Pacific/Pago_Pago")
+                if datetime.now(ZoneInfo(z)).date() != date.today())
+    root = tmp_path / "s"
+    write(root / "seminars" / "series.yaml",
+          f"name: N\nteam: T\ntimezone: {zone}\ndefault_time: '15:00'\n")
+    store = Store(root)
+    assert parse_day(None, store=store) == datetime.now(ZoneInfo(zone)).date()
+    assert parse_day("2024-02-22", store=store) == date(2024, 2, 22)
