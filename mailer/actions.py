@@ -504,9 +504,7 @@ def format_listing(rows: Sequence[dict[str, object]]) -> list[str]:
 
 def program(store: Store, year: int | None) -> str:
     """Return the season's table as a Jekyll page: one row per week with a talk or cancellation."""
-    import yaml
-
-    from mailer.render import PageFormat
+    from mailer.render import PageFormat, jekyll_page
 
     series = store.series
     fmt = PageFormat()
@@ -528,9 +526,7 @@ def program(store: Store, year: int | None) -> str:
         "cell": lambda text: fmt.plain(" ".join(str(text).split())).replace("|", "\\|"),
         "plain": fmt.plain,
     })
-    front = yaml.safe_dump(dict(series.front_matter), sort_keys=False, allow_unicode=True,
-                           width=1 << 16)
-    return f"---\n{front}---\n\n{body}"
+    return jekyll_page(series, body)
 
 
 def _yaml_text(value: str) -> str:

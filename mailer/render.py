@@ -176,6 +176,13 @@ class _Text(_Markdown):
         return url
 
 
+def jekyll_page(series: Series, body: str) -> str:
+    """Put the series' Jekyll front matter on top of a Markdown body."""
+    front = yaml.safe_dump(dict(series.front_matter), sort_keys=False, allow_unicode=True,
+                           default_flow_style=False, width=1 << 16)
+    return f"---\n{front}---\n\n{body}"
+
+
 def template_dirs(root: Path) -> list[Path]:
     """The series' own ``templates/`` first, then the packaged defaults."""
     own = root / "templates"
@@ -253,9 +260,7 @@ class Renderer:
         """Return the talk's web page: Jekyll front matter and the Markdown announcement."""
         context = self.context(series, seminar, upcoming, "announcement")
         context["unsubscribe"] = None  # a public page is not a mail
-        front = yaml.safe_dump(dict(series.front_matter), sort_keys=False, allow_unicode=True,
-                               default_flow_style=False, width=1 << 16)
-        return f"---\n{front}---\n\n{self.body(context, PageFormat())}"
+        return jekyll_page(series, self.body(context, PageFormat()))
 
     def subject(self, context: Mapping[str, Any]) -> str:
         """Return the one-line Subject."""
