@@ -174,8 +174,7 @@ def render_talk(store: Store, seminar: Seminar, kind: str, now: datetime) -> tup
     return rendered, digest
 
 
-def _plan(store: Store, mail: MailSettings, to_override: Sequence[str]) \
-        -> tuple[Callable[[], Iterable[Delivery]], int, str, tuple[str, ...]]:
+def _plan(store: Store, mail: MailSettings, to_override: Sequence[str]) -> Plan:
     from mailer.deliver import Delivery
     from mailer.recipients import SubscriberFile
 
@@ -212,40 +211,51 @@ def _plan(store: Store, mail: MailSettings, to_override: Sequence[str]) \
     return deliveries, len(lists) + count, "; ".join(parts), first
 
 
-def already_sent(store: Store, seminar: Seminar, kind: str) -> int | None:
-    """Return how many recipients got it if every recipient of this talk x kind is recorded.
+@dataclass(frozen=True)
+class AlreadySent:
+    """Every recipient of this talk x kind is in the ledger: nothing to send."""
 
-    Checked before rendering, so that a cron job re-run after the send costs little and
-    repeats no warnings.
-    """
+    recipients: int
+
+
+def _recorded(store: Store, seminar: Seminar, kind: str) -> set[str] | None:
+    """Return the recipients the latest campaign of a talk x kind settled, or None if none ran."""
     ledger = open_ledger_if_any(store.root)
     if ledger is None:
         return None
     try:
         campaign = ledger.latest_campaign(seminar.id, kind)
-        if campaign is None:
-            return None
-        finished = ledger.finished(campaign)
+        return None if campaign is None else ledger.finished(campaign)
     finally:
         ledger.close()
-    mail = with_environment(store.series.mail)
-    if not (mail.to or mail.recipients_file):
-        return None
-    deliveries, total, _, _ = _plan(store, mail, ())
-    everyone = [r for d in deliveries() for r in d.recipients]
-    return total if all(r.lower() in finished for r in everyone) else None
+
+
+Plan = tuple[Callable[[], Iterable["Delivery"]], int, str, tuple[str, ...]]
 
 
 def prepare(store: Store, seminar: Seminar, kind: str, *, to_override: Sequence[str] = (),
             today: date | None = None, now: datetime | None = None,
-            need_sender: bool = True) -> Outgoing:
-    """Validate what the send depends on, render once, and plan the recipients."""
+            need_sender: bool = True, skip_if_sent: bool = False) -> Outgoing | AlreadySent:
+    """Validate what the send depends on, plan the recipients, and render once.
+
+    With ``skip_if_sent``, a talk x kind whose every recipient is in the ledger returns
+    :class:`AlreadySent` before anything is rendered, so that a cron job re-run after the
+    send costs little and repeats no warnings.
+    """
     from mailer.message import Blueprint, build_message
 
     series = store.series
+    mail = with_environment(series.mail)
+    has_list = bool(mail.to or mail.recipients_file)
+    plan: Plan | None = None
+    if skip_if_sent and has_list and not to_override:
+        recorded = _recorded(store, seminar, kind)
+        if recorded is not None:
+            plan = _plan(store, mail, ())
+            if all(r.lower() in recorded for d in plan[0]() for r in d.recipients):
+                return AlreadySent(plan[1])
     # Every record from this talk's window on must be valid, not just the ones shown.
     list(store.seminars(min(today or seminar.date, seminar.date)))
-    mail = with_environment(series.mail)
     warnings = []
     if kind == "announcement" and seminar.missing():
         warnings.append(f"{seminar.id}: still missing {', '.join(seminar.missing())}; "
@@ -262,10 +272,10 @@ def prepare(store: Store, seminar: Seminar, kind: str, *, to_override: Sequence[
     sender = parse_mailbox(series.mail.sender or "")
     message = build_message(rendered, series, date=moment, seminar_id=seminar.id,
                             bulk=bool(mail.recipients_file) and not to_override)
-    deliveries, total, to_summary, first = (
-        _plan(store, mail, to_override) if (mail.to or mail.recipients_file or to_override)
-        else (lambda: [], 0, "(no recipients configured)", ("undisclosed-recipients:;",))
-    )
+    if plan is None:
+        plan = (_plan(store, mail, to_override) if has_list or to_override
+                else (lambda: [], 0, "(no recipients configured)", ("undisclosed-recipients:;",)))
+    deliveries, total, to_summary, first = plan
     return Outgoing(series=series, seminar=seminar, kind=kind, rendered=rendered,
                     blueprint=Blueprint(message, sender.domain), mail=mail,
                     deliveries=deliveries, total=total, to_summary=to_summary, first_to=first,

@@ -118,13 +118,12 @@ def send(
         if not quiet:
             _say(chosen.message)
         return
-    if not (dry_run or force or to):
-        done = actions.already_sent(store, chosen, kind)
-        if done is not None:
-            if not quiet:
-                _say(_already_sent(f"{kind} of {chosen.id}", done))
-            return
-    outgoing = actions.prepare(store, chosen, kind, to_override=to or (), today=day)
+    outgoing = actions.prepare(store, chosen, kind, to_override=to or (), today=day,
+                               skip_if_sent=not (dry_run or force))
+    if isinstance(outgoing, actions.AlreadySent):
+        if not quiet:
+            _say(_already_sent(f"{kind} of {chosen.id}", outgoing.recipients))
+        return
     for warning in outgoing.warnings:
         _say(f"warning: {warning}", err=True)
     if dry_run:
@@ -213,6 +212,7 @@ def preview(
         _say(chosen.message)
         return
     outgoing = actions.prepare(store, chosen, kind, today=day, need_sender=False)
+    assert not isinstance(outgoing, actions.AlreadySent)  # noqa: S101 (skip_if_sent is off)
     for warning in outgoing.warnings:
         _say(f"warning: {warning}", err=True)
     folder = actions.write_preview(_root(), outgoing, out)
