@@ -17,7 +17,7 @@ demo: $(STAMP)
 	$(VENV)/bin/announce send --dry-run --today 2024-02-20
 
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 	$(MAKE) --no-print-directory lint
 
 lint: $(STAMP)

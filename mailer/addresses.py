@@ -35,6 +35,10 @@ class Mailbox:
         """Return the address as a header value (RFC 2047 for a non-ASCII name)."""
         return formataddr((self.name, self.addr)) if self.name else self.addr
 
+    def display(self) -> str:
+        """Return the address as a person reads it: ``Name <addr>``, nothing encoded."""
+        return f"{self.name} <{self.addr}>" if self.name else self.addr
+
     @property
     def domain(self) -> str:
         """The part after the ``@``."""

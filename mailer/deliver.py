@@ -1,4 +1,4 @@
-"""The send loop: plan, skip what went out, send, record. Yields progress; prints nothing.
+"""The send loop: skip what went out, send, record. Yields progress; prints nothing.
 
 Order matters for safety: a recipient is recorded in the ledger only after the
 server answered 250 (or refused for good with 5xx), and the record is committed
@@ -10,7 +10,7 @@ next run, which skips everyone already recorded.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -40,7 +40,7 @@ class Transport(Protocol):
 class Record(Protocol):
     """What the loop needs of a ledger."""
 
-    def finished(self, campaign: int) -> set[str]: ...
+    def settled(self, campaign: int) -> Mapping[str, str]: ...
 
     def record(self, campaign: int, recipient: str, status: str, code: int, reply: str) -> None: ...
 
@@ -50,7 +50,8 @@ class Report:
     """The outcome of a run."""
 
     sent: int = 0
-    skipped: int = 0
+    skipped_sent: int = 0  # got it in an earlier run
+    skipped_refused: int = 0  # refused for good in an earlier run; --force tries again
     refused: dict[str, str] = field(default_factory=dict)
     deferred: dict[str, str] = field(default_factory=dict)
     unreached: str | None = None  # why the run stopped before trying everyone
@@ -101,98 +102,129 @@ class _Pacer:
         self.next_slot = now + self.interval
 
 
-def deliver(  # noqa: PLR0915 (one loop with its two helpers; splitting hides the order)
-    deliveries: Iterable[Delivery],
-    *,
-    message: Callable[[tuple[str, ...]], bytes],
-    transport: Transport,
-    ledger: Record,
-    campaign: int,
-    total: int | None = None,
-    retry_seconds: float = 30.0,
-    rate_per_minute: int = 0,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-) -> Iterator[Event]:
-    """Send each delivery to the recipients not yet recorded; yield progress, then a Report."""
-    from mailer.transport import ConnectionLost
+@dataclass(frozen=True)
+class Pace:
+    """How fast and how long a run may go: the rate ceiling, the retry budget, the clock."""
 
-    report = Report()
-    finished = ledger.finished(campaign)
-    pacer = _Pacer(rate_per_minute, sleep, clock)
-    later: list[tuple[Delivery, tuple[str, ...]]] = []
-    done = 0
-    waited = 0.0
-    delay = 1.0
+    retry_seconds: float = 30.0
+    rate_per_minute: int = 0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
 
-    def attempt(delivery: Delivery, todo: tuple[str, ...]) -> tuple[str, ...]:
+
+class _Run:
+    """One pass over the deliveries, with its report and retry budget."""
+
+    def __init__(self, message: Callable[[tuple[str, ...]], bytes], transport: Transport,
+                 ledger: Record, campaign: int, pace: Pace) -> None:
+        self.message = message
+        self.transport = transport
+        self.ledger = ledger
+        self.campaign = campaign
+        self.pace = pace
+        self.pacer = _Pacer(pace.rate_per_minute, pace.sleep, pace.clock)
+        self.report = Report()
+        self.later: list[tuple[Delivery, tuple[str, ...]]] = []
+        self.waited = 0.0
+        self.delay = 1.0
+
+    def attempt(self, delivery: Delivery, todo: tuple[str, ...]) -> tuple[str, ...]:
         """Send once (reconnecting once if the connection dropped); return who is deferred."""
-        pacer.wait()
-        data = message(delivery.to)
+        from mailer.transport import ConnectionLost
+
+        self.pacer.wait()
+        data = self.message(delivery.to)
         try:
-            outcomes = transport.send(todo, data)
+            outcomes = self.transport.send(todo, data)
         except ConnectionLost:
-            outcomes = transport.send(todo, data)  # reconnect; a second loss propagates
-        deferred = []
-        for recipient, outcome in outcomes.items():
-            if outcome.ok:
-                ledger.record(campaign, recipient, SENT, outcome.code, outcome.text)
-                report.sent += 1
-                report.deferred.pop(recipient, None)
-            elif outcome.temporary:
-                deferred.append(recipient)
-                report.deferred[recipient] = f"{outcome.code} {outcome.text}"
-            else:
-                ledger.record(campaign, recipient, REFUSED, outcome.code, outcome.text)
-                report.refused[recipient] = f"{outcome.code} {outcome.text}"
-                report.deferred.pop(recipient, None)
-        return tuple(deferred)
+            outcomes = self.transport.send(todo, data)  # reconnect; a second loss propagates
+        return tuple(r for r, outcome in outcomes.items() if not self.settle(r, outcome))
 
-    def pause() -> float | None:
-        """Sleep the next backoff step; None when the retry budget is spent."""
-        nonlocal waited, delay
-        if waited >= retry_seconds:
-            return None
-        step = min(delay, retry_seconds - waited)
-        sleep(step)
-        waited += step
-        delay = min(delay * 2, 8.0)
-        return step
+    def settle(self, recipient: str, outcome: Outcome) -> bool:
+        """Record one recipient's outcome; return False when it is deferred (4xx)."""
+        reply = f"{outcome.code} {outcome.text}"
+        if outcome.temporary:
+            self.report.deferred[recipient] = reply
+            return False
+        self.report.deferred.pop(recipient, None)
+        if outcome.ok:
+            self.ledger.record(self.campaign, recipient, SENT, outcome.code, outcome.text)
+            self.report.sent += 1
+        else:
+            self.ledger.record(self.campaign, recipient, REFUSED, outcome.code, outcome.text)
+            self.report.refused[recipient] = reply
+        return True
 
-    def send_settled(delivery: Delivery, todo: tuple[str, ...]) -> Iterator[Notice]:
+    def pause(self) -> bool:
+        """Sleep the next backoff step; False when the retry budget is spent."""
+        budget = self.pace.retry_seconds
+        if self.waited >= budget:
+            return False
+        step = min(self.delay, budget - self.waited)
+        self.pace.sleep(step)
+        self.waited += step
+        self.delay = min(self.delay * 2, 8.0)
+        return True
+
+    def send_settled(self, delivery: Delivery, todo: tuple[str, ...]) -> Iterator[Notice]:
         """Attempt a delivery, waiting out an unreachable server within the budget."""
         told = False
         while True:
             try:
-                left = attempt(delivery, todo)
+                left = self.attempt(delivery, todo)
             except TemporaryFailure as exc:
-                if waited < retry_seconds and not told:
-                    yield Notice(f"{exc}; retrying for up to {retry_seconds - waited:g} s")
+                budget = self.pace.retry_seconds
+                if self.waited < budget and not told:
+                    yield Notice(f"{exc}; retrying for up to {budget - self.waited:g} s")
                     told = True
-                if pause() is None:
+                if not self.pause():
                     raise
                 continue
             if left:
-                later.append((delivery, left))
+                self.later.append((delivery, left))
             return
 
-    try:
+    def skip_settled(self, delivery: Delivery, settled: Mapping[str, str]) -> tuple[str, ...]:
+        """Return the recipients still to try; count the others as skipped."""
+        todo = []
+        for recipient in delivery.recipients:
+            status = settled.get(recipient.lower())
+            if status == SENT:
+                self.report.skipped_sent += 1
+            elif status == REFUSED:
+                self.report.skipped_refused += 1
+            else:
+                todo.append(recipient)
+        return tuple(todo)
+
+    def run(self, deliveries: Iterable[Delivery], total: int | None) -> Iterator[Event]:
+        """Send every delivery, then retry the deferred ones within the budget."""
+        settled = self.ledger.settled(self.campaign)
+        done = 0
         for delivery in deliveries:
-            todo = tuple(r for r in delivery.recipients if r.lower() not in finished)
-            report.skipped += len(delivery.recipients) - len(todo)
+            todo = self.skip_settled(delivery, settled)
             if todo:
-                yield from send_settled(delivery, todo)
+                yield from self.send_settled(delivery, todo)
             done += len(delivery.recipients)
             yield Progress(done, total)
-        while later:
-            yield Notice(f"{len(later)} message(s) deferred by the server; retrying")
-            if pause() is None:
+        while self.later:
+            yield Notice(f"{len(self.later)} message(s) deferred by the server; retrying")
+            if not self.pause():
                 break
-            retry, later = later, []
+            retry, self.later = self.later, []
             for delivery, todo in retry:
-                yield from send_settled(delivery, todo)
+                yield from self.send_settled(delivery, todo)
+
+
+def deliver(deliveries: Iterable[Delivery], *, message: Callable[[tuple[str, ...]], bytes],
+            transport: Transport, ledger: Record, campaign: int, total: int | None = None,
+            pace: Pace | None = None) -> Iterator[Event]:
+    """Send each delivery to the recipients not yet recorded; yield progress, then a Report."""
+    run = _Run(message, transport, ledger, campaign, pace or Pace())
+    try:
+        yield from run.run(deliveries, total)
     except TemporaryFailure as exc:
-        report.unreached = str(exc)
+        run.report.unreached = str(exc)
     finally:
         transport.close()
-    yield report
+    yield run.report

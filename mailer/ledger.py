@@ -16,14 +16,15 @@ import fcntl
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import TracebackType
 
 from mailer.errors import LedgerError, TemporaryFailure
-from mailer.store import display_path
+from mailer.paths import display_path
 
 LEDGER_FILE = "ledger.sqlite3"
 LOCK_FILE = "send.lock"
@@ -58,15 +59,15 @@ CREATE TABLE IF NOT EXISTS events (
 """
 
 
-def state_dir(root: Path, environ: dict[str, str] | None = None) -> Path:
+def state_dir(root: Path, environ: Mapping[str, str] | None = None) -> Path:
     """Return the state folder: ``ANNOUNCE_STATE_DIR`` or ``<root>/.announce``."""
     env = os.environ if environ is None else environ
     configured = env.get("ANNOUNCE_STATE_DIR")
     return Path(configured) if configured else root / ".announce"
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,15 @@ class KindSummary:
 
 
 class Ledger:
-    """The record of every send of a series."""
+    """The record of every send of a series; use it as a context manager.
 
-    def __init__(self, folder: Path, *, create: bool = True) -> None:
+    ``clock`` stamps the rows (when a message went out); it is a seam for tests.
+    """
+
+    def __init__(self, folder: Path, *, create: bool = True,
+                 clock: Callable[[], datetime] = _utc_now) -> None:
         self.path = folder / LEDGER_FILE
+        self._clock = clock
         where = display_path(self.path)
         self._help = (f"the ledger {where} cannot be used ({{why}}); nothing was sent. "
                       "Move the file aside (announce then starts a fresh ledger and may resend "
@@ -100,9 +106,25 @@ class Ledger:
         except (sqlite3.Error, OSError) as exc:
             raise LedgerError(self._help.format(why=exc)) from None
 
-    def close(self) -> None:
-        """Close the database."""
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
         self.db.close()
+
+    @classmethod
+    @contextmanager
+    def existing(cls, folder: Path) -> Iterator[Ledger | None]:
+        """Open the ledger for reading when there is one (previews and listings record nothing)."""
+        if not (folder / LEDGER_FILE).exists():
+            yield None
+            return
+        with cls(folder, create=False) as ledger:
+            yield ledger
+
+    def _stamp(self, timespec: str = "seconds") -> str:
+        return self._clock().astimezone(UTC).isoformat(timespec=timespec)
 
     def _write(self, sql: str, args: tuple[object, ...]) -> sqlite3.Cursor:
         try:
@@ -124,20 +146,22 @@ class Ledger:
         if latest is not None:
             return latest
         cursor = self._write("INSERT INTO campaigns (seminar, kind, started, forced) "
-                             "VALUES (?, ?, ?, ?)", (seminar, kind, _now(), int(force)))
+                             "VALUES (?, ?, ?, ?)", (seminar, kind, self._stamp(), int(force)))
         return int(cursor.lastrowid or 0)
 
-    def finished(self, campaign: int) -> set[str]:
-        """Return the recipients (lower-cased) that got the message or refused it for good."""
-        rows = self.db.execute("SELECT recipient FROM deliveries WHERE campaign = ?", (campaign,))
-        return {str(row[0]) for row in rows}
+    def settled(self, campaign: int) -> dict[str, str]:
+        """Return each recipient (lower-cased) that got the message or refused it for good,
+        with its status (``sent`` or ``refused``)."""
+        rows = self.db.execute("SELECT recipient, status FROM deliveries WHERE campaign = ?",
+                               (campaign,))
+        return {str(recipient): str(status) for recipient, status in rows}
 
     def record(self, campaign: int, recipient: str, status: str, code: int, reply: str) -> None:
         """Record one recipient's outcome, durably, before the next message goes out."""
         self._write(
             "INSERT OR REPLACE INTO deliveries (campaign, recipient, status, code, reply, at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (campaign, recipient.lower(), status, code, reply, _now()),
+            (campaign, recipient.lower(), status, code, reply, self._stamp()),
         )
 
     def summary(self, seminar: str, kind: str) -> KindSummary | None:
@@ -148,7 +172,7 @@ class Ledger:
             "GROUP BY c.id ORDER BY c.id DESC LIMIT 1",
             (SENT, REFUSED, seminar, kind),
         ).fetchone()
-        if row is None or not row[1]:
+        if row is None or not (row[1] or row[2]):
             return None
         return KindSummary(int(row[1] or 0), int(row[2] or 0), row[3])
 
@@ -163,7 +187,7 @@ class Ledger:
     def event_sent(self, seminar: str, digest: str) -> None:
         """Note that this version of the talk's calendar event went out."""
         self._write("INSERT OR IGNORE INTO events (seminar, digest, first_sent) VALUES (?, ?, ?)",
-                    (seminar, digest, datetime.now(UTC).isoformat(timespec="microseconds")))
+                    (seminar, digest, self._stamp("microseconds")))
 
 
 @contextmanager

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
@@ -75,7 +74,7 @@ def build_message(rendered: Rendered, series: Series, *, date: datetime, seminar
 class Blueprint:
     """A built message, ready to be addressed to one recipient after another."""
 
-    def __init__(self, message: EmailMessage, domain: str) -> None:
+    def __init__(self, message: EmailMessage, domain: str, made: datetime) -> None:
         for name in ("To", "Message-ID", "Cc", "Bcc"):
             del message[name]
         self.raw = message.as_bytes(policy=SMTP)
@@ -83,7 +82,7 @@ class Blueprint:
         if not self._stuffed.endswith(b"\r\n"):
             self._stuffed += b"\r\n"
         self._domain = domain
-        self._stem = f"{int(time.time())}.{secrets.token_hex(6)}"
+        self._stem = f"{int(made.timestamp())}.{secrets.token_hex(6)}"
         self._count = 0
 
     def _headers(self, to: Sequence[str]) -> bytes:

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from mailer.config import MailSettings
 
-STATUSES = ("confirmed", "tentative", "cancelled")
-KINDS = ("announcement", "reminder", "cancellation")
 TBA = "TBA"
+
+
+class Kind(StrEnum):
+    """The kinds of mail a talk can get."""
+
+    ANNOUNCEMENT = "announcement"
+    REMINDER = "reminder"
+    CANCELLATION = "cancellation"
+
+
+class Status(StrEnum):
+    """Where a talk stands."""
+
+    CONFIRMED = "confirmed"
+    TENTATIVE = "tentative"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -64,13 +81,13 @@ class Seminar:
     bio: str | None = None
     location: str | None = None
     video_link: str | None = None
-    status: str = "confirmed"
+    status: Status = Status.CONFIRMED
     note: str | None = None
 
     @property
     def cancelled(self) -> bool:
         """Whether the week is cancelled."""
-        return self.status == "cancelled"
+        return self.status == Status.CANCELLED
 
     def missing(self) -> list[str]:
         """Name what an announcement would still show as TBA or leave out."""
@@ -94,7 +111,7 @@ class Seminar:
 
     def listed_speaker(self) -> str:
         """Return the speaker as an upcoming list shows it: TBA until the talk is confirmed."""
-        return self.speaker_line() if self.status == "confirmed" else TBA
+        return self.speaker_line() if self.status == Status.CONFIRMED else TBA
 
 
 def hhmm(moment: datetime) -> str:
@@ -107,15 +124,23 @@ def zone_abbreviation(moment: datetime) -> str:
     return moment.tzname() or moment.strftime("%z")
 
 
-_FOLD = str.maketrans({"ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
-                       "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "þ": "th", "Þ": "TH", "ı": "i"})
+def _syllabic(char: str) -> bool:
+    """Whether a character stands for a whole syllable (Han, Hangul, kana): one word each."""
+    name = unicodedata.name(char, "")
+    return name.startswith(("CJK", "HANGUL", "HIRAGANA", "KATAKANA"))
+
+
+def transliterate(text: str) -> str:
+    """Spell ``text`` in ASCII: "Jonas Åström" gives "Jonas Astrom", "李小龙" "Li Xiao Long"."""
+    from anyascii import anyascii
+
+    pieces = []
+    for char in text:
+        ascii_char = anyascii(char)
+        pieces.append(f" {ascii_char} " if _syllabic(char) else ascii_char)
+    return " ".join("".join(pieces).split())
 
 
 def slugify(text: str) -> str:
-    """Fold a name to an ASCII slug: "Jonas Åström" becomes ``jonas-astrom``."""
-    import re
-    import unicodedata
-
-    folded = unicodedata.normalize("NFKD", text.translate(_FOLD))
-    ascii_text = folded.encode("ascii", "ignore").decode("ascii").lower()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    """Fold a name to an ASCII slug: "Пётр Чайковский" becomes ``petr-chaykovskiy``."""
+    return re.sub(r"[^a-z0-9]+", "-", transliterate(text).lower()).strip("-")

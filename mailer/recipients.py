@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mailer.addresses import AddressProblem, Mailbox, parse_mailbox
 from mailer.errors import InputError
-from mailer.store import MAX_FILE_BYTES, display_path
+from mailer.paths import MAX_SUBSCRIBER_BYTES, display_path
 
 MAX_PROBLEMS_SHOWN = 20
 
@@ -101,8 +101,8 @@ class SubscriberFile:
         subscriber; each is made from the shared blueprint when it is sent.
         """
         try:
-            if self.path.stat().st_size > 64 * MAX_FILE_BYTES:
-                raise InputError(f"{self.where}: larger than {64 * MAX_FILE_BYTES} bytes")
+            if self.path.stat().st_size > MAX_SUBSCRIBER_BYTES:
+                raise InputError(f"{self.where}: larger than {MAX_SUBSCRIBER_BYTES} bytes")
         except FileNotFoundError:
             raise InputError(f"{self.where}: no such subscriber file (mail.recipients_file)") \
                 from None

@@ -12,13 +12,11 @@ is removed by a sanitizer (nh3), never by a regular expression.
 
 from __future__ import annotations
 
-import html
 import importlib
 import logging
-import re
 import sys
 import types
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +27,7 @@ import markupsafe
 import yaml
 
 from mailer.errors import InputError
+from mailer.formats import MarkdownFormat, PageFormat, TextFormat, markdown_to_html
 from mailer.model import Seminar, Series, hhmm, zone_abbreviation
 
 _HERE = Path(__file__).resolve().parent
@@ -42,12 +41,7 @@ TEMPLATE_FOR = {
     "reminder": "reminder.md.j2",
     "cancellation": "cancellation.md.j2",
 }
-_SAFE_SCHEMES = ("http://", "https://", "mailto:")
-_HTML_TAG = re.compile(r"<[A-Za-z!/?]")
-_ACTIVE_URL = re.compile(r"(?i)(java|vb)script\s*:|data\s*:")
-_LIQUID = re.compile(r"\{[{%]")
-_ENDRAW = re.compile(r"\{%-?\s*endraw\s*-?%\}")
-_ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+TEMPLATE_NAMES = (*TEMPLATE_FOR.values(), "subject.txt.j2", "email.html.j2", "program.md.j2")
 
 
 @dataclass(frozen=True)
@@ -91,89 +85,6 @@ def _premailer() -> Any:
     finally:
         if isinstance(sys.modules.get("requests"), _DeferredRequests):
             del sys.modules["requests"]
-
-
-def markdown_to_html(text: str) -> str:
-    """Convert Markdown to HTML, keeping harmless markup only (Markdown and nh3 load here)."""
-    import markdown
-
-    return sanitize_html(markdown.markdown(text))
-
-
-def sanitize_html(fragment: str) -> str:
-    """Keep harmless markup; drop scripts, frames, event handlers and unsafe URLs."""
-    import nh3
-
-    return nh3.clean(fragment, url_schemes=_ALLOWED_URL_SCHEMES, link_rel="noopener noreferrer")
-
-
-def _liquid_literal(text: str) -> str:
-    """Keep Liquid syntax in user text from being run by Jekyll."""
-    if not _LIQUID.search(text):
-        return text
-    pieces = _ENDRAW.split(text)
-    ends = _ENDRAW.findall(text)
-    out = "{% raw %}" + pieces[0]
-    for end, piece in zip(ends, pieces[1:], strict=True):
-        out += "{% endraw %}{{ '" + end.replace("'", "") + "' }}{% raw %}" + piece
-    return out + "{% endraw %}"
-
-
-class _Markdown:
-    """Helpers for Markdown output (the HTML part's source)."""
-
-    bullet_mark = "* "
-
-    def label(self, name: str) -> str:
-        return f"**{self.plain(name)}:**"
-
-    def plain(self, text: str) -> str:
-        return html.escape(text, quote=False)
-
-    def md(self, text: str) -> str:
-        return text
-
-    def link(self, url: str) -> str:
-        if url.startswith(_SAFE_SCHEMES) and not any(ch in url for ch in " <>()[]"):
-            return f"[{url}]({url})"
-        return self.plain(url)
-
-    def bullet(self) -> str:
-        return self.bullet_mark
-
-    def helpers(self) -> dict[str, Callable[..., str]]:
-        return {"label": self.label, "plain": self.plain, "md": self.md, "link": self.link,
-                "bullet": self.bullet}
-
-
-class PageFormat(_Markdown):
-    """Helpers for the Jekyll page: Markdown, with HTML sanitized and Liquid kept literal."""
-
-    def plain(self, text: str) -> str:
-        return _liquid_literal(super().plain(text))
-
-    def md(self, text: str) -> str:
-        if _HTML_TAG.search(text) or _ACTIVE_URL.search(text):
-            text = markdown_to_html(text).strip()
-        return _liquid_literal(text)
-
-    def link(self, url: str) -> str:
-        return _liquid_literal(super().link(url))
-
-
-class _Text(_Markdown):
-    """Helpers for the plain-text part: no Markdown syntax, user text as written."""
-
-    bullet_mark = "- "
-
-    def label(self, name: str) -> str:
-        return f"{name}:"
-
-    def plain(self, text: str) -> str:
-        return text
-
-    def link(self, url: str) -> str:
-        return url
 
 
 def jekyll_page(series: Series, body: str) -> str:
@@ -252,7 +163,7 @@ class Renderer:
             "unsubscribe": series.mail.unsubscribe,
         }
 
-    def body(self, context: Mapping[str, Any], fmt: _Markdown) -> str:
+    def body(self, context: Mapping[str, Any], fmt: MarkdownFormat) -> str:
         """Render the kind's template with one format's helpers."""
         return self._render(TEMPLATE_FOR[context["kind"]], {**context, **fmt.helpers()})
 
@@ -291,23 +202,22 @@ class Renderer:
         """
         context = self.context(series, seminar, upcoming, kind)
         subject = self.subject(context)
-        self.body(context, _Text())
-        body = self.body(context, _Markdown())
+        self.body(context, TextFormat())
+        body = self.body(context, MarkdownFormat())
         self._render("email.html.j2", {"subject": subject, "body": body})
         if kind == "announcement":
             self.page(series, seminar, upcoming)
 
     def message(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar], kind: str,
-                *, sequence: int = 0, stamp: datetime | None = None) -> Rendered:
+                *, sequence: int, stamp: datetime) -> Rendered:
         """Render one kind of mail for a talk."""
         context = self.context(series, seminar, upcoming, kind)
         subject = self.subject(context)
-        text = self.body(context, _Text())
-        html_doc = self.html_part(subject, self.body(context, _Markdown()))
+        text = self.body(context, TextFormat())
+        html_doc = self.html_part(subject, self.body(context, MarkdownFormat()))
         ics = None
         if kind in ("announcement", "cancellation"):
             from mailer.calendar import build_calendar
 
-            ics = build_calendar(series, [(seminar, sequence)],
-                                 stamp=stamp or datetime.now().astimezone())
+            ics = build_calendar(series, [(seminar, sequence)], stamp=stamp)
         return Rendered(subject=subject, text=text, html=html_doc, ics=ics)

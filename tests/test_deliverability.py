@@ -11,8 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO, edit, require_tool, run, use_subscriber_file, write
 from PIL import Image
+from support import REPO, Server, edit, invoke, require_tool, use_subscriber_file, write
 
 ARTIFACTS = REPO / "tests" / "artifacts"
 
@@ -21,16 +21,23 @@ ARTIFACTS = REPO / "tests" / "artifacts"
 def preview(series: Path, tmp_path: Path) -> Path:
     """The bundled example's announcement, as `preview --out` writes it."""
     out = tmp_path / "preview"
-    result = run(series, "preview", "2024-02-22", "--out", str(out))
+    result = invoke(series, "preview", "2024-02-22", "--out", str(out))
     assert result.code == 0, result.both
     return out
 
 
-def test_preview_eml_is_what_send_hands_over(series: Path, preview: Path) -> None:
-    eml = (preview / "message.eml").read_bytes()
-    assert b"\r\n" in eml
-    assert eml.startswith(b"To: lm-seminar-list@example.org\r\nMessage-ID: <")
-    assert b"Content-Type: text/calendar" in eml
+def test_preview_eml_is_what_send_hands_over(series: Path, tmp_path: Path,
+                                             smtp_server: Server) -> None:
+    out = tmp_path / "p"
+    assert invoke(series, "preview", "2024-02-22", "--out", str(out)).code == 0
+    assert invoke(series, "send", "2024-02-22", server=smtp_server).code == 0
+    preview = (out / "message.eml").read_bytes()
+    sent = smtp_server.received[0].data
+    assert preview.startswith(b"To: lm-seminar-list@example.org\r\nMessage-ID: <")
+    # The same bytes but for the headers that name the moment: Message-ID, Date, the
+    # calendar's DTSTAMP, and the MIME boundaries the email package draws at random.
+    moment = re.compile(rb"(Message-ID: <[^>]+>|Date: [^\r]+|DTSTAMP:\w+|={15}\d+==)")
+    assert moment.sub(b"", preview) == moment.sub(b"", sent)
 
 
 def test_spamassassin_local_rules_score_at_most_0_1(preview: Path, tmp_path: Path) -> None:
@@ -95,7 +102,7 @@ def test_unsubscribe_https_adds_one_click_post(series: Path, tmp_path: Path) -> 
     edit(series / "seminars" / "series.yaml",
          ("mailto:lm-seminar-list-leave@example.org", "https://lists.example.org/leave?l=lm"))
     out = tmp_path / "p"
-    assert run(series, "preview", "2024-02-22", "--out", str(out)).code == 0
+    assert invoke(series, "preview", "2024-02-22", "--out", str(out)).code == 0
     eml = (out / "message.eml").read_text()
     assert "List-Unsubscribe: <https://lists.example.org/leave?l=lm>" in eml
     assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in eml
@@ -106,7 +113,7 @@ def test_no_unsubscribe_no_header_no_line(series: Path, tmp_path: Path) -> None:
     edit(series / "seminars" / "series.yaml",
          ("  unsubscribe: mailto:lm-seminar-list-leave@example.org\n", ""))
     out = tmp_path / "p"
-    assert run(series, "preview", "2024-02-22", "--out", str(out)).code == 0
+    assert invoke(series, "preview", "2024-02-22", "--out", str(out)).code == 0
     eml = (out / "message.eml").read_text()
     assert "List-Unsubscribe" not in eml
     assert "Unsubscribe" not in (out / "message.txt").read_text()
@@ -114,11 +121,11 @@ def test_no_unsubscribe_no_header_no_line(series: Path, tmp_path: Path) -> None:
 
 def test_precedence_bulk_only_when_we_expand_the_list(series: Path, tmp_path: Path) -> None:
     out = tmp_path / "p"
-    assert run(series, "preview", "2024-02-22", "--out", str(out)).code == 0
+    assert invoke(series, "preview", "2024-02-22", "--out", str(out)).code == 0
     assert "Precedence:" not in (out / "message.eml").read_text()
     write(series / "subscribers.txt", "a@example.org\n")
     use_subscriber_file(series, "subscribers.txt")
-    assert run(series, "preview", "2024-02-22", "--out", str(out)).code == 0
+    assert invoke(series, "preview", "2024-02-22", "--out", str(out)).code == 0
     eml = (out / "message.eml").read_text()
     assert "Precedence: bulk" in eml
     assert "Auto-Submitted" not in eml
@@ -129,6 +136,6 @@ def test_every_line_within_78_even_with_long_fields(series: Path, tmp_path: Path
           "date: 2024-02-22\nspeaker: " + "Maximilian " * 12 + "\ntitle: " + "Lång " * 40
           + "\nabstract: " + "word " * 400 + "\n")
     out = tmp_path / "p"
-    assert run(series, "preview", "2024-02-22", "--out", str(out)).code == 0
+    assert invoke(series, "preview", "2024-02-22", "--out", str(out)).code == 0
     lines = (out / "message.eml").read_bytes().split(b"\r\n")
     assert max(len(line) for line in lines) <= 78

@@ -7,24 +7,34 @@ import base64
 import shutil
 import ssl
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
 import pytest
 import trustme
 import yaml
-from conftest import Server, authenticator, run, start_server, use_subscriber_file, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_send import parts
+from support import (
+    REPO,
+    TALK,
+    TESTS,
+    Server,
+    authenticator,
+    invoke,
+    parts,
+    start_server,
+    use_subscriber_file,
+    write,
+)
 
-from mailer import actions
-from mailer.errors import InputError
+from mailer.compose import compose, plan_recipients
+from mailer.model import Kind
 from mailer.store import Store
 
-HOSTILE = Path(__file__).resolve().parent / "hostile"
-TALK = "2024-02-22-mathis.yaml"
+HOSTILE = TESTS / "hostile"
+NOW = datetime(2024, 2, 20, 8, 0, tzinfo=UTC)
 PASSWORD = "Sw0rdf1sh-secret-9731"  # searched for in every output and file
 
 
@@ -39,12 +49,12 @@ def use_record(series: Path, name: str) -> None:
 def test_line_breaks_in_header_fields_are_refused(series: Path, smtp_server: Server,
                                                   name: str, key: str) -> None:
     use_record(series, name)
-    result = run(series, "send", "2024-02-22", server=smtp_server)
+    result = invoke(series, "send", "2024-02-22", server=smtp_server)
     assert result.code == 2, result.both
     assert f"seminars/{TALK}:" in result.err and f": {key}: " in result.err
     assert "line break" in result.err
     assert smtp_server.received == []
-    assert run(series, "check").code == 2
+    assert invoke(series, "check").code == 2
 
 
 @pytest.mark.parametrize("address", [
@@ -54,7 +64,7 @@ def test_line_breaks_in_header_fields_are_refused(series: Path, smtp_server: Ser
     "<me@example.org> victim@example.net",
 ])
 def test_injected_to_is_refused(series: Path, smtp_server: Server, address: str) -> None:
-    result = run(series, "send", "2024-02-22", "--to", address, server=smtp_server)
+    result = invoke(series, "send", "2024-02-22", "--to", address, server=smtp_server)
     assert result.code == 2, result.both
     assert "--to:" in result.err
     assert smtp_server.received == []
@@ -66,7 +76,7 @@ def test_smuggled_subscribers_stop_the_run(series: Path, smtp_server: Server, na
                                           bad_lines: list[int]) -> None:
     shutil.copy(HOSTILE / name, series / name)
     use_subscriber_file(series, name)
-    result = run(series, "send", "2024-02-22", server=smtp_server)
+    result = invoke(series, "send", "2024-02-22", server=smtp_server)
     assert result.code == 2, result.both
     for line in bad_lines:
         assert f"{name}:{line}:" in result.err
@@ -76,7 +86,7 @@ def test_smuggled_subscribers_stop_the_run(series: Path, smtp_server: Server, na
 def test_active_html_is_removed_and_template_syntax_stays_text(series: Path,
                                                                smtp_server: Server) -> None:
     use_record(series, "active-html.yaml")
-    result = run(series, "send", "2024-02-22", server=smtp_server)
+    result = invoke(series, "send", "2024-02-22", server=smtp_server)
     assert result.code == 0, result.both
     message = smtp_server.received[0].message
     found = parts(message)
@@ -92,7 +102,7 @@ def test_active_html_is_removed_and_template_syntax_stays_text(series: Path,
     assert "Template syntax is text: {{ 7*7 }} and {% if true %}yes{% endif %}" in text
     assert "Title: Vec<T> & <script>alert('title')</script>" in text
     assert message["Subject"].startswith("Learning Machines seminar 2024-02-22 15:00: Vec<T>")
-    page = run(series, "page", "2024-02-22").out
+    page = invoke(series, "page", "2024-02-22").out
     body = page.split("\n---\n", 1)[1].lower()
     for bad in ("<script", "onerror", "onclick", "onload", "javascript:", "<iframe", "data:",
                 "<svg"):
@@ -105,7 +115,7 @@ def test_active_html_is_removed_and_template_syntax_stays_text(series: Path,
 def test_title_template_syntax_is_literal_everywhere(series: Path) -> None:
     write(series / "seminars" / TALK,
           'date: 2024-02-22\nspeaker: "{{ 7*7 }}"\ntitle: "{% raw %}{{ 6*7 }}"\n')
-    dry = run(series, "send", "2024-02-22", "--dry-run")
+    dry = invoke(series, "send", "2024-02-22", "--dry-run")
     assert dry.code == 0, dry.both
     assert "Subject: Learning Machines seminar 2024-02-22 15:00: {% raw %}{{ 6*7 }}" in dry.out
     assert "Title: {% raw %}{{ 6*7 }}\n" in dry.out
@@ -124,9 +134,9 @@ def auth_server() -> Iterator[Server]:
 def test_refused_login_exits_1_and_the_password_is_nowhere(series: Path,
                                                           auth_server: Server) -> None:
     env = {"ANNOUNCE_SMTP_USERNAME": "seminar", "ANNOUNCE_SMTP_PASSWORD": PASSWORD}
-    dry = run(series, "send", "2024-02-22", "--dry-run", server=auth_server, **env)
+    dry = invoke(series, "send", "2024-02-22", "--dry-run", server=auth_server, **env)
     assert dry.code == 0
-    result = run(series, "send", "2024-02-22", server=auth_server, **env)
+    result = invoke(series, "send", "2024-02-22", server=auth_server, **env)
     assert result.code == 1, result.both
     assert f"127.0.0.1:{auth_server.port}: login refused for user seminar (535)" in result.err
     assert auth_server.received == []
@@ -142,14 +152,14 @@ def test_refused_login_exits_1_and_the_password_is_nowhere(series: Path,
 
 
 def test_right_password_logs_in(series: Path, auth_server: Server) -> None:
-    result = run(series, "send", "2024-02-22", server=auth_server,
+    result = invoke(series, "send", "2024-02-22", server=auth_server,
                  ANNOUNCE_SMTP_USERNAME="seminar", ANNOUNCE_SMTP_PASSWORD="the-right-one")
     assert result.code == 0, result.both
     assert len(auth_server.received) == 1
 
 
 def test_login_without_tls_to_a_remote_host_is_refused(series: Path) -> None:
-    result = run(series, "send", "2024-02-22", ANNOUNCE_SMTP_HOST="smtp.example.net",
+    result = invoke(series, "send", "2024-02-22", ANNOUNCE_SMTP_HOST="smtp.example.net",
                  ANNOUNCE_SMTP_USERNAME="seminar", ANNOUNCE_SMTP_PASSWORD=PASSWORD)
     assert result.code == 2, result.both
     assert "unencrypted" in result.err
@@ -174,14 +184,14 @@ def test_untrusted_certificate_is_refused_then_trusted_via_ssl_cert_file(
         series: Path, tmp_path: Path, authority: trustme.CA, implicit: bool, mode: str) -> None:
     server = tls_server(authority, implicit=implicit)
     try:
-        refused = run(series, "send", "2024-02-22", server=server,
+        refused = invoke(series, "send", "2024-02-22", server=server,
                       ANNOUNCE_SMTP_SECURITY=mode)
         assert refused.code == 1, refused.both
         assert "certificate is not trusted" in refused.err
         assert server.received == []
         ca_file = tmp_path / "ca.pem"
         authority.cert_pem.write_to_path(str(ca_file))
-        trusted = run(series, "send", "2024-02-22", server=server, ANNOUNCE_SMTP_SECURITY=mode,
+        trusted = invoke(series, "send", "2024-02-22", server=server, ANNOUNCE_SMTP_SECURITY=mode,
                       SSL_CERT_FILE=str(ca_file))
         assert trusted.code == 0, trusted.both
         assert len(server.received) == 1
@@ -195,45 +205,46 @@ def test_untrusted_certificate_is_refused_then_trusted_via_ssl_cert_file(
 ])
 def test_yaml_bombs_fail_fast(series: Path, name: str, says: str) -> None:
     use_record(series, name)
-    result = run(series, "check", timeout=30)
+    result = invoke(series, "check")
     assert result.code == 2, result.both
     assert says in result.err and f"seminars/{TALK}:" in result.err
 
 
 def test_oversized_record_fails_fast(series: Path) -> None:
     write(series / "seminars" / TALK, "date: 2024-02-22\nabstract: |\n" + "  x\n" * 400_000)
-    result = run(series, "check", timeout=30)
+    result = invoke(series, "check")
     assert result.code == 2
     assert "is too large for a talk record" in result.err
 
 
-FIELD = st.text(st.characters(codec="utf-8"), min_size=1, max_size=40)
+# Any one-line text: control characters and line separators are refused with a clear error
+# (tested above), so the property is about everything else a field can hold.
+FIELD = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")),
+                min_size=1, max_size=40)
 EXPECTED = {"To", "Message-ID", "Date", "From", "Subject", "Reply-To", "List-Id",
             "List-Unsubscribe", "Content-Type", "MIME-Version"}
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(title=FIELD, speaker=FIELD, affiliation=FIELD)
 def test_any_field_value_never_adds_a_header_or_recipient(tmp_path_factory: pytest.TempPathFactory,
                                                           title: str, speaker: str,
                                                           affiliation: str) -> None:
     root = tmp_path_factory.mktemp("prop")
-    shutil.copytree(Path(__file__).resolve().parent.parent / "seminars", root / "seminars",
-                    dirs_exist_ok=True)
+    shutil.copytree(REPO / "seminars", root / "seminars", dirs_exist_ok=True)
     record = {"date": date(2024, 2, 22), "title": title, "speaker": speaker,
               "affiliation": affiliation}
     (root / "seminars" / TALK).write_text(yaml.safe_dump(record, allow_unicode=True),
                                           encoding="utf-8")
     store = Store(root)
-    try:
-        outgoing = actions.prepare(store, store.find("2024-02-22"), "announcement")
-    except InputError:
-        return  # refused with a clear error: never sent
-    data = outgoing.blueprint.wire(outgoing.first_to)
+    talk = store.find("2024-02-22")
+    assert (talk.title, talk.speaker_line()) == (title, f"{speaker}, {affiliation}")
+    plan = plan_recipients(root, store.series.mail)
+    outgoing = compose(store, talk, Kind.ANNOUNCEMENT, plan, now=NOW)
+    data = outgoing.blueprint.wire(plan.first_to())
     headers = BytesHeaderParser().parsebytes(data)
     assert set(headers.keys()) <= EXPECTED
     assert headers.get_all("To") == ["lm-seminar-list@example.org"]
     assert len(headers.get_all("Subject") or []) == 1
-    assert [d.to for d in outgoing.deliveries()] == [("lm-seminar-list@example.org",)]
-    assert [d.recipients for d in outgoing.deliveries()] == [("lm-seminar-list@example.org",)]
+    assert [d.recipients for d in plan.deliveries()] == [("lm-seminar-list@example.org",)]

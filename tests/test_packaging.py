@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from conftest import REPO, SHARED
+from support import GOLDEN, REPO
 
 
 @pytest.fixture(scope="module")
@@ -57,5 +57,5 @@ def test_installed_command_works_without_a_templates_folder(wheel: Path, tmp_pat
                           cwd=series, capture_output=True, text=True, timeout=120, check=False,
                           env={**os.environ, "PYTHONPATH": ""})
     assert done.returncode == 0, done.stderr
-    golden = (SHARED / "golden" / "2024-02-22-mathis.page.md").read_text(encoding="utf-8")
+    golden = (GOLDEN / "2024-02-22-mathis.page.md").read_text(encoding="utf-8")
     assert done.stdout.split("\n---\n", 1)[1] == golden.split("\n---\n", 1)[1]

@@ -1,117 +1,68 @@
-"""Bad input: every error names the file (and line) and the key, exits 2, and shows no traceback."""
+"""The folder index: finding a talk by id or date, file names, reading only what is needed."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import edit, run, write
+from support import invoke, write
 
-TALK = "2024-02-22-mathis.yaml"
-
-# (what is broken, file to write, its new text, what the error must say)
-BROKEN = [
-    ("bad time", TALK, "date: 2024-02-22\ntime: \"25:00\"\nspeaker: A\n",
-     f"seminars/{TALK}:2: time: \"25:00\" is not a time of day (HH:MM)"),
-    ("unknown key", TALK, "date: 2024-02-22\nspeaker: A\ntitel: Oops\n",
-     f"seminars/{TALK}:3: titel: unknown key; did you mean \"title\"?"),
-    ("date differs from file name", TALK, "date: 2024-02-23\nspeaker: A\n",
-     f"seminars/{TALK}:1: date: 2024-02-23 differs from the date in the file name"),
-    ("YAML syntax", TALK, "date: 2024-02-22\nspeaker: [A\ntitle: x\n",
-     f"seminars/{TALK}:3: invalid YAML"),
-    ("unknown time zone", "series.yaml", None,
-     "seminars/series.yaml:5: timezone: \"Europe/Stockholmm\""),
-    ("missing series.yaml", "series.yaml", "", "seminars/series.yaml: no such file"),
-    ("unknown status", TALK, "date: 2024-02-22\nspeaker: A\nstatus: postponed\n",
-     f"seminars/{TALK}:3: status: \"postponed\" is not one of confirmed, tentative, cancelled"),
-    ("record is not a mapping", TALK, "- date: 2024-02-22\n- speaker: A\n",
-     f"seminars/{TALK}:1: expected a talk record (a mapping of keys), found a list"),
-    ("From is not an address", "series.yaml", None, "seminars/series.yaml:19: mail.from:"),
-    ("impossible date", TALK, "date: 2024-02-30\nspeaker: A\n",
-     f"seminars/{TALK}:1: date: \"2024-02-30\" is not a valid date"),
-]
+from mailer.errors import InputError
+from mailer.store import Store
 
 
-def break_folder(root: Path, name: str, text: str | None, what: str) -> None:
-    path = root / "seminars" / name
-    if what == "missing series.yaml":
-        path.unlink()
-    elif what == "unknown time zone":
-        edit(path, ("Europe/Stockholm", "Europe/Stockholmm"))
-    elif what == "From is not an address":
-        edit(path, ("from: Learning Machines Seminar <lm-seminar@example.org>",
-                    "from: the seminar team"))
-    else:
-        assert text is not None
-        write(path, text)
+def test_find_by_id_and_by_date(series: Path) -> None:
+    store = Store(series)
+    assert store.find("2024-02-22-mathis").speaker_line() == "Alexander Mathis, EPFL"
+    assert store.find("2024-02-22").id == "2024-02-22-mathis"
 
 
-@pytest.mark.parametrize(("what", "name", "text", "expected"), BROKEN, ids=[b[0] for b in BROKEN])
-@pytest.mark.parametrize("command", [["check"], ["send", "--dry-run", "--today", "2024-02-20"]])
-def test_broken_folder_exits_2_naming_file_and_line(
-    series: Path, what: str, name: str, text: str | None, expected: str, command: list[str],
-) -> None:
-    break_folder(series, name, text, what)
-    result = run(series, *command)
-    assert result.code == 2, result.both
-    assert expected in result.err, result.err
-    assert "Traceback" not in result.both
-    assert not (series / ".state" / "preview").exists()
-
-
-def test_unquoted_time_works(series: Path) -> None:
-    assert "time: 16:00" in (series / "seminars" / "2024-04-04-kreis.yaml").read_text()
-    assert "* 2024-04-04, 16:00 CEST: Karsten Kreis" in run(series, "page", "2024-02-22").out
-
-
-def test_several_problems_are_reported_together(series: Path) -> None:
-    write(series / "seminars" / TALK,
-          "date: 2024-02-22\ntime: 9\nspeeker: A\nstatus: done\n")
-    result = run(series, "check")
-    assert result.code == 2
-    assert f"{TALK}:2: time:" in result.err
-    assert f"{TALK}:3: speeker: unknown key; did you mean \"speaker\"?" in result.err
-    assert f"{TALK}:4: status:" in result.err
-
-
-def test_unknown_series_key_suggests(series: Path) -> None:
-    edit(series / "seminars" / "series.yaml", ("upcoming_count:", "upcomming_count:"))
-    result = run(series, "check")
-    assert result.code == 2
-    assert "upcomming_count: unknown key; did you mean \"upcoming_count\"?" in result.err
-
-
-def test_unknown_seminar_exits_2(series: Path) -> None:
-    result = run(series, "page", "2024-02-23")
+def test_unknown_talk_suggests_the_closest_id(series: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(series)
+    with pytest.raises(InputError, match=r"2024-02-22-mathes: no such talk in seminars; "
+                                         r"did you mean 2024-02-22-mathis\?"):
+        Store(series).find("2024-02-22-mathes")
+    result = invoke(series, "page", "2024-02-23")
     assert result.code == 2
     assert "2024-02-23: no such talk" in result.err
 
 
-def test_check_passes_on_bundled_example(series: Path) -> None:
-    result = run(series, "check")
-    assert result.code == 0, result.err
-    assert "7 talk(s)" in result.out
-
-
-def test_bad_file_name_date(series: Path) -> None:
-    write(series / "seminars" / "2024-02-31-x.yaml", "date: 2024-02-31\n")
-    result = run(series, "check")
-    assert result.code == 2
-    assert "seminars/2024-02-31-x.yaml: the file name's date" in result.err
-
-
-def test_series_number_and_link_problems_are_reported(series: Path) -> None:
-    edit(series / "seminars" / "series.yaml", ("upcoming_count: 4", "upcoming_count: many"),
-         ("website: https://ri.se/lm-sem", "website: javascript:alert(1)"))
-    result = run(series, "check")
-    assert result.code == 2
-    assert "series.yaml:11: upcoming_count: \"many\" is not a whole number" in result.err
-    assert "series.yaml:4: website: \"javascript:alert(1)\" is not a web address" in result.err
+def test_two_talks_on_a_date_must_be_named_by_id(series: Path) -> None:
+    write(series / "seminars" / "2024-02-22-second.yaml", "date: 2024-02-22\nspeaker: B\n")
+    with pytest.raises(InputError, match="several talks on that date"):
+        Store(series).find("2024-02-22")
 
 
 def test_which_is_a_name_never_a_path(series: Path) -> None:
     write(series / "outside.yaml", "date: 2024-02-22\n")
     for which in ("../outside", "2024-02-22-mathis/../../outside", "/etc/passwd"):
-        result = run(series, "page", which)
+        result = invoke(series, "page", which)
         assert result.code == 2, which
         assert "no such talk" in result.err
+
+
+def test_bad_file_name_date(series: Path) -> None:
+    write(series / "seminars" / "2024-02-31-x.yaml", "date: 2024-02-31\n")
+    result = invoke(series, "check")
+    assert result.code == 2
+    assert "seminars/2024-02-31-x.yaml: the file name's date" in result.err
+
+
+def test_past_talks_are_never_read(series: Path) -> None:
+    # A broken record in the past does not stop today's work: its name says it is past.
+    write(series / "seminars" / "2020-01-02-old.yaml", "this: [is not valid\n")
+    store = Store(series)
+    assert [s.id for s in store.seminars(date(2024, 3, 28))] == [
+        "2024-03-28-xu", "2024-04-04-kreis"]
+    assert store.ids()[0] == "2020-01-02-old"
+    with pytest.raises(InputError, match=r"2020-01-02-old\.yaml:2: invalid YAML"):
+        list(store.seminars())
+
+
+def test_stray_files_are_named(series: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(series)
+    write(series / "seminars" / "notes.yaml", "x: 1\n")
+    write(series / "seminars" / "2024-05-02-ada.yml", "date: 2024-05-02\n")
+    assert Store(series).stray_files() == ["seminars/2024-05-02-ada.yml", "seminars/notes.yaml"]

@@ -1,0 +1,173 @@
+"""The Typer app: the global options, errors mapped to exit codes, and what commands share.
+
+Errors are mapped to exit codes inside the app (:class:`AnnounceGroup`), so a test
+through ``typer.testing.CliRunner`` sees 0, 1, 2 and 75 as a shell would.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from mailer import __version__
+from mailer.errors import EX_OK, MailerError
+from mailer.model import Kind
+
+if TYPE_CHECKING:
+    from mailer.sending import Line
+    from mailer.store import Store
+
+GLOBAL_OPTIONS = ("--root", "--version")
+# Click's UsageError, reached through a public class: Typer 0.26 vendors Click.
+_USAGE_ERROR: type[Exception] = typer.BadParameter.__mro__[1]
+
+
+class AnnounceGroup(TyperGroup):
+    """Map announce's errors to exit codes, and explain a global option given too late."""
+
+    def invoke(self, ctx: Any) -> Any:
+        """Run the command; print a MailerError as ``announce: ...`` and exit with its code."""
+        try:
+            return super().invoke(ctx)
+        except MailerError as exc:
+            sys.stdout.flush()
+            for line in str(exc).splitlines():
+                typer.echo(f"announce: {line}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+        except _USAGE_ERROR as exc:
+            option = getattr(exc, "option_name", None)
+            if option in GLOBAL_OPTIONS:
+                value = " DIR" if option == "--root" else ""
+                exc.possibilities = []  # type: ignore[attr-defined]
+                exc.message = (  # type: ignore[attr-defined]
+                    f"{option} is an option of announce itself, so it goes before the command: "
+                    f"announce {option}{value} {ctx.invoked_subcommand} ...")
+            raise
+
+
+app = typer.Typer(
+    name="announce",
+    cls=AnnounceGroup,
+    help="Announce a weekly seminar: email, web page and calendar from one YAML record per talk.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    # Rich tracebacks print local variables; never risk showing a password that way.
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@dataclass(frozen=True)
+class Session:
+    """What every command shares: the series folder and the moment the command started."""
+
+    root: Path
+    now: datetime
+
+    def store(self) -> Store:
+        """The series folder's records."""
+        from mailer.store import Store
+
+        return Store(self.root)
+
+    def today(self, store: Store, given: date | None) -> date:
+        """``--today``, or today's date in the series' time zone."""
+        from mailer.schedule import local_today
+
+        return given or local_today(self.now, store.series.zone)
+
+
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _complete_ids(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Complete talk ids for WHICH, from the file names of the series folder."""
+    from mailer.store import Store
+
+    root = ctx.find_root().params.get("root") or Path(os.environ.get("ANNOUNCE_ROOT", "."))
+    try:
+        return [i for i in Store(Path(root)).ids() if i.startswith(incomplete)]
+    except (MailerError, OSError):
+        return []
+
+
+Which = Annotated[Optional[str], typer.Argument(  # noqa: UP045 (Typer reads the annotation)
+    help="A talk's id (2024-02-22-mathis) or date (2024-02-22); default: this week's seminar.",
+    show_default=False, autocompletion=_complete_ids)]
+Today = Annotated[Optional[date], typer.Option(  # noqa: UP045
+    parser=parse_day, metavar="DATE", help="Act as if today were this date (YYYY-MM-DD).",
+    show_default=False)]
+KindOption = Annotated[Kind, typer.Option(help="Which mail.", case_sensitive=False)]
+Out = Annotated[Optional[Path], typer.Option(  # noqa: UP045
+    help="The file to write; default: print it.", show_default=False)]
+
+
+def examples(*lines: str) -> str:
+    """An ``Examples:`` epilog, laid out as written (``\\b`` stops Click rewrapping it)."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"announce {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(epilog=examples("announce send --dry-run", "announce --root ~/seminar list",
+                               "announce send --help"))
+def _main(
+    ctx: typer.Context,
+    root: Annotated[Path, typer.Option(
+        envvar="ANNOUNCE_ROOT", help="The series folder (holds seminars/).",
+        show_default="the current folder")] = Path(),
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """Announce a weekly seminar: email, web page and calendar from one YAML record per talk."""
+    ctx.obj = Session(root=root, now=datetime.now(UTC))
+
+
+def session_of(ctx: typer.Context) -> Session:
+    session = ctx.obj
+    assert isinstance(session, Session)  # noqa: S101 (set by the callback above)
+    return session
+
+
+def say(text: str = "", *, err: bool = False) -> None:
+    typer.echo(text, err=err)
+
+
+def print_lines(lines: list[Line]) -> None:
+    for line in lines:
+        say(line.text, err=line.err)
+
+
+def emit(text: str, out: Path | None) -> None:
+    """Print ``text``, or write it whole to ``out``."""
+    if out is None:
+        sys.stdout.write(text)
+        return
+    from mailer.paths import write_atomically
+
+    write_atomically(out, text.encode("utf-8"))
+    say(f"wrote {out}")
+
+
+def main() -> None:
+    """Run the command line (the ``announce`` entry point)."""
+    try:
+        app(prog_name="announce")
+    except BrokenPipeError:  # `announce page | head`: the reader left; that is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(EX_OK)

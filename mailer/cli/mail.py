@@ -1,0 +1,134 @@
+"""Commands that make a mail: ``send`` and ``preview``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from mailer.cli.app import (
+    KindOption,
+    Today,
+    Which,
+    app,
+    examples,
+    print_lines,
+    say,
+    session_of,
+)
+from mailer.model import Kind
+
+if TYPE_CHECKING:
+    from mailer.compose import Outgoing
+    from mailer.deliver import Report
+
+
+@app.command(epilog=examples(
+    "announce send --dry-run                      # this week's, shown, not sent",
+    "announce send 2024-02-22 --to me@example.org  # a test to yourself",
+    "announce send                                # this week's, to the list",
+    "announce send --kind reminder --quiet         # today's reminder, from cron"))
+def send(
+    ctx: typer.Context,
+    which: Which = None,
+    today: Today = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Build everything, print it, write a preview; send nothing.")] = False,
+    to: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        "--to", help="Send only to this address (a test; not recorded as the real send).",
+        show_default=False)] = None,
+    kind: KindOption = Kind.ANNOUNCEMENT,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Send again even if the ledger says it went out.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print only problems (for cron).")] = False,
+) -> None:
+    """Send this week's announcement (or a reminder or cancellation) to the list."""
+    from mailer import sending
+    from mailer.compose import AlreadySent, Nothing, write_preview
+
+    session = session_of(ctx)
+    store = session.store()
+    request = sending.Request(which, kind, session.today(store, today), tuple(to or ()),
+                              force=force, dry_run=dry_run)
+    outgoing = sending.prepare(store, request, session.now)
+    if isinstance(outgoing, Nothing | AlreadySent):
+        if not quiet:
+            say(outgoing.message if isinstance(outgoing, Nothing) else
+                 sending.already_sent_line(outgoing))
+        return
+    print_lines(sending.warning_lines(outgoing.warnings))
+    if not dry_run:
+        report = _deliver(session.root, outgoing, force=force, quiet=quiet)
+        print_lines(sending.report_lines(report, outgoing, quiet=quiet))
+        raise typer.Exit(report.exit_code)
+    outgoing.require_sendable()
+    for line in [*sending.summary_lines(outgoing), "", outgoing.rendered.text.rstrip("\n"), ""]:
+        say(line)
+    folder = write_preview(session.root, outgoing)
+    say(f"Dry run: nothing was sent. Preview written to {folder}/")
+
+
+def _progress(done: int, total: int) -> None:
+    filled = 30 * done // total
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total}")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def _deliver(root: Path, outgoing: Outgoing, *, force: bool, quiet: bool) -> Report:
+    from mailer.deliver import Notice, Progress, Report
+    from mailer.sending import send as run_send
+
+    show_bar = not quiet and sys.stderr.isatty() and outgoing.plan.total > 36
+    report = Report()
+    shown = -1
+    for event in run_send(root, outgoing, force=force):
+        if isinstance(event, Progress) and show_bar and event.total:
+            percent = 100 * event.done // event.total
+            if percent != shown or event.done == event.total:  # redraw when the figure changes
+                shown = percent
+                _progress(event.done, event.total)
+        elif isinstance(event, Notice) and not quiet:
+            say(event.text, err=True)
+        elif isinstance(event, Report):
+            report = event
+    return report
+
+
+@app.command(epilog=examples(
+    "announce preview --open                    # this week's, in the browser",
+    "announce preview 2024-02-22 --out /tmp/p   # message.eml, .txt, .html, event.ics",
+    "announce preview --kind reminder --today 2024-04-04"))
+def preview(
+    ctx: typer.Context,
+    which: Which = None,
+    today: Today = None,
+    kind: KindOption = Kind.ANNOUNCEMENT,
+    out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="Write message.eml, message.txt, message.html and event.ics here.",
+        show_default="the state folder's preview/<id>-<kind>/")] = None,
+    open_: Annotated[bool, typer.Option("--open", help="Open the HTML in the browser.")] = False,
+) -> None:
+    """Write the message as it would be sent, for a look before sending."""
+    from mailer.compose import Nothing, compose, pick, plan_recipients, write_preview
+    from mailer.sending import warning_lines
+
+    session = session_of(ctx)
+    store = session.store()
+    day = session.today(store, today)
+    chosen = pick(store, which, day, kind)
+    if isinstance(chosen, Nothing):
+        say(chosen.message)
+        return
+    plan = plan_recipients(session.root, store.series.mail)
+    outgoing = compose(store, chosen, kind, plan, now=session.now, today=day)
+    print_lines(warning_lines(outgoing.warnings))
+    folder = write_preview(session.root, outgoing, out)
+    say(f"Preview of the {kind} of {chosen.id} written to {folder}/")
+    if open_:
+        import webbrowser
+
+        webbrowser.open((folder / "message.html").resolve().as_uri())

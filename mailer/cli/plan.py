@@ -1,0 +1,108 @@
+"""Commands for planning the season: ``list``, ``check``, ``new``, ``init`` and ``template``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from mailer.cli.app import Today, app, examples, parse_day, say, session_of
+
+
+@app.command("list", epilog=examples("announce list", "announce list --all --json"))
+def list_(
+    ctx: typer.Context,
+    all_: Annotated[bool, typer.Option("--all", help="Every talk, past ones too.")] = False,
+    today: Today = None,
+    json_: Annotated[bool, typer.Option("--json", help="One JSON document, for scripts.")] = False,
+) -> None:
+    """Show upcoming talks: what is still missing and what was sent."""
+    from mailer import status
+
+    session = session_of(ctx)
+    store = session.store()
+    rows = status.listing(store, session.today(store, today), every=all_)
+    if json_:
+        import json
+
+        say(json.dumps([row.as_json() for row in rows], indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        say("No upcoming talks (use --all for past ones).")
+    for line in status.format_rows(rows):
+        say(line)
+
+
+@app.command(epilog=examples("announce check", "announce --root ~/seminar check"))
+def check(ctx: typer.Context) -> None:
+    """Validate the series, every record, and render every talk with every template."""
+    from mailer import status
+    from mailer.errors import InputError
+
+    result = status.check(session_of(ctx).store())
+    if result.problems:
+        raise InputError("\n".join(result.problems))
+    say(f"ok: series and {result.talks} talk(s) are valid and render")
+
+
+@app.command(epilog=examples(
+    'announce new 2026-12-10 --speaker "Jonas Åström" --affiliation KTH',
+    'announce new 2026-12-17 --speaker "Пётр Чайковский"   # petr-chaykovskiy.yaml'))
+def new(
+    ctx: typer.Context,
+    day: Annotated[date, typer.Argument(
+        parser=parse_day, metavar="DATE", help="The talk's date, YYYY-MM-DD.")],
+    speaker: Annotated[str, typer.Option(help="The speaker's full name.")],
+    affiliation: Annotated[Optional[str], typer.Option(show_default=False)] = None,  # noqa: UP045
+    title: Annotated[Optional[str], typer.Option(show_default=False)] = None,  # noqa: UP045
+) -> None:
+    """Write a new talk record, seminars/DATE-<slug>.yaml."""
+    from mailer.scaffold import new_talk
+
+    say(f"wrote {new_talk(session_of(ctx).root, day, speaker, affiliation, title)}")
+
+
+@app.command(epilog=examples("announce init my-seminar --name \"Learning Machines\"",
+                              "announce --root my-seminar preview"))
+def init(
+    ctx: typer.Context,
+    folder: Annotated[Optional[Path], typer.Argument(  # noqa: UP045
+        metavar="DIR", help="The new series folder.", show_default="the current folder")] = None,
+    name: Annotated[str, typer.Option(
+        help="The series name, as in \"this week's NAME seminar\".")] = "Example",
+) -> None:
+    """Make a new series folder that works at once."""
+    from mailer.scaffold import init_series
+    from mailer.schedule import local_today
+
+    session = session_of(ctx)
+    made = init_series(folder or session.root, local_today(session.now, UTC), name)
+    say(f"made a new series in {made}/: edit seminars/series.yaml, then try "
+         f"`announce --root {made} preview`")
+
+
+@app.command(epilog=examples(
+    "announce template                                   # each template and its source",
+    "mkdir -p templates && announce template subject.txt.j2 > templates/subject.txt.j2"))
+def template(
+    ctx: typer.Context,
+    name: Annotated[Optional[str], typer.Argument(  # noqa: UP045
+        help="A template's file name; default: list them.", show_default=False)] = None,
+) -> None:
+    """Print a default template, to copy into the series' templates/ and change there."""
+    from mailer.render import PACKAGE_TEMPLATES, TEMPLATE_NAMES
+
+    root = session_of(ctx).root
+    if name is None:
+        for known in TEMPLATE_NAMES:
+            own = root / "templates" / known
+            say(f"{known:<22} {'templates/' + known if own.is_file() else '(package default)'}")
+        return
+    if name not in TEMPLATE_NAMES:
+        from mailer.errors import InputError
+
+        raise InputError(f"{name}: no such template; known: {', '.join(TEMPLATE_NAMES)}")
+    sys.stdout.write((PACKAGE_TEMPLATES / name).read_text(encoding="utf-8"))

@@ -1,0 +1,62 @@
+"""Commands for the series' web site: ``page``, ``ics`` and ``program``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from mailer.cli.app import Out, Which, app, emit, examples, say, session_of
+from mailer.model import Kind
+
+
+@app.command(epilog=examples("announce page 2024-02-22", "announce page --all --out site/"))
+def page(
+    ctx: typer.Context,
+    which: Which = None,
+    all_: Annotated[bool, typer.Option(
+        "--all", help="One page per talk (needs --out DIR).")] = False,
+    out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="A file (or, with --all, a folder) to write instead of printing.",
+        show_default=False)] = None,
+) -> None:
+    """Print the web page of a talk (Jekyll front matter and Markdown)."""
+    from mailer import site
+    from mailer.compose import Nothing, pick
+    from mailer.errors import InputError
+
+    session = session_of(ctx)
+    store = session.store()
+    if all_:
+        if out is None:
+            raise InputError("page --all: give --out DIR for the pages")
+        say(f"wrote {site.write_all_pages(store, out)} page(s) to {out}/")
+        return
+    chosen = pick(store, which, session.today(store, None), Kind.ANNOUNCEMENT)
+    if isinstance(chosen, Nothing):
+        say(chosen.message)
+        return
+    emit(site.page(store, chosen), out)
+
+
+@app.command(epilog=examples("announce ics --out site/seminars.ics"))
+def ics(ctx: typer.Context, out: Out = None) -> None:
+    """Write one calendar of all talks (a feed to subscribe to)."""
+    from mailer import site
+
+    session = session_of(ctx)
+    emit(site.feed(session.store(), session.now), out)
+
+
+@app.command(epilog=examples("announce program 2024 --out site/program.md"))
+def program(
+    ctx: typer.Context,
+    year: Annotated[Optional[int], typer.Argument(  # noqa: UP045
+        help="The year; default: every year.", show_default=False)] = None,
+    out: Out = None,
+) -> None:
+    """Write the season's programme as a page: one row per week."""
+    from mailer import site
+
+    emit(site.program(session_of(ctx).store(), year), out)

@@ -1,0 +1,132 @@
+"""New things from nothing: a talk record (``new``) and a whole series folder (``init``)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from datetime import date, timedelta
+from pathlib import Path
+
+from mailer.errors import InputError
+from mailer.model import slugify
+from mailer.paths import display_path
+from mailer.schema import load_seminar
+from mailer.store import SERIES_FILE
+
+DEFAULT_ZONE = "Europe/Stockholm"
+
+
+def _yaml_text(value: str) -> str:
+    """Quote any text as a YAML string (JSON strings are YAML)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _talk_lines(day: date, speaker: str, affiliation: str | None, title: str | None) -> list[str]:
+    lines = [f"date: {day.isoformat()}", f"speaker: {_yaml_text(speaker)}"]
+    if affiliation:
+        lines.append(f"affiliation: {_yaml_text(affiliation)}")
+    lines.append(f"title: {_yaml_text(title)}" if title else "# title: ")
+    return [*lines,
+            "# time: \"15:00\"      # when not the series' default_time",
+            "# abstract: |",
+            "#   Markdown, as the speaker wrote it.",
+            "# bio: |",
+            "#   Markdown: \"About the speaker\".",
+            "status: confirmed    # confirmed | tentative | cancelled", ""]
+
+
+def new_talk(root: Path, day: date, speaker: str, affiliation: str | None,
+             title: str | None) -> Path:
+    """Write ``seminars/DATE-<slug>.yaml`` for a new talk; never overwrite.
+
+    The file name is the speaker's name in ASCII ("Пётр Чайковский" gives
+    ``petr-chaykovskiy``); the record keeps the name as written.
+    """
+    folder = root / "seminars"
+    if not (folder / SERIES_FILE).is_file():
+        raise InputError(f"{display_path(folder / SERIES_FILE)}: no such file; `new` adds a talk "
+                         "to a series folder (give --root before the command, or run "
+                         "`announce init` first); nothing was written")
+    slug = slugify(speaker)
+    if not slug:
+        raise InputError(f"--speaker: {speaker!r} gives no usable file name; "
+                         "give the speaker's name in letters")
+    path = folder / f"{day.isoformat()}-{slug}.yaml"
+    try:
+        with open(path, "x", encoding="utf-8") as out:
+            out.write("\n".join(_talk_lines(day, speaker, affiliation, title)))
+    except FileExistsError:
+        raise InputError(f"{display_path(path)}: already exists; edit it instead") from None
+    try:
+        load_seminar(path, path.stem, day)
+    except InputError:
+        path.unlink()
+        raise
+    return path
+
+
+_SERIES_TEMPLATE = """\
+# A seminar series. Every key is described in the announce README.
+# "Welcome to this week's {name} seminar." -- name it as that sentence reads best.
+name: {name}
+team: The {name} Team
+# website: https://example.org/seminars
+timezone: {zone}
+default_time: "15:00"
+duration_minutes: 60
+location: Room 1, or online
+# video_link: https://example.org/call
+# video_label: Zoom link
+upcoming_count: 4
+announce_days_before: 6
+page:
+  front_matter:
+    layout: default
+mail:
+  from: {name} Seminar <seminar@example.org>
+  to: seminar-list@example.org
+  # recipients_file: subscribers.csv   # one address a line, or CSV with email,name
+  # unsubscribe: mailto:seminar-list-leave@example.org
+  smtp:
+    host: localhost
+    port: 25
+    security: none          # starttls | tls | none; the password comes from ANNOUNCE_SMTP_PASSWORD
+"""
+
+_GITIGNORE = """\
+# announce's state: the send ledger, the run lock and previews. Keep it on the host
+# that sends; it is what stops a cron job from sending the same mail twice.
+.announce/
+"""
+
+
+def _host_zone() -> str:
+    """The host's IANA zone from /etc/localtime, or Europe/Stockholm."""
+    with contextlib.suppress(OSError):
+        link = os.readlink("/etc/localtime")
+        if "zoneinfo/" in link:
+            return link.split("zoneinfo/", 1)[1]
+    return DEFAULT_ZONE
+
+
+def init_series(folder: Path, today: date, name: str = "Example") -> Path:
+    """Make a series folder with its settings, a ``.gitignore`` and one example talk.
+
+    The templates stay in the package, so an upgrade brings their fixes; a folder copies
+    one into its own ``templates/`` only to change it (``announce template NAME``).
+    """
+    settings = folder / "seminars" / SERIES_FILE
+    if settings.exists():
+        raise InputError(f"{display_path(settings)}: already exists; this folder is a series")
+    if not name.strip() or any(ch in name for ch in "\r\n:#{}[]"):
+        raise InputError(f"--name: {name!r}: give the series name in words, on one line")
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text(_SERIES_TEMPLATE.format(name=name.strip(), zone=_host_zone()),
+                        encoding="utf-8")
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text(_GITIGNORE, encoding="utf-8")
+    new_talk(folder, today + timedelta(days=2), "Ada Lovelace", "University of London",
+             "Notes on the Analytical Engine")
+    return folder

@@ -1,0 +1,210 @@
+"""The two schemas: ``series.yaml`` and a talk record, read into model objects.
+
+Every error names the file, the line and the key, and says what was expected; all
+problems of a file are reported together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from mailer.addresses import AddressProblem, parse_mailbox
+from mailer.config import SECURITY_MODES, MailSettings, SmtpSettings
+from mailer.model import Seminar, Series, Speaker, Status
+from mailer.yamlrecord import Record, kind_of, line_of, read_record
+
+SERIES_KEYS = (
+    "name", "team", "website", "timezone", "default_time", "duration_minutes", "location",
+    "video_link", "video_label", "upcoming_count", "announce_days_before", "page", "mail",
+)
+MAIL_KEYS = (
+    "from", "to", "recipients_file", "reply_to", "unsubscribe", "rate_per_minute",
+    "retry_seconds", "smtp",
+)
+SMTP_KEYS = ("host", "port", "security", "username", "timeout")
+RECORD_KEYS = (
+    "date", "time", "speaker", "affiliation", "speakers", "title", "abstract", "bio",
+    "location", "video_link", "status", "note",
+)
+STATUSES = tuple(Status)
+
+
+def _address_list(record: Record, key: str) -> tuple[str, ...]:
+    good = []
+    for text, line in record.scalars(key, "an address"):
+        try:
+            good.append(parse_mailbox(text).header())
+        except AddressProblem as why:
+            record.report(key, f"{text!r} {why}", line)
+    return tuple(good)
+
+
+def _one_address(record: Record, key: str) -> str | None:
+    text = record.text(key)
+    if text is None:
+        return None
+    try:
+        return parse_mailbox(text).header()
+    except AddressProblem as why:
+        record.report(key, f"{text!r} {why}")
+        return None
+
+
+def _smtp_settings(mail: Record) -> SmtpSettings:
+    smtp = SmtpSettings()
+    record = mail.sub("smtp")
+    if record is None:
+        return smtp
+    record.check_keys(SMTP_KEYS)
+    return SmtpSettings(
+        host=record.text("host", single_line=True) or smtp.host,
+        port=record.integer("port", smtp.port, 1, 65535),
+        security=record.choice("security", SECURITY_MODES, smtp.security),
+        username=record.text("username", single_line=True),
+        timeout=float(record.integer("timeout", int(smtp.timeout), 1, 600)),
+    )
+
+
+def _mail_settings(record: Record) -> MailSettings:
+    mail = record.sub("mail")
+    if mail is None:
+        return MailSettings()
+    mail.check_keys(MAIL_KEYS)
+    unsubscribe = mail.text("unsubscribe", single_line=True)
+    if unsubscribe is not None and not unsubscribe.startswith(("mailto:", "https://")):
+        mail.report("unsubscribe", f'"{unsubscribe}" must be a mailto: or https:// address')
+        unsubscribe = None
+    return MailSettings(
+        sender=_one_address(mail, "from"),
+        to=_address_list(mail, "to"),
+        recipients_file=mail.text("recipients_file", single_line=True),
+        reply_to=_one_address(mail, "reply_to"),
+        unsubscribe=unsubscribe,
+        rate_per_minute=mail.integer("rate_per_minute", 0, 0, 1_000_000),
+        retry_seconds=float(mail.integer("retry_seconds", 30, 0, 24 * 3600)),
+        smtp=_smtp_settings(mail),
+    )
+
+
+def _zone(record: Record) -> str | None:
+    name = record.text("timezone", required=True, single_line=True)
+    if name is not None:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            record.report("timezone", f'"{name}" is not an IANA time zone '
+                                      "(such as Europe/Stockholm)")
+            return None
+    return name
+
+
+def _front_matter(record: Record) -> Mapping[str, Any]:
+    page = record.sub("page")
+    if page is None:
+        return {"layout": "default"}
+    page.check_keys(("front_matter",))
+    value = page.value("front_matter")
+    if value is None:
+        return {"layout": "default"}
+    if not isinstance(value, dict):
+        page.report("front_matter", "expected a mapping of Jekyll front-matter keys")
+        return {}
+    return value
+
+
+def load_series(path: Path) -> Series:
+    """Read and validate ``seminars/series.yaml``."""
+    record = read_record(path, "the series settings")
+    record.check_keys(SERIES_KEYS)
+    name = record.text("name", required=True, single_line=True)
+    team = record.text("team", required=True, single_line=True)
+    zone_name = _zone(record)
+    default_time = record.clock("default_time", required=True)
+    front_matter = _front_matter(record)
+    mail = _mail_settings(record)
+    website = record.url("website")
+    duration = record.integer("duration_minutes", 60, 1, 24 * 60)
+    location = record.text("location")
+    video_link = record.url("video_link")
+    video_label = record.text("video_label", single_line=True)
+    upcoming_count = record.integer("upcoming_count", 4, 0, 100)
+    days_before = record.integer("announce_days_before", 6, 0, 366)
+    record.finish()
+    assert name and team and zone_name and default_time  # noqa: S101 (finish() raised otherwise)
+    return Series(
+        name=name, team=team, timezone=zone_name, default_time=default_time, website=website,
+        duration_minutes=duration, location=location, video_link=video_link,
+        video_label=video_label, upcoming_count=upcoming_count,
+        announce_days_before=days_before, front_matter=front_matter, mail=mail,
+    )
+
+
+def _speaker_list(record: Record, node: yaml.Node) -> tuple[Speaker, ...]:
+    if not isinstance(node, yaml.SequenceNode):
+        record.report("speakers",
+                      f"expected a list of {{name, affiliation}}, found {kind_of(node)}")
+        return ()
+    speakers = []
+    for index, node_item in enumerate(node.value):
+        item = node_item
+        if isinstance(item, yaml.ScalarNode):  # "- Ada Lovelace": a name alone
+            key = yaml.ScalarNode("tag:yaml.org,2002:str", "name", item.start_mark)
+            item = yaml.MappingNode("tag:yaml.org,2002:map", [(key, item)], item.start_mark)
+        if not isinstance(item, yaml.MappingNode):
+            record.report("speakers", f"expected {{name, affiliation}}, found {kind_of(item)}",
+                          line_of(item))
+            continue
+        entry = record.nested(item, f"speakers[{index}].")
+        entry.check_keys(("name", "affiliation"))
+        name = entry.text("name", required=True, single_line=True)
+        if name:
+            speakers.append(Speaker(name, entry.text("affiliation", single_line=True)))
+    return tuple(speakers)
+
+
+def _speakers(record: Record) -> tuple[Speaker, ...]:
+    node = record.nodes.get("speakers")
+    if node is not None:
+        for key in ("speaker", "affiliation"):
+            if key in record.nodes:
+                record.report(key, "cannot be used together with speakers:; "
+                                   "give each speaker's name and affiliation in the list")
+        return _speaker_list(record, node)
+    name = record.text("speaker", single_line=True)
+    affiliation = record.text("affiliation", single_line=True)
+    if name is None:
+        if affiliation is not None:
+            record.report("affiliation", "is given without a speaker")
+        return ()
+    return (Speaker(name, affiliation),)
+
+
+def load_seminar(path: Path, talk_id: str, day: date) -> Seminar:
+    """Read and validate one talk record; ``day`` is the date in its file name."""
+    record = read_record(path, "a talk record")
+    record.check_keys(RECORD_KEYS)
+    when = record.day("date")
+    if when is not None and when != day:
+        record.report("date", f"{when} differs from the date in the file name ({day}); "
+                              "rename the file or fix the date")
+    seminar = Seminar(
+        id=talk_id,
+        date=day,
+        time=record.clock("time"),
+        speakers=_speakers(record),
+        title=record.text("title", single_line=True),
+        abstract=record.text("abstract"),
+        bio=record.text("bio"),
+        location=record.text("location"),
+        video_link=record.url("video_link"),
+        status=Status(record.choice("status", STATUSES, Status.CONFIRMED)),
+        note=record.text("note"),
+    )
+    record.finish()
+    return seminar

@@ -1,0 +1,176 @@
+"""The send use case: prepare the mail, deliver it under the run lock, and say what happened.
+
+The words a person reads about a run (the dry run's summary, the report at the end)
+are built here by pure functions; the command line only prints them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mailer.compose import (
+    AlreadySent,
+    Nothing,
+    Outgoing,
+    already_sent,
+    compose,
+    pick,
+    plan_recipients,
+)
+from mailer.deliver import Pace, Report
+from mailer.ledger import Ledger, run_lock, state_dir
+from mailer.model import Kind
+from mailer.store import Store
+
+if TYPE_CHECKING:
+    from mailer.deliver import Event
+
+MAX_REFUSED_SHOWN = 100
+MAX_DEFERRED_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the user asked ``send`` for."""
+
+    which: str | None
+    kind: Kind
+    today: date
+    to: tuple[str, ...] = ()
+    force: bool = False
+    dry_run: bool = False
+
+
+def prepare(store: Store, request: Request, now: datetime) -> Nothing | AlreadySent | Outgoing:
+    """Pick the talk, plan the recipients, and render once, unless it already went out.
+
+    The ledger is asked before anything is rendered, so a cron job that runs again after
+    the send costs little and repeats no warnings.
+    """
+    chosen = pick(store, request.which, request.today, request.kind)
+    if isinstance(chosen, Nothing):
+        return chosen
+    plan = plan_recipients(store.root, store.series.mail, request.to)
+    if not (request.force or request.dry_run):
+        sent = already_sent(state_dir(store.root), chosen, request.kind, plan)
+        if sent is not None:
+            return sent
+    return compose(store, chosen, request.kind, plan, now=now, today=request.today)
+
+
+class _Scratch:
+    """A ledger that remembers nothing: for test sends with ``--to``."""
+
+    def settled(self, campaign: int) -> dict[str, str]:
+        return {}
+
+    def record(self, campaign: int, recipient: str, status: str, code: int, reply: str) -> None:
+        return None
+
+
+def send(root: Path, outgoing: Outgoing, *, force: bool) -> Iterator[Event]:
+    """Deliver ``outgoing``; yield progress events and, last, the Report."""
+    from mailer.deliver import deliver
+    from mailer.transport import SmtpTransport
+
+    sender = outgoing.require_sendable()
+    mail = outgoing.mail
+    transport = SmtpTransport(mail.smtp, sender.addr)
+    pace = Pace(retry_seconds=mail.retry_seconds, rate_per_minute=mail.rate_per_minute)
+    deliveries = outgoing.plan.deliveries()
+    if outgoing.plan.test:
+        yield from deliver(deliveries, message=outgoing.blueprint.wire, transport=transport,
+                           ledger=_Scratch(), campaign=0, total=outgoing.plan.total, pace=pace)
+        return
+    folder = state_dir(root)
+    with Ledger(folder) as ledger, run_lock(folder):
+        campaign = ledger.campaign(outgoing.seminar.id, outgoing.kind, force=force)
+        for event in deliver(deliveries, message=outgoing.blueprint.wire, transport=transport,
+                             ledger=ledger, campaign=campaign, total=outgoing.plan.total,
+                             pace=pace):
+            if isinstance(event, Report) and event.sent and outgoing.digest:
+                ledger.event_sent(outgoing.seminar.id, outgoing.digest)
+            yield event
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line for the user; ``err`` lines go to standard error."""
+
+    text: str
+    err: bool = False
+
+
+def what(outgoing: Outgoing) -> str:
+    """Name the mail: ``announcement of 2024-02-22-mathis``."""
+    return f"{outgoing.kind} of {outgoing.seminar.id}"
+
+
+def already_sent_line(sent: AlreadySent) -> str:
+    """Say that a talk x kind went out and nothing is left to do."""
+    text = f"{sent.name}: already sent to {sent.sent} recipient(s)"
+    if sent.refused:
+        text += f"; {sent.refused} refused it earlier (not retried without --force)"
+    return text + "; nothing to do (--force sends again)"
+
+
+def summary_lines(outgoing: Outgoing) -> list[str]:
+    """The dry run's summary: From, To, Subject, how many recipients, which mail."""
+    sender = outgoing.sender
+    return [
+        f"From: {sender.display() if sender else '(mail.from is not set)'}",
+        f"To: {outgoing.plan.summary()}",
+        f"Subject: {outgoing.rendered.subject}",
+        f"Recipients: {outgoing.plan.total}",
+        f"Kind: {outgoing.kind} ({outgoing.seminar.id})",
+    ]
+
+
+def _problem_lines(report: Report, *, test: bool) -> list[Line]:
+    lines = []
+    refused = "refused (permanent)" if test else \
+        "refused (permanent, not retried without --force)"
+    for address, why in list(report.refused.items())[:MAX_REFUSED_SHOWN]:
+        lines.append(Line(f"{refused}: {address}: {why}", err=True))
+    if len(report.refused) > MAX_REFUSED_SHOWN:
+        lines.append(Line(f"... and {len(report.refused) - MAX_REFUSED_SHOWN} more refused",
+                          err=True))
+    retried = "run it again to retry" if test else "will be retried by the next run"
+    for address, why in list(report.deferred.items())[:MAX_DEFERRED_SHOWN]:
+        lines.append(Line(f"deferred ({retried}): {address}: {why}", err=True))
+    return lines
+
+
+def report_lines(report: Report, outgoing: Outgoing, *, quiet: bool) -> list[Line]:
+    """What to tell the user after a run; with ``quiet``, only problems."""
+    lines = _problem_lines(report, test=outgoing.plan.test)
+    name = what(outgoing)
+    problems = bool(report.refused or report.deferred or report.unreached)
+    if report.unreached and not (report.sent or report.refused or report.deferred):
+        return [*lines, Line(f"{report.unreached}; nothing was sent by this run, run it again "
+                             "later", err=True)]
+    if report.unreached:
+        lines.append(Line(f"stopped: {report.unreached}", err=True))
+    if not (report.sent or problems) and (report.skipped_sent or report.skipped_refused):
+        sent = AlreadySent(name, report.skipped_sent, report.skipped_refused)
+        return [] if quiet else [Line(already_sent_line(sent))]
+    text = f"{name}: sent {report.sent}"
+    if report.skipped_sent:
+        text += f", skipped {report.skipped_sent} (already sent)"
+    if report.skipped_refused:
+        text += f", skipped {report.skipped_refused} (refused earlier; --force retries them)"
+    text += f", refused {len(report.refused)}, deferred {len(report.deferred)}"
+    if report.unreached:
+        text += ", stopped before the end: run again to continue"
+    if problems or not quiet:
+        lines.append(Line(text, err=problems))
+    return lines
+
+
+def warning_lines(warnings: Sequence[str]) -> list[Line]:
+    """The composer's warnings, for standard error (cron mails them to the organiser)."""
+    return [Line(f"warning: {warning}", err=True) for warning in warnings]

@@ -1,0 +1,77 @@
+"""The series on the web: a talk's page, every talk's page, the calendar feed, the programme."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from mailer.compose import upcoming_after
+from mailer.errors import InputError
+from mailer.ledger import Ledger, state_dir
+from mailer.model import Seminar
+from mailer.paths import write_files
+from mailer.store import Store
+
+
+def page(store: Store, seminar: Seminar) -> str:
+    """Return the web page of one talk."""
+    from mailer.render import Renderer
+
+    return Renderer(store.root).page(store.series, seminar, upcoming_after(store, seminar))
+
+
+def write_all_pages(store: Store, folder: Path) -> int:
+    """Write ``folder/YYYY-MM-DD.md`` for every talk that is not cancelled; return how many."""
+    from mailer.render import Renderer
+
+    render = Renderer(store.root)
+    pages: dict[str, bytes] = {}
+    for seminar in store.seminars():
+        if seminar.cancelled:
+            continue
+        name = f"{seminar.date}.md"
+        if name in pages:
+            raise InputError(f"two talks on {seminar.date}: pages are named by date, one a day")
+        text = render.page(store.series, seminar, upcoming_after(store, seminar))
+        pages[name] = text.encode("utf-8")
+    write_files(folder, pages)
+    return len(pages)
+
+
+def feed(store: Store, now: datetime) -> str:
+    """Return one calendar of every talk, cancelled ones marked CANCELLED."""
+    from mailer.calendar import build_calendar, event_digest
+
+    series = store.series
+    with Ledger.existing(state_dir(store.root)) as ledger:
+        events = [(seminar, ledger.sequence(seminar.id, event_digest(series, seminar))
+                   if ledger else 0) for seminar in store.seminars()]
+    return build_calendar(series, events, stamp=now)
+
+
+def program(store: Store, year: int | None) -> str:
+    """Return the season's table as a Jekyll page: one row per week with a talk or cancellation."""
+    from mailer.formats import PageFormat
+    from mailer.render import Renderer, jekyll_page
+
+    series = store.series
+    fmt = PageFormat()
+    rows = []
+    for seminar in store.seminars():
+        if year is not None and seminar.date.year != year:
+            continue
+        rows.append({
+            "date": seminar.date.isoformat(),
+            "time": seminar.start(series).strftime("%H:%M"),
+            "speaker": seminar.speaker_line(),
+            "link": f"{seminar.date.isoformat()}.md",
+            "missing": ", ".join(seminar.missing()),
+            "cancelled": seminar.cancelled,
+            "note": seminar.note,
+        })
+    body = Renderer(store.root).render_named("program.md.j2", {
+        "series": series, "year": year if year is not None else "", "rows": rows,
+        "cell": lambda text: fmt.plain(" ".join(str(text).split())).replace("|", "\\|"),
+        "plain": fmt.plain,
+    })
+    return jekyll_page(series, body)

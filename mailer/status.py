@@ -1,0 +1,143 @@
+"""Where the season stands: ``list`` (one typed row per talk) and ``check`` (is every file good)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from mailer.compose import upcoming_after
+from mailer.config import with_environment
+from mailer.errors import InputError
+from mailer.ledger import KindSummary, Ledger, state_dir
+from mailer.model import Kind, Seminar, Status
+from mailer.store import Store
+
+
+@dataclass(frozen=True)
+class Row:
+    """One talk as ``list`` shows it."""
+
+    id: str
+    date: date
+    time: str  # local time with the zone, "16:00 CEST"
+    speaker: str
+    affiliation: str
+    status: Status
+    note: str | None
+    missing: tuple[str, ...]
+    sent: dict[Kind, KindSummary | None]
+
+    def as_json(self) -> dict[str, Any]:
+        """The row as plain JSON values."""
+        return {
+            "id": self.id, "date": self.date.isoformat(), "time": self.time,
+            "speaker": self.speaker, "affiliation": self.affiliation,
+            "status": str(self.status), "note": self.note, "missing": list(self.missing),
+            "sent": {str(kind): None if summary is None else {
+                "recipients": summary.sent, "refused": summary.refused, "last": summary.last}
+                for kind, summary in self.sent.items()},
+        }
+
+
+def _row(seminar: Seminar, store: Store, ledger: Ledger | None) -> Row:
+    return Row(
+        id=seminar.id,
+        date=seminar.date,
+        time=seminar.start(store.series).strftime("%H:%M %Z"),
+        speaker="; ".join(s.name for s in seminar.speakers) or "TBA",
+        affiliation="; ".join(s.affiliation or "" for s in seminar.speakers),
+        status=seminar.status,
+        note=seminar.note,
+        missing=() if seminar.cancelled else tuple(seminar.missing()),
+        sent={kind: ledger.summary(seminar.id, kind) if ledger else None for kind in Kind},
+    )
+
+
+def listing(store: Store, today: date, *, every: bool) -> list[Row]:
+    """Return one row per talk from ``today`` on (every talk with ``every``)."""
+    with Ledger.existing(state_dir(store.root)) as ledger:
+        talks = store.seminars(None if every else today)
+        return [_row(seminar, store, ledger) for seminar in talks]
+
+
+def _state(row: Row) -> str:
+    if row.status == Status.CANCELLED:
+        return "CANCELLED" + (f": {row.note}" if row.note else "")
+    state = ("missing " + ", ".join(row.missing)) if row.missing else "complete"
+    return f"tentative; {state}" if row.status == Status.TENTATIVE else state
+
+
+def _sent(kind: Kind, summary: KindSummary) -> str:
+    when = str(summary.last)[:16]
+    if not summary.sent:
+        return f"{kind} refused by all {summary.refused} {when}"
+    text = f"{kind} sent {when} to {summary.sent}"
+    return text + (f", refused by {summary.refused}" if summary.refused else "")
+
+
+def format_rows(rows: list[Row]) -> list[str]:
+    """Lay the rows out as aligned lines for a terminal."""
+    lines = []
+    for row in rows:
+        who = row.speaker + (f" ({row.affiliation})" if row.affiliation else "")
+        marks = [_sent(kind, summary) for kind, summary in row.sent.items() if summary]
+        lines.append(f"{row.id:<34} {row.date} {row.time:<10} {who:<45} {_state(row)}"
+                     + (f" | {'; '.join(marks)}" if marks else " | not sent"))
+    return lines
+
+
+@dataclass
+class CheckResult:
+    """What ``check`` found."""
+
+    talks: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def _check_files(store: Store, result: CheckResult) -> list[Seminar]:
+    """Read the subscriber file and every record; collect the problems; return the good talks."""
+    try:
+        mail = with_environment(store.series.mail)
+        if mail.recipients_file:
+            from mailer.recipients import SubscriberFile
+
+            SubscriberFile(store.root / mail.recipients_file).load()
+    except InputError as exc:
+        result.problems.append(str(exc))
+    result.problems.extend(f"{name}: not a talk record: name it YYYY-MM-DD-<slug>.yaml"
+                           for name in store.stray_files())
+    good = []
+    entries = store.entries()
+    result.talks = len(entries)
+    for entry in entries:
+        try:
+            good.append(store.seminar(entry))
+        except InputError as exc:
+            result.problems.append(str(exc))
+    return good
+
+
+def check(store: Store) -> CheckResult:
+    """Validate the series and every record, and render every talk with every template."""
+    from mailer.render import Renderer
+
+    result = CheckResult()
+    try:
+        store.series  # noqa: B018 (reading it validates it)
+        good = _check_files(store, result)
+    except InputError as exc:
+        result.problems.append(str(exc))
+        return result
+    if result.problems:
+        return result
+    render = Renderer(store.root)
+    for seminar in good:
+        kinds = [Kind.CANCELLATION] if seminar.cancelled else [Kind.ANNOUNCEMENT, Kind.REMINDER]
+        try:
+            upcoming = upcoming_after(store, seminar)
+            for kind in kinds:
+                render.check(store.series, seminar, upcoming, kind)
+        except InputError as exc:
+            result.problems.append(f"{seminar.id}: {exc}")
+    return result

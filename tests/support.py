@@ -1,0 +1,274 @@
+"""What the tests share: a real SMTP server on loopback, ways to run announce, file helpers.
+
+The SMTP server is aiosmtpd in a thread. Faults are injected by its handler (4xx/5xx
+replies, dropped connections, slow answers), never by patching smtplib. ``invoke``
+runs announce in this process through Typer's CliRunner; ``run`` starts a new process,
+for the few tests where a process is the point (kill -9, a terminal, start-up imports).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import email
+import email.policy
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP as SMTPServer
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
+from typer.testing import CliRunner
+
+from mailer.cli import app
+
+REPO = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent
+GOLDEN = TESTS / "golden"
+TALK = "2024-02-22-mathis.yaml"
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Received:
+    """One message as the server took it."""
+
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        parsed = email.message_from_bytes(self.data, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+
+@dataclass
+class Faults:
+    """What the server does wrong. Each rule is checked for every command."""
+
+    rcpt: Callable[[str], str | None] = lambda address: None  # a reply to give instead of 250
+    data: Callable[[int], str | None] = lambda count: None  # by how many messages were accepted
+    drop_every: int = 0  # close the connection after this many messages on it
+    slow_seconds: float = 0.0  # wait before answering DATA
+
+
+@dataclass
+class Sink:
+    """The handler: records what arrives, misbehaves as ``faults`` say."""
+
+    faults: Faults = field(default_factory=Faults)
+    received: list[Received] = field(default_factory=list)
+    connections: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_MAIL(self, server: SMTPServer, session: Session, envelope: Envelope,
+                          address: str, options: list[str]) -> str:
+        count = getattr(session, "messages", 0)
+        if self.faults.drop_every and count >= self.faults.drop_every:
+            server.transport.close()
+            return "421 4.4.2 closing: too many messages on this connection"
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(self, server: SMTPServer, session: Session, envelope: Envelope,
+                          address: str, options: list[str]) -> str:
+        reply = self.faults.rcpt(address)
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTPServer, session: Session,
+                          envelope: Envelope) -> str:
+        if self.faults.slow_seconds:
+            await asyncio.sleep(self.faults.slow_seconds)
+        with self.lock:
+            reply = self.faults.data(len(self.received))
+            if reply:
+                return reply
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
+                                          bytes(envelope.original_content or b"")))
+        session.messages = getattr(session, "messages", 0) + 1  # type: ignore[attr-defined]
+        return "250 2.0.0 queued"
+
+
+class _Controller(Controller):
+    def __init__(self, sink: Sink, **kwargs: Any) -> None:
+        super().__init__(sink, **kwargs)
+        self.sink = sink
+
+    def factory(self) -> SMTPServer:
+        self.sink.connections += 1
+        return super().factory()
+
+
+@dataclass
+class Server:
+    """A running SMTP server and what it received."""
+
+    host: str
+    port: int
+    sink: Sink
+    controller: Controller
+
+    @property
+    def received(self) -> list[Received]:
+        return self.sink.received
+
+    def addresses(self) -> list[str]:
+        """Every envelope recipient that got a message, in order, with repeats."""
+        return [rcpt for item in self.sink.received for rcpt in item.rcpt_tos]
+
+    def counts(self) -> collections.Counter[str]:
+        """How many messages each recipient got."""
+        return collections.Counter(self.addresses())
+
+    def env(self) -> dict[str, str]:
+        return {"ANNOUNCE_SMTP_HOST": self.host, "ANNOUNCE_SMTP_PORT": str(self.port)}
+
+
+def start_server(**kwargs: Any) -> Server:
+    """Start an aiosmtpd server on a free loopback port."""
+    sink = Sink()
+    port = free_port()
+    controller = _Controller(sink, hostname="127.0.0.1", port=port, **kwargs)
+    controller.start()
+    return Server("127.0.0.1", port, sink, controller)
+
+
+def authenticator(user: str, password: str) -> Callable[..., AuthResult]:
+    """Accept only ``user``/``password`` (AUTH LOGIN / PLAIN)."""
+    def check(server: Any, session: Any, envelope: Any, mechanism: str,
+              auth_data: Any) -> AuthResult:
+        ok = (isinstance(auth_data, LoginPassword) and auth_data.login == user.encode()
+              and auth_data.password == password.encode())
+        return AuthResult(success=ok, handled=False)
+    return check
+
+
+@dataclass
+class Result:
+    """A finished ``announce`` run."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def both(self) -> str:
+        return self.out + self.err
+
+
+def cli_env(root: Path, server: Server | None = None, **extra: str) -> dict[str, str]:
+    """The environment of one run: the series, its own state folder, the test server."""
+    env = {"ANNOUNCE_ROOT": str(root), "ANNOUNCE_STATE_DIR": str(root / ".state"),
+           "ANNOUNCE_RETRY_SECONDS": "0"}
+    if server is not None:
+        env.update(server.env())
+    env.update(extra)
+    return env
+
+
+def invoke(root: Path, *args: str, server: Server | None = None, cwd: Path | None = None,
+           **extra: str) -> Result:
+    """Run ``announce`` in this process, in ``root`` as the working folder."""
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("ANNOUNCE_")}
+    env.update(cli_env(root, server, **extra))
+    with contextlib.chdir(cwd or root):
+        done = CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
+    return Result(done.exit_code, done.stdout, done.stderr)
+
+
+def _process_env(root: Path, server: Server | None, extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANNOUNCE_")}
+    env.update(cli_env(root, server, **extra))
+    env["PYTHONIOENCODING"] = "utf-8"
+    return env
+
+
+def run(root: Path, *args: str, server: Server | None = None, timeout: float = 120,
+        **extra: str) -> Result:
+    """Run ``announce`` as a new process, as cron would."""
+    done = subprocess.run([sys.executable, "-m", "mailer", *args], capture_output=True,
+                          text=True, env=_process_env(root, server, extra), cwd=root,
+                          timeout=timeout, check=False)
+    return Result(done.returncode, done.stdout, done.stderr)
+
+
+def popen(root: Path, *args: str, server: Server | None = None,
+          **extra: str) -> subprocess.Popen[str]:
+    """Start ``announce`` as a new process without waiting for it."""
+    return subprocess.Popen([sys.executable, "-m", "mailer", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env=_process_env(root, server, extra), cwd=root)
+
+
+def copy_example(root: Path) -> Path:
+    """Copy the bundled Learning Machines series into ``root``."""
+    shutil.copytree(REPO / "seminars", root / "seminars", dirs_exist_ok=True)
+    return root
+
+
+def write(path: Path, text: str) -> Path:
+    """Write a file (making its folder) and return its path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def edit(path: Path, *changes: tuple[str, str]) -> None:
+    """Replace text in a file; each old text must be there, so no test edits nothing quietly."""
+    text = path.read_text(encoding="utf-8")
+    for old, new in changes:
+        assert old in text, f"{old!r} is not in {path}"
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+
+
+def use_subscriber_file(root: Path, name: str) -> None:
+    """Send the series to each subscriber of ``root/name`` instead of the list address."""
+    edit(root / "seminars" / "series.yaml",
+         ("  to: lm-seminar-list@example.org\n", f"  recipients_file: {name}\n"))
+
+
+def subscribe(root: Path, count: int, *, text: str | None = None) -> list[str]:
+    """Point the series at a subscriber file of ``count`` addresses; return them."""
+    addresses = [f"person{i:05d}@example.org" for i in range(count)]
+    write(root / "subscribers.txt", text if text is not None else "\n".join(addresses) + "\n")
+    use_subscriber_file(root, "subscribers.txt")
+    return addresses
+
+
+def parts(message: EmailMessage) -> dict[str, EmailMessage]:
+    """The leaf parts of a message by content type."""
+    return {part.get_content_type(): part for part in message.walk()
+            if not part.is_multipart()}
+
+
+def require_tool(name: str) -> str:
+    """Return the tool's path; skip locally when it is absent, fail in CI where it must be."""
+    found = shutil.which(name)
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail(f"{name} is not installed; .ci/run installs it")
+    pytest.skip(f"{name} is not installed here (CI installs it with apt-get)")

@@ -1,0 +1,97 @@
+"""``new`` and ``init``: records named in ASCII for any name, a new folder that works at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support import invoke
+
+from mailer.render import PACKAGE_TEMPLATES
+
+
+def test_new_then_check(series: Path) -> None:
+    made = invoke(series, "new", "2024-04-11", "--speaker", "Jonas Åström",
+                  "--affiliation", "KTH: Royal Institute", "--title", "Yes: no")
+    assert made.code == 0, made.both
+    assert (series / "seminars" / "2024-04-11-jonas-astrom.yaml").is_file()
+    assert invoke(series, "check").code == 0
+    page = invoke(series, "page", "2024-04-11").out
+    assert "**Speaker:** Jonas Åström, KTH: Royal Institute" in page
+    assert "**Title:** Yes: no" in page
+    again = invoke(series, "new", "2024-04-11", "--speaker", "Jonas Åström")
+    assert again.code == 2
+    assert "already exists" in again.err
+
+
+@pytest.mark.parametrize(("name", "file_name"), [
+    ("Пётр Чайковский", "2026-12-10-petr-chaykovskiy.yaml"),
+    ("李小龙", "2026-12-10-li-xiao-long.yaml"),
+    ("Σωκράτης Παππάς", "2026-12-10-sokratis-pappas.yaml"),
+])
+def test_new_transliterates_the_file_name_and_keeps_the_name(series: Path, name: str,
+                                                            file_name: str) -> None:
+    made = invoke(series, "new", "2026-12-10", "--speaker", name)
+    assert made.code == 0, made.both
+    path = series / "seminars" / file_name
+    assert path.name.isascii()
+    assert f'speaker: "{name}"' in path.read_text(encoding="utf-8")
+    assert f"**Speaker:** {name}\n" in invoke(series, "page", "2026-12-10").out
+
+
+def test_new_refuses_a_name_with_no_letters(series: Path) -> None:
+    result = invoke(series, "new", "2026-12-10", "--speaker", "!!!")
+    assert result.code == 2
+    assert "gives no usable file name" in result.err
+
+
+def test_new_outside_a_series_folder_writes_nothing(tmp_path: Path) -> None:
+    result = invoke(tmp_path, "new", "2026-12-10", "--speaker", "Ada Lovelace")
+    assert result.code == 2
+    assert "seminars/series.yaml: no such file" in result.err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_new_with_a_bad_date_is_a_usage_error(series: Path) -> None:
+    result = invoke(series, "new", "2026-13-01", "--speaker", "Ada")
+    assert result.code == 2
+    assert "'2026-13-01' is not a date (YYYY-MM-DD)" in result.err
+
+
+def test_init_makes_a_working_folder_without_copying_templates(tmp_path: Path) -> None:
+    folder = tmp_path / "fresh"
+    made = invoke(tmp_path, "init", str(folder), "--name", "Journal Club")
+    assert made.code == 0, made.both
+    assert not (folder / "templates").exists()
+    assert ".announce/" in (folder / ".gitignore").read_text(encoding="utf-8").splitlines()
+    for args in (["check"], ["list"]):
+        result = invoke(folder, *args)
+        assert result.code == 0, (args, result.both)
+    preview = invoke(folder, "preview")
+    assert preview.code == 0, preview.both
+    text = (folder / ".state" / "preview").glob("*/message.txt")
+    assert next(text).read_text(encoding="utf-8").startswith(
+        "Welcome to this week's Journal Club seminar.")
+    assert invoke(tmp_path, "init", str(folder)).code == 2
+
+
+def test_init_default_name_reads_naturally(tmp_path: Path) -> None:
+    assert invoke(tmp_path, "init", "s").code == 0
+    dry = invoke(tmp_path / "s", "send", "--dry-run")
+    assert dry.code == 0, dry.both
+    assert "Welcome to this week's Example seminar." in dry.out
+    assert "From: Example Seminar <seminar@example.org>" in dry.out
+
+
+def test_template_prints_a_default_to_copy(series: Path) -> None:
+    listed = invoke(series, "template")
+    assert "announcement.md.j2" in listed.out and "(package default)" in listed.out
+    one = invoke(series, "template", "subject.txt.j2")
+    assert one.code == 0
+    assert one.out == (PACKAGE_TEMPLATES / "subject.txt.j2").read_text(encoding="utf-8")
+    own = series / "templates" / "subject.txt.j2"
+    own.parent.mkdir()
+    own.write_text("Custom: {{ seminar.title }}", encoding="utf-8")
+    assert "subject.txt.j2         templates/subject.txt.j2" in invoke(series, "template").out
+    assert "Subject: Custom: Measuring" in invoke(series, "send", "--dry-run", "2024-02-22").out
+    assert invoke(series, "template", "nope.j2").code == 2

@@ -1,0 +1,109 @@
+"""Bad input: every error names the file (and line) and the key, exits 2, and shows no traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support import TALK, edit, invoke, write
+
+# (what is broken, file to write, its new text, what the error must say)
+BROKEN = [
+    ("bad time", TALK, "date: 2024-02-22\ntime: \"25:00\"\nspeaker: A\n",
+     f"seminars/{TALK}:2: time: \"25:00\" is not a time of day (HH:MM)"),
+    ("unknown key", TALK, "date: 2024-02-22\nspeaker: A\ntitel: Oops\n",
+     f"seminars/{TALK}:3: titel: unknown key; did you mean \"title\"?"),
+    ("date differs from file name", TALK, "date: 2024-02-23\nspeaker: A\n",
+     f"seminars/{TALK}:1: date: 2024-02-23 differs from the date in the file name"),
+    ("YAML syntax", TALK, "date: 2024-02-22\nspeaker: [A\ntitle: x\n",
+     f"seminars/{TALK}:3: invalid YAML"),
+    ("unknown time zone", "series.yaml", None,
+     "seminars/series.yaml:5: timezone: \"Europe/Stockholmm\""),
+    ("missing series.yaml", "series.yaml", "", "seminars/series.yaml: no such file"),
+    ("unknown status", TALK, "date: 2024-02-22\nspeaker: A\nstatus: postponed\n",
+     f"seminars/{TALK}:3: status: \"postponed\" is not one of confirmed, tentative, cancelled"),
+    ("record is not a mapping", TALK, "- date: 2024-02-22\n- speaker: A\n",
+     f"seminars/{TALK}:1: expected a talk record (a mapping of keys), found a list"),
+    ("From is not an address", "series.yaml", None, "seminars/series.yaml:19: mail.from:"),
+    ("impossible date", TALK, "date: 2024-02-30\nspeaker: A\n",
+     f"seminars/{TALK}:1: date: \"2024-02-30\" is not a valid date"),
+    ("speaker given twice", TALK, "date: 2024-02-22\nspeakers:\n  - name: A\n    name: B\n",
+     f"seminars/{TALK}:4: speakers[0].name: given twice"),
+]
+
+
+def break_folder(root: Path, name: str, text: str | None, what: str) -> None:
+    path = root / "seminars" / name
+    if what == "missing series.yaml":
+        path.unlink()
+    elif what == "unknown time zone":
+        edit(path, ("Europe/Stockholm", "Europe/Stockholmm"))
+    elif what == "From is not an address":
+        edit(path, ("from: Learning Machines Seminar <lm-seminar@example.org>",
+                    "from: the seminar team"))
+    else:
+        assert text is not None
+        write(path, text)
+
+
+@pytest.mark.parametrize(("what", "name", "text", "expected"), BROKEN, ids=[b[0] for b in BROKEN])
+@pytest.mark.parametrize("command", [["check"], ["send", "--dry-run", "--today", "2024-02-20"]])
+def test_broken_folder_exits_2_naming_file_and_line(
+    series: Path, what: str, name: str, text: str | None, expected: str, command: list[str],
+) -> None:
+    break_folder(series, name, text, what)
+    result = invoke(series, *command)
+    assert result.code == 2, result.both
+    assert f"announce: {expected}" in result.err, result.err
+    assert "Traceback" not in result.both
+    assert not (series / ".state" / "preview").exists()
+
+
+def test_unquoted_time_works(series: Path) -> None:
+    assert "time: 16:00" in (series / "seminars" / "2024-04-04-kreis.yaml").read_text()
+    assert "* 2024-04-04, 16:00 CEST: Karsten Kreis" in invoke(series, "page", "2024-02-22").out
+
+
+def test_several_problems_are_reported_together(series: Path) -> None:
+    write(series / "seminars" / TALK, "date: 2024-02-22\ntime: 9\nspeeker: A\nstatus: done\n")
+    result = invoke(series, "check")
+    assert result.code == 2
+    assert f"{TALK}:2: time:" in result.err
+    assert f"{TALK}:3: speeker: unknown key; did you mean \"speaker\"?" in result.err
+    assert f"{TALK}:4: status:" in result.err
+
+
+def test_unknown_series_key_suggests(series: Path) -> None:
+    edit(series / "seminars" / "series.yaml", ("upcoming_count:", "upcomming_count:"))
+    result = invoke(series, "check")
+    assert result.code == 2
+    assert "upcomming_count: unknown key; did you mean \"upcoming_count\"?" in result.err
+
+
+def test_series_number_and_link_problems_are_reported(series: Path) -> None:
+    edit(series / "seminars" / "series.yaml", ("upcoming_count: 4", "upcoming_count: many"),
+         ("website: https://ri.se/lm-sem", "website: javascript:alert(1)"))
+    result = invoke(series, "check")
+    assert result.code == 2
+    assert "series.yaml:11: upcoming_count: \"many\" is not a whole number" in result.err
+    assert "series.yaml:4: website: \"javascript:alert(1)\" is not a web address" in result.err
+
+
+def test_speaker_and_speakers_together_are_refused(series: Path) -> None:
+    write(series / "seminars" / TALK,
+          "date: 2024-02-22\nspeaker: A\nspeakers:\n  - Ann Ek\n  - {name: Bo, affiliation: SU}\n")
+    result = invoke(series, "check")
+    assert result.code == 2
+    assert f"{TALK}:2: speaker: cannot be used together with speakers:" in result.err
+
+
+def test_a_list_of_plain_names_is_a_list_of_speakers(series: Path) -> None:
+    write(series / "seminars" / TALK,
+          "date: 2024-02-22\nspeakers:\n  - Ann Ek\n  - {name: Bo Ly, affiliation: SU}\n")
+    assert "**Speakers:** Ann Ek; Bo Ly, SU\n" in invoke(series, "page", "2024-02-22").out
+
+
+def test_check_passes_on_the_bundled_example(series: Path) -> None:
+    result = invoke(series, "check")
+    assert result.code == 0, result.err
+    assert result.out == "ok: series and 7 talk(s) are valid and render\n"
