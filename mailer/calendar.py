@@ -9,6 +9,7 @@ feed with STATUS:CANCELLED, so that subscribed calendars drop them.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -17,7 +18,7 @@ import icalendar
 
 from mailer import __version__
 from mailer.addresses import parse_mailbox
-from mailer.model import Seminar, Series, slugify
+from mailer.model import Seminar, Series, Status, slugify
 
 PRODID = f"-//announce//announce {__version__}//EN"
 _STATUS = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CANCELLED"}
@@ -50,7 +51,12 @@ def _description(series: Series, seminar: Seminar) -> str:
 
 
 def event_fields(series: Series, seminar: Seminar) -> dict[str, str]:
-    """Return what a calendar shows of the talk, as text (the basis of SEQUENCE)."""
+    """Return what a calendar shows of the talk, as text (the basis of SEQUENCE).
+
+    A tentative talk shows as TBA, as it does in every public list, until it is confirmed.
+    """
+    if seminar.status == Status.TENTATIVE:
+        seminar = replace(seminar, speakers=(), title=None, abstract=None)
     return {
         "start": seminar.start(series).isoformat(),
         "end": seminar.end(series).isoformat(),

@@ -11,9 +11,9 @@ import html
 import re
 from collections.abc import Callable
 
+from mailer.usertext import decode_entities, protect_markdown
+
 _SAFE_SCHEMES = ("http://", "https://", "mailto:")
-_HTML_TAG = re.compile(r"<[A-Za-z!/?]")
-_ACTIVE_URL = re.compile(r"(?i)(java|vb)script\s*:|data\s*:")
 _LIQUID = re.compile(r"\{[{%]")
 _ENDRAW = re.compile(r"\{%-?\s*endraw\s*-?%\}")
 _ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
@@ -24,6 +24,30 @@ def markdown_to_html(text: str) -> str:
     import markdown
 
     return sanitize_html(markdown.markdown(text))
+
+
+def _letters(fragment: str) -> str:
+    """The letters and digits a reader sees in an HTML fragment."""
+    text = html.unescape(re.sub(r"<[^>]*>", "", fragment))
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def keep_every_word(text: str) -> str:
+    """Return the author's Markdown, protected; emphasis marks made literal if they eat words.
+
+    Emphasis only ever changes how letters look, never which letters show. Python-Markdown
+    has inputs ("*a**a*a") where its emphasis rules drop text; for those, the ``*`` and ``_``
+    are shown as typed instead, so no word of the author's is lost.
+    """
+    import markdown
+
+    protected = protect_markdown(text)
+    if not any(ch in protected for ch in "*_"):
+        return protected
+    literal = protect_markdown(text, literal_emphasis=True)
+    if _letters(markdown.markdown(protected)) == _letters(markdown.markdown(literal)):
+        return protected
+    return literal
 
 
 def sanitize_html(fragment: str) -> str:
@@ -46,9 +70,19 @@ def liquid_literal(text: str) -> str:
 
 
 class MarkdownFormat:
-    """Helpers for Markdown output (the HTML part's source)."""
+    """Helpers for Markdown output (the HTML part's source).
+
+    ``checked=False`` skips :func:`keep_every_word` (which loads Markdown): ``check``
+    renders the templates to find template mistakes, not to read the words.
+    """
 
     bullet_mark = "* "
+
+    def __init__(self, *, checked: bool = True) -> None:
+        self.checked = checked
+
+    def _protect(self, text: str) -> str:
+        return keep_every_word(text) if self.checked else protect_markdown(text)
 
     def label(self, name: str) -> str:
         """A bold label: ``**Title:**``."""
@@ -59,8 +93,8 @@ class MarkdownFormat:
         return html.escape(text, quote=False)
 
     def md(self, text: str) -> str:
-        """Markdown user text (an abstract, a bio)."""
-        return text
+        """Markdown user text (an abstract, a bio): only the formatting tags are markup."""
+        return self._protect(text)
 
     def link(self, url: str) -> str:
         """A link that shows its address."""
@@ -86,10 +120,8 @@ class PageFormat(MarkdownFormat):
         return liquid_literal(super().plain(text))
 
     def md(self, text: str) -> str:
-        """Markdown user text; text with HTML in it is sanitized."""
-        if _HTML_TAG.search(text) or _ACTIVE_URL.search(text):
-            text = markdown_to_html(text).strip()
-        return liquid_literal(text)
+        """Markdown user text, kept as Markdown; Liquid kept literal."""
+        return liquid_literal(self._protect(text))
 
     def link(self, url: str) -> str:
         """A link, Liquid kept literal."""
@@ -108,6 +140,10 @@ class TextFormat(MarkdownFormat):
     def plain(self, text: str) -> str:
         """User text as written."""
         return text
+
+    def md(self, text: str) -> str:
+        """Markdown user text as written, its entities decoded (``&#x27;`` reads ``'``)."""
+        return decode_entities(text)
 
     def link(self, url: str) -> str:
         """A bare address."""

@@ -167,11 +167,12 @@ class Renderer:
         """Render the kind's template with one format's helpers."""
         return self._render(TEMPLATE_FOR[context["kind"]], {**context, **fmt.helpers()})
 
-    def page(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar]) -> str:
+    def page(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar],
+             fmt: PageFormat | None = None) -> str:
         """Return the talk's web page: Jekyll front matter and the Markdown announcement."""
         context = self.context(series, seminar, upcoming, "announcement")
         context["unsubscribe"] = None  # a public page is not a mail
-        return jekyll_page(series, self.body(context, PageFormat()))
+        return jekyll_page(series, self.body(context, fmt or PageFormat()))
 
     def subject(self, context: Mapping[str, Any]) -> str:
         """Return the one-line Subject."""
@@ -203,10 +204,10 @@ class Renderer:
         context = self.context(series, seminar, upcoming, kind)
         subject = self.subject(context)
         self.body(context, TextFormat())
-        body = self.body(context, MarkdownFormat())
+        body = self.body(context, MarkdownFormat(checked=False))
         self._render("email.html.j2", {"subject": subject, "body": body})
         if kind == "announcement":
-            self.page(series, seminar, upcoming)
+            self.page(series, seminar, upcoming, PageFormat(checked=False))
 
     def message(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar], kind: str,
                 *, sequence: int, stamp: datetime) -> Rendered:

@@ -8,26 +8,34 @@ from pathlib import Path
 from mailer.compose import upcoming_after
 from mailer.errors import InputError
 from mailer.ledger import Ledger, state_dir
-from mailer.model import Seminar
+from mailer.model import Seminar, Status
 from mailer.paths import write_files
 from mailer.store import Store
+
+
+def has_page(seminar: Seminar) -> bool:
+    """Whether a talk gets a public page: only once it is confirmed."""
+    return seminar.status == Status.CONFIRMED
 
 
 def page(store: Store, seminar: Seminar) -> str:
     """Return the web page of one talk."""
     from mailer.render import Renderer
 
+    if not has_page(seminar):
+        raise InputError(f"{seminar.id} is {seminar.status}: it gets a public page once its "
+                         "status is confirmed")
     return Renderer(store.root).page(store.series, seminar, upcoming_after(store, seminar))
 
 
 def write_all_pages(store: Store, folder: Path) -> int:
-    """Write ``folder/YYYY-MM-DD.md`` for every talk that is not cancelled; return how many."""
+    """Write ``folder/YYYY-MM-DD.md`` for every confirmed talk; return how many."""
     from mailer.render import Renderer
 
     render = Renderer(store.root)
     pages: dict[str, bytes] = {}
     for seminar in store.seminars():
-        if seminar.cancelled:
+        if not has_page(seminar):
             continue
         name = f"{seminar.date}.md"
         if name in pages:
@@ -67,6 +75,7 @@ def program(store: Store, year: int | None) -> str:
             "link": f"{seminar.date.isoformat()}.md",
             "missing": ", ".join(seminar.missing()),
             "cancelled": seminar.cancelled,
+            "tentative": seminar.status == Status.TENTATIVE,
             "note": seminar.note,
         })
     body = Renderer(store.root).render_named("program.md.j2", {

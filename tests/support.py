@@ -13,7 +13,9 @@ import collections
 import contextlib
 import email
 import email.policy
+import html.parser
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -272,3 +274,76 @@ def require_tool(name: str) -> str:
     if os.environ.get("CI"):
         pytest.fail(f"{name} is not installed; .ci/run installs it")
     pytest.skip(f"{name} is not installed here (CI installs it with apt-get)")
+
+
+class _Visible(html.parser.HTMLParser):
+    """The text a browser shows: every text node, entities decoded, script and style too."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.elements: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, attrs))
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def visible(document: str) -> _Visible:
+    parser = _Visible()
+    parser.feed(document)
+    parser.close()
+    return parser
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+", text)
+
+
+def shown(document: str) -> str:
+    return "".join(visible(document).parts)
+
+
+def author_words(text: str) -> list[str]:
+    """The words of ``text`` once its markup (the formatting tags, entities) is taken away."""
+    text = re.sub(r"</?(?:b|i|em|strong|sup|sub|br|code|a|p|ul|ol|li)\s*/?>", " ", text)
+    return words(text.replace("&#x27;", "'").replace("&amp;", "&"))
+
+
+def in_order(needles: list[str], text: str) -> bool:
+    """Whether every needle is in ``text``, each after the one before."""
+    at = 0
+    for needle in needles:
+        found = text.find(needle, at)
+        if found < 0:
+            return False
+        at = found + len(needle)
+    return True
+
+
+def subsequence(short: str, long: str) -> bool:
+    rest = iter(long)
+    return all(char in rest for char in short)
+
+
+def assert_no_active_content(document: str) -> None:
+    for tag, attrs in visible(document).elements:
+        assert tag not in ("script", "style", "iframe", "svg", "img", "object"), tag
+        for name, value in attrs:
+            assert not name.startswith("on"), (tag, name)
+            assert not re.match(r"\s*(javascript|vbscript|data):", value or "", re.I), value
+
+
+def liquid(body: str) -> str:
+    """What Jekyll's Liquid leaves of a page: raw blocks as they are, {{ 'text' }} as text."""
+    out, at = [], 0
+    token = re.compile(r"\{% raw %\}(.*?)\{% endraw %\}|\{\{ '([^']*)' \}\}", re.DOTALL)
+    for found in token.finditer(body):
+        out.append(body[at:found.start()])
+        out.append(found.group(1) if found.group(1) is not None else found.group(2))
+        at = found.end()
+    rest = body[at:]
+    assert "{{" not in rest and "{%" not in rest, "Liquid would run this"
+    return "".join(out) + rest

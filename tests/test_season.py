@@ -144,3 +144,29 @@ def test_program_lists_every_week_of_the_year(series: Path) -> None:
     assert "[Alexander Mathis, EPFL](2024-02-22.md)" in result.out
     assert "Next Year" not in result.out
     assert "Next Year" in invoke(series, "program").out
+
+
+def test_a_tentative_talk_is_tba_everywhere_public_until_confirmed(series: Path) -> None:
+    path = series / "seminars" / "2024-03-21-gustafsson.yaml"
+    edit(path, ("affiliation: Karolinska Institutet", "affiliation: Karolinska Institutet\n"
+                                                       "title: Maybe\nstatus: tentative"))
+    refused = invoke(series, "page", "2024-03-21")
+    assert refused.code == 2
+    assert "2024-03-21-gustafsson is tentative: it gets a public page once" in refused.err
+    assert "* 2024-03-21, 15:00: TBA\n" in invoke(series, "page", "2024-02-22").out
+    out = series / "site"
+    assert invoke(series, "page", "--all", "--out", str(out)).code == 0
+    assert not (out / "2024-03-21.md").exists()
+    programme = invoke(series, "program", "2024").out
+    assert "| 2024-03-21 15:00 | TBA | tentative |" in programme
+    assert "Gustafsson" not in programme
+    feed = events_by_uid(invoke(series, "ics").out)
+    event = next(e for u, e in feed.items() if u.startswith("2024-03-21"))
+    assert event.status.value == "TENTATIVE"
+    assert event.summary.value == "Learning Machines: TBA"
+    assert "Gustafsson" not in invoke(series, "ics").out
+    listed = next(line for line in invoke(series, "list", "--all").out.splitlines()
+                  if "gustafsson" in line)
+    assert "Fredrik Gustafsson" in listed and "tentative" in listed
+    edit(path, ("status: tentative", "status: confirmed"))
+    assert "Fredrik Gustafsson" in invoke(series, "page", "2024-03-21").out
