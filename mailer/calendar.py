@@ -9,8 +9,8 @@ feed with STATUS:CANCELLED, so that subscribed calendars drop them.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
