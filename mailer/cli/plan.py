@@ -106,3 +106,19 @@ def template(
 
         raise InputError(f"{name}: no such template; known: {', '.join(TEMPLATE_NAMES)}")
     sys.stdout.write((PACKAGE_TEMPLATES / name).read_text(encoding="utf-8"))
+
+
+@app.command("import", epilog=examples(
+    "announce import archive/*.md              # talk pages as the series published them",
+    "announce import plan-2025.csv             # a spreadsheet: date, speaker, title, ..."))
+def import_(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(
+        metavar="FILE...", help="Talk pages (.md) and spreadsheets (.csv) to import.")],
+) -> None:
+    """Turn an existing archive of talk pages and spreadsheets into talk records."""
+    from mailer.importer import import_files
+
+    for line in import_files(session_of(ctx).root, files).lines():
+        say(line)
+
