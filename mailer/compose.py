@@ -189,13 +189,23 @@ class Outgoing:
 
     def require_sendable(self) -> Mailbox:
         """Return the sender, or say what is missing for a real send."""
-        if self.sender is None:
-            raise InputError("seminars/series.yaml: mail.from is required to send "
-                             "(e.g. from: Seminar Team <seminar@example.org>)")
-        if not self.plan.total:
-            raise InputError("seminars/series.yaml: mail.to or mail.recipients_file is needed "
-                             "to send")
+        require_mail_settings(self.mail, test=self.plan.test)
+        assert self.sender is not None  # noqa: S101 (required just above)
         return self.sender
+
+
+def require_mail_settings(mail: MailSettings, *, test: bool = False) -> None:
+    """Say what a send needs and the series lacks: a sender, and someone to send to.
+
+    Checked before anything is chosen, so that a cron job with nothing due yet still
+    says the settings cannot send, instead of succeeding in silence.
+    """
+    if not mail.sender:
+        raise InputError("seminars/series.yaml: mail.from is required to send "
+                         "(e.g. from: Seminar Team <seminar@example.org>)")
+    if not (mail.to or mail.recipients_file or test):
+        raise InputError("seminars/series.yaml: mail.to or mail.recipients_file is needed to "
+                         "send: give the list address, or a subscriber file")
 
 
 def _warnings(seminar: Seminar, kind: Kind) -> tuple[str, ...]:

@@ -50,6 +50,10 @@ CREATE TABLE IF NOT EXISTS deliveries (
     at TEXT NOT NULL,
     PRIMARY KEY (campaign, recipient)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS notices (
+    key TEXT PRIMARY KEY,
+    said TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
     seminar TEXT NOT NULL,
     digest TEXT NOT NULL,
@@ -175,6 +179,20 @@ class Ledger:
         if row is None or not (row[1] or row[2]):
             return None
         return KindSummary(int(row[1] or 0), int(row[2] or 0), row[3])
+
+    def first_sent(self, seminar: str, kind: str) -> datetime | None:
+        """When a talk x kind first reached anyone, in any campaign; None if it never did."""
+        row = self.db.execute(
+            "SELECT min(d.at) FROM deliveries d JOIN campaigns c ON d.campaign = c.id "
+            "WHERE c.seminar = ? AND c.kind = ? AND d.status = ?", (seminar, kind, SENT),
+        ).fetchone()
+        return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
+
+    def first_time(self, notice: str) -> bool:
+        """Record that ``notice`` was said; True only the first time (cron says it once)."""
+        cursor = self._write("INSERT OR IGNORE INTO notices (key, said) VALUES (?, ?)",
+                             (notice, self._stamp()))
+        return cursor.rowcount == 1
 
     def sequence(self, seminar: str, digest: str) -> int:
         """Return the calendar SEQUENCE for the talk as it is now (grows with each sent change)."""

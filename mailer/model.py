@@ -59,6 +59,8 @@ class Series:
     video_label: str | None = None
     upcoming_count: int = 4
     announce_days_before: int = 6
+    announce_at: time = time(8, 0)
+    remind_at: time | None = None
     front_matter: Mapping[str, Any] = field(default_factory=lambda: {"layout": "default"})
     mail: MailSettings = field(default_factory=MailSettings)
 

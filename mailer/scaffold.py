@@ -22,22 +22,30 @@ def _yaml_text(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _talk_lines(day: date, speaker: str, affiliation: str | None, title: str | None) -> list[str]:
+_EXAMPLE_ABSTRACT = ("The Analytical Engine *weaves algebraical patterns* just as the "
+                     "Jacquard loom weaves flowers and leaves. A talk on its notes, the first "
+                     "published program, and what a machine can and cannot originate.")
+_EXAMPLE_BIO = ("Ada Lovelace translated and annotated Menabrea's paper on Babbage's "
+                "Analytical Engine (1843).")
+
+
+def _talk_lines(day: date, speaker: str, affiliation: str | None, title: str | None,
+                example: bool = False) -> list[str]:
     lines = [f"date: {day.isoformat()}", f"speaker: {_yaml_text(speaker)}"]
     if affiliation:
         lines.append(f"affiliation: {_yaml_text(affiliation)}")
     lines.append(f"title: {_yaml_text(title)}" if title else "# title: ")
-    return [*lines,
-            "# time: \"15:00\"      # when not the series' default_time",
-            "# abstract: |",
-            "#   Markdown, as the speaker wrote it.",
-            "# bio: |",
-            "#   Markdown: \"About the speaker\".",
-            "status: confirmed    # confirmed | tentative | cancelled", ""]
+    lines.append("# time: \"15:00\"      # when not the series' default_time")
+    if example:
+        lines += ["abstract: |", f"  {_EXAMPLE_ABSTRACT}", "bio: |", f"  {_EXAMPLE_BIO}"]
+    else:
+        lines += ["# abstract: |", "#   Markdown, as the speaker wrote it.",
+                  "# bio: |", "#   Markdown: \"About the speaker\"."]
+    return [*lines, "status: confirmed    # confirmed | tentative | cancelled", ""]
 
 
 def new_talk(root: Path, day: date, speaker: str, affiliation: str | None,
-             title: str | None) -> Path:
+             title: str | None, *, example: bool = False) -> Path:
     """Write ``seminars/DATE-<slug>.yaml`` for a new talk; never overwrite.
 
     The file name is the speaker's name in ASCII ("Пётр Чайковский" gives
@@ -55,7 +63,7 @@ def new_talk(root: Path, day: date, speaker: str, affiliation: str | None,
     path = folder / f"{day.isoformat()}-{slug}.yaml"
     try:
         with open(path, "x", encoding="utf-8") as out:
-            out.write("\n".join(_talk_lines(day, speaker, affiliation, title)))
+            out.write("\n".join(_talk_lines(day, speaker, affiliation, title, example)))
     except FileExistsError:
         raise InputError(f"{display_path(path)}: already exists; edit it instead") from None
     try:
@@ -128,5 +136,5 @@ def init_series(folder: Path, today: date, name: str = "Example") -> Path:
     if not ignore.exists():
         ignore.write_text(_GITIGNORE, encoding="utf-8")
     new_talk(folder, today + timedelta(days=2), "Ada Lovelace", "University of London",
-             "Notes on the Analytical Engine")
+             "Notes on the Analytical Engine", example=True)
     return folder

@@ -6,11 +6,11 @@ stops early reads no more records than it needs); the moment comes in as an argu
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
-from mailer.model import Seminar
+from mailer.model import Kind, Seminar, Series, Status
 
 
 def local_today(now: datetime, zone: tzinfo) -> date:
@@ -81,3 +81,85 @@ def upcoming(later: Iterable[Seminar], count: int) -> list[Seminar]:
             if len(found) >= count:
                 break
     return found
+
+
+@dataclass(frozen=True)
+class Due:
+    """One mail whose moment has come: the talk and the kind."""
+
+    seminar: Seminar
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class DueNow:
+    """What is due at a moment, what waits for the organiser, and what comes next."""
+
+    due: tuple[Due, ...]
+    waiting: tuple[str, ...] = ()  # due, but held back until a person acts
+    next: tuple[Seminar, Kind, datetime] | None = None
+
+
+def _at(day: date, moment: time, zone: tzinfo) -> datetime:
+    return datetime.combine(day, moment, tzinfo=zone)
+
+
+def due(seminars: Iterable[Seminar], now: datetime, series: Series,
+        sent: Mapping[tuple[str, Kind], datetime]) -> DueNow:
+    """The mails due at ``now`` (SPEC 5): talks from today on, in date order.
+
+    ``sent`` holds, for each talk x kind that went out to anyone, when it first did. A
+    mail is due from its moment until the talk starts: the next talk's announcement from
+    ``announce_days_before`` days before at ``announce_at``; the reminder on the talk's day
+    from ``remind_at`` (not when the announcement itself went out that day); a cancellation
+    as soon as an announced talk is cancelled. Whether each went out to everyone is the
+    ledger's to say (a run that stopped half way is due until it is finished).
+    """
+    zone = series.zone
+    today = local_today(now, zone)
+    last = today + timedelta(days=series.announce_days_before)
+    found: list[Due] = []
+    waiting: list[str] = []
+    following: tuple[Seminar, Kind, datetime] | None = None
+    announcing: Seminar | None = None
+    for seminar in seminars:
+        if seminar.start(series) <= now:
+            continue  # nothing goes out about a talk that has started
+        if seminar.cancelled:
+            if seminar.date <= last and (seminar.id, Kind.ANNOUNCEMENT) in sent:
+                found.append(Due(seminar, Kind.CANCELLATION))
+            continue
+        if announcing is None:
+            announcing = seminar
+            moment = _at(seminar.date - timedelta(days=series.announce_days_before),
+                         series.announce_at, zone)
+            if now < moment:
+                following = (seminar, Kind.ANNOUNCEMENT, moment)
+            elif seminar.status != Status.CONFIRMED:
+                waiting.append(f"{seminar.id} is {seminar.status}: its announcement is due "
+                               "but waits until its status is confirmed")
+            else:
+                found.append(Due(seminar, Kind.ANNOUNCEMENT))
+        announcing_now = (Due(seminar, Kind.ANNOUNCEMENT) in found
+                          and (seminar.id, Kind.ANNOUNCEMENT) not in sent)
+        reminder = _reminder(seminar, now, series, sent, announcing_now=announcing_now)
+        if reminder is not None:
+            found.append(reminder)
+        if seminar.date > last:
+            break
+    return DueNow(tuple(found), tuple(waiting), following)
+
+
+def _reminder(seminar: Seminar, now: datetime, series: Series,
+              sent: Mapping[tuple[str, Kind], datetime], *, announcing_now: bool) -> Due | None:
+    """The talk's reminder, if it is due: on its day, from remind_at, after no same-day
+    announcement (that mail says it all)."""
+    zone = series.zone
+    if series.remind_at is None or seminar.status != Status.CONFIRMED:
+        return None
+    if seminar.date != local_today(now, zone) or now < _at(seminar.date, series.remind_at, zone):
+        return None
+    announced = sent.get((seminar.id, Kind.ANNOUNCEMENT))
+    if announcing_now or (announced and announced.astimezone(zone).date() == seminar.date):
+        return None
+    return Due(seminar, Kind.REMINDER)

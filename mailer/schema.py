@@ -7,7 +7,7 @@ problems of a file are reported together.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,7 +21,8 @@ from mailer.yamlrecord import Record, kind_of, line_of, read_record
 
 SERIES_KEYS = (
     "name", "team", "website", "timezone", "default_time", "duration_minutes", "location",
-    "video_link", "video_label", "upcoming_count", "announce_days_before", "page", "mail",
+    "video_link", "video_label", "upcoming_count", "announce_days_before", "announce_at",
+    "remind_at", "page", "mail",
 )
 MAIL_KEYS = (
     "from", "to", "recipients_file", "reply_to", "unsubscribe", "rate_per_minute",
@@ -135,13 +136,16 @@ def load_series(path: Path) -> Series:
     video_label = record.text("video_label", single_line=True)
     upcoming_count = record.integer("upcoming_count", 4, 0, 100)
     days_before = record.integer("announce_days_before", 6, 0, 366)
+    announce_at = record.clock("announce_at") or time(8, 0)
+    remind_at = record.clock("remind_at")
     record.finish()
     assert name and team and zone_name and default_time  # noqa: S101 (finish() raised otherwise)
     return Series(
         name=name, team=team, timezone=zone_name, default_time=default_time, website=website,
         duration_minutes=duration, location=location, video_link=video_link,
         video_label=video_label, upcoming_count=upcoming_count,
-        announce_days_before=days_before, front_matter=front_matter, mail=mail,
+        announce_days_before=days_before, announce_at=announce_at, remind_at=remind_at,
+        front_matter=front_matter, mail=mail,
     )
 
 

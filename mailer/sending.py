@@ -6,9 +6,10 @@ are built here by pure functions; the command line only prints them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,8 +23,10 @@ from mailer.compose import (
     plan_recipients,
 )
 from mailer.deliver import Pace, Report
+from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL
 from mailer.ledger import Ledger, run_lock, state_dir
 from mailer.model import Kind
+from mailer.schedule import DueNow, due, local_today
 from mailer.store import Store
 
 if TYPE_CHECKING:
@@ -43,6 +46,26 @@ class Request:
     to: tuple[str, ...] = ()
     force: bool = False
     dry_run: bool = False
+
+
+def due_now(store: Store, now: datetime) -> DueNow:
+    """What mail is due at ``now``, from the records and the ledger (SPEC 5, ``send --due``)."""
+    series = store.series
+    today = local_today(now, series.zone)
+    last = today + timedelta(days=series.announce_days_before)
+    talks = []
+    for seminar in store.seminars(today):
+        talks.append(seminar)
+        if seminar.date > last:
+            break
+    sent: dict[tuple[str, Kind], datetime] = {}
+    with Ledger.existing(state_dir(store.root)) as ledger:
+        for seminar in talks if ledger else ():
+            for kind in Kind:
+                first = ledger.first_sent(seminar.id, kind) if ledger else None
+                if first is not None:
+                    sent[seminar.id, kind] = first
+    return due(talks, now, series, sent)
 
 
 def prepare(store: Store, request: Request, now: datetime) -> Nothing | AlreadySent | Outgoing:
@@ -87,7 +110,12 @@ def send(root: Path, outgoing: Outgoing, *, force: bool) -> Iterator[Event]:
                            ledger=_Scratch(), campaign=0, total=outgoing.plan.total, pace=pace)
         return
     folder = state_dir(root)
-    with Ledger(folder) as ledger, run_lock(folder):
+    started = time.monotonic()
+
+    def clock() -> datetime:  # the run's moment (--now stands in for it), moving on as it runs
+        return outgoing.made + timedelta(seconds=time.monotonic() - started)
+
+    with Ledger(folder, clock=clock) as ledger, run_lock(folder):
         campaign = ledger.campaign(outgoing.seminar.id, outgoing.kind, force=force)
         for event in deliver(deliveries, message=outgoing.blueprint.wire, transport=transport,
                              ledger=ledger, campaign=campaign, total=outgoing.plan.total,
@@ -169,6 +197,34 @@ def report_lines(report: Report, outgoing: Outgoing, *, quiet: bool) -> list[Lin
     if problems or not quiet:
         lines.append(Line(text, err=problems))
     return lines
+
+
+def waiting_lines(root: Path, plan: DueNow, *, record: bool) -> list[Line]:
+    """Say what is due but held back; each once (the ledger remembers), unless not recording."""
+    if not plan.waiting:
+        return []
+    if not record:
+        return warning_lines(plan.waiting)
+    with Ledger(state_dir(root)) as ledger:
+        return warning_lines([text for text in plan.waiting if ledger.first_time(text)])
+
+
+def nothing_due_line(plan: DueNow, now: datetime) -> str:
+    """Say that nothing is due, and what comes next."""
+    zone = now.tzinfo
+    text = f"Nothing is due at {now.astimezone(zone):%Y-%m-%d %H:%M %Z}."
+    if plan.next is not None:
+        seminar, kind, moment = plan.next
+        text += f" Next: the {kind} of {seminar.id}, due from {moment:%Y-%m-%d %H:%M %Z}."
+    return text
+
+
+def exit_code_of(codes: Sequence[int]) -> int:
+    """One exit code for several sends: 75 if anything is left to retry, else 1 if any failed."""
+    for code in (EX_TEMPFAIL, EX_FAILURE):
+        if code in codes:
+            return code
+    return max(codes, default=EX_OK)
 
 
 def warning_lines(warnings: Sequence[str]) -> list[Line]:

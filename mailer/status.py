@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mailer.compose import upcoming_after
 from mailer.config import with_environment
@@ -12,6 +12,9 @@ from mailer.errors import InputError
 from mailer.ledger import KindSummary, Ledger, state_dir
 from mailer.model import Kind, Seminar, Status
 from mailer.store import Store
+
+if TYPE_CHECKING:
+    from mailer.relay import ServerInfo
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,30 @@ def format_rows(rows: list[Row]) -> list[str]:
     return lines
 
 
+_FIRST_FEATURES = ("starttls", "auth", "size", "pipelining", "smtputf8", "chunking", "8bitmime")
+
+
+def relay_lines(info: ServerInfo) -> list[str]:
+    """What ``check --smtp`` prints about the relay."""
+    features = sorted(info.features, key=lambda k: (k not in _FIRST_FEATURES,
+                                                   _FIRST_FEATURES.index(k)
+                                                   if k in _FIRST_FEATURES else 0, k))
+    offers = []
+    for name in features:
+        value = info.features[name].strip()
+        if name == "size" and value.isdigit():
+            value += f" ({int(value) / (1 << 20):.0f} MiB per message)"
+        offers.append(f"{name.upper()} {value}".strip())
+    return [
+        f"relay {info.where} (security: {info.security})",
+        f"  TLS: {info.tls or 'none (plain text)'}",
+        f"  EHLO: {info.greeting}",
+        f"  offers: {'; '.join(offers) or 'no extensions (plain SMTP)'}",
+        f"  login: {info.login}",
+        "  said QUIT; nothing was sent",
+    ]
+
+
 @dataclass
 class CheckResult:
     """What ``check`` found."""
@@ -105,8 +132,10 @@ def _check_files(store: Store, result: CheckResult) -> list[Seminar]:
             SubscriberFile(store.root / mail.recipients_file).load()
     except InputError as exc:
         result.problems.append(str(exc))
-    result.problems.extend(f"{name}: not a talk record: name it YYYY-MM-DD-<slug>.yaml"
-                           for name in store.stray_files())
+    try:
+        store.refuse_strays()
+    except InputError as exc:
+        result.problems.append(str(exc))
     good = []
     entries = store.entries()
     result.talks = len(entries)

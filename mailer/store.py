@@ -99,12 +99,24 @@ class Store:
                 if _RECORD_NAME.fullmatch(name)]
 
     def stray_files(self) -> list[str]:
-        """Name the files in ``seminars/`` that are neither the series nor a dated record."""
+        """Name what in ``seminars/`` is neither the series nor a well-named talk record.
+
+        A talk file named ``...-Ada.YAML`` or ``....yml`` would otherwise be skipped in
+        silence; hidden files (an editor's swap file, ``.DS_Store``) are left alone.
+        """
         return sorted(
             display_path(self.folder / name) for name in os.listdir(self.folder)
             if name != SERIES_FILE and not _RECORD_NAME.fullmatch(name)
-            and name.endswith((".yaml", ".yml"))
+            and not name.startswith(".")
         )
+
+    def refuse_strays(self) -> None:
+        """Raise InputError naming every stray file, so that no talk is skipped in silence."""
+        strays = self.stray_files() if self.folder.is_dir() else []
+        if strays:
+            raise InputError("\n".join(f"{name}: not a talk record: name it "
+                                       "YYYY-MM-DD-<slug>.yaml (or move it out of seminars/)"
+                                       for name in strays))
 
     def seminar(self, entry: Entry) -> Seminar:
         """Read one record (once)."""

@@ -1,22 +1,19 @@
-"""One SMTP session: TLS, login, timeouts, reuse; SMTP replies mapped to outcomes and errors.
+"""One SMTP session: reuse, transactions, timeouts; SMTP replies mapped to outcomes and errors.
 
-The password is read from the environment inside :meth:`SmtpTransport.open`, at
-the moment of login, and is not kept. Certificates are verified with the system
-trust store (``SSL_CERT_FILE`` respected); nothing turns verification off.
+Connecting, TLS and the login are :mod:`mailer.relay`'s; the password is read at the
+moment of login and is not kept.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import smtplib
-import socket
-import ssl
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from mailer.config import SmtpSettings, smtp_password
-from mailer.errors import DeliveryError, InputError, TemporaryFailure
+from mailer.config import SmtpSettings
+from mailer.errors import TemporaryFailure
+from mailer.relay import connect, describe_error, reply_text
 
 
 class Outcome(NamedTuple):
@@ -40,20 +37,6 @@ class ConnectionLost(TemporaryFailure):
     """The server closed the connection or stopped answering during a transaction."""
 
 
-def _loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _reply_text(raw: bytes | str) -> str:
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    return " ".join(text.split())[:300]
-
-
 class SmtpTransport:
     """A reusable connection to the relay."""
 
@@ -66,64 +49,7 @@ class SmtpTransport:
     def open(self) -> None:
         """Connect, secure the connection and log in, as the settings say."""
         self.close()
-        settings = self.settings
-        if settings.username and settings.security == "none" and not _loopback(settings.host):
-            raise InputError(
-                f"refusing to send the password for {settings.username} to {self.where} over an "
-                "unencrypted connection: set mail.smtp.security to starttls or tls"
-            )
-        context = ssl.create_default_context()
-        conn: smtplib.SMTP | None = None
-        try:
-            if settings.security == "tls":
-                conn = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
-                                        context=context)
-            else:
-                conn = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
-            conn.ehlo()
-            if settings.security == "starttls":
-                if not conn.has_extn("starttls"):
-                    raise DeliveryError(f"{self.where} does not offer STARTTLS; nothing was sent "
-                                        "(mail.smtp.security is starttls)")
-                conn.starttls(context=context)
-                conn.ehlo()
-            if settings.username:
-                self._login(conn, settings.username)
-        except ssl.SSLCertVerificationError as exc:
-            self._drop(conn)
-            raise DeliveryError(
-                f"{self.where}: the server's TLS certificate is not trusted "
-                f"({exc.verify_message}); nothing was sent. Trust its CA (SSL_CERT_FILE) "
-                "or fix the host name"
-            ) from None
-        except ssl.SSLError as exc:
-            self._drop(conn)
-            raise DeliveryError(f"{self.where}: TLS failed ({exc.reason}); nothing was sent") \
-                from None
-        except (DeliveryError, InputError):
-            self._drop(conn)
-            raise
-        except (smtplib.SMTPException, OSError) as exc:
-            self._drop(conn)
-            raise TemporaryFailure(f"cannot reach the SMTP server {self.where}: "
-                                   f"{_describe(exc)}") from None
-        self._conn = conn
-
-    def _login(self, conn: smtplib.SMTP, username: str) -> None:
-        if not conn.has_extn("auth"):
-            raise DeliveryError(f"{self.where} offers no login (AUTH), but mail.smtp.username "
-                                "is set")
-        password = smtp_password()
-        if password is None:
-            raise InputError(f"mail.smtp.username is {username}, but ANNOUNCE_SMTP_PASSWORD is "
-                             "not set")
-        try:
-            conn.login(username, password)
-        except smtplib.SMTPAuthenticationError as exc:
-            raise DeliveryError(f"{self.where}: login refused for user {username} "
-                                f"({exc.smtp_code})") from None
-        finally:
-            del password
+        self._conn = connect(self.settings)
 
     @staticmethod
     def _drop(conn: smtplib.SMTP | None) -> None:
@@ -156,7 +82,7 @@ class SmtpTransport:
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop(conn)
             self._conn = None
-            raise ConnectionLost(f"{self.where}: connection lost ({_describe(exc)})") from None
+            raise ConnectionLost(f"{self.where}: connection lost ({describe_error(exc)})") from None
 
     def _transaction(self, conn: smtplib.SMTP, recipients: Sequence[str],
                      data: bytes) -> dict[str, Outcome]:
@@ -165,7 +91,7 @@ class SmtpTransport:
         code, reply = conn.docmd("mail", f"FROM:<{self.sender}>")
         if code != 250:
             self._after_failure(conn, code)
-            return dict.fromkeys(recipients, Outcome(code, _reply_text(reply)))
+            return dict.fromkeys(recipients, Outcome(code, reply_text(reply)))
         outcomes: dict[str, Outcome] = {}
         accepted = []
         for recipient in recipients:
@@ -173,7 +99,7 @@ class SmtpTransport:
             if code in (250, 251):
                 accepted.append(recipient)
             else:
-                outcomes[recipient] = Outcome(code, _reply_text(reply))
+                outcomes[recipient] = Outcome(code, reply_text(reply))
                 if code == 421:
                     break
         if not accepted:
@@ -188,7 +114,7 @@ class SmtpTransport:
             code, reply = conn.getreply()
         else:
             self._after_failure(conn, code)
-        final = Outcome(250 if code == 250 else code, _reply_text(reply))
+        final = Outcome(250 if code == 250 else code, reply_text(reply))
         for recipient in accepted:
             outcomes[recipient] = final
         if code == 421:
@@ -201,15 +127,3 @@ class SmtpTransport:
         if code == 421:
             raise smtplib.SMTPServerDisconnected("the server is closing the connection (421)")
         conn.rset()
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, socket.timeout | TimeoutError):
-        return "timed out"
-    if isinstance(exc, socket.gaierror):
-        return f"host name not found ({exc.strerror})"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return f"{exc.smtp_code} {_reply_text(exc.smtp_error)}"
-    return str(exc) or type(exc).__name__

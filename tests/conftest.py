@@ -6,7 +6,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import trustme
 from support import Server, copy_example, start_server
+
+
+@pytest.fixture(scope="session")
+def authority() -> trustme.CA:
+    """A throwaway certificate authority for TLS servers (trust it with SSL_CERT_FILE)."""
+    return trustme.CA()
 
 
 @pytest.fixture

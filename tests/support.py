@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
@@ -155,6 +157,15 @@ def start_server(**kwargs: Any) -> Server:
     controller = _Controller(sink, hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     return Server("127.0.0.1", port, sink, controller)
+
+
+def tls_server(authority: trustme.CA, *, implicit: bool, **kwargs: Any) -> Server:
+    """A server with a certificate from ``authority``: implicit TLS, or STARTTLS required."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    if implicit:
+        return start_server(ssl_context=context, **kwargs)
+    return start_server(tls_context=context, require_starttls=True, **kwargs)
 
 
 def authenticator(user: str, password: str) -> Callable[..., AuthResult]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import shutil
-import ssl
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from email.parser import BytesHeaderParser
@@ -29,6 +28,7 @@ from support import (
     parts,
     shown,
     start_server,
+    tls_server,
     use_subscriber_file,
     write,
 )
@@ -169,19 +169,6 @@ def test_login_without_tls_to_a_remote_host_is_refused(series: Path) -> None:
     assert result.code == 2, result.both
     assert "unencrypted" in result.err
     assert PASSWORD not in result.both
-
-
-@pytest.fixture(scope="module")
-def authority() -> trustme.CA:
-    return trustme.CA()
-
-
-def tls_server(authority: trustme.CA, *, implicit: bool) -> Server:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    authority.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-    if implicit:
-        return start_server(ssl_context=context)
-    return start_server(tls_context=context, require_starttls=True)
 
 
 @pytest.mark.parametrize(("implicit", "mode"), [(False, "starttls"), (True, "tls")])

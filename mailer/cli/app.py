@@ -77,11 +77,17 @@ class Session:
 
         return Store(self.root)
 
-    def today(self, store: Store, given: date | None) -> date:
+    def moment(self, store: Store, given: datetime | None) -> datetime:
+        """``--now`` (a time without a zone is the series' local time), or the clock."""
+        if given is None:
+            return self.now
+        return given if given.tzinfo else given.replace(tzinfo=store.series.zone)
+
+    def today(self, store: Store, given: date | None, now: datetime | None = None) -> date:
         """``--today``, or today's date in the series' time zone."""
         from mailer.schedule import local_today
 
-        return given or local_today(self.now, store.series.zone)
+        return given or local_today(now or self.now, store.series.zone)
 
 
 def parse_day(text: str) -> date:
@@ -89,6 +95,14 @@ def parse_day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse_moment(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date and time (YYYY-MM-DDTHH:MM, "
+                                 "optionally with a UTC offset)") from None
 
 
 def _complete_ids(ctx: typer.Context, incomplete: str) -> list[str]:
@@ -108,6 +122,10 @@ Which = Annotated[Optional[str], typer.Argument(  # noqa: UP045 (Typer reads the
 Today = Annotated[Optional[date], typer.Option(  # noqa: UP045
     parser=parse_day, metavar="DATE", help="Act as if today were this date (YYYY-MM-DD).",
     show_default=False)]
+Now = Annotated[Optional[datetime], typer.Option(  # noqa: UP045
+    "--now", parser=parse_moment, metavar="DATETIME", show_default=False,
+    help="Act as if it were this moment (2024-02-16T08:00, series time unless it has an "
+         "offset).")]
 KindOption = Annotated[Kind, typer.Option(help="Which mail.", case_sensitive=False)]
 Out = Annotated[Optional[Path], typer.Option(  # noqa: UP045
     help="The file to write; default: print it.", show_default=False)]

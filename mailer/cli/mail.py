@@ -10,6 +10,7 @@ import typer
 
 from mailer.cli.app import (
     KindOption,
+    Now,
     Today,
     Which,
     app,
@@ -21,15 +22,20 @@ from mailer.cli.app import (
 from mailer.model import Kind
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from mailer.compose import Outgoing
     from mailer.deliver import Report
+    from mailer.sending import Request
+    from mailer.store import Store
 
 
 @app.command(epilog=examples(
     "announce send --dry-run                      # this week's, shown, not sent",
     "announce send 2024-02-22 --to me@example.org  # a test to yourself",
     "announce send                                # this week's, to the list",
-    "announce send --kind reminder --quiet         # today's reminder, from cron"))
+    "announce send --due --quiet                  # from cron: whatever is due now",
+    "announce send --due --dry-run --now 2024-02-16T08:00"))
 def send(
     ctx: typer.Context,
     which: Which = None,
@@ -43,31 +49,67 @@ def send(
     force: Annotated[bool, typer.Option(
         "--force", help="Send again even if the ledger says it went out.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only problems (for cron).")] = False,
+    due: Annotated[bool, typer.Option(
+        "--due", help="Send every mail that is due now and has not gone out (for cron).")] = False,
+    now: Now = None,
 ) -> None:
     """Send this week's announcement (or a reminder or cancellation) to the list."""
     from mailer import sending
-    from mailer.compose import AlreadySent, Nothing, write_preview
+    from mailer.compose import require_mail_settings
+    from mailer.errors import InputError
 
     session = session_of(ctx)
     store = session.store()
-    request = sending.Request(which, kind, session.today(store, today), tuple(to or ()),
-                              force=force, dry_run=dry_run)
-    outgoing = sending.prepare(store, request, session.now)
+    moment = session.moment(store, now)
+    store.refuse_strays()
+    require_mail_settings(store.series.mail, test=bool(to))
+    if due:
+        if which or today or to or force or kind != Kind.ANNOUNCEMENT:
+            raise InputError("send --due chooses the talks and kinds itself; give it only "
+                             "--now, --dry-run and --quiet")
+        raise typer.Exit(_send_due(session.root, store, moment, dry_run=dry_run, quiet=quiet))
+    request = sending.Request(which, kind, today or session.today(store, None, moment),
+                              tuple(to or ()), force=force, dry_run=dry_run)
+    raise typer.Exit(_send_one(session.root, store, request, moment, quiet=quiet))
+
+
+def _send_one(root: Path, store: Store, request: Request, now: datetime, *, quiet: bool) -> int:
+    """Prepare and send (or show) one mail; return its exit code."""
+    from mailer import sending
+    from mailer.compose import AlreadySent, Nothing, write_preview
+
+    outgoing = sending.prepare(store, request, now)
     if isinstance(outgoing, Nothing | AlreadySent):
         if not quiet:
             say(outgoing.message if isinstance(outgoing, Nothing) else
-                 sending.already_sent_line(outgoing))
-        return
+                sending.already_sent_line(outgoing))
+        return 0
     print_lines(sending.warning_lines(outgoing.warnings))
-    if not dry_run:
-        report = _deliver(session.root, outgoing, force=force, quiet=quiet)
+    if not request.dry_run:
+        report = _deliver(root, outgoing, force=request.force, quiet=quiet)
         print_lines(sending.report_lines(report, outgoing, quiet=quiet))
-        raise typer.Exit(report.exit_code)
+        return report.exit_code
     outgoing.require_sendable()
     for line in [*sending.summary_lines(outgoing), "", outgoing.rendered.text.rstrip("\n"), ""]:
         say(line)
-    folder = write_preview(session.root, outgoing)
+    folder = write_preview(root, outgoing)
     say(f"Dry run: nothing was sent. Preview written to {folder}/")
+    return 0
+
+
+def _send_due(root: Path, store: Store, now: datetime, *, dry_run: bool, quiet: bool) -> int:
+    """Send (or show) every mail due at ``now``; return the run's exit code."""
+    from mailer import sending
+    from mailer.schedule import local_today
+
+    plan = sending.due_now(store, now)
+    print_lines(sending.waiting_lines(root, plan, record=not dry_run))
+    if not plan.due and not quiet:
+        say(sending.nothing_due_line(plan, now))
+    codes = [_send_one(root, store, sending.Request(
+        item.seminar.id, item.kind, local_today(now, store.series.zone), dry_run=dry_run),
+        now, quiet=quiet) for item in plan.due]
+    return sending.exit_code_of(codes)
 
 
 def _progress(done: int, total: int) -> None:

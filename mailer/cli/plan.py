@@ -36,16 +36,30 @@ def list_(
         say(line)
 
 
-@app.command(epilog=examples("announce check", "announce --root ~/seminar check"))
-def check(ctx: typer.Context) -> None:
+@app.command(epilog=examples(
+    "announce check", "announce --root ~/seminar check",
+    "announce check --smtp      # connect, TLS, log in, QUIT: test the relay, send nothing"))
+def check(
+    ctx: typer.Context,
+    smtp: Annotated[bool, typer.Option(
+        "--smtp", help="Also connect to the relay, negotiate TLS, log in and say QUIT; "
+                       "print what it offers. Sends nothing.")] = False,
+) -> None:
     """Validate the series, every record, and render every talk with every template."""
     from mailer import status
     from mailer.errors import InputError
 
-    result = status.check(session_of(ctx).store())
+    store = session_of(ctx).store()
+    result = status.check(store)
     if result.problems:
         raise InputError("\n".join(result.problems))
     say(f"ok: series and {result.talks} talk(s) are valid and render")
+    if smtp:
+        from mailer.config import with_environment
+        from mailer.relay import check_relay
+
+        for line in status.relay_lines(check_relay(with_environment(store.series.mail).smtp)):
+            say(line)
 
 
 @app.command(epilog=examples(

@@ -1,0 +1,107 @@
+"""The README's cron line and the shipped systemd units, run as written.
+
+The cron line is taken from the README itself and run by /bin/sh under ``env -i`` with cron's
+PATH, as cron would; the unit files are checked with ``systemd-analyze verify``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support import REPO, Server, invoke, require_tool, write
+
+UNITS = REPO / "contrib" / "systemd"
+CRON_PATH = "/usr/bin:/bin"
+
+
+def installed_announce() -> Path:
+    """The ``announce`` command of this environment (what pip or pipx installs)."""
+    found = Path(sys.executable).parent / "announce"
+    if not found.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"{found} is missing; `make test` installs the package")
+        pytest.skip(f"{found} is missing: install the package (make test does)")
+    return found
+
+
+def readme_cron_command() -> str:
+    """The command part of the README's cron line."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    line = next(line for line in text.splitlines()
+                if line.startswith("*/15") and "send --due --quiet" in line)
+    return line.split(None, 5)[5]
+
+
+@pytest.fixture
+def new_series(tmp_path: Path) -> Path:
+    """A series made by `announce init`: its example talk is two days from now, so it is due."""
+    assert invoke(tmp_path, "init", "series").code == 0
+    return tmp_path / "series"
+
+
+def run_cron_line(series: Path, home: Path, announce: Path) -> subprocess.CompletedProcess[str]:
+    command = readme_cron_command().replace(
+        "/home/organiser/.local/bin/announce", str(announce)).replace("/srv/seminar", str(series))
+    return subprocess.run(["/usr/bin/env", "-i", f"HOME={home}", f"PATH={CRON_PATH}",
+                           "SHELL=/bin/sh", "LOGNAME=organiser", "/bin/sh", "-c", command],
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_the_readme_cron_line_works_under_crons_environment(new_series: Path, tmp_path: Path,
+                                                            smtp_server: Server) -> None:
+    announce = installed_announce()
+    home = tmp_path / "home"
+    env_file = write(home / ".config" / "announce" / "smtp.env",
+                     f"ANNOUNCE_SMTP_HOST=127.0.0.1\nANNOUNCE_SMTP_PORT={smtp_server.port}\n")
+    env_file.chmod(0o600)
+    first = run_cron_line(new_series, home, announce)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert (first.stdout, first.stderr) == ("", "")
+    assert smtp_server.addresses() == ["seminar-list@example.org"]
+    assert "Notes on the Analytical Engine" in str(smtp_server.received[0].message["Subject"])
+    again = run_cron_line(new_series, home, announce)
+    assert (again.returncode, again.stdout, again.stderr) == (0, "", "")
+    assert len(smtp_server.received) == 1
+
+
+def test_announce_is_not_on_crons_path() -> None:
+    # Why the README says to use the full path: what pip installed is not on cron's PATH.
+    done = subprocess.run(["/usr/bin/env", "-i", f"PATH={CRON_PATH}", "/bin/sh", "-c",
+                           "command -v announce"], capture_output=True, text=True, check=False)
+    assert done.returncode != 0 or not done.stdout.startswith(str(REPO))
+
+
+def test_the_units_say_what_the_readme_says() -> None:
+    service = (UNITS / "seminar-announce.service").read_text(encoding="utf-8")
+    timer = (UNITS / "seminar-announce.timer").read_text(encoding="utf-8")
+    assert "\nExecStart=/home/seminar/.local/bin/announce send --due --quiet\n" in service
+    assert "SuccessExitStatus" not in service
+    assert "\nOnCalendar=*:0/15\n" in timer and "\nPersistent=true\n" in timer
+    for line in (service + timer).splitlines():
+        if "=" in line and not line.startswith("#"):
+            assert "#" not in line, f"systemd would read this comment as part of the value: {line}"
+
+
+def test_systemd_analyze_verifies_the_units(tmp_path: Path) -> None:
+    analyze = require_tool("systemd-analyze")
+    announce = installed_announce()
+    env_file = write(tmp_path / "seminar.env", "ANNOUNCE_SMTP_PASSWORD=unused\n")
+    service = (UNITS / "seminar-announce.service").read_text(encoding="utf-8")
+    service = (service.replace("/home/seminar/.local/bin/announce", str(announce))
+               .replace("WorkingDirectory=/srv/seminar", f"WorkingDirectory={tmp_path}")
+               .replace("EnvironmentFile=/etc/announce/seminar.env",
+                        f"EnvironmentFile={env_file}")
+               .replace("User=seminar", f"User={getpass.getuser()}"))
+    write(tmp_path / "seminar-announce.service", service)
+    write(tmp_path / "seminar-announce.timer",
+          (UNITS / "seminar-announce.timer").read_text(encoding="utf-8"))
+    done = subprocess.run([analyze, "verify", "--man=no", "seminar-announce.service",
+                           "seminar-announce.timer"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "seminar-announce" not in done.stderr, done.stderr
