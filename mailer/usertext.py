@@ -1,9 +1,10 @@
 """The rule for user text (SPEC 4): which angle brackets are markup, and entities.
 
 Abstracts and bios are Markdown. The formatting tags ``b i em strong sup sub br code a
-p ul ol li`` (with safe attributes only) and autolinks (``<https://...>``) are markup;
-anything else in angle brackets is text and shows as typed: ``<eos>``, ``x<y and y>z``,
-``std::vector<int>``, ``<script>``. Code spans and code blocks are left alone: Markdown
+p ul ol li`` (in lower case; ``a`` with a web or mail link, the others without attributes)
+and autolinks (``<https://...>``) are markup; anything else in angle brackets is text and
+shows as typed: ``<eos>``, ``x<y and y>z``, ``std::vector<int>``, ``<script>``, and an
+expectation ``<A>``. Code spans and code blocks are left alone: Markdown
 shows them literally already. The result is still the author's Markdown, with every
 non-markup ``<`` written as ``&lt;``, which every Markdown renderer (Python-Markdown for
 the HTML part, kramdown for a Jekyll page) shows as ``<``. Two more things would not show
@@ -57,10 +58,12 @@ def markup_at(text: str, at: int) -> int:
     if autolink:
         return autolink.end()
     tag = _TAG.match(text, at)
-    if tag and tag.group(2).lower() in ALLOWED_TAGS:
-        closing = bool(tag.group(1))
-        if (closing and not tag.group(3).strip()) or (
-                not closing and _safe_attributes(tag.group(2).lower(), tag.group(3))):
+    if tag and tag.group(2) in ALLOWED_TAGS:  # lower case only: "<A>" and "<B>" are text
+        closing, name, attributes = bool(tag.group(1)), tag.group(2), tag.group(3)
+        if closing and not attributes.strip():
+            return tag.end()
+        if not closing and _safe_attributes(name, attributes) and (
+                name != "a" or "href" in attributes):  # an <a> that links nowhere is text
             return tag.end()
     return -1
 
@@ -74,11 +77,18 @@ def _run_end(text: str, at: int) -> int:
 
 
 def _code_span_end(text: str, at: int) -> int:
-    """Return where the code span opened by the backticks at ``at`` ends, or -1 if none."""
-    run_end = _run_end(text, at)
-    closing = re.compile(r"(?<!`)`{%d}(?!`)" % (run_end - at))  # noqa: UP031 (a regex)
-    found = closing.search(text, run_end)
-    return found.end() if found else -1
+    """Return where the code span opened by the backticks at ``at`` ends, or -1 if none.
+
+    As Python-Markdown reads them: a run of N backticks closes at the next run of exactly
+    N; failing that, its first N-1, ... 1 backticks open the span (the rest are content).
+    """
+    run = _run_end(text, at) - at
+    for size in range(run, 0, -1):
+        closing = re.compile(r"(?<!`)`{%d}(?!`)" % size)  # noqa: UP031 (a regex)
+        found = closing.search(text, at + size + 1)
+        if found:
+            return found.end()
+    return -1
 
 
 def _inline(text: str, special: re.Pattern[str]) -> str:

@@ -46,6 +46,7 @@ TRICKY = {
     "strike": "A sentence <s>inside s tags</s> and a </s> alone.",
     "inequalities": "If x<y and y>z then x<z; also a<-b and i<3.",
     "generics": "Use std::vector<int> and Map<String, List<T>> in C++ and Java.",
+    "physics": "The expectation <A> of <B|C> and <a> bare anchor stay.",
     "data": "We trained on training data: it worked. See also javascript: the language.",
     "ampersands": "AT&T, R&D and Q&A & more; &#x27;quoted&#x27; and &amp; written out.",
     "autolink": "Paper: <https://arxiv.org/abs/2401.00001> and mail <info@example.org>.",
