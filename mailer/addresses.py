@@ -3,6 +3,13 @@
 A value that would become a header is refused if it holds a control character
 (CR and LF above all) or more than one address: nothing a user writes may add a
 header or a recipient.
+
+Addresses may be internationalised (RFC 6531/6532). A domain is checked and converted
+with IDNA 2008 (the ``idna`` package; Python's own codec is IDNA 2003) and goes out in
+its ``xn--`` form, which every server takes. A local part with non-ASCII letters
+(``jöns.åkesson@…``) can only travel to a server that offers SMTPUTF8; such a mailbox
+says so (:attr:`Mailbox.needs_smtputf8`), and the transport refuses it by name where
+the server does not.
 """
 
 from __future__ import annotations
@@ -11,43 +18,111 @@ import re
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.policy import SMTP
-from email.utils import formataddr
+from email.utils import formataddr, getaddresses
 
-# The plain ``local@domain`` form, checked without the (slower) header parser.
-_DOT_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+# The plain ASCII ``local@domain`` form, checked without the (slower) header parser.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_DOT_ATOM = rf"{_ATEXT}+(?:\.{_ATEXT}+)*"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _PLAIN = re.compile(rf"{_DOT_ATOM}@{_LABEL}(?:\.{_LABEL})*")
+# RFC 6531: a local part may hold any non-ASCII character besides the ASCII atext.
+_UTEXT = r"(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]|[^\x00-\x7f\s\u0080-\u009f])"
+_UNICODE_LOCAL = re.compile(rf"{_UTEXT}+(?:\.{_UTEXT}+)*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_SPECIALS = re.compile(r'[()<>@,;:\\".\[\]]')
+NOT_AN_ADDRESS = "is not an e-mail address (expected name@example.org)"
 
 
 class AddressProblem(ValueError):
     """Why a text is not one usable address."""
 
 
+def ascii_domain(domain: str) -> str:
+    """The domain as it travels: ``exämple.org`` -> ``xn--exmple-cua.org`` (IDNA 2008)."""
+    if domain.isascii():
+        return domain
+    import idna
+
+    try:
+        return str(idna.encode(domain, uts46=True).decode("ascii"))
+    except idna.IDNAError as exc:
+        raise AddressProblem(f"has a domain that is not a valid international name ({exc})") \
+            from None
+
+
 @dataclass(frozen=True, slots=True)
 class Mailbox:
     """One validated address with an optional display name."""
 
-    addr: str
+    addr: str  # as written
     name: str = ""
 
-    def header(self) -> str:
-        """Return the address as a header value (RFC 2047 for a non-ASCII name)."""
-        return formataddr((self.name, self.addr)) if self.name else self.addr
-
-    def display(self) -> str:
-        """Return the address as a person reads it: ``Name <addr>``, nothing encoded."""
-        return f"{self.name} <{self.addr}>" if self.name else self.addr
+    @property
+    def local(self) -> str:
+        """The part before the ``@``."""
+        return self.addr.rpartition("@")[0]
 
     @property
     def domain(self) -> str:
-        """The part after the ``@``."""
+        """The part after the ``@``, as written."""
         return self.addr.rpartition("@")[2]
+
+    @property
+    def ascii_domain(self) -> str:
+        """The domain in its ASCII (``xn--``) form."""
+        return ascii_domain(self.domain)
+
+    @property
+    def needs_smtputf8(self) -> bool:
+        """Whether the address can only travel over SMTPUTF8 (a non-ASCII local part)."""
+        return not self.local.isascii()
+
+    @property
+    def envelope(self) -> str:
+        """The address for MAIL FROM and RCPT TO: the domain in ASCII unless SMTPUTF8 is needed."""
+        if self.addr.isascii() or self.needs_smtputf8:
+            return self.addr
+        return f"{self.local}@{self.ascii_domain}"
+
+    def header(self) -> str:
+        """The address as a header value: RFC 2047 for a non-ASCII name; raw UTF-8 (RFC 6532)
+        for an address that needs SMTPUTF8."""
+        if not self.needs_smtputf8:
+            return formataddr((self.name, self.envelope)) if self.name else self.envelope
+        return self.text()
+
+    def text(self) -> str:
+        """The address as written, the name quoted where it must be: parses back to itself."""
+        if not self.name:
+            return self.addr
+        name = self.name
+        if _SPECIALS.search(name):
+            name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return f"{name} <{self.addr}>"
+
+    def display(self) -> str:
+        """The address as a person reads it: ``Name <addr>``, nothing encoded."""
+        return f"{self.name} <{self.addr}>" if self.name else self.addr
 
 
 def control_characters(text: str) -> bool:
     """Whether ``text`` holds a character that must never reach a header."""
     return _CONTROL.search(text) is not None
+
+
+def _international(text: str, name: str) -> Mailbox:
+    """Parse an address with non-ASCII characters (RFC 6531)."""
+    found = getaddresses([text])
+    if len(found) != 1:
+        raise AddressProblem(f"holds {len(found)} addresses; give exactly one")
+    display, addr = found[0]
+    local, at, domain = addr.rpartition("@")
+    if not at or not _UNICODE_LOCAL.fullmatch(local) or not domain or "," in text.replace(
+            display, ""):
+        raise AddressProblem(NOT_AN_ADDRESS)
+    if not _PLAIN.fullmatch(f"x@{ascii_domain(domain)}"):
+        raise AddressProblem(NOT_AN_ADDRESS)
+    return Mailbox(addr, name or display)
 
 
 def parse_mailbox(text: str, name: str = "") -> Mailbox:
@@ -65,11 +140,11 @@ def parse_mailbox(text: str, name: str = "") -> Mailbox:
     if len(addresses) != 1:
         raise AddressProblem(f"holds {len(addresses)} addresses; give exactly one")
     found = addresses[0]
+    if not found.addr_spec.isascii():
+        return _international(text, name)
     if header.defects or not found.username or not found.domain:
-        raise AddressProblem("is not an e-mail address (expected name@example.org)")
+        raise AddressProblem(NOT_AN_ADDRESS)
     addr = found.addr_spec
-    if not addr.isascii():
-        raise AddressProblem("has non-ASCII characters in the address itself")
     if not _PLAIN.fullmatch(addr) and not addr.startswith('"'):
-        raise AddressProblem("is not an e-mail address (expected name@example.org)")
+        raise AddressProblem(NOT_AN_ADDRESS)
     return Mailbox(addr, name or found.display_name)

@@ -93,7 +93,7 @@ def make_event(series: Series, seminar: Seminar, *, sequence: int, stamp: dateti
     event.add("sequence", sequence)
     if series.mail.sender:
         organizer = parse_mailbox(series.mail.sender)
-        address = icalendar.vCalAddress(f"mailto:{organizer.addr}")
+        address = icalendar.vCalAddress(f"mailto:{organizer.envelope}")
         if organizer.name:
             address.params["cn"] = organizer.name
         event.add("organizer", address)

@@ -102,9 +102,10 @@ class RecipientPlan:
     def deliveries(self) -> Iterator[Delivery]:
         """The messages to send: one for the list addresses, then one per subscriber."""
         if self.lists:
-            yield Delivery(tuple(b.header() for b in self.lists), tuple(b.addr for b in self.lists))
+            yield Delivery(tuple(b.header() for b in self.lists),
+                           tuple(b.envelope for b in self.lists))
         for box in self.subscribers:
-            yield Delivery((box.header(),), (box.addr,))
+            yield Delivery((box.header(),), (box.envelope,))
 
     def first_to(self) -> tuple[str, ...]:
         """The To of the first message (what a preview shows)."""
@@ -243,7 +244,7 @@ def compose(store: Store, seminar: Seminar, kind: Kind, plan: RecipientPlan, *,
     if not series.mail.sender:
         series = replace(series, mail=replace(series.mail, sender=PLACEHOLDER_SENDER))
     message = build_message(rendered, series, date=now, seminar_id=seminar.id, bulk=plan.bulk)
-    blueprint = Blueprint(message, parse_mailbox(series.mail.sender or "").domain, now)
+    blueprint = Blueprint(message, parse_mailbox(series.mail.sender or "").ascii_domain, now)
     return Outgoing(series=series, seminar=seminar, kind=kind, rendered=rendered,
                     blueprint=blueprint, mail=with_environment(store.series.mail), plan=plan,
                     made=now, digest=digest if rendered.ics else None,

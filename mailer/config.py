@@ -14,6 +14,9 @@ from dataclasses import dataclass, field, replace
 from mailer.errors import InputError
 
 SECURITY_MODES = ("starttls", "tls", "none")
+AUTH_MODES = ("auto", "plain", "login", "xoauth2", "oauthbearer")
+DEFAULT_CONNECTIONS = 3
+MAX_CONNECTIONS = 32
 PASSWORD_VARIABLE = "ANNOUNCE_SMTP_PASSWORD"  # noqa: S105 (a variable name, not a password)
 DEFAULT_RETRY_SECONDS = 30.0
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -28,6 +31,9 @@ class SmtpSettings:
     security: str = "none"
     username: str | None = None
     timeout: float = DEFAULT_TIMEOUT_SECONDS
+    auth: str = "auto"
+    password_command: str | None = None  # the command, never its output
+    connections: int = DEFAULT_CONNECTIONS
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,18 @@ def with_environment(mail: MailSettings,
     username = env.get("ANNOUNCE_SMTP_USERNAME")
     if username:
         smtp = replace(smtp, username=username)
+    auth = env.get("ANNOUNCE_SMTP_AUTH")
+    if auth:
+        if auth not in AUTH_MODES:
+            raise InputError(f"environment: ANNOUNCE_SMTP_AUTH={auth!r} must be one of "
+                             + ", ".join(AUTH_MODES))
+        smtp = replace(smtp, auth=auth)
+    command = env.get("ANNOUNCE_SMTP_PASSWORD_COMMAND")
+    if command:
+        smtp = replace(smtp, password_command=command)
+    connections = _env_int(env, "ANNOUNCE_SMTP_CONNECTIONS", 1, MAX_CONNECTIONS)
+    if connections is not None:
+        smtp = replace(smtp, connections=connections)
     retry = _env_int(env, "ANNOUNCE_RETRY_SECONDS", 0, 24 * 3600)
     if retry is not None:
         mail = replace(mail, retry_seconds=float(retry))

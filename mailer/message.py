@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime
 
 from mailer.addresses import control_characters, parse_mailbox
@@ -32,12 +32,13 @@ def _header_line(name: str, value: str) -> bytes:
     line = f"{name}: {value}\r\n"
     if len(line) <= _MAX_HEADER_LINE + 2 and value.isascii():
         return line.encode("ascii")
-    return SMTP.fold_binary(name, value)
+    # A non-ASCII address (it needs SMTPUTF8) is written raw in UTF-8 (RFC 6532).
+    return (SMTP if value.isascii() else SMTPUTF8).fold_binary(name, value)
 
 
 def list_id(series: Series) -> str:
     """Return the List-Id (RFC 2919): the series name and a label under the sender's domain."""
-    domain = parse_mailbox(series.mail.sender).domain if series.mail.sender else "localhost"
+    domain = parse_mailbox(series.mail.sender).ascii_domain if series.mail.sender else "localhost"
     return f"{series.name} <{slugify(series.name) or 'seminar'}.{domain}>"
 
 
@@ -48,12 +49,15 @@ def build_message(rendered: Rendered, series: Series, *, date: datetime, seminar
     if not mail.sender:
         raise InputError("seminars/series.yaml: mail.from is required to send "
                          "(e.g. from: Seminar Team <seminar@example.org>)")
-    message = EmailMessage(policy=SMTP)
+    sender = parse_mailbox(mail.sender)
+    reply_to = parse_mailbox(mail.reply_to) if mail.reply_to else None
+    utf8 = sender.needs_smtputf8 or bool(reply_to and reply_to.needs_smtputf8)
+    message = EmailMessage(policy=SMTPUTF8 if utf8 else SMTP)
     message["Date"] = format_datetime(date)
-    message["From"] = mail.sender
+    message["From"] = sender.header()
     message["Subject"] = rendered.subject
-    if mail.reply_to:
-        message["Reply-To"] = mail.reply_to
+    if reply_to:
+        message["Reply-To"] = reply_to.header()
     message["List-Id"] = list_id(series)
     if mail.unsubscribe:
         message["List-Unsubscribe"] = f"<{mail.unsubscribe}>"
@@ -77,7 +81,7 @@ class Blueprint:
     def __init__(self, message: EmailMessage, domain: str, made: datetime) -> None:
         for name in ("To", "Message-ID", "Cc", "Bcc"):
             del message[name]
-        self.raw = message.as_bytes(policy=SMTP)
+        self.raw = message.as_bytes()
         self._stuffed = _LEADING_DOT.sub(b"..", self.raw)
         if not self._stuffed.endswith(b"\r\n"):
             self._stuffed += b"\r\n"

@@ -112,8 +112,8 @@ class SubscriberFile:
         for line in self.lines():
             if line.mailbox is None:
                 problems.append(f"{self.where}:{line.number}: {line.problem}")
-            elif line.mailbox.addr.lower() not in seen:
-                seen.add(line.mailbox.addr.lower())
+            elif line.mailbox.envelope.lower() not in seen:
+                seen.add(line.mailbox.envelope.lower())
                 subscribers.append(line.mailbox)
         if problems:
             shown = problems[:MAX_PROBLEMS_SHOWN]

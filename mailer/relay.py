@@ -19,8 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from mailer.config import SmtpSettings, smtp_password
+from mailer.config import SmtpSettings
 from mailer.errors import DeliveryError, InputError, TemporaryFailure
+from mailer.login import log_in
 
 PROBE_AFTER_SECONDS = 8.0  # longer than a greeting delay (Postfix postscreen waits 6 s)
 _NO_SUCH_HOST = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
@@ -141,8 +142,8 @@ def _mapped(settings: SmtpSettings, conn: list[smtplib.SMTP]) -> Iterator[None]:
         raise
 
 
-def connect(settings: SmtpSettings) -> smtplib.SMTP:
-    """Connect, secure the connection and log in, as the settings say."""
+def connect(settings: SmtpSettings) -> tuple[smtplib.SMTP, str | None]:
+    """Connect, secure the connection and log in; return it and the login mechanism used."""
     where = f"{settings.host}:{settings.port}"
     if settings.username and settings.security == "none" and not loopback(settings.host):
         raise InputError(f"refusing to send the password for {settings.username} to {where} "
@@ -165,25 +166,8 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
                                     "(mail.smtp.security is starttls)")
             conn.starttls(context=context)
             conn.ehlo()
-        if settings.username:
-            _login(conn, settings.username, where)
-    return conn
-
-
-def _login(conn: smtplib.SMTP, username: str, where: str) -> None:
-    if not conn.has_extn("auth"):
-        raise DeliveryError(f"{where} offers no login (AUTH), but mail.smtp.username is set")
-    password = smtp_password()
-    if password is None:
-        raise InputError(f"mail.smtp.username is {username}, but ANNOUNCE_SMTP_PASSWORD is "
-                         "not set")
-    try:
-        conn.login(username, password)
-    except smtplib.SMTPAuthenticationError as exc:
-        raise DeliveryError(f"{where}: login refused for user {username} "
-                            f"({exc.smtp_code})") from None
-    finally:
-        del password
+        mechanism = log_in(conn, settings, where) if settings.username else None
+    return conn, mechanism
 
 
 def _tls_of(conn: smtplib.SMTP) -> str | None:
@@ -196,13 +180,14 @@ def _tls_of(conn: smtplib.SMTP) -> str | None:
 
 def check_relay(settings: SmtpSettings) -> ServerInfo:
     """Connect, negotiate TLS, log in and say QUIT; return what the relay offers."""
-    conn = connect(settings)
+    conn, mechanism = connect(settings)
     try:
         info = ServerInfo(
             where=f"{settings.host}:{settings.port}", security=settings.security,
             greeting=reply_text(conn.ehlo_resp or b""), tls=_tls_of(conn),
             features=dict(conn.esmtp_features),
-            login=f"logged in as {settings.username}" if settings.username else "no login set")
+            login=f"logged in as {settings.username} (AUTH {mechanism})" if mechanism
+            else "no login set")
     finally:
         with contextlib.suppress(smtplib.SMTPException, OSError):
             conn.quit()

@@ -15,7 +15,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from mailer.addresses import AddressProblem, parse_mailbox
-from mailer.config import SECURITY_MODES, MailSettings, SmtpSettings
+from mailer.config import (
+    AUTH_MODES,
+    MAX_CONNECTIONS,
+    SECURITY_MODES,
+    MailSettings,
+    SmtpSettings,
+)
 from mailer.model import Seminar, Series, Speaker, Status
 from mailer.yamlrecord import Record, kind_of, line_of, read_record
 
@@ -28,7 +34,8 @@ MAIL_KEYS = (
     "from", "to", "recipients_file", "reply_to", "unsubscribe", "rate_per_minute",
     "retry_seconds", "smtp",
 )
-SMTP_KEYS = ("host", "port", "security", "username", "timeout")
+SMTP_KEYS = ("host", "port", "security", "username", "timeout", "auth", "password_command",
+             "connections")
 RECORD_KEYS = (
     "date", "time", "speaker", "affiliation", "speakers", "title", "abstract", "bio",
     "location", "video_link", "status", "note",
@@ -40,7 +47,7 @@ def _address_list(record: Record, key: str) -> tuple[str, ...]:
     good = []
     for text, line in record.scalars(key, "an address"):
         try:
-            good.append(parse_mailbox(text).header())
+            good.append(parse_mailbox(text).text())
         except AddressProblem as why:
             record.report(key, f"{text!r} {why}", line)
     return tuple(good)
@@ -51,7 +58,7 @@ def _one_address(record: Record, key: str) -> str | None:
     if text is None:
         return None
     try:
-        return parse_mailbox(text).header()
+        return parse_mailbox(text).text()
     except AddressProblem as why:
         record.report(key, f"{text!r} {why}")
         return None
@@ -69,6 +76,9 @@ def _smtp_settings(mail: Record) -> SmtpSettings:
         security=record.choice("security", SECURITY_MODES, smtp.security),
         username=record.text("username", single_line=True),
         timeout=float(record.integer("timeout", int(smtp.timeout), 1, 600)),
+        auth=record.choice("auth", AUTH_MODES, smtp.auth),
+        password_command=record.text("password_command", single_line=True),
+        connections=record.integer("connections", smtp.connections, 1, MAX_CONNECTIONS),
     )
 
 

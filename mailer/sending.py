@@ -102,7 +102,7 @@ def send(root: Path, outgoing: Outgoing, *, force: bool) -> Iterator[Event]:
 
     sender = outgoing.require_sendable()
     mail = outgoing.mail
-    transport = SmtpTransport(mail.smtp, sender.addr)
+    transport = SmtpTransport(mail.smtp, sender.envelope)
     pace = Pace(retry_seconds=mail.retry_seconds, rate_per_minute=mail.rate_per_minute)
     deliveries = outgoing.plan.deliveries()
     if outgoing.plan.test:

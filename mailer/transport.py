@@ -49,7 +49,7 @@ class SmtpTransport:
     def open(self) -> None:
         """Connect, secure the connection and log in, as the settings say."""
         self.close()
-        self._conn = connect(self.settings)
+        self._conn, _ = connect(self.settings)
 
     @staticmethod
     def _drop(conn: smtplib.SMTP | None) -> None:
@@ -86,29 +86,67 @@ class SmtpTransport:
 
     def _transaction(self, conn: smtplib.SMTP, recipients: Sequence[str],
                      data: bytes) -> dict[str, Outcome]:
-        # Addresses were validated on the way in (mailer.addresses), so the commands are written
-        # directly: smtplib's mail()/rcpt() would parse every address again.
-        code, reply = conn.docmd("mail", f"FROM:<{self.sender}>")
-        if code != 250:
-            self._after_failure(conn, code)
-            return dict.fromkeys(recipients, Outcome(code, reply_text(reply)))
+        """One message: refuse what needs SMTPUTF8 the server lacks, then MAIL, RCPT, DATA."""
         outcomes: dict[str, Outcome] = {}
+        utf8 = not self.sender.isascii() or not all(r.isascii() for r in recipients)
+        if utf8 and not conn.has_extn("smtputf8"):
+            refusal = Outcome(553, f"5.6.7 the address needs SMTPUTF8, which {self.where} "
+                                   "does not offer")
+            if not self.sender.isascii():
+                return dict.fromkeys(recipients, refusal)
+            outcomes = {r: refusal for r in recipients if not r.isascii()}
+            recipients = [r for r in recipients if r.isascii()]
+            utf8 = False
+        if recipients:
+            conn.command_encoding = "utf-8" if utf8 else "ascii"
+            # Addresses were validated on the way in (mailer.addresses), so the commands are
+            # written directly: smtplib's mail()/rcpt() would parse every address again.
+            mail = f"MAIL FROM:<{self.sender}>" + (" SMTPUTF8" if utf8 else "")
+            commands = [mail, *(f"RCPT TO:<{r}>" for r in recipients), "DATA"]
+            replies = (self._pipelined(conn, commands) if conn.has_extn("pipelining")
+                       else self._one_by_one(conn, commands))
+            outcomes.update(self._finish(conn, recipients, replies, data))
+        return outcomes
+
+    @staticmethod
+    def _pipelined(conn: smtplib.SMTP, commands: list[str]) -> list[tuple[int, bytes]]:
+        """RFC 2920: MAIL, RCPT and DATA in one write, then their replies in order."""
+        conn.send(("\r\n".join(commands) + "\r\n").encode(conn.command_encoding))
+        return [conn.getreply() for _ in commands]
+
+    @staticmethod
+    def _one_by_one(conn: smtplib.SMTP, commands: list[str]) -> list[tuple[int, bytes]]:
+        """Each command after the reply to the one before; stop at the first that cannot go on."""
+        replies: list[tuple[int, bytes]] = []
+        for command in commands:
+            if command == "DATA" and not any(c in (250, 251) for c, _ in replies[1:]):
+                break  # no recipient took it: no DATA, so no body
+            replies.append(conn.docmd(command))
+            if replies[-1][0] == 421 or (len(replies) == 1 and replies[0][0] != 250):
+                break
+        return replies
+
+    def _finish(self, conn: smtplib.SMTP, recipients: Sequence[str],
+                replies: list[tuple[int, bytes]], data: bytes) -> dict[str, Outcome]:
+        """Map the replies to outcomes; send the body if DATA was welcome and someone took it."""
+        mail_code, mail_reply = replies[0]
+        if mail_code != 250:
+            self._after_failure(conn, mail_code, data_open=_data_open(replies, recipients))
+            return dict.fromkeys(recipients, Outcome(mail_code, reply_text(mail_reply)))
+        outcomes = {}
         accepted = []
-        for recipient in recipients:
-            code, reply = conn.docmd("rcpt", f"TO:<{recipient}>")
+        for recipient, (code, reply) in zip(recipients, replies[1:], strict=False):
             if code in (250, 251):
                 accepted.append(recipient)
             else:
                 outcomes[recipient] = Outcome(code, reply_text(reply))
-                if code == 421:
-                    break
+        for recipient in recipients[len(replies) - 1:]:  # not reached: the server said 421
+            outcomes.setdefault(recipient, Outcome(421, "not tried: the server closed"))
         if not accepted:
-            self._after_failure(conn, min(o.code for o in outcomes.values()))
-            for recipient in recipients:
-                outcomes.setdefault(recipient, Outcome(421, "not tried: the server closed"))
+            self._after_failure(conn, min(o.code for o in outcomes.values()),
+                                data_open=_data_open(replies, recipients))
             return outcomes
-        conn.putcmd("data")
-        code, reply = conn.getreply()
+        code, reply = replies[-1] if len(replies) == len(recipients) + 2 else (421, b"")
         if code == 354:
             conn.send(data + b".\r\n")
             code, reply = conn.getreply()
@@ -122,8 +160,16 @@ class SmtpTransport:
         return outcomes
 
     @staticmethod
-    def _after_failure(conn: smtplib.SMTP, code: int) -> None:
+    def _after_failure(conn: smtplib.SMTP, code: int, *, data_open: bool = False) -> None:
         """End a failed transaction so the connection can carry the next one."""
         if code == 421:
             raise smtplib.SMTPServerDisconnected("the server is closing the connection (421)")
+        if data_open:  # DATA was welcomed though no one can take the message: end it empty
+            conn.send(b".\r\n")
+            conn.getreply()
         conn.rset()
+
+
+def _data_open(replies: list[tuple[int, bytes]], recipients: Sequence[str]) -> bool:
+    """Whether a pipelined DATA got 354 (it must then be ended before anything else)."""
+    return len(replies) == len(recipients) + 2 and replies[-1][0] == 354

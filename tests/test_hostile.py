@@ -143,7 +143,8 @@ def test_refused_login_exits_1_and_the_password_is_nowhere(series: Path,
     assert dry.code == 0
     result = invoke(series, "send", "2024-02-22", server=auth_server, **env)
     assert result.code == 1, result.both
-    assert f"127.0.0.1:{auth_server.port}: login refused for user seminar (535)" in result.err
+    assert (f"127.0.0.1:{auth_server.port}: login refused for user seminar (535, AUTH PLAIN)"
+            in result.err)
     assert auth_server.received == []
     secrets = [PASSWORD.encode(), base64.b64encode(PASSWORD.encode()),
                base64.b64encode(f"\0seminar\0{PASSWORD}".encode())]
