@@ -17,7 +17,7 @@ demo: $(STAMP)
 	$(VENV)/bin/announce send --dry-run --today 2024-02-20
 
 test: $(STAMP)
-	$(PY) -m pytest -n auto
+	$(PY) -m pytest -n auto --dist loadfile
 	$(MAKE) --no-print-directory lint
 
 lint: $(STAMP)

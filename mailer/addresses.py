@@ -117,8 +117,9 @@ def _international(text: str, name: str) -> Mailbox:
         raise AddressProblem(f"holds {len(found)} addresses; give exactly one")
     display, addr = found[0]
     local, at, domain = addr.rpartition("@")
-    if not at or not _UNICODE_LOCAL.fullmatch(local) or not domain or "," in text.replace(
-            display, ""):
+    # getaddresses mends what it cannot read ("exa mple.org" becomes "example.org"): an
+    # address is taken only as it was written.
+    if not at or not _UNICODE_LOCAL.fullmatch(local) or not domain or addr not in text:
         raise AddressProblem(NOT_AN_ADDRESS)
     if not _PLAIN.fullmatch(f"x@{ascii_domain(domain)}"):
         raise AddressProblem(NOT_AN_ADDRESS)

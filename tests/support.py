@@ -82,7 +82,15 @@ class Sink:
     faults: Faults = field(default_factory=Faults)
     received: list[Received] = field(default_factory=list)
     connections: int = 0
+    pipelining: bool = True  # offer PIPELINING, as every real relay does
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_EHLO(self, server: SMTPServer, session: Session, envelope: Envelope,
+                          hostname: str, responses: list[str]) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(len(responses) - 1, "250-PIPELINING")
+        return responses
 
     async def handle_MAIL(self, server: SMTPServer, session: Session, envelope: Envelope,
                           address: str, options: list[str]) -> str:
@@ -150,9 +158,9 @@ class Server:
         return {"ANNOUNCE_SMTP_HOST": self.host, "ANNOUNCE_SMTP_PORT": str(self.port)}
 
 
-def start_server(**kwargs: Any) -> Server:
-    """Start an aiosmtpd server on a free loopback port."""
-    sink = Sink()
+def start_server(sink: Sink | None = None, **kwargs: Any) -> Server:
+    """Start an aiosmtpd server on a free loopback port, with ``sink`` as its handler."""
+    sink = sink or Sink()
     port = free_port()
     controller = _Controller(sink, hostname="127.0.0.1", port=port, **kwargs)
     controller.start()

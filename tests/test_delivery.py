@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from support import Faults, Result, Server, invoke, subscribe, write
 
 from mailer.config import SmtpSettings
@@ -21,7 +22,10 @@ def each_addressed_to_its_subscriber(server: Server) -> None:
         assert item.message["To"] == item.rcpt_tos[0]
 
 
-def test_451_for_fifty_then_rerun_delivers_exactly_them(series: Path, smtp_server: Server) -> None:
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
+def test_451_for_fifty_then_rerun_delivers_exactly_them(series: Path, smtp_server: Server,
+                                                        pipelining: bool) -> None:
+    smtp_server.sink.pipelining = pipelining
     people = subscribe(series, 300)
     deferred = set(random.Random(3).sample(people, 50))
     smtp_server.sink.faults = Faults(
@@ -41,7 +45,10 @@ def test_451_for_fifty_then_rerun_delivers_exactly_them(series: Path, smtp_serve
     assert "skipped 250" in second.out
 
 
-def test_550_exits_1_names_refused_and_is_not_retried(series: Path, smtp_server: Server) -> None:
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
+def test_550_exits_1_names_refused_and_is_not_retried(series: Path, smtp_server: Server,
+                                                      pipelining: bool) -> None:
+    smtp_server.sink.pipelining = pipelining
     people = subscribe(series, 40)
     refused = {people[3], people[17]}
     smtp_server.sink.faults = Faults(
@@ -64,7 +71,9 @@ def test_550_exits_1_names_refused_and_is_not_retried(series: Path, smtp_server:
     assert len(smtp_server.received) == 78
 
 
-def test_554_at_data_exits_1(series: Path, smtp_server: Server) -> None:
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
+def test_554_at_data_exits_1(series: Path, smtp_server: Server, pipelining: bool) -> None:
+    smtp_server.sink.pipelining = pipelining
     smtp_server.sink.faults = Faults(data=lambda n: "554 5.6.0 message refused")
     result = invoke(series, "send", "2024-02-22", server=smtp_server)
     assert result.code == 1, result.both

@@ -16,7 +16,8 @@ def test_check_smtp_says_what_the_relay_offers_and_sends_nothing(series: Path,
     assert result.code == 0, result.both
     assert f"relay 127.0.0.1:{smtp_server.port} (security: none)" in result.out
     assert "TLS: none (plain text)" in result.out
-    assert "offers: SIZE 33554432 (32 MiB per message); SMTPUTF8; 8BITMIME" in result.out
+    assert ("offers: SIZE 33554432 (32 MiB per message); PIPELINING; SMTPUTF8; 8BITMIME"
+            in result.out)
     assert "login: no login set" in result.out
     assert "said QUIT; nothing was sent" in result.out
     assert smtp_server.received == []

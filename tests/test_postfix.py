@@ -1,0 +1,157 @@
+"""Against a real MTA: a private Postfix (tests/mta.py) receives the mail and delivers it to
+Maildirs; the tests read the Maildirs. In CI these run; elsewhere they need root and Postfix."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import trustme
+from mta import LIST, MEMBERS, PEOPLE, SASL_PASSWORD, SASL_USER, Postfix, require_postfix
+from support import edit, free_port, invoke, popen, run, use_subscriber_file, write
+
+
+@pytest.fixture(scope="module")
+def postfix(authority: trustme.CA) -> Iterator[Postfix]:
+    require_postfix()
+    # Postfix's own processes run as the postfix user: the folder must be theirs to reach,
+    # which pytest's private temporary folders are not.
+    base = Path(tempfile.mkdtemp(prefix="announce-postfix-"))
+    server = Postfix(base, free_port(), authority)
+    try:
+        server.configure()
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def relay(postfix: Postfix) -> Iterator[Postfix]:
+    postfix.wait_until_idle()
+    postfix.clear()
+    yield postfix
+
+
+def env(postfix: Postfix, **extra: str) -> dict[str, str]:
+    return {"ANNOUNCE_SMTP_HOST": "127.0.0.1", "ANNOUNCE_SMTP_PORT": str(postfix.port), **extra}
+
+
+def subscribers(series: Path, count: int) -> list[str]:
+    people = list(PEOPLE[:count])
+    write(series / "subscribers.txt", "\n".join(people) + "\n")
+    use_subscriber_file(series, "subscribers.txt")
+    return people
+
+
+def to_the_list(series: Path) -> Path:
+    """Address the series to the Postfix list alias."""
+    edit(series / "seminars" / "series.yaml", ("lm-seminar-list@example.org", LIST))
+    return series
+
+
+def test_one_message_to_the_list_alias_reaches_each_member_once(series: Path,
+                                                                relay: Postfix) -> None:
+    to_the_list(series)
+    result = invoke(series, "send", "2024-02-22", **env(relay))
+    assert result.code == 0, result.both
+    relay.wait_until_idle()
+    assert relay.counts() == dict.fromkeys(MEMBERS, 1)
+    message = relay.messages(MEMBERS[0])[0]
+    assert message["To"] == LIST
+    assert message["List-Id"] == "Learning Machines <learning-machines.example.org>"
+    assert "Measuring behavior" in str(message["Subject"])
+    assert message["Message-ID"] and message["Date"]
+    assert {p.get_content_type() for p in message.walk()} >= {"text/plain", "text/html",
+                                                               "text/calendar"}
+
+
+def test_two_hundred_subscribers_each_exactly_once(series: Path, relay: Postfix) -> None:
+    people = subscribers(series, 200)
+    result = invoke(series, "send", "2024-02-22", **env(relay))
+    assert result.code == 0, result.both
+    relay.wait_until_idle()
+    assert relay.counts() == dict.fromkeys(people, 1)
+    assert relay.messages(people[7])[0]["To"] == people[7]
+
+
+def test_postfix_stopped_mid_send_then_started_again(series: Path, relay: Postfix) -> None:
+    people = subscribers(series, 2000)
+    connections = 3
+    sending = popen(series, "send", "2024-02-22", **env(
+        relay, ANNOUNCE_SMTP_CONNECTIONS=str(connections)))
+    deadline = time.monotonic() + 120
+    while sum(relay.counts().values()) < 300:
+        assert sending.poll() is None, "the send finished before Postfix could be stopped"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    relay.stop()
+    _, err = sending.communicate(timeout=300)
+    assert sending.returncode == 75, err
+    assert "cannot reach the SMTP server" in err or "connection lost" in err
+    relay.start()
+    again = run(series, "send", "2024-02-22", **env(relay))
+    assert again.code == 0, again.both
+    relay.wait_until_idle()
+    got = relay.counts()
+    assert set(got) == set(people)
+    assert sum(got.values()) - len(people) <= connections, "over one extra copy per connection"
+
+
+def test_starttls_with_an_untrusted_certificate_then_trusted(
+        series: Path, relay: Postfix, authority: trustme.CA, tmp_path: Path) -> None:
+    to_the_list(series)
+    refused = invoke(series, "send", "2024-02-22", **env(relay, ANNOUNCE_SMTP_SECURITY="starttls"))
+    assert refused.code == 1, refused.both
+    assert "certificate is not trusted" in refused.err
+    ca = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca))
+    trusted = invoke(series, "send", "2024-02-22", **env(
+        relay, ANNOUNCE_SMTP_SECURITY="starttls", SSL_CERT_FILE=str(ca)))
+    assert trusted.code == 0, trusted.both
+    relay.wait_until_idle()
+    assert relay.counts() == dict.fromkeys(MEMBERS, 1)
+    received = str(relay.messages(MEMBERS[0])[0]["Received"])
+    assert "using TLSv1." in received, received
+
+
+def test_auth_with_sasl_over_starttls(series: Path, relay: Postfix, authority: trustme.CA,
+                                      tmp_path: Path) -> None:
+    to_the_list(series)
+    ca = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca))
+    login = env(relay, ANNOUNCE_SMTP_SECURITY="starttls", SSL_CERT_FILE=str(ca),
+                ANNOUNCE_SMTP_USERNAME=SASL_USER)
+    wrong = invoke(series, "send", "2024-02-22", **login, ANNOUNCE_SMTP_PASSWORD="wrong-one")
+    assert wrong.code == 1, wrong.both
+    assert "login refused for user seminar (535, AUTH PLAIN)" in wrong.err
+    checked = invoke(series, "check", "--smtp", **login, ANNOUNCE_SMTP_PASSWORD=SASL_PASSWORD)
+    assert checked.code == 0, checked.both
+    assert "AUTH PLAIN LOGIN" in checked.out and "PIPELINING" in checked.out
+    assert "logged in as seminar (AUTH PLAIN)" in checked.out
+    sent = invoke(series, "send", "2024-02-22", **login, ANNOUNCE_SMTP_PASSWORD=SASL_PASSWORD)
+    assert sent.code == 0, sent.both
+    assert "sasl_method=PLAIN, sasl_username=seminar" in relay.log()
+    assert SASL_PASSWORD not in sent.both + checked.both
+
+
+def test_kill_9_against_postfix_then_rerun(series: Path, relay: Postfix) -> None:
+    people = subscribers(series, 600)
+    sending = popen(series, "send", "2024-02-22", "--quiet", **env(relay))
+    deadline = time.monotonic() + 120
+    while sum(relay.counts().values()) < 150 and sending.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    sending.send_signal(signal.SIGKILL)
+    sending.wait()
+    assert run(series, "send", "2024-02-22", **env(relay)).code == 0
+    relay.wait_until_idle()
+    got = relay.counts()
+    assert set(got) == set(people)
+    assert sum(got.values()) - len(people) <= 3
