@@ -26,6 +26,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/throughput.py
+	$(PY) bench/throughput.py --rtt-ms 50
+	$(PY) bench/memory.py
 	$(PY) bench/latency.py
 
 clean:

@@ -1,6 +1,8 @@
 """A local SMTP sink for the benchmarks: accepts everything, counts messages, keeps nothing.
 
 Run as ``python bench/sink.py PORT``; prints "ready" when it listens on 127.0.0.1:PORT.
+It offers PIPELINING, as every real relay does (aiosmtpd reads pipelined commands but does
+not say so by itself).
 """
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ class Counter:
 
     def __init__(self) -> None:
         self.count = 0
+
+    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope,
+                          hostname: str, responses: list[str]) -> list[str]:
+        session.host_name = hostname
+        responses.insert(len(responses) - 1, "250-PIPELINING")
+        return responses
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.count += 1

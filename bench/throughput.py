@@ -1,12 +1,19 @@
-"""Throughput: announce's whole send run against the smtplib floor, measured in the same run.
+"""Throughput: announce's whole send run against floors measured in the same run.
 
-    python bench/throughput.py [--subscribers 3000] [--rounds 3]
+    python bench/throughput.py [--subscribers 3000] [--rounds 5]
+    python bench/throughput.py --rtt-ms 50 [--subscribers 200] [--connections 4]
 
-The floor is one smtplib connection, in its own process, sending the prebuilt bytes of the same
-message to the same addresses. announce runs as a cron job would: a new process, a fresh
-ledger, a subscriber file of N lines. Both talk to the same local sink (bench/sink.py) in a
-third process. Rounds alternate floor and announce; the medians' ratio is printed.
-Goal: announce <= 1.15x the floor. If mailmerge is installed, it is measured the same way.
+On loopback, the floor is one smtplib connection, in its own process, sending the prebuilt
+bytes of the same message to the same addresses; announce runs as a cron job would (a new
+process, a fresh ledger, a subscriber file of N lines, one connection). Both talk to the same
+local sink (bench/sink.py) in a third process. Rounds alternate floor and announce; the
+medians' ratio is printed. Goal: announce <= 1.15x the floor. If mailmerge is installed, it
+is measured the same way.
+
+With --rtt-ms, everything goes through a proxy that delays each direction by half that
+(bench/proxy.py), as a relay at that distance would; announce with N connections is set
+against a pipelined reference client (MAIL, RCPT and DATA in one write) on N connections,
+and against the one-connection smtplib loop. Goal: announce <= 1.2x the reference.
 """
 
 from __future__ import annotations
@@ -32,6 +39,33 @@ addresses = open(sys.argv[4]).read().split()
 with smtplib.SMTP("127.0.0.1", int(sys.argv[2])) as smtp:
     for address in addresses:
         smtp.sendmail(sys.argv[1], [address], data)
+"""
+
+
+REFERENCE = """
+import re, smtplib, sys, threading
+sender, port, connections = sys.argv[1], int(sys.argv[2]), int(sys.argv[5])
+body = re.sub(rb"(?m)^\\.", b"..", open(sys.argv[3], "rb").read())
+body += b"" if body.endswith(b"\\r\\n") else b"\\r\\n"
+addresses = open(sys.argv[4]).read().split()
+
+def work(share):
+    smtp = smtplib.SMTP("127.0.0.1", port)
+    smtp.ehlo()
+    for address in share:
+        smtp.send(f"MAIL FROM:<{sender}>\\r\\nRCPT TO:<{address}>\\r\\nDATA\\r\\n".encode())
+        replies = [smtp.getreply()[0] for _ in range(3)]
+        assert replies == [250, 250, 354], replies
+        smtp.send(body + b".\\r\\n")
+        assert smtp.getreply()[0] == 250
+    smtp.quit()
+
+threads = [threading.Thread(target=work, args=(addresses[i::connections],))
+           for i in range(connections)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
 """
 
 
@@ -64,60 +98,127 @@ def run_mailmerge(command: str, work: Path, eml: Path, addresses: list[str], *, 
                   "--config", str(folder / "server.conf")], env)
 
 
+class Bench:
+    """A series with N subscribers, a sink in its own process, and the message's bytes."""
+
+    def __init__(self, subscribers: int) -> None:
+        self.work = Path(tempfile.mkdtemp(prefix="announce-bench-"))
+        root = self.work / "series"
+        shutil.copytree(REPO / "seminars", root / "seminars")
+        settings = root / "seminars" / "series.yaml"
+        settings.write_text(settings.read_text().replace(
+            "  to: lm-seminar-list@example.org\n", "  recipients_file: subscribers.txt\n"))
+        self.addresses = [f"subscriber{i}@example.org" for i in range(subscribers)]
+        (root / "subscribers.txt").write_text("\n".join(self.addresses) + "\n")
+        (self.work / "addresses.txt").write_text("\n".join(self.addresses))
+        self.port = free_port()
+        self.sink = subprocess.Popen([sys.executable, str(HERE / "sink.py"), str(self.port)],
+                                     stdout=subprocess.PIPE, text=True)
+        assert self.sink.stdout is not None
+        self.sink.stdout.readline()
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("ANNOUNCE_")}
+        self.env.update(ANNOUNCE_ROOT=str(root), ANNOUNCE_SMTP_HOST="127.0.0.1",
+                        ANNOUNCE_SMTP_PORT=str(self.port))
+        self.eml = self.work / "preview" / "message.eml"
+        subprocess.run([sys.executable, "-m", "mailer", "preview", "2024-02-22", "--out",
+                        str(self.eml.parent)], check=True, env=self.env,
+                       stdout=subprocess.DEVNULL)
+        self.runs = 0
+
+    def floor(self, port: int) -> list[str]:
+        """The one-connection smtplib loop sending the prebuilt bytes."""
+        return [sys.executable, "-c", FLOOR, "lm-seminar@example.org", str(port),
+                str(self.eml), str(self.work / "addresses.txt")]
+
+    def reference(self, port: int, connections: int) -> list[str]:
+        """The pipelined reference client on ``connections`` connections."""
+        return [sys.executable, "-c", REFERENCE, "lm-seminar@example.org", str(port),
+                str(self.eml), str(self.work / "addresses.txt"), str(connections)]
+
+    def announce(self, port: int, connections: int | None = None) -> float:
+        """Time one whole ``announce send`` with a fresh ledger."""
+        self.runs += 1
+        env = {**self.env, "ANNOUNCE_STATE_DIR": str(self.work / f"state{self.runs}"),
+               "ANNOUNCE_SMTP_PORT": str(port)}
+        if connections is not None:
+            env["ANNOUNCE_SMTP_CONNECTIONS"] = str(connections)
+        return timed([sys.executable, "-m", "mailer", "send", "2024-02-22", "--quiet"], env)
+
+    def close(self) -> None:
+        self.sink.terminate()
+        self.sink.wait()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def loopback(bench: Bench, args: argparse.Namespace) -> None:
+    """announce against the smtplib floor (and mailmerge) on loopback."""
+    floors, ours = [], []
+    for _ in range(args.rounds):
+        floors.append(timed(bench.floor(bench.port), bench.env))
+        ours.append(bench.announce(bench.port))
+    floor, announce = statistics.median(floors), statistics.median(ours)
+    count = len(bench.addresses)
+    print(f"loopback; subscribers: {count}, rounds: {args.rounds}")
+    print(f"floor (smtplib, prebuilt bytes): {count / floor:,.0f} messages/s")
+    print(f"announce send (whole run):       {count / announce:,.0f} messages/s")
+    print(f"ratio announce/floor: {announce / floor:.3f} (goal <= 1.15)")
+    if args.mailmerge:
+        seconds = run_mailmerge(args.mailmerge, bench.work, bench.eml, bench.addresses,
+                                port=bench.port, env=bench.env)
+        print(f"mailmerge (whole run, one round): {count / seconds:,.0f} messages/s; "
+              f"announce is {seconds / announce:.1f}x faster (goal >= 3)")
+    else:
+        print("mailmerge: not found (pipx install mailmerge, or --mailmerge PATH, to compare)")
+
+
+def distance(bench: Bench, args: argparse.Namespace) -> None:
+    """announce, the pipelined reference and the smtplib loop through a delaying proxy."""
+    port = free_port()
+    proxy = subprocess.Popen([sys.executable, str(HERE / "proxy.py"), str(port),
+                              str(bench.port), str(args.rtt_ms)], stdout=subprocess.PIPE,
+                             text=True)
+    assert proxy.stdout is not None
+    proxy.stdout.readline()
+    try:
+        ours, references = [], []
+        for _ in range(args.rounds):
+            references.append(timed(bench.reference(port, args.connections), bench.env))
+            ours.append(bench.announce(port, args.connections))
+        loop = timed(bench.floor(port), bench.env)
+    finally:
+        proxy.terminate()
+        proxy.wait()
+    announce, reference = statistics.median(ours), statistics.median(references)
+    print(f"round trip {args.rtt_ms:g} ms (proxy); subscribers: {len(bench.addresses)}, "
+          f"connections: {args.connections}, rounds: {args.rounds}")
+    print(f"smtplib loop, one connection:   {loop:7.2f} s")
+    print(f"pipelined reference, {args.connections} conn.: {reference:7.2f} s")
+    print(f"announce send, {args.connections} conn.:       {announce:7.2f} s")
+    print(f"ratio announce/reference: {announce / reference:.2f} (goal <= 1.2); "
+          f"announce is {loop / announce:.1f}x faster than the smtplib loop")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--subscribers", type=int, default=3000)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--subscribers", type=int, default=None,
+                        help="default: 3000 on loopback, 200 with --rtt-ms")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="default: 5 on loopback, 3 with --rtt-ms")
+    parser.add_argument("--rtt-ms", type=float, default=0.0,
+                        help="send through a proxy that adds this round trip")
+    parser.add_argument("--connections", type=int, default=4,
+                        help="connections for announce and the reference (with --rtt-ms)")
     parser.add_argument("--mailmerge", default=shutil.which("mailmerge"),
                         help="the mailmerge command to compare with (default: found on PATH)")
     args = parser.parse_args()
-
-    work = Path(tempfile.mkdtemp(prefix="announce-bench-"))
-    root = work / "series"
-    shutil.copytree(REPO / "seminars", root / "seminars")
-    settings = root / "seminars" / "series.yaml"
-    settings.write_text(settings.read_text().replace(
-        "  to: lm-seminar-list@example.org\n", "  recipients_file: subscribers.txt\n"))
-    addresses = [f"subscriber{i}@example.org" for i in range(args.subscribers)]
-    (root / "subscribers.txt").write_text("\n".join(addresses) + "\n")
-
-    port = free_port()
-    sink = subprocess.Popen([sys.executable, str(HERE / "sink.py"), str(port)],
-                            stdout=subprocess.PIPE, text=True)
-    assert sink.stdout is not None
-    sink.stdout.readline()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANNOUNCE_")}
-    env.update(ANNOUNCE_ROOT=str(root), ANNOUNCE_SMTP_HOST="127.0.0.1",
-               ANNOUNCE_SMTP_PORT=str(port))
+    far = args.rtt_ms > 0
+    args.subscribers = args.subscribers or (200 if far else 3000)
+    args.rounds = args.rounds or (3 if far else 5)
+    bench = Bench(args.subscribers)
     try:
-        preview = work / "preview"
-        subprocess.run([sys.executable, "-m", "mailer", "preview", "2024-02-22", "--out",
-                        str(preview)], check=True, env=env, stdout=subprocess.DEVNULL)
-        (work / "addresses.txt").write_text("\n".join(addresses))
-        floor_cmd = [sys.executable, "-c", FLOOR, "lm-seminar@example.org", str(port),
-                     str(preview / "message.eml"), str(work / "addresses.txt")]
-        floors, ours = [], []
-        for round_ in range(args.rounds):
-            floors.append(timed(floor_cmd, env))
-            state = work / f"state{round_}"
-            ours.append(timed([sys.executable, "-m", "mailer", "send", "2024-02-22", "--quiet"],
-                              {**env, "ANNOUNCE_STATE_DIR": str(state)}))
-        floor, announce = statistics.median(floors), statistics.median(ours)
-        print(f"subscribers: {args.subscribers}, rounds: {args.rounds}")
-        print(f"floor (smtplib, prebuilt bytes): {args.subscribers / floor:,.0f} messages/s")
-        print(f"announce send (whole run):       {args.subscribers / announce:,.0f} messages/s")
-        print(f"ratio announce/floor: {announce / floor:.3f} (goal <= 1.15)")
-        if args.mailmerge:
-            seconds = run_mailmerge(args.mailmerge, work, preview / "message.eml", addresses,
-                                    port=port, env=env)
-            print(f"mailmerge (whole run, one round): {args.subscribers / seconds:,.0f} "
-                  f"messages/s; announce is {seconds / announce:.1f}x faster (goal >= 3)")
-        else:
-            print("mailmerge: not found (pipx install mailmerge, or --mailmerge PATH, to compare)")
+        (distance if far else loopback)(bench, args)
     finally:
-        sink.terminate()
-        sink.wait()
-        shutil.rmtree(work, ignore_errors=True)
+        bench.close()
 
 
 if __name__ == "__main__":

@@ -1,21 +1,23 @@
-"""The send loop: skip what went out, send, record. Yields progress; prints nothing.
+"""The send loop: skip what went out, send over a pool of connections, record. Prints nothing.
 
-Order matters for safety: a recipient is recorded in the ledger only after the
-server answered 250 (or refused for good with 5xx), and the record is committed
-before the next message is sent. Temporary failures (4xx, lost connections) are
-retried with backoff within ``retry_seconds``; what is left then is left for the
-next run, which skips everyone already recorded.
+Order matters for safety: a recipient is recorded in the ledger (by this thread only) right
+after the server answered 250 (or refused for good with 5xx), and a connection gets its next
+message only after that record is committed. Temporary failures (4xx, lost connections) are
+retried with backoff within ``retry_seconds``; what is left then is left for the next run,
+which skips everyone already recorded. ``rate_per_minute`` holds for the run as a whole.
 """
 
 from __future__ import annotations
 
+import collections
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL, TemporaryFailure
 from mailer.ledger import REFUSED, SENT
+from mailer.pool import Job, Pool, Transport
 
 if TYPE_CHECKING:  # a dry run plans deliveries without loading smtplib
     from mailer.transport import Outcome
@@ -27,14 +29,6 @@ class Delivery:
 
     to: tuple[str, ...]
     recipients: tuple[str, ...]
-
-
-class Transport(Protocol):
-    """What the loop needs of a connection."""
-
-    def send(self, recipients: tuple[str, ...], data: bytes) -> dict[str, Outcome]: ...
-
-    def close(self) -> None: ...
 
 
 class Record(Protocol):
@@ -113,32 +107,23 @@ class Pace:
 
 
 class _Run:
-    """One pass over the deliveries, with its report and retry budget."""
+    """A run over the deliveries on a pool of connections, with its report and retry budget."""
 
-    def __init__(self, message: Callable[[tuple[str, ...]], bytes], transport: Transport,
+    def __init__(self, message: Callable[[tuple[str, ...]], bytes], pool: Pool,
                  ledger: Record, campaign: int, pace: Pace) -> None:
         self.message = message
-        self.transport = transport
+        self.pool = pool
         self.ledger = ledger
         self.campaign = campaign
         self.pace = pace
         self.pacer = _Pacer(pace.rate_per_minute, pace.sleep, pace.clock)
         self.report = Report()
         self.later: list[tuple[Delivery, tuple[str, ...]]] = []
+        self.retry: collections.deque[tuple[Delivery, tuple[str, ...]]] = collections.deque()
+        self.failure: Exception | None = None  # a permanent problem: stop, then raise it
+        self.told = False
         self.waited = 0.0
         self.delay = 1.0
-
-    def attempt(self, delivery: Delivery, todo: tuple[str, ...]) -> tuple[str, ...]:
-        """Send once (reconnecting once if the connection dropped); return who is deferred."""
-        from mailer.transport import ConnectionLost
-
-        self.pacer.wait()
-        data = self.message(delivery.to)
-        try:
-            outcomes = self.transport.send(todo, data)
-        except ConnectionLost:
-            outcomes = self.transport.send(todo, data)  # reconnect; a second loss propagates
-        return tuple(r for r, outcome in outcomes.items() if not self.settle(r, outcome))
 
     def settle(self, recipient: str, outcome: Outcome) -> bool:
         """Record one recipient's outcome; return False when it is deferred (4xx)."""
@@ -166,24 +151,6 @@ class _Run:
         self.delay = min(self.delay * 2, 8.0)
         return True
 
-    def send_settled(self, delivery: Delivery, todo: tuple[str, ...]) -> Iterator[Notice]:
-        """Attempt a delivery, waiting out an unreachable server within the budget."""
-        told = False
-        while True:
-            try:
-                left = self.attempt(delivery, todo)
-            except TemporaryFailure as exc:
-                budget = self.pace.retry_seconds
-                if self.waited < budget and not told:
-                    yield Notice(f"{exc}; retrying for up to {budget - self.waited:g} s")
-                    told = True
-                if not self.pause():
-                    raise
-                continue
-            if left:
-                self.later.append((delivery, left))
-            return
-
     def skip_settled(self, delivery: Delivery, settled: Mapping[str, str]) -> tuple[str, ...]:
         """Return the recipients still to try; count the others as skipped."""
         todo = []
@@ -197,34 +164,87 @@ class _Run:
                 todo.append(recipient)
         return tuple(todo)
 
-    def run(self, deliveries: Iterable[Delivery], total: int | None) -> Iterator[Event]:
-        """Send every delivery, then retry the deferred ones within the budget."""
-        settled = self.ledger.settled(self.campaign)
+    def hand(self, delivery: Delivery, todo: tuple[str, ...]) -> None:
+        """Give one message to a connection, within the run's rate."""
+        self.pacer.wait()
+        self.pool.hand(Job((delivery, todo), todo, self.message(delivery.to)))
+
+    def collect(self) -> Generator[Event, None, Delivery | None]:
+        """Take one finished message and record it; return its delivery once it is done with."""
+        job, result = self.pool.next_result()
+        delivery: Delivery = job.key[0]
+        todo: tuple[str, ...] = job.key[1]
+        if isinstance(result, TemporaryFailure):  # unreachable: wait a step and try it again
+            budget = self.pace.retry_seconds
+            if self.report.unreached is None and not self.told and self.waited < budget:
+                self.told = True
+                yield Notice(f"{result}; retrying for up to {budget - self.waited:g} s")
+            if self.report.unreached is None and self.pause():
+                self.retry.append((delivery, todo))
+                return None
+            self.report.unreached = self.report.unreached or str(result)
+        elif isinstance(result, Exception):
+            self.failure = self.failure or result
+        else:
+            left = tuple(r for r, outcome in result.items() if not self.settle(r, outcome))
+            if left:
+                self.later.append((delivery, left))
+        return delivery
+
+    def stopped(self) -> bool:
+        """Whether no new message may be handed over (the run is failing or out of time)."""
+        return self.failure is not None or self.report.unreached is not None
+
+    def loop(self, work: Iterator[tuple[Delivery, tuple[str, ...]]],
+             total: int | None) -> Iterator[Event]:
+        """Keep every connection busy until the work is done; yield progress as it finishes."""
         done = 0
-        for delivery in deliveries:
-            todo = self.skip_settled(delivery, settled)
-            if todo:
-                yield from self.send_settled(delivery, todo)
-            done += len(delivery.recipients)
-            yield Progress(done, total)
-        while self.later:
-            yield Notice(f"{len(self.later)} message(s) deferred by the server; retrying")
-            if not self.pause():
-                break
-            retry, self.later = self.later, []
-            for delivery, todo in retry:
-                yield from self.send_settled(delivery, todo)
+        while True:
+            while self.pool.has_room and not self.stopped():
+                item = self.retry.popleft() if self.retry else next(work, None)
+                if item is None:
+                    break
+                if item[1]:
+                    self.hand(*item)
+                else:  # everyone already settled by an earlier run
+                    done += len(item[0].recipients)
+                    yield Progress(done, total)
+            if not self.pool.busy:
+                return
+            finished = yield from self.collect()
+            if finished is not None:
+                done += len(finished.recipients)
+                yield Progress(done, total)
+
+    def drain(self) -> None:
+        """Record what the connections still carry (after an interrupt), before they close."""
+        while self.pool.busy:
+            _, result = self.pool.next_result()
+            if isinstance(result, dict):
+                for recipient, outcome in result.items():
+                    self.settle(recipient, outcome)
 
 
 def deliver(deliveries: Iterable[Delivery], *, message: Callable[[tuple[str, ...]], bytes],
-            transport: Transport, ledger: Record, campaign: int, total: int | None = None,
+            transports: Callable[[], Transport], ledger: Record, campaign: int,
+            connections: int = 1, total: int | None = None,
             pace: Pace | None = None) -> Iterator[Event]:
-    """Send each delivery to the recipients not yet recorded; yield progress, then a Report."""
-    run = _Run(message, transport, ledger, campaign, pace or Pace())
+    """Send each delivery to the recipients not yet recorded, over up to ``connections``
+    connections made by ``transports``; yield progress, then a Report."""
+    pool = Pool(transports, connections)
+    run = _Run(message, pool, ledger, campaign, pace or Pace())
     try:
-        yield from run.run(deliveries, total)
-    except TemporaryFailure as exc:
-        run.report.unreached = str(exc)
+        settled = ledger.settled(campaign)
+        yield from run.loop(((d, run.skip_settled(d, settled)) for d in deliveries), total)
+        while run.later and not run.stopped():
+            yield Notice(f"{len(run.later)} message(s) deferred by the server; retrying")
+            if not run.pause():
+                break
+            batch, run.later = run.later, []
+            yield from run.loop(iter(batch), None)
+        if run.failure is not None:
+            raise run.failure
     finally:
-        transport.close()
+        run.drain()
+        pool.close()
     yield run.report

@@ -6,6 +6,7 @@ are built here by pure functions; the command line only prints them.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -102,12 +103,13 @@ def send(root: Path, outgoing: Outgoing, *, force: bool) -> Iterator[Event]:
 
     sender = outgoing.require_sendable()
     mail = outgoing.mail
-    transport = SmtpTransport(mail.smtp, sender.envelope)
-    pace = Pace(retry_seconds=mail.retry_seconds, rate_per_minute=mail.rate_per_minute)
-    deliveries = outgoing.plan.deliveries()
+    run = functools.partial(
+        deliver, outgoing.plan.deliveries(), message=outgoing.blueprint.wire,
+        transports=functools.partial(SmtpTransport, mail.smtp, sender.envelope),
+        connections=mail.smtp.connections, total=outgoing.plan.total,
+        pace=Pace(retry_seconds=mail.retry_seconds, rate_per_minute=mail.rate_per_minute))
     if outgoing.plan.test:
-        yield from deliver(deliveries, message=outgoing.blueprint.wire, transport=transport,
-                           ledger=_Scratch(), campaign=0, total=outgoing.plan.total, pace=pace)
+        yield from run(ledger=_Scratch(), campaign=0)
         return
     folder = state_dir(root)
     started = time.monotonic()
@@ -117,9 +119,7 @@ def send(root: Path, outgoing: Outgoing, *, force: bool) -> Iterator[Event]:
 
     with Ledger(folder, clock=clock) as ledger, run_lock(folder):
         campaign = ledger.campaign(outgoing.seminar.id, outgoing.kind, force=force)
-        for event in deliver(deliveries, message=outgoing.blueprint.wire, transport=transport,
-                             ledger=ledger, campaign=campaign, total=outgoing.plan.total,
-                             pace=pace):
+        for event in run(ledger=ledger, campaign=campaign):
             if isinstance(event, Report) and event.sent and outgoing.digest:
                 ledger.event_sent(outgoing.seminar.id, outgoing.digest)
             yield event

@@ -83,6 +83,8 @@ class Sink:
     received: list[Received] = field(default_factory=list)
     connections: int = 0
     pipelining: bool = True  # offer PIPELINING, as every real relay does
+    open_now: int = 0  # connections open at this moment
+    most_open: int = 0  # the most that were ever open at once
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_EHLO(self, server: SMTPServer, session: Session, envelope: Envelope,
@@ -123,6 +125,23 @@ class Sink:
         return "250 2.0.0 queued"
 
 
+class _CountingSMTP(SMTPServer):
+    """aiosmtpd's server, counting the connections open at once."""
+
+    def connection_made(self, transport: Any) -> None:
+        sink = self.event_handler
+        with sink.lock:
+            sink.open_now += 1
+            sink.most_open = max(sink.most_open, sink.open_now)
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        sink = self.event_handler
+        with sink.lock:
+            sink.open_now -= 1
+        super().connection_lost(error)
+
+
 class _Controller(Controller):
     def __init__(self, sink: Sink, **kwargs: Any) -> None:
         super().__init__(sink, **kwargs)
@@ -130,7 +149,7 @@ class _Controller(Controller):
 
     def factory(self) -> SMTPServer:
         self.sink.connections += 1
-        return super().factory()
+        return _CountingSMTP(self.handler, **self.SMTP_kwargs)
 
 
 @dataclass
