@@ -8,9 +8,7 @@ feed with STATUS:CANCELLED, so that subscribed calendars drop them.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -18,61 +16,10 @@ import icalendar
 
 from mailer import __version__
 from mailer.addresses import parse_mailbox
-from mailer.model import Seminar, Series, Status, slugify
+from mailer.event import event_fields, uid
+from mailer.model import Seminar, Series
 
 PRODID = f"-//announce//announce {__version__}//EN"
-_STATUS = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CANCELLED"}
-
-
-def uid(series: Series, seminar: Seminar) -> str:
-    """Return the talk's UID: stable for the life of the talk."""
-    return f"{seminar.id}.{slugify(series.name) or 'series'}@announce"
-
-
-def _summary(series: Series, seminar: Seminar) -> str:
-    who = seminar.speaker_line()
-    if seminar.title:
-        return f"{series.name}: {seminar.title} ({who})"
-    return f"{series.name}: {who}"
-
-
-def _description(series: Series, seminar: Seminar) -> str:
-    video = seminar.video_link or series.video_link
-    parts = [f"Speaker: {seminar.speaker_line()}"]
-    if seminar.title:
-        parts.insert(0, f"Title: {seminar.title}")
-    if video:
-        parts.append(f"{series.video_label or 'Video link'}: {video}")
-    if seminar.note:
-        parts.append(f"Note: {seminar.note}")
-    if seminar.abstract:
-        parts.append(f"Abstract: {seminar.abstract}")
-    return "\n\n".join(parts)
-
-
-def event_fields(series: Series, seminar: Seminar) -> dict[str, str]:
-    """Return what a calendar shows of the talk, as text (the basis of SEQUENCE).
-
-    A tentative talk shows as TBA, as it does in every public list, until it is confirmed.
-    """
-    if seminar.status == Status.TENTATIVE:
-        seminar = replace(seminar, speakers=(), title=None, abstract=None)
-    return {
-        "start": seminar.start(series).isoformat(),
-        "end": seminar.end(series).isoformat(),
-        "summary": _summary(series, seminar),
-        "location": seminar.location or series.location or "",
-        "url": seminar.video_link or series.video_link or "",
-        "description": _description(series, seminar),
-        "status": _STATUS[seminar.status],
-    }
-
-
-def event_digest(series: Series, seminar: Seminar) -> str:
-    """Return a short fingerprint of what a calendar shows of the talk."""
-    fields = event_fields(series, seminar)
-    text = "\x1f".join(f"{key}={value}" for key, value in sorted(fields.items()))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def make_event(series: Series, seminar: Seminar, *, sequence: int, stamp: datetime) -> Any:
@@ -120,3 +67,4 @@ def build_calendar(series: Series, events: Iterable[tuple[Seminar, int]], *, sta
         calendar.add_missing_timezones(first_date=min(days) - timedelta(days=366),
                                        last_date=max(days) + timedelta(days=366))
     return str(calendar.to_ical().decode("utf-8"))
+

@@ -25,7 +25,7 @@ from mailer.store import Store
 
 if TYPE_CHECKING:
     from mailer.message import Blueprint
-    from mailer.render import Rendered
+    from mailer.render import InlineImage, Rendered
 
 PLACEHOLDER_SENDER = "seminar@example.invalid"
 
@@ -221,15 +221,26 @@ def _warnings(seminar: Seminar, kind: Kind) -> tuple[str, ...]:
 
 def render_talk(store: Store, seminar: Seminar, kind: Kind, now: datetime) -> tuple[Rendered, str]:
     """Render one kind of mail for a talk; return it with its calendar event's digest."""
-    from mailer.calendar import event_digest
+    from mailer.event import event_digest
     from mailer.render import Renderer
 
     digest = event_digest(store.series, seminar)
     with Ledger.existing(state_dir(store.root)) as ledger:
         sequence = 0 if ledger is None else ledger.sequence(seminar.id, digest)
     rendered = Renderer(store.root).message(store.series, seminar, upcoming_after(store, seminar),
-                                            kind, sequence=sequence, stamp=now)
+                                            kind, sequence=sequence, stamp=now,
+                                            photo=mail_photo(store.root, seminar))
     return rendered, digest
+
+
+def mail_photo(root: Path, seminar: Seminar) -> InlineImage | None:
+    """The speaker's photo as the HTML part carries it: small, square, inline."""
+    if not seminar.photo:
+        return None
+    from mailer.photos import square
+    from mailer.render import InlineImage
+
+    return InlineImage(f"photo.{seminar.id}@announce", square(root / seminar.photo))
 
 
 def compose(store: Store, seminar: Seminar, kind: Kind, plan: RecipientPlan, *,
@@ -258,11 +269,18 @@ def preview_files(outgoing: Outgoing) -> dict[str, bytes]:
         from mailer.calendar import build_calendar
 
         ics = build_calendar(outgoing.series, [(outgoing.seminar, 0)], stamp=outgoing.made)
+    html = outgoing.rendered.html
+    files = {}
+    for image in outgoing.rendered.images:  # beside the HTML, so a browser shows it too
+        name = f"{image.cid.split('@')[0]}.{image.subtype}"
+        html = html.replace(image.src, name)
+        files[name] = image.data
     return {
         "message.eml": outgoing.blueprint.eml(outgoing.plan.first_to()),
         "message.txt": outgoing.rendered.text.encode("utf-8"),
-        "message.html": outgoing.rendered.html.encode("utf-8"),
+        "message.html": html.encode("utf-8"),
         "event.ics": ics.encode("utf-8"),
+        **files,
     }
 
 

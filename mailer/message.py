@@ -68,6 +68,13 @@ def build_message(rendered: Rendered, series: Series, *, date: datetime, seminar
         message["Precedence"] = "bulk"
     message.set_content(rendered.text, cte="quoted-printable")
     message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    if rendered.images:
+        html_part = message.get_body(("html",))
+        assert isinstance(html_part, EmailMessage)  # noqa: S101 (added just above)
+        for image in rendered.images:  # multipart/related: the HTML and what it shows
+            html_part.add_related(image.data, maintype="image", subtype=image.subtype,
+                                  cid=f"<{image.cid}>", disposition="inline",
+                                  filename=f"{image.cid.split('@')[0]}.{image.subtype}")
     if rendered.ics is not None:
         message.make_mixed()
         message.add_attachment(rendered.ics, subtype="calendar", cte="quoted-printable",

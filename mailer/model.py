@@ -85,6 +85,7 @@ class Seminar:
     video_link: str | None = None
     status: Status = Status.CONFIRMED
     note: str | None = None
+    photo: str | None = None  # a path under the series folder, as written
 
     @property
     def cancelled(self) -> bool:

@@ -28,7 +28,8 @@ import yaml
 
 from mailer.errors import InputError
 from mailer.formats import MarkdownFormat, PageFormat, TextFormat, markdown_to_html
-from mailer.model import Seminar, Series, hhmm, zone_abbreviation
+from mailer.htmlmail import first_paragraph, view
+from mailer.model import Seminar, Series, Status, hhmm, zone_abbreviation
 
 _HERE = Path(__file__).resolve().parent
 # Installed, the wheel carries templates/ inside the package; in a checkout, the repo's own.
@@ -41,7 +42,22 @@ TEMPLATE_FOR = {
     "reminder": "reminder.md.j2",
     "cancellation": "cancellation.md.j2",
 }
-TEMPLATE_NAMES = (*TEMPLATE_FOR.values(), "subject.txt.j2", "email.html.j2", "program.md.j2")
+TEMPLATE_NAMES = (*TEMPLATE_FOR.values(), "subject.txt.j2", "email.html.j2",
+                  "email-classic.html.j2", "program.md.j2")
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    """An image the HTML part shows from inside the mail (``cid:``), such as the photo."""
+
+    cid: str
+    data: bytes
+    subtype: str = "jpeg"
+
+    @property
+    def src(self) -> str:
+        """The ``src`` the HTML gives it."""
+        return f"cid:{self.cid}"
 
 
 @dataclass(frozen=True)
@@ -52,6 +68,7 @@ class Rendered:
     text: str
     html: str
     ics: str | None
+    images: tuple[InlineImage, ...] = ()
 
 
 class _NoNetwork:
@@ -85,6 +102,11 @@ def _premailer() -> Any:
     finally:
         if isinstance(sys.modules.get("requests"), _DeferredRequests):
             del sys.modules["requests"]
+
+
+def page_photo_name(seminar: Seminar) -> str | None:
+    """The file name of the talk's photo beside its web page."""
+    return f"{seminar.id}.jpg" if seminar.photo else None
 
 
 def jekyll_page(series: Series, body: str) -> str:
@@ -144,6 +166,7 @@ class Renderer:
                 "time": hhmm(talk_start),
                 "mark": "" if abbreviation == zone else f" {abbreviation}",
                 "speaker": talk.listed_speaker(),
+                "title": talk.title if talk.status == Status.CONFIRMED else None,
             })
         marked = any(item["mark"] for item in items)
         return {
@@ -161,6 +184,8 @@ class Renderer:
             "zone_note": f"All times are in {zone}"
                          + (" unless marked otherwise." if marked else "."),
             "unsubscribe": series.mail.unsubscribe,
+            "page_photo": None,  # the web page's photo file, set by page()
+            "page_photo_alt": ", ".join(s.name for s in seminar.speakers),
         }
 
     def body(self, context: Mapping[str, Any], fmt: MarkdownFormat) -> str:
@@ -172,6 +197,7 @@ class Renderer:
         """Return the talk's web page: Jekyll front matter and the Markdown announcement."""
         context = self.context(series, seminar, upcoming, "announcement")
         context["unsubscribe"] = None  # a public page is not a mail
+        context["page_photo"] = page_photo_name(seminar)
         return jekyll_page(series, self.body(context, fmt or PageFormat()))
 
     def subject(self, context: Mapping[str, Any]) -> str:
@@ -182,15 +208,31 @@ class Renderer:
                              "a Subject header is one line")
         return subject
 
-    def html_part(self, subject: str, markdown_body: str) -> str:
-        """Turn the Markdown announcement into an e-mail HTML document with inlined CSS."""
-        fragment = markdown_to_html(markdown_body)
-        body = markupsafe.Markup(fragment)  # noqa: S704 (sanitized by nh3 just above)
-        document = self._render("email.html.j2", {"subject": subject, "body": body})
+    def _email_html(self, series: Series, seminar: Seminar, context: Mapping[str, Any],
+                    subject: str, body: str, *, photo_src: str | None, checked: bool) -> str:
+        """Render email.html.j2: the layout around the talk's values (htmlmail.py)."""
+        def markdown(text: str) -> Any:
+            if not checked:  # check: Jinja only, no Markdown or sanitizer
+                return text
+            return markupsafe.Markup(markdown_to_html(MarkdownFormat().md(text)))  # noqa: S704
+
+        values = view(series, seminar, context, intro=first_paragraph(body),
+                      photo_src=photo_src, markdown=markdown)
+        return self._render("email.html.j2", {
+            **context, **values, "subject": subject,
+            "body": markupsafe.Markup(body)})  # noqa: S704 (sanitized by nh3)
+
+    def html_part(self, series: Series, seminar: Seminar, context: Mapping[str, Any],
+                  subject: str, *, photo_src: str | None = None) -> str:
+        """Turn the talk into an e-mail HTML document with its CSS inlined (premailer)."""
+        body = markdown_to_html(self.body(context, MarkdownFormat()))
+        document = self._email_html(series, seminar, context, subject, body,
+                                    photo_src=photo_src, checked=True)
         inliner = _premailer().Premailer(
             document, allow_network=False, session=_NoNetwork(), disable_validation=True,
-            keep_style_tags=False, remove_classes=True, cssutils_logging_level=logging.CRITICAL,
-            disable_basic_attributes=["bgcolor"],  # legacy attribute; HTML5 validators flag it
+            keep_style_tags=False, remove_classes=False, strip_important=False,
+            cssutils_logging_level=logging.CRITICAL,
+            disable_basic_attributes=["bgcolor", "width", "height", "align"],  # CSS does it
         )
         return str(inliner.transform(pretty_print=False))
 
@@ -205,20 +247,23 @@ class Renderer:
         subject = self.subject(context)
         self.body(context, TextFormat())
         body = self.body(context, MarkdownFormat(checked=False))
-        self._render("email.html.j2", {"subject": subject, "body": body})
+        self._email_html(series, seminar, context, subject, body, photo_src="cid:photo",
+                         checked=False)
         if kind == "announcement":
             self.page(series, seminar, upcoming, PageFormat(checked=False))
 
     def message(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar], kind: str,
-                *, sequence: int, stamp: datetime) -> Rendered:
+                *, sequence: int, stamp: datetime, photo: InlineImage | None = None) -> Rendered:
         """Render one kind of mail for a talk."""
         context = self.context(series, seminar, upcoming, kind)
         subject = self.subject(context)
         text = self.body(context, TextFormat())
-        html_doc = self.html_part(subject, self.body(context, MarkdownFormat()))
+        html_doc = self.html_part(series, seminar, context, subject,
+                                  photo_src=photo.src if photo else None)
         ics = None
         if kind in ("announcement", "cancellation"):
             from mailer.calendar import build_calendar
 
             ics = build_calendar(series, [(seminar, sequence)], stamp=stamp)
-        return Rendered(subject=subject, text=text, html=html_doc, ics=ics)
+        return Rendered(subject=subject, text=text, html=html_doc, ics=ics,
+                        images=(photo,) if photo and photo.src in html_doc else ())

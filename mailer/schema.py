@@ -38,7 +38,7 @@ SMTP_KEYS = ("host", "port", "security", "username", "timeout", "auth", "passwor
              "connections")
 RECORD_KEYS = (
     "date", "time", "speaker", "affiliation", "speakers", "title", "abstract", "bio",
-    "location", "video_link", "status", "note",
+    "location", "video_link", "status", "note", "photo",
 )
 STATUSES = tuple(Status)
 
@@ -219,6 +219,32 @@ def load_seminar(path: Path, talk_id: str, day: date) -> Seminar:
         video_link=record.url("video_link"),
         status=Status(record.choice("status", STATUSES, Status.CONFIRMED)),
         note=record.text("note"),
+        photo=_photo(record, path.parent.parent),
     )
     record.finish()
     return seminar
+
+
+def _photo(record: Record, root: Path) -> str | None:
+    """The photo's path as written, once it names a JPEG, PNG or WebP file under ``root``."""
+    from mailer.photos import FORMATS, sniff
+
+    written = record.text("photo", single_line=True)
+    if written is None:
+        return None
+    path = (root / written).resolve()
+    if Path(written).is_absolute() or not path.is_relative_to(root.resolve()):
+        record.report("photo", f'"{written}" is not under the series folder; give a path '
+                               "relative to it, such as photos/speaker.jpg")
+        return None
+    try:
+        with open(path, "rb") as image:
+            head = image.read(16)
+    except OSError as exc:
+        record.report("photo", f'"{written}": {exc.strerror or "cannot be read"} (the path is '
+                               "relative to the series folder)")
+        return None
+    if sniff(head) is None:
+        record.report("photo", f'"{written}" is not a {", ".join(FORMATS)} image')
+        return None
+    return written

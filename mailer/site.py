@@ -28,8 +28,25 @@ def page(store: Store, seminar: Seminar) -> str:
     return Renderer(store.root).page(store.series, seminar, upcoming_after(store, seminar))
 
 
+def photo_files(store: Store, seminar: Seminar) -> dict[str, bytes]:
+    """The web-sized copy of the talk's photo that its page shows, by file name."""
+    from mailer.photos import web
+    from mailer.render import page_photo_name
+
+    name = page_photo_name(seminar)
+    if name is None or seminar.photo is None:
+        return {}
+    return {name: web(store.root / seminar.photo)}
+
+
+def write_page(store: Store, seminar: Seminar, out: Path) -> None:
+    """Write one talk's page to ``out``, and its photo beside it."""
+    write_files(out.parent, {out.name: page(store, seminar).encode("utf-8"),
+                             **photo_files(store, seminar)})
+
+
 def write_all_pages(store: Store, folder: Path) -> int:
-    """Write ``folder/YYYY-MM-DD.md`` for every confirmed talk; return how many."""
+    """Write ``folder/YYYY-MM-DD.md`` (and photos) for every confirmed talk; return how many."""
     from mailer.render import Renderer
 
     render = Renderer(store.root)
@@ -42,13 +59,15 @@ def write_all_pages(store: Store, folder: Path) -> int:
             raise InputError(f"two talks on {seminar.date}: pages are named by date, one a day")
         text = render.page(store.series, seminar, upcoming_after(store, seminar))
         pages[name] = text.encode("utf-8")
+        pages.update(photo_files(store, seminar))
     write_files(folder, pages)
-    return len(pages)
+    return sum(1 for name in pages if name.endswith(".md"))
 
 
 def feed(store: Store, now: datetime) -> str:
     """Return one calendar of every talk, cancelled ones marked CANCELLED."""
-    from mailer.calendar import build_calendar, event_digest
+    from mailer.calendar import build_calendar
+    from mailer.event import event_digest
 
     series = store.series
     with Ledger.existing(state_dir(store.root)) as ledger:

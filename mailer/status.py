@@ -141,7 +141,12 @@ def _check_files(store: Store, result: CheckResult) -> list[Seminar]:
     result.talks = len(entries)
     for entry in entries:
         try:
-            good.append(store.seminar(entry))
+            seminar = store.seminar(entry)
+            if seminar.photo:
+                from mailer.photos import check as check_photo
+
+                check_photo(store.root / seminar.photo)
+            good.append(seminar)
         except InputError as exc:
             result.problems.append(str(exc))
     return good

@@ -298,6 +298,27 @@ def subscribe(root: Path, count: int, *, text: str | None = None) -> list[str]:
     return addresses
 
 
+def make_photo(path: Path, size: int = 2400, shade: int = 0) -> Path:
+    """Draw a portrait-like JPEG of ``size`` pixels (a speaker's photo is often this big)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (size, size), (70 + shade, 110, 160))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((size * 0.3, size * 0.15, size * 0.7, size * 0.6), fill=(230, 190, 160))
+    draw.rectangle((size * 0.2, size * 0.62, size * 0.8, size), fill=(40, 60, 90 + shade))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, quality=92)
+    return path
+
+
+def add_photo(series: Path, talk: str = TALK, name: str = "mathis.jpg", **draw: int) -> Path:
+    """Give a talk of ``series`` a photo under photos/; return the photo's path."""
+    photo = make_photo(series / "photos" / name, **draw)
+    with open(series / "seminars" / talk, "a", encoding="utf-8") as record:
+        record.write(f"photo: photos/{name}\n")
+    return photo
+
+
 def parts(message: EmailMessage) -> dict[str, EmailMessage]:
     """The leaf parts of a message by content type."""
     return {part.get_content_type(): part for part in message.walk()
@@ -321,12 +342,20 @@ class _Visible(html.parser.HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.elements: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.in_head = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.elements.append((tag, attrs))
+        self.in_head = tag == "head" or (self.in_head and tag != "body")
+        if not self.in_head:  # the layout's own <style> in <head> is ours, not user text
+            self.elements.append((tag, attrs))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "head":
+            self.in_head = False
 
     def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+        if not self.in_head:
+            self.parts.append(data)
 
 
 def visible(document: str) -> _Visible:

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, time
 
 import vobject
 
-from mailer.calendar import build_calendar, event_digest, uid
+from mailer.calendar import build_calendar
+from mailer.event import event_digest, uid
 from mailer.model import Seminar, Series, Speaker, Status
 
 SERIES = Series(name="Learning Machines", team="T", timezone="Europe/Stockholm",

@@ -6,20 +6,32 @@ the reason when its tool is absent; under CI a missing tool is a failure.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from support import REPO, Server, edit, invoke, require_tool, use_subscriber_file, write
+from support import (
+    REPO,
+    Server,
+    add_photo,
+    edit,
+    invoke,
+    require_tool,
+    use_subscriber_file,
+    write,
+)
 
 ARTIFACTS = REPO / "tests" / "artifacts"
 
 
 @pytest.fixture
 def preview(series: Path, tmp_path: Path) -> Path:
-    """The bundled example's announcement, as `preview --out` writes it."""
+    """The bundled example's announcement with a big speaker photo, as `preview --out` writes
+    it (the HTML's cid: image is written beside it, so a browser shows it)."""
+    add_photo(series)
     out = tmp_path / "preview"
     result = invoke(series, "preview", "2024-02-22", "--out", str(out))
     assert result.code == 0, result.both
@@ -76,26 +88,52 @@ def test_mblaze_sees_text_html_and_calendar(preview: Path) -> None:
         assert part in tree, tree
 
 
-def test_chromium_renders_a_page_that_is_not_blank(preview: Path, tmp_path: Path) -> None:
-    chromium = require_tool("chromium")
-    ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / "2024-02-22-mathis.png"
-    shot.unlink(missing_ok=True)
-    subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+CHECK = """<script>
+window.addEventListener("load", function () {
+  var images = Array.prototype.slice.call(document.images);
+  document.body.setAttribute("data-check", JSON.stringify({
+    scroll: document.documentElement.scrollWidth, width: window.innerWidth,
+    images: images.length,
+    loaded: images.every(function (i) { return i.complete && i.naturalWidth > 0; })}));
+});
+</script>"""
+
+
+def chromium(tool: str, page: Path, width: int, profile: Path, *extra: str) -> str:
+    done = subprocess.run(
+        [tool, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
          "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--user-data-dir={tmp_path / 'chromium'}", "--hide-scrollbars",
-         "--window-size=800,1400", f"--screenshot={shot}",
-         (preview / "message.html").resolve().as_uri()],
-        capture_output=True, timeout=120, check=False,
-    )
-    assert shot.is_file(), "Chromium wrote no screenshot"
-    with Image.open(shot) as image:
-        pixels = image.convert("L")
-        histogram = pixels.histogram()
-        dark = sum(histogram[:128])
-        total = pixels.width * pixels.height
-    assert dark / total > 0.01, "the page is (nearly) blank"
+         "--disable-sync", f"--user-data-dir={profile}", "--hide-scrollbars",
+         f"--window-size={width},1600", "--virtual-time-budget=5000", *extra,
+         page.resolve().as_uri()], capture_output=True, text=True, timeout=120, check=False)
+    return done.stdout
+
+
+@pytest.mark.parametrize("width", [375, 800])
+def test_chromium_at_phone_and_desktop_width(preview: Path, tmp_path: Path, width: int) -> None:
+    tool = require_tool("chromium")
+    html = (preview / "message.html").read_text(encoding="utf-8")
+    checked = preview / "checked.html"
+    checked.write_text(html.replace("</body>", CHECK + "</body>"), encoding="utf-8")
+    dom = chromium(tool, checked, width, tmp_path / "profile", "--dump-dom")
+    found = re.search(r'data-check="([^"]+)"', dom)
+    assert found, dom[-2000:]
+    check = json.loads(found.group(1).replace("&quot;", '"'))
+    assert check["scroll"] <= check["width"], f"scrolls sideways at {width} px: {check}"
+    assert check["images"] == 1 and check["loaded"], check
+    ARTIFACTS.mkdir(exist_ok=True)
+    dark = preview / "dark.html"
+    dark.write_text(html.replace("@media (prefers-color-scheme: dark)", "@media all"),
+                    encoding="utf-8")
+    for look, page in (("light", preview / "message.html"), ("dark", dark)):
+        shot = ARTIFACTS / f"2024-02-22-mathis-{width}px-{look}.png"
+        shot.unlink(missing_ok=True)
+        chromium(tool, page, width, tmp_path / "profile", f"--screenshot={shot}")
+        assert shot.is_file(), "Chromium wrote no screenshot"
+        with Image.open(shot) as image:
+            histogram = image.convert("L").histogram()
+        share_dark = sum(histogram[:128]) / sum(histogram)
+        assert share_dark > (0.5 if look == "dark" else 0.01), (look, share_dark)
 
 
 def test_unsubscribe_https_adds_one_click_post(series: Path, tmp_path: Path) -> None:

@@ -37,7 +37,11 @@ def page(
     if isinstance(chosen, Nothing):
         say(chosen.message)
         return
-    emit(site.page(store, chosen), out)
+    if out is None:
+        emit(site.page(store, chosen), None)
+        return
+    site.write_page(store, chosen, out)
+    say(f"wrote {out}")
 
 
 @app.command(epilog=examples("announce ics --out site/seminars.ics"))
