@@ -72,6 +72,9 @@ def pick(store: Store, which: str | None, today: date, kind: Kind) -> Seminar | 
     if kind != Kind.CANCELLATION and seminar.cancelled:
         raise InputError(f"{seminar.id} is cancelled; nothing to {kind}. To tell the list, run "
                          f"announce send {seminar.id} --kind cancellation")
+    if seminar.open:
+        raise InputError(f"{seminar.id} is an open week (no speaker yet); nothing to {kind}. "
+                         "Give it a speaker and status: confirmed first")
     return seminar
 
 

@@ -30,6 +30,7 @@ class Status(StrEnum):
     CONFIRMED = "confirmed"
     TENTATIVE = "tentative"
     CANCELLED = "cancelled"
+    OPEN = "open"  # a planned week still looking for a speaker ("up for grabs")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,19 @@ class Speaker:
     def line(self) -> str:
         """Return ``Name, Affiliation``, or the name alone."""
         return f"{self.name}, {self.affiliation}" if self.affiliation else self.name
+
+
+RGB = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class ImageStyle:
+    """How the talk's images look (``images:`` in series.yaml)."""
+
+    background: RGB = (43, 22, 84)
+    accent: RGB = (199, 182, 242)
+    text: RGB = (255, 255, 255)
+    logo: str | None = None  # a path under the series folder
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,7 @@ class Series:
     remind_at: time | None = None
     front_matter: Mapping[str, Any] = field(default_factory=lambda: {"layout": "default"})
     mail: MailSettings = field(default_factory=MailSettings)
+    images: ImageStyle = field(default_factory=ImageStyle)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -92,11 +107,27 @@ class Seminar:
         """Whether the week is cancelled."""
         return self.status == Status.CANCELLED
 
-    def missing(self) -> list[str]:
-        """Name what an announcement would still show as TBA or leave out."""
-        names = ("speaker", "title", "abstract", "bio")
-        values = (self.speakers, self.title, self.abstract, self.bio)
-        return [name for name, value in zip(names, values, strict=True) if not value]
+    @property
+    def open(self) -> bool:
+        """Whether the week is planned but has no speaker yet."""
+        return self.status == Status.OPEN
+
+    @property
+    def takes_place(self) -> bool:
+        """Whether there is a talk this week: neither cancelled nor open."""
+        return self.status not in (Status.CANCELLED, Status.OPEN)
+
+    def parts(self) -> dict[str, bool]:
+        """S-T-A-B-P, the series' completeness code: which of Speaker, Title, Abstract, Bio
+        and Photo the record has."""
+        return {"S": bool(self.speakers), "T": bool(self.title), "A": bool(self.abstract),
+                "B": bool(self.bio), "P": bool(self.photo)}
+
+    def missing(self, *, photo: bool = False) -> list[str]:
+        """Name what an announcement would still show as TBA or leave out (and the photo)."""
+        names = {"S": "speaker", "T": "title", "A": "abstract", "B": "bio", "P": "photo"}
+        return [names[letter] for letter, present in self.parts().items()
+                if not present and (photo or letter != "P")]
 
     def start(self, series: Series) -> datetime:
         """Return the talk's start as an aware datetime in the series' zone."""

@@ -34,15 +34,15 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def open_photo(path: Path) -> Image:
-    """The photo, upright (EXIF orientation applied), in RGB."""
+def open_photo(path: Path, *, keep_alpha: bool = False) -> Image:
+    """The photo, upright (EXIF orientation applied), in RGB (RGBA with ``keep_alpha``)."""
     from PIL import Image as PILImage
     from PIL import ImageOps, UnidentifiedImageError
 
     try:
         with PILImage.open(path) as image:
             image.load()
-            return ImageOps.exif_transpose(image).convert("RGB")
+            return ImageOps.exif_transpose(image).convert("RGBA" if keep_alpha else "RGB")
     except (OSError, UnidentifiedImageError, PILImage.DecompressionBombError) as exc:
         raise InputError(f"{display_path(path)}: cannot read the photo ({exc})") from None
 

@@ -41,7 +41,7 @@ def _talk_lines(day: date, speaker: str, affiliation: str | None, title: str | N
     else:
         lines += ["# abstract: |", "#   Markdown, as the speaker wrote it.",
                   "# bio: |", "#   Markdown: \"About the speaker\"."]
-    return [*lines, "status: confirmed    # confirmed | tentative | cancelled", ""]
+    return [*lines, "status: confirmed    # confirmed | tentative | cancelled | open", ""]
 
 
 def new_talk(root: Path, day: date, speaker: str, affiliation: str | None,

@@ -36,10 +36,10 @@ class Choice:
 
 
 def this_week(seminars: Iterable[Seminar], today: date, days: int) -> Choice:
-    """The first talk not cancelled in ``today .. today + days`` (talks from today on)."""
+    """The first talk that takes place in ``today .. today + days`` (talks from today on)."""
     _, last = window(today, days)
     for seminar in seminars:
-        if seminar.cancelled or seminar.date < today:
+        if not seminar.takes_place or seminar.date < today:
             continue
         if seminar.date <= last:
             return Choice(seminar)
@@ -48,12 +48,12 @@ def this_week(seminars: Iterable[Seminar], today: date, days: int) -> Choice:
 
 
 def on_day(seminars: Iterable[Seminar], day: date) -> Choice:
-    """The talk that takes place on ``day`` and is not cancelled (talks from ``day`` on)."""
+    """The talk that takes place on ``day`` (talks from ``day`` on)."""
     following = None
     for seminar in seminars:
-        if seminar.date == day and not seminar.cancelled:
+        if seminar.date == day and seminar.takes_place:
             return Choice(seminar)
-        if seminar.date > day and not seminar.cancelled:
+        if seminar.date > day and seminar.takes_place:
             following = seminar
             break
     return Choice(None, following)
@@ -71,12 +71,12 @@ def cancelled_in_window(seminars: Iterable[Seminar], today: date, days: int) -> 
 
 
 def upcoming(later: Iterable[Seminar], count: int) -> list[Seminar]:
-    """The next ``count`` talks that are not cancelled (talks after this one, in date order)."""
+    """The next ``count`` talks that take place (talks after this one, in date order)."""
     found: list[Seminar] = []
     if count <= 0:
         return found
     for seminar in later:
-        if not seminar.cancelled:
+        if seminar.takes_place:
             found.append(seminar)
             if len(found) >= count:
                 break
@@ -128,6 +128,8 @@ def due(seminars: Iterable[Seminar], now: datetime, series: Series,
         if seminar.cancelled:
             if seminar.date <= last and (seminar.id, Kind.ANNOUNCEMENT) in sent:
                 found.append(Due(seminar, Kind.CANCELLATION))
+            continue
+        if seminar.open:  # no speaker yet: nothing to announce, now or later
             continue
         if announcing is None:
             announcing = seminar

@@ -6,6 +6,7 @@ problems of a file are reported together.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, time
 from pathlib import Path
@@ -22,14 +23,15 @@ from mailer.config import (
     MailSettings,
     SmtpSettings,
 )
-from mailer.model import Seminar, Series, Speaker, Status
+from mailer.model import ImageStyle, Seminar, Series, Speaker, Status
 from mailer.yamlrecord import Record, kind_of, line_of, read_record
 
 SERIES_KEYS = (
     "name", "team", "website", "timezone", "default_time", "duration_minutes", "location",
     "video_link", "video_label", "upcoming_count", "announce_days_before", "announce_at",
-    "remind_at", "page", "mail",
+    "remind_at", "page", "mail", "images",
 )
+IMAGE_KEYS = ("background", "accent", "text", "logo")
 MAIL_KEYS = (
     "from", "to", "recipients_file", "reply_to", "unsubscribe", "rate_per_minute",
     "retry_seconds", "smtp",
@@ -139,6 +141,7 @@ def load_series(path: Path) -> Series:
     default_time = record.clock("default_time", required=True)
     front_matter = _front_matter(record)
     mail = _mail_settings(record)
+    images = _image_style(record, path.parent.parent)
     website = record.url("website")
     duration = record.integer("duration_minutes", 60, 1, 24 * 60)
     location = record.text("location")
@@ -155,8 +158,32 @@ def load_series(path: Path) -> Series:
         duration_minutes=duration, location=location, video_link=video_link,
         video_label=video_label, upcoming_count=upcoming_count,
         announce_days_before=days_before, announce_at=announce_at, remind_at=remind_at,
-        front_matter=front_matter, mail=mail,
+        front_matter=front_matter, mail=mail, images=images,
     )
+
+
+def _colour(record: Record, key: str, default: tuple[int, int, int]) -> tuple[int, int, int]:
+    text = record.text(key, single_line=True)
+    if text is None:
+        return default
+    if re.fullmatch(r"#[0-9A-Fa-f]{6}", text.strip()):
+        value = int(text.strip()[1:], 16)
+        return (value >> 16, (value >> 8) & 255, value & 255)
+    record.report(key, f'"{text}" is not a colour; write it as #RRGGBB (such as #2b1654)')
+    return default
+
+
+def _image_style(record: Record, root: Path) -> ImageStyle:
+    """The ``images:`` section: the colours and the logo of the talk's images."""
+    images = record.sub("images")
+    if images is None:
+        return ImageStyle()
+    images.check_keys(IMAGE_KEYS)
+    default = ImageStyle()
+    return ImageStyle(background=_colour(images, "background", default.background),
+                      accent=_colour(images, "accent", default.accent),
+                      text=_colour(images, "text", default.text),
+                      logo=image_file(images, "logo", root))
 
 
 def _speaker_list(record: Record, node: yaml.Node) -> tuple[Speaker, ...]:
@@ -219,32 +246,32 @@ def load_seminar(path: Path, talk_id: str, day: date) -> Seminar:
         video_link=record.url("video_link"),
         status=Status(record.choice("status", STATUSES, Status.CONFIRMED)),
         note=record.text("note"),
-        photo=_photo(record, path.parent.parent),
+        photo=image_file(record, "photo", path.parent.parent),
     )
     record.finish()
     return seminar
 
 
-def _photo(record: Record, root: Path) -> str | None:
-    """The photo's path as written, once it names a JPEG, PNG or WebP file under ``root``."""
+def image_file(record: Record, key: str, root: Path) -> str | None:
+    """The path as written, once it names a JPEG, PNG or WebP file under ``root``."""
     from mailer.photos import FORMATS, sniff
 
-    written = record.text("photo", single_line=True)
+    written = record.text(key, single_line=True)
     if written is None:
         return None
     path = (root / written).resolve()
     if Path(written).is_absolute() or not path.is_relative_to(root.resolve()):
-        record.report("photo", f'"{written}" is not under the series folder; give a path '
-                               "relative to it, such as photos/speaker.jpg")
+        record.report(key, f'"{written}" is not under the series folder; give a path '
+                           "relative to it, such as photos/speaker.jpg")
         return None
     try:
         with open(path, "rb") as image:
             head = image.read(16)
     except OSError as exc:
-        record.report("photo", f'"{written}": {exc.strerror or "cannot be read"} (the path is '
-                               "relative to the series folder)")
+        record.report(key, f'"{written}": {exc.strerror or "cannot be read"} (the path is '
+                           "relative to the series folder)")
         return None
     if sniff(head) is None:
-        record.report("photo", f'"{written}" is not a {", ".join(FORMATS)} image')
+        record.report(key, f'"{written}" is not a {", ".join(FORMATS)} image')
         return None
     return written

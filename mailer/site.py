@@ -72,8 +72,14 @@ def feed(store: Store, now: datetime) -> str:
     series = store.series
     with Ledger.existing(state_dir(store.root)) as ledger:
         events = [(seminar, ledger.sequence(seminar.id, event_digest(series, seminar))
-                   if ledger else 0) for seminar in store.seminars()]
+                   if ledger else 0) for seminar in store.seminars() if not seminar.open]
     return build_calendar(series, events, stamp=now)
+
+
+def stabp(seminar: Seminar) -> str:
+    """The S-T-A-B-P code as the series' plans show it: a missing letter struck through."""
+    return "-".join(letter if present else f"~~{letter}~~"
+                    for letter, present in seminar.parts().items())
 
 
 def program(store: Store, year: int | None) -> str:
@@ -94,7 +100,9 @@ def program(store: Store, year: int | None) -> str:
             "link": f"{seminar.date.isoformat()}.md",
             "missing": ", ".join(seminar.missing()),
             "cancelled": seminar.cancelled,
+            "open": seminar.open,
             "tentative": seminar.status == Status.TENTATIVE,
+            "stabp": stabp(seminar),
             "note": seminar.note,
         })
     body = Renderer(store.root).render_named("program.md.j2", {
@@ -103,3 +111,14 @@ def program(store: Store, year: int | None) -> str:
         "plain": fmt.plain,
     })
     return jekyll_page(series, body)
+
+
+def write_images(store: Store, seminar: Seminar, folder: Path) -> list[Path]:
+    """Write the talk's social-media card, meeting backdrop and video thumbnail to ``folder``."""
+    from mailer.images import talk_images
+
+    if not seminar.takes_place:
+        raise InputError(f"{seminar.id} is {seminar.status}: there is no talk to make images of")
+    files = talk_images(store.root, store.series, seminar)
+    write_files(folder, files)
+    return [folder / name for name in files]

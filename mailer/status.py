@@ -52,7 +52,7 @@ def _row(seminar: Seminar, store: Store, ledger: Ledger | None) -> Row:
         affiliation="; ".join(s.affiliation or "" for s in seminar.speakers),
         status=seminar.status,
         note=seminar.note,
-        missing=() if seminar.cancelled else tuple(seminar.missing()),
+        missing=tuple(seminar.missing(photo=True)) if seminar.takes_place else (),
         sent={kind: ledger.summary(seminar.id, kind) if ledger else None for kind in Kind},
     )
 
@@ -65,8 +65,8 @@ def listing(store: Store, today: date, *, every: bool) -> list[Row]:
 
 
 def _state(row: Row) -> str:
-    if row.status == Status.CANCELLED:
-        return "CANCELLED" + (f": {row.note}" if row.note else "")
+    if row.status in (Status.CANCELLED, Status.OPEN):
+        return str(row.status).upper() + (f": {row.note}" if row.note else "")
     state = ("missing " + ", ".join(row.missing)) if row.missing else "complete"
     return f"tentative; {state}" if row.status == Status.TENTATIVE else state
 
@@ -120,6 +120,7 @@ class CheckResult:
 
     talks: int = 0
     problems: list[str] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)  # coming talks still missing parts
 
 
 def _check_files(store: Store, result: CheckResult) -> list[Seminar]:
@@ -152,8 +153,11 @@ def _check_files(store: Store, result: CheckResult) -> list[Seminar]:
     return good
 
 
-def check(store: Store) -> CheckResult:
-    """Validate the series and every record, and render every talk with every template."""
+def check(store: Store, today: date | None = None) -> CheckResult:
+    """Validate the series and every record, and render every talk with every template.
+
+    Coming talks (from ``today`` on) that still miss part of S-T-A-B-P are named too.
+    """
     from mailer.render import Renderer
 
     result = CheckResult()
@@ -165,8 +169,14 @@ def check(store: Store) -> CheckResult:
         return result
     if result.problems:
         return result
+    result.incomplete = [
+        f"{seminar.id}: still missing {', '.join(seminar.missing(photo=True))}"
+        for seminar in good if today is not None and seminar.date >= today
+        and seminar.takes_place and seminar.missing(photo=True)]
     render = Renderer(store.root)
     for seminar in good:
+        if seminar.open:
+            continue  # nothing is sent or published about an open week
         kinds = [Kind.CANCELLATION] if seminar.cancelled else [Kind.ANNOUNCEMENT, Kind.REMINDER]
         try:
             upcoming = upcoming_after(store, seminar)

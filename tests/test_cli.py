@@ -14,7 +14,7 @@ from mailer import __version__
 from mailer.cli import app
 
 COMMANDS = ["send", "preview", "page", "ics", "list", "program", "check", "new", "init",
-            "template", "import"]
+            "template", "import", "images"]
 RENDERING = {"markdown", "premailer", "icalendar", "nh3", "cssutils", "lxml"}
 
 

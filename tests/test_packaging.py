@@ -30,8 +30,11 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_carries_templates_and_entry_point(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for template in ("announcement.md.j2", "reminder.md.j2", "cancellation.md.j2",
-                     "subject.txt.j2", "email.html.j2", "program.md.j2"):
+                     "subject.txt.j2", "email.html.j2", "email-classic.html.j2",
+                     "program.md.j2"):
         assert f"mailer/templates/{template}" in names
+    for font in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "LICENSE"):
+        assert f"mailer/fonts/{font}" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "announce = mailer.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 

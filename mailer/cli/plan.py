@@ -49,11 +49,14 @@ def check(
     from mailer import status
     from mailer.errors import InputError
 
-    store = session_of(ctx).store()
-    result = status.check(store)
+    session = session_of(ctx)
+    store = session.store()
+    result = status.check(store, session.today(store, None))
     if result.problems:
         raise InputError("\n".join(result.problems))
     say(f"ok: series and {result.talks} talk(s) are valid and render")
+    for line in result.incomplete:
+        say(f"  {line}")
     if smtp:
         from mailer.config import with_environment
         from mailer.relay import check_relay

@@ -64,3 +64,28 @@ def program(
     from mailer import site
 
     emit(site.program(session_of(ctx).store(), year), out)
+
+
+@app.command(epilog=examples(
+    "announce images                      # this week's talk, into images/",
+    "announce images 2024-02-22 --out site/assets"))
+def images(
+    ctx: typer.Context,
+    which: Which = None,
+    out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="The folder to write the images to.", show_default="images/ in the series folder")
+    ] = None,
+) -> None:
+    """Make the talk's social-media card, meeting backdrop and video thumbnail."""
+    from mailer import site
+    from mailer.compose import Nothing, pick
+
+    session = session_of(ctx)
+    store = session.store()
+    chosen = pick(store, which, session.today(store, None), Kind.ANNOUNCEMENT)
+    if isinstance(chosen, Nothing):
+        say(chosen.message)
+        return
+    for path in site.write_images(store, chosen, out or session.root / "images"):
+        say(f"wrote {path}")
+
