@@ -49,7 +49,7 @@ def _row(seminar: Seminar, store: Store, ledger: Ledger | None) -> Row:
         date=seminar.date,
         time=seminar.start(store.series).strftime("%H:%M %Z"),
         speaker="; ".join(s.name for s in seminar.speakers) or "TBA",
-        affiliation="; ".join(s.affiliation or "" for s in seminar.speakers),
+        affiliation="; ".join(dict.fromkeys(s.affiliation or "" for s in seminar.speakers)),
         status=seminar.status,
         note=seminar.note,
         missing=tuple(seminar.missing(photo=True)) if seminar.takes_place else (),
