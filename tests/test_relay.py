@@ -3,6 +3,7 @@ and the settings that would otherwise send nothing in silence."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,11 @@ def test_a_port_that_never_greets_but_speaks_tls_hints_at_implicit_tls(
 
 
 def test_a_host_name_that_does_not_resolve_is_a_configuration_error(series: Path) -> None:
+    try:
+        socket.getaddrinfo("relay.invalid", 25)
+    except socket.gaierror as exc:
+        if exc.errno == socket.EAI_AGAIN:  # no name server to answer at all: nothing to test
+            pytest.skip("no name server answers here, so no name can be said not to exist")
     result = invoke(series, "send", "2024-02-22", ANNOUNCE_SMTP_HOST="relay.invalid")
     assert result.code == 2, result.both
     assert "mail.smtp.host: relay.invalid does not resolve (no such host name)" in result.err
