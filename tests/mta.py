@@ -145,6 +145,12 @@ smtpd_sasl_local_domain = {HOSTNAME}
         subprocess.run(["postfix", "-c", str(self.conf), "stop"], capture_output=True,
                        timeout=120, check=False)
 
+    def accepted(self) -> int:
+        """How many messages Postfix has taken in so far (its log says so as it queues them,
+        before they are delivered)."""
+        return sum(1 for line in self.log().splitlines()
+                   if "postfix/cleanup[" in line and "message-id=" in line)
+
     def counts(self) -> collections.Counter[str]:
         """How many messages each user's Maildir holds."""
         found: collections.Counter[str] = collections.Counter()
