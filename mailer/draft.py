@@ -55,6 +55,11 @@ class Draft:
         """Say that something at ``line`` was not carried over as it was."""
         self.notes.append(Note(f"{self.where.rsplit(':', 1)[0]}:{line}", text))
 
+    def append(self, field: str, text: str) -> None:
+        """Add a paragraph to a Markdown field (``abstract``, ``bio``, ``note``)."""
+        earlier = getattr(self, field)
+        setattr(self, field, f"{earlier}\n\n{text}" if earlier else text)
+
     def append_note(self, text: str) -> None:
         """Carry text that has no field of its own into the record's ``note``."""
-        self.note = f"{self.note}\n\n{text}" if self.note else text
+        self.append("note", text)

@@ -169,9 +169,7 @@ def _apply(draft: Draft, section: _Section) -> None:
         value = given(section.text())
         if value:
             _report_links(draft, section, value)
-            earlier = draft.note if field == "note" else getattr(draft, field)
-            text = decode_entities(value)
-            setattr(draft, field, f"{earlier}\n\n{text}" if earlier else text)
+            draft.append(field, decode_entities(value))
 
 
 def _read(path: Path) -> str:
