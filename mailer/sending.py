@@ -61,11 +61,12 @@ def due_now(store: Store, now: datetime) -> DueNow:
             break
     sent: dict[tuple[str, Kind], datetime] = {}
     with Ledger.existing(state_dir(store.root)) as ledger:
-        for seminar in talks if ledger else ():
-            for kind in Kind:
-                first = ledger.first_sent(seminar.id, kind) if ledger else None
-                if first is not None:
-                    sent[seminar.id, kind] = first
+        if ledger is not None:
+            for seminar in talks:
+                for kind in Kind:
+                    first = ledger.first_sent(seminar.id, kind)
+                    if first is not None:
+                        sent[seminar.id, kind] = first
     return due(talks, now, series, sent)
 
 
