@@ -155,21 +155,20 @@ def preview(
     open_: Annotated[bool, typer.Option("--open", help="Open the HTML in the browser.")] = False,
 ) -> None:
     """Write the message as it would be sent, for a look before sending."""
-    from mailer.compose import Nothing, compose, pick, plan_recipients, write_preview
-    from mailer.sending import warning_lines
+    from mailer import sending
+    from mailer.compose import AlreadySent, Nothing, write_preview
 
     session = session_of(ctx)
     store = session.store()
-    day = session.today(store, today)
-    chosen = pick(store, which, day, kind)
-    if isinstance(chosen, Nothing):
-        say(chosen.message)
+    request = sending.Request(which, kind, session.today(store, today), dry_run=True)
+    outgoing = sending.prepare(store, request, session.now)
+    if isinstance(outgoing, Nothing):
+        say(outgoing.message)
         return
-    plan = plan_recipients(session.root, store.series.mail)
-    outgoing = compose(store, chosen, kind, plan, now=session.now, today=day)
-    print_lines(warning_lines(outgoing.warnings))
+    assert not isinstance(outgoing, AlreadySent)  # noqa: S101 (a dry run never asks the ledger)
+    print_lines(sending.warning_lines(outgoing.warnings))
     folder = write_preview(session.root, outgoing, out)
-    say(f"Preview of the {kind} of {chosen.id} written to {folder}/")
+    say(f"Preview of the {kind} of {outgoing.seminar.id} written to {folder}/")
     if open_:
         import webbrowser
 
