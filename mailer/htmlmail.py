@@ -10,11 +10,10 @@ everywhere (formats.py), Markdown rendered and sanitized.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Any
 
 from mailer.event import calendar_links
-from mailer.model import Seminar, Series, Status, hhmm, zone_abbreviation
+from mailer.model import Seminar, Series, Status, hhmm, long_day, zone_abbreviation
 
 
 def button_label(label: str) -> str:
@@ -22,10 +21,6 @@ def button_label(label: str) -> str:
     name = label.removesuffix(" link").removesuffix(" Link").strip()
     return f"Join on {name}" if name and name.lower() not in ("video", "call") else \
         "Join the call"
-
-
-def _day(moment: datetime) -> str:
-    return f"{moment:%A} {moment.day} {moment:%B %Y}"
 
 
 def view(series: Series, seminar: Seminar, context: Mapping[str, Any], *, intro: str,
@@ -50,10 +45,10 @@ def view(series: Series, seminar: Seminar, context: Mapping[str, Any], *, intro:
         "lang": "en",
         "intro": intro,
         "heading": heading,
-        "preheader": f"{_day(start)}, {hhmm(start)} {zone} · {seminar.speaker_line()}",
+        "preheader": f"{long_day(start)}, {hhmm(start)} {zone} · {seminar.speaker_line()}",
         "speakers": [{"name": s.name, "affiliation": s.affiliation} for s in seminar.speakers],
         "photo": {"src": photo_src, "alt": names} if photo_src and public else None,
-        "when": _day(start),
+        "when": long_day(start),
         "time": f"{hhmm(start)}\u2013{hhmm(end)} {zone}",
         "location_html": markdown(location) if location else None,
         "button": button_label(context["video_label"]),

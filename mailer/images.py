@@ -24,6 +24,7 @@ from mailer.model import (
     Seminar,
     Series,
     hhmm,
+    long_day,
     slugify,
     transliterate,
     zone_abbreviation,
@@ -162,7 +163,7 @@ def _texts(series: Series, seminar: Seminar) -> tuple[str, str, str, str]:
     names = " · ".join(s.name for s in seminar.speakers) or "TBA"
     places = " · ".join(dict.fromkeys(s.affiliation for s in seminar.speakers
                                       if s.affiliation))
-    day = f"{start:%A} {start.day} {start:%B %Y} · {hhmm(start)} {zone_abbreviation(start)}"
+    day = f"{long_day(start)} · {hhmm(start)} {zone_abbreviation(start)}"
     return drawable(seminar.title or "TBA"), drawable(names), drawable(places), day
 
 

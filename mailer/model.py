@@ -153,6 +153,11 @@ def hhmm(moment: datetime) -> str:
     return moment.strftime("%H:%M")
 
 
+def long_day(moment: datetime) -> str:
+    """Format a day for people: ``Thursday 22 February 2024``."""
+    return f"{moment:%A} {moment.day} {moment:%B %Y}"
+
+
 def zone_abbreviation(moment: datetime) -> str:
     """Return the zone abbreviation in force at ``moment`` (``CET``, ``CEST``)."""
     return moment.tzname() or moment.strftime("%z")
