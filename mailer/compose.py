@@ -25,7 +25,7 @@ from mailer.store import Store
 
 if TYPE_CHECKING:
     from mailer.message import Blueprint
-    from mailer.render import InlineImage, Rendered
+    from mailer.rendered import InlineImage, Rendered
 
 PLACEHOLDER_SENDER = "seminar@example.invalid"
 
@@ -91,6 +91,7 @@ class RecipientPlan:
     subscribers: tuple[Mailbox, ...] = ()  # one message each, addressed to them
     source: str | None = None  # the subscriber file, as shown to the user
     test: bool = False  # --to: a test send, not recorded as the real one
+    lines: tuple[int, ...] = ()  # each subscriber's line in the subscriber file
 
     @property
     def total(self) -> int:
@@ -105,15 +106,20 @@ class RecipientPlan:
     def deliveries(self) -> Iterator[Delivery]:
         """The messages to send: one for the list addresses, then one per subscriber."""
         if self.lists:
-            yield Delivery(tuple(b.header() for b in self.lists),
-                           tuple(b.envelope for b in self.lists))
-        for box in self.subscribers:
-            yield Delivery((box.header(),), (box.envelope,))
+            yield Delivery(0, self.lists, tuple(b.envelope for b in self.lists))
+        for number, box in enumerate(self.subscribers, 1):
+            yield Delivery(number, (box,), (box.envelope,))
 
-    def first_to(self) -> tuple[str, ...]:
+    def where(self, delivery: Delivery) -> str:
+        """Where a delivery's addresses were written: ``file:line``, or the series file."""
+        if delivery.number and self.source is not None and self.lines:
+            return f"{self.source}:{self.lines[delivery.number - 1]}"
+        return "--to" if self.test else "seminars/series.yaml: mail.to"
+
+    def first_to(self) -> tuple[Mailbox, ...]:
         """The To of the first message (what a preview shows)."""
         first = next(self.deliveries(), None)
-        return first.to if first is not None else ("undisclosed-recipients:;",)
+        return first.to if first is not None else ()
 
     def summary(self) -> str:
         """Say who gets it, for a person."""
@@ -142,7 +148,9 @@ def plan_recipients(root: Path, mail: MailSettings, to: Sequence[str] = ()) -> R
     from mailer.recipients import SubscriberFile
 
     source = SubscriberFile(root / mail.recipients_file)
-    return RecipientPlan(lists=lists, subscribers=tuple(source.load()), source=source.where)
+    numbered = source.load_numbered()
+    return RecipientPlan(lists=lists, subscribers=tuple(box for box, _ in numbered),
+                         source=source.where, lines=tuple(line for _, line in numbered))
 
 
 @dataclass(frozen=True)
@@ -190,6 +198,10 @@ class Outgoing:
     def sender(self) -> Mailbox | None:
         """The From address; None until ``mail.from`` is set (a preview still works)."""
         return parse_mailbox(self.mail.sender) if self.mail.sender else None
+
+    def wire(self, delivery: Delivery) -> bytes:
+        """The bytes of one delivery, as SMTP DATA carries them."""
+        return self.blueprint.wire(delivery.to, delivery.number)
 
     def require_sendable(self) -> Mailbox:
         """Return the sender, or say what is missing for a real send."""
@@ -241,7 +253,7 @@ def mail_photo(root: Path, seminar: Seminar) -> InlineImage | None:
     if not seminar.photo:
         return None
     from mailer.photos import square
-    from mailer.render import InlineImage
+    from mailer.rendered import InlineImage
 
     return InlineImage(f"photo.{seminar.id}@announce", square(root / seminar.photo))
 
@@ -249,7 +261,7 @@ def mail_photo(root: Path, seminar: Seminar) -> InlineImage | None:
 def compose(store: Store, seminar: Seminar, kind: Kind, plan: RecipientPlan, *,
             now: datetime, today: date | None = None) -> Outgoing:
     """Validate what the mail depends on and render it once for ``plan``."""
-    from mailer.message import Blueprint, build_message
+    from mailer.message import Blueprint, Headers
 
     # Every record from this talk's window on must be valid, not just the ones shown.
     list(store.seminars(min(today or seminar.date, seminar.date)))
@@ -257,12 +269,33 @@ def compose(store: Store, seminar: Seminar, kind: Kind, plan: RecipientPlan, *,
     rendered, digest = render_talk(store, seminar, kind, now)
     if not series.mail.sender:
         series = replace(series, mail=replace(series.mail, sender=PLACEHOLDER_SENDER))
-    message = build_message(rendered, series, date=now, seminar_id=seminar.id, bulk=plan.bulk)
-    blueprint = Blueprint(message, parse_mailbox(series.mail.sender or "").ascii_domain, now)
+    mail = series.mail
+    headers = Headers(sender=parse_mailbox(mail.sender or PLACEHOLDER_SENDER),
+                      reply_to=parse_mailbox(mail.reply_to) if mail.reply_to else None,
+                      list_name=series.name, unsubscribe=mail.unsubscribe, bulk=plan.bulk)
+    blueprint = Blueprint(rendered, headers, date=now, name=seminar.id)
+    verify(blueprint, plan, f"{store.folder.name}/{seminar.id}.yaml", f"{kind}")
     return Outgoing(series=series, seminar=seminar, kind=kind, rendered=rendered,
                     blueprint=blueprint, mail=with_environment(store.series.mail), plan=plan,
                     made=now, digest=digest if rendered.ics else None,
                     warnings=_warnings(seminar, kind))
+
+
+def verify(blueprint: Blueprint, plan: RecipientPlan, record: str, kind: str) -> None:
+    """Check the bytes of every message of the run before the first one goes out (SPEC 6).
+
+    The shared part is read back whole once; each recipient's own headers are read back
+    one by one. A problem stops the run here, naming where the text came from.
+    """
+    problems = blueprint.problems()
+    if problems:
+        raise InputError(f"{record}: the {kind} would not go out as written, so nothing was "
+                         f"sent: {'; '.join(problems)}")
+    for delivery in plan.deliveries():
+        problems = blueprint.check(delivery.to, delivery.number)
+        if problems:
+            raise InputError(f"{plan.where(delivery)}: this recipient's message would not go "
+                             f"out as written, so nothing was sent: {'; '.join(problems)}")
 
 
 def preview_files(outgoing: Outgoing) -> dict[str, bytes]:

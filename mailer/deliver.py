@@ -15,6 +15,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from mailer.addresses import Mailbox
 from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL, TemporaryFailure
 from mailer.ledger import REFUSED, SENT
 from mailer.pool import Job, Pool, Transport
@@ -25,9 +26,11 @@ if TYPE_CHECKING:  # a dry run plans deliveries without loading smtplib
 
 @dataclass(frozen=True)
 class Delivery:
-    """One message to send: the To header's addresses and the envelope recipients."""
+    """One message to send: its place in the run, the To header's mailboxes and the envelope
+    recipients."""
 
-    to: tuple[str, ...]
+    number: int
+    to: tuple[Mailbox, ...]
     recipients: tuple[str, ...]
 
 
@@ -109,7 +112,7 @@ class Pace:
 class _Run:
     """A run over the deliveries on a pool of connections, with its report and retry budget."""
 
-    def __init__(self, message: Callable[[tuple[str, ...]], bytes], pool: Pool,
+    def __init__(self, message: Callable[[Delivery], bytes], pool: Pool,
                  ledger: Record, campaign: int, pace: Pace) -> None:
         self.message = message
         self.pool = pool
@@ -167,7 +170,7 @@ class _Run:
     def hand(self, delivery: Delivery, todo: tuple[str, ...]) -> None:
         """Give one message to a connection, within the run's rate."""
         self.pacer.wait()
-        self.pool.hand(Job((delivery, todo), todo, self.message(delivery.to)))
+        self.pool.hand(Job((delivery, todo), todo, self.message(delivery)))
 
     def collect(self) -> Generator[Event, None, Delivery | None]:
         """Take one finished message and record it; return its delivery once it is done with."""
@@ -225,7 +228,7 @@ class _Run:
                     self.settle(recipient, outcome)
 
 
-def deliver(deliveries: Iterable[Delivery], *, message: Callable[[tuple[str, ...]], bytes],
+def deliver(deliveries: Iterable[Delivery], *, message: Callable[[Delivery], bytes],
             transports: Callable[[], Transport], ledger: Record, campaign: int,
             connections: int = 1, total: int | None = None,
             pace: Pace | None = None) -> Iterator[Event]:

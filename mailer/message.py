@@ -1,110 +1,179 @@
-"""Build the e-mail from rendered parts, and cheap per-recipient copies of it.
+"""Build the e-mail from rendered parts, check its bytes, and address it to each recipient.
 
-The message is built once with the email package (headers encoded and folded by
-its policy, never pasted as text). Each recipient's copy is then the prebuilt
-bytes with two headers of their own in front: To and Message-ID. Sending to
-thousands of subscribers costs one build, not one build per subscriber.
+The body (the MIME tree: text, HTML with its images, the calendar) is built once with
+the email package. The headers are written by :mod:`mailer.headers`, never by the email
+package's header folding. Each recipient's copy is then the prebuilt bytes with two
+headers of their own in front, To and Message-ID: sending to thousands of subscribers
+costs one build, not one build per subscriber.
+
+Before anything goes out, the bytes are read back by the email package's parser and
+compared with what announce meant (:meth:`Blueprint.problems`, :meth:`Blueprint.check`):
+exactly the headers announce set, each once, each value as written, no line break inside
+one, and the MIME tree whole with every part's content intact. A mismatch is reported,
+never sent. This holds whatever the text is: it is a check of the result, not a list of
+bad strings.
 """
 
 from __future__ import annotations
 
+import email.policy
 import re
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.policy import SMTP, SMTPUTF8
+from email.parser import BytesParser
 from email.utils import format_datetime
 
-from mailer.addresses import control_characters, parse_mailbox
-from mailer.errors import InputError
-from mailer.model import Series, slugify
-from mailer.render import Rendered
+from mailer.addresses import Mailbox
+from mailer.headers import Field, address_field, check_header_block, phrase_field, text_field
+from mailer.headers import token_field as token
+from mailer.model import slugify
+from mailer.rendered import Rendered
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
-_MAX_HEADER_LINE = 78
+_BODY_HEADERS = ["mime-version", "content-type"]
 
 
-def _header_line(name: str, value: str) -> bytes:
-    """Return one header as wire bytes, folded by the email policy when it is long."""
-    if control_characters(value):
-        raise InputError(f"{name}: {value!r} holds a line break or control character")
-    line = f"{name}: {value}\r\n"
-    if len(line) <= _MAX_HEADER_LINE + 2 and value.isascii():
-        return line.encode("ascii")
-    # A non-ASCII address (it needs SMTPUTF8) is written raw in UTF-8 (RFC 6532).
-    return (SMTP if value.isascii() else SMTPUTF8).fold_binary(name, value)
+@dataclass(frozen=True)
+class Headers:
+    """The headers every recipient's copy shares."""
+
+    sender: Mailbox
+    reply_to: Mailbox | None
+    list_name: str  # the series name: the List-Id phrase
+    unsubscribe: str | None = None
+    bulk: bool = False  # announce expands the list itself: Precedence: bulk
 
 
-def list_id(series: Series) -> str:
-    """Return the List-Id (RFC 2919): the series name and a label under the sender's domain."""
-    domain = parse_mailbox(series.mail.sender).ascii_domain if series.mail.sender else "localhost"
-    return f"{series.name} <{slugify(series.name) or 'seminar'}.{domain}>"
+class MessageProblem(ValueError):
+    """The message's bytes would not say what was meant; the text says how."""
 
 
-def build_message(rendered: Rendered, series: Series, *, date: datetime, seminar_id: str,
-                  bulk: bool) -> EmailMessage:
-    """Build the message every recipient shares: everything but To and Message-ID."""
-    mail = series.mail
-    if not mail.sender:
-        raise InputError("seminars/series.yaml: mail.from is required to send "
-                         "(e.g. from: Seminar Team <seminar@example.org>)")
-    sender = parse_mailbox(mail.sender)
-    reply_to = parse_mailbox(mail.reply_to) if mail.reply_to else None
-    utf8 = sender.needs_smtputf8 or bool(reply_to and reply_to.needs_smtputf8)
-    message = EmailMessage(policy=SMTPUTF8 if utf8 else SMTP)
-    message["Date"] = format_datetime(date)
-    message["From"] = sender.header()
-    message["Subject"] = rendered.subject
-    if reply_to:
-        message["Reply-To"] = reply_to.header()
-    message["List-Id"] = list_id(series)
-    if mail.unsubscribe:
-        message["List-Unsubscribe"] = f"<{mail.unsubscribe}>"
-        if mail.unsubscribe.startswith("https://"):
-            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    if bulk:
-        # We expand the list ourselves: ask vacation responders not to answer (RFC 3834 s. 3.1.8).
-        message["Precedence"] = "bulk"
-    message.set_content(rendered.text, cte="quoted-printable")
-    message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
-    if rendered.images:
+def list_id(name: str, domain: str) -> tuple[str, str]:
+    """The List-Id (RFC 2919) as phrase and label: the series name, under the sender's domain."""
+    return name, f"<{slugify(name) or 'seminar'}.{domain}>"
+
+
+def _file_name(stem: str, subtype: str) -> str:
+    return f"{re.sub(r'[^A-Za-z0-9._-]+', '-', stem)}.{subtype}"
+
+
+def _body(content: Rendered, name: str) -> EmailMessage:
+    message = EmailMessage(policy=email.policy.SMTP)
+    message.set_content(content.text, cte="quoted-printable")
+    message.add_alternative(content.html, subtype="html", cte="quoted-printable")
+    if content.images:
         html_part = message.get_body(("html",))
         assert isinstance(html_part, EmailMessage)  # noqa: S101 (added just above)
-        for image in rendered.images:  # multipart/related: the HTML and what it shows
+        for image in content.images:  # multipart/related: the HTML and what it shows
             html_part.add_related(image.data, maintype="image", subtype=image.subtype,
                                   cid=f"<{image.cid}>", disposition="inline",
-                                  filename=f"{image.cid.split('@')[0]}.{image.subtype}")
-    if rendered.ics is not None:
+                                  filename=_file_name(image.cid.split("@")[0], image.subtype))
+        html_part.set_param("type", "text/html")  # RFC 2387 3.1: the root part's type
+    if content.ics is not None:
         message.make_mixed()
-        message.add_attachment(rendered.ics, subtype="calendar", cte="quoted-printable",
-                               filename=f"{seminar_id}.ics", params={"method": "PUBLISH"})
+        message.add_attachment(content.ics, subtype="calendar", cte="quoted-printable",
+                               filename=_file_name(name, "ics"), params={"method": "PUBLISH"})
     return message
 
 
-class Blueprint:
-    """A built message, ready to be addressed to one recipient after another."""
+def _shape(content: Rendered) -> str:
+    html = "text/html"
+    if content.images:
+        html = f"multipart/related({html},{','.join('image/' + i.subtype for i in content.images)})"
+    alternative = f"multipart/alternative(text/plain,{html})"
+    return f"multipart/mixed({alternative},text/calendar)" if content.ics is not None \
+        else alternative
 
-    def __init__(self, message: EmailMessage, domain: str, made: datetime) -> None:
-        for name in ("To", "Message-ID", "Cc", "Bcc"):
-            del message[name]
-        self.raw = message.as_bytes()
+
+def _shape_of(part: EmailMessage) -> str:
+    if not part.is_multipart():
+        return part.get_content_type()
+    inner = ",".join(_shape_of(p) for p in part.iter_parts())  # type: ignore[arg-type]
+    return f"{part.get_content_type()}({inner})"
+
+
+def _lines(text: str) -> str:
+    return text.replace("\r\n", "\n").rstrip("\n")
+
+
+def _content_problems(message: EmailMessage, content: Rendered) -> list[str]:
+    problems: list[str] = []
+    for part in message.walk():
+        problems.extend(f"{part.get_content_type()}: {type(d).__name__}" for d in part.defects)
+    if (shape := _shape_of(message)) != _shape(content):
+        return [*problems, f"the MIME tree is {shape}, expected {_shape(content)}"]
+    leaves = [p for p in message.walk() if not p.is_multipart()]
+    expected: list[str | bytes] = [content.text, content.html,
+                                   *(i.data for i in content.images)]
+    if content.ics is not None:
+        expected.append(content.ics)
+    for leaf, want in zip(leaves, expected, strict=True):
+        got = leaf.get_content()
+        same = got == want if isinstance(want, bytes) else _lines(str(got)) == _lines(want)
+        if not same:
+            problems.append(f"{leaf.get_content_type()}: the content does not read back whole")
+    return problems
+
+
+class Blueprint:
+    """A built, checked message, ready to be addressed to one recipient after another."""
+
+    def __init__(self, content: Rendered, headers: Headers, *, date: datetime, name: str) -> None:
+        self.content = content
+        self._domain = headers.sender.ascii_domain
+        phrase, label = list_id(headers.list_name, self._domain)
+        fields = [token("Date", format_datetime(date)), address_field("From", [headers.sender]),
+                  text_field("Subject", content.subject)]
+        if headers.reply_to is not None:
+            fields.append(address_field("Reply-To", [headers.reply_to]))
+        fields.append(phrase_field("List-Id", phrase, label))
+        if headers.unsubscribe:
+            fields.append(token("List-Unsubscribe", f"<{headers.unsubscribe}>"))
+            if headers.unsubscribe.startswith("https://"):
+                fields.append(token("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+        if headers.bulk:
+            # We expand the list ourselves: ask vacation responders not to answer (RFC 3834).
+            fields.append(token("Precedence", "bulk"))
+        self.fields = tuple(fields)
+        self.raw = b"".join(f.wire for f in fields) + _body(content, name).as_bytes()
         self._stuffed = _LEADING_DOT.sub(b"..", self.raw)
         if not self._stuffed.endswith(b"\r\n"):
             self._stuffed += b"\r\n"
-        self._domain = domain
-        self._stem = f"{int(made.timestamp())}.{secrets.token_hex(6)}"
-        self._count = 0
+        self._stem = f"{int(date.timestamp())}.{secrets.token_hex(6)}"
 
-    def _headers(self, to: Sequence[str]) -> bytes:
-        self._count += 1
-        message_id = f"<{self._stem}.{self._count}@{self._domain}>"
-        return _header_line("To", ", ".join(to)) + _header_line("Message-ID", message_id)
+    def _fields(self, to: Sequence[Mailbox], number: int) -> list[Field]:
+        message_id = f"<{self._stem}.{number}@{self._domain}>"
+        to_field = address_field("To", to) if to else token("To", "undisclosed-recipients:;")
+        return [to_field, token("Message-ID", message_id)]
 
-    def eml(self, to: Sequence[str]) -> bytes:
+    def _prefix(self, to: Sequence[Mailbox], number: int) -> bytes:
+        return b"".join(f.wire for f in self._fields(to, number))
+
+    def problems(self) -> list[str]:
+        """Read the whole message back (as the first recipient's copy) and say what differs."""
+        fields = [*self._fields([Mailbox("check@example.org")], 0), *self.fields]
+        data = b"".join(f.wire for f in fields[:2]) + self.raw
+        problems = check_header_block(b"".join(f.wire for f in fields), fields)
+        parsed = BytesParser(policy=email.policy.default).parsebytes(data)
+        assert isinstance(parsed, EmailMessage)  # noqa: S101 (the policy's message class)
+        names = [key.lower() for key in parsed]
+        if names != [f.name.lower() for f in fields] + _BODY_HEADERS:
+            problems.append(f"the message has the headers {parsed.keys()}")
+        return problems + _content_problems(parsed, self.content)
+
+    def check(self, to: Sequence[Mailbox], number: int) -> list[str]:
+        """Check one recipient's own headers (To, Message-ID) as they would be sent."""
+        fields = self._fields(to, number)
+        return check_header_block(b"".join(f.wire for f in fields), fields)
+
+    def eml(self, to: Sequence[Mailbox], number: int = 0) -> bytes:
         """Return the message addressed to ``to`` as a file (``.eml``) holds it."""
-        return self._headers(to) + self.raw
+        return self._prefix(to, number) + self.raw
 
-    def wire(self, to: Sequence[str]) -> bytes:
-        """Return the message addressed to ``to`` as SMTP DATA carries it (dot-stuffed, CRLF)."""
-        return self._headers(to) + self._stuffed
+    def wire(self, to: Sequence[Mailbox], number: int) -> bytes:
+        """Return the message as SMTP DATA carries it (dot-stuffed, CRLF), addressed to ``to``;
+        ``number`` (its place in the run) makes its Message-ID."""
+        return self._prefix(to, number) + self._stuffed

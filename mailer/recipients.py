@@ -95,7 +95,11 @@ class SubscriberFile:
                 yield Line(number, None, f"{row[email_at]!r} {why}")
 
     def load(self) -> list[Mailbox]:
-        """Validate every line; return each subscriber once (the first line wins for a repeat).
+        """Validate every line; return each subscriber once (the first line wins for a repeat)."""
+        return [box for box, _ in self.load_numbered()]
+
+    def load_numbered(self) -> list[tuple[Mailbox, int]]:
+        """Validate every line; return each subscriber once with its line number.
 
         Addresses are small: a list of 100,000 is a few MB. Messages are never held per
         subscriber; each is made from the shared blueprint when it is sent.
@@ -114,7 +118,7 @@ class SubscriberFile:
                 problems.append(f"{self.where}:{line.number}: {line.problem}")
             elif line.mailbox.envelope.lower() not in seen:
                 seen.add(line.mailbox.envelope.lower())
-                subscribers.append(line.mailbox)
+                subscribers.append((line.mailbox, line.number))
         if problems:
             shown = problems[:MAX_PROBLEMS_SHOWN]
             more = len(problems) - len(shown)

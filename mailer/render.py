@@ -17,7 +17,6 @@ import logging
 import sys
 import types
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from mailer.errors import InputError
 from mailer.formats import MarkdownFormat, PageFormat, TextFormat, markdown_to_html
 from mailer.htmlmail import first_paragraph, view
 from mailer.model import Seminar, Series, Status, hhmm, zone_abbreviation
+from mailer.rendered import InlineImage, Rendered
 
 _HERE = Path(__file__).resolve().parent
 # Installed, the wheel carries templates/ inside the package; in a checkout, the repo's own.
@@ -44,31 +44,6 @@ TEMPLATE_FOR = {
 }
 TEMPLATE_NAMES = (*TEMPLATE_FOR.values(), "subject.txt.j2", "email.html.j2",
                   "email-classic.html.j2", "program.md.j2")
-
-
-@dataclass(frozen=True)
-class InlineImage:
-    """An image the HTML part shows from inside the mail (``cid:``), such as the photo."""
-
-    cid: str
-    data: bytes
-    subtype: str = "jpeg"
-
-    @property
-    def src(self) -> str:
-        """The ``src`` the HTML gives it."""
-        return f"cid:{self.cid}"
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """Everything a talk turns into for one kind of mail."""
-
-    subject: str
-    text: str
-    html: str
-    ics: str | None
-    images: tuple[InlineImage, ...] = ()
 
 
 class _NoNetwork:

@@ -105,7 +105,7 @@ def send(root: Path, outgoing: Outgoing, *, force: bool) -> Iterator[Event]:
     sender = outgoing.require_sendable()
     mail = outgoing.mail
     run = functools.partial(
-        deliver, outgoing.plan.deliveries(), message=outgoing.blueprint.wire,
+        deliver, outgoing.plan.deliveries(), message=outgoing.wire,
         transports=functools.partial(SmtpTransport, mail.smtp, sender.envelope),
         connections=mail.smtp.connections, total=outgoing.plan.total,
         pace=Pace(retry_seconds=mail.retry_seconds, rate_per_minute=mail.rate_per_minute))

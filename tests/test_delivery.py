@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from support import Faults, Result, Server, invoke, subscribe, write
 
+from mailer.addresses import Mailbox
 from mailer.config import SmtpSettings
 from mailer.deliver import Delivery, Event, Notice, Pace, Progress, Report, deliver
 from mailer.ledger import Ledger, run_lock
@@ -164,8 +165,8 @@ def deliver_directly(folder: Path, server: Server, people: list[str], timeout: f
     with Ledger(folder) as ledger:
         campaign = ledger.campaign("talk", "announcement", force=False)
         events = list(deliver(
-            [Delivery((p,), (p,)) for p in people],
-            message=lambda to: b"To: " + to[0].encode() + b"\r\n\r\nhello\r\n",
+            [Delivery(n, (Mailbox(p),), (p,)) for n, p in enumerate(people)],
+            message=lambda d: b"To: " + d.recipients[0].encode() + b"\r\n\r\nhello\r\n",
             transports=lambda: SmtpTransport(settings, "from@example.org"),
             ledger=ledger, campaign=campaign, connections=connections, pace=Pace(**options),
         ))

@@ -235,7 +235,7 @@ def test_any_field_value_never_adds_a_header_or_recipient(tmp_path_factory: pyte
     assert (talk.title, talk.speaker_line()) == (title, f"{speaker}, {affiliation}")
     plan = plan_recipients(root, store.series.mail)
     outgoing = compose(store, talk, Kind.ANNOUNCEMENT, plan, now=NOW)
-    data = outgoing.blueprint.wire(plan.first_to())
+    data = outgoing.blueprint.wire(plan.first_to(), 0)
     headers = BytesHeaderParser().parsebytes(data)
     assert set(headers.keys()) <= EXPECTED
     assert headers.get_all("To") == ["lm-seminar-list@example.org"]

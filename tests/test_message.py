@@ -1,34 +1,36 @@
-"""The message: built once, copied per recipient with its own To and Message-ID."""
+"""The message: built once, checked by reading it back, copied per recipient with its own
+To and Message-ID."""
 
 from __future__ import annotations
 
 import email
 import email.policy
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 
-from mailer.config import MailSettings
-from mailer.message import Blueprint, build_message, list_id
-from mailer.model import Series
-from mailer.render import Rendered
+import pytest
 
-SERIES = Series(name="Learning Machines", team="T", timezone="Europe/Stockholm",
-                default_time=time(15, 0),
-                mail=MailSettings(sender="Seminar <lm@example.org>", to=("list@example.org",),
-                                  unsubscribe="https://example.org/leave"))
+from mailer.addresses import Mailbox, parse_mailbox
+from mailer.headers import address_field, check_header_block, text_field
+from mailer.message import Blueprint, Headers, list_id
+from mailer.rendered import InlineImage, Rendered
+
+HEADERS = Headers(sender=parse_mailbox("Seminar <lm@example.org>"), reply_to=None,
+                  list_name="Learning Machines", unsubscribe="https://example.org/leave")
 RENDERED = Rendered(subject="Über: a talk", text=".leading dot\nÅ line\n" + "word " * 40,
                     html="<p>hi</p>", ics=None)
 NOW = datetime(2024, 2, 20, 8, 0, tzinfo=UTC)
+A, B = Mailbox("a@example.org"), Mailbox("b@example.org")
 
 
-def blueprint(bulk: bool = False) -> Blueprint:
-    message = build_message(RENDERED, SERIES, date=NOW, seminar_id="t", bulk=bulk)
-    return Blueprint(message, "example.org", NOW)
+def blueprint(bulk: bool = False, rendered: Rendered = RENDERED) -> Blueprint:
+    headers = Headers(HEADERS.sender, None, HEADERS.list_name, HEADERS.unsubscribe, bulk)
+    return Blueprint(rendered, headers, date=NOW, name="t")
 
 
 def test_each_copy_has_its_own_to_and_message_id() -> None:
     made = blueprint()
-    one = email.message_from_bytes(made.eml(("a@example.org",)), policy=email.policy.default)
-    two = email.message_from_bytes(made.eml(("b@example.org",)), policy=email.policy.default)
+    one = email.message_from_bytes(made.eml((A,), 1), policy=email.policy.default)
+    two = email.message_from_bytes(made.eml((B,), 2), policy=email.policy.default)
     assert one["To"] == "a@example.org" and two["To"] == "b@example.org"
     assert one["Message-ID"] != two["Message-ID"]
     assert str(one["Message-ID"]).startswith(f"<{int(NOW.timestamp())}.")
@@ -41,8 +43,14 @@ def test_each_copy_has_its_own_to_and_message_id() -> None:
     assert text.get_content().replace("\r\n", "\n").startswith(".leading dot\nÅ line\n")
 
 
+def test_the_same_number_gives_the_same_bytes() -> None:
+    made = blueprint()
+    assert made.wire((A,), 7) == made.wire((A,), 7)
+    assert made.wire((A,), 7) != made.wire((A,), 8)
+
+
 def test_wire_form_is_dot_stuffed_crlf_and_short_lines() -> None:
-    wire = blueprint(bulk=True).wire(("a@example.org",))
+    wire = blueprint(bulk=True).wire((A,), 1)
     lines = wire.split(b"\r\n")
     assert b"Precedence: bulk" in lines
     assert all(len(line) <= 78 for line in lines)
@@ -51,4 +59,42 @@ def test_wire_form_is_dot_stuffed_crlf_and_short_lines() -> None:
 
 
 def test_list_id_is_under_the_senders_domain() -> None:
-    assert list_id(SERIES) == "Learning Machines <learning-machines.example.org>"
+    assert list_id("Learning Machines", "example.org") == (
+        "Learning Machines", "<learning-machines.example.org>")
+
+
+def test_a_whole_message_reads_back_as_built() -> None:
+    photo = InlineImage("photo.t@announce", b"\xff\xd8\xff" + bytes(range(256)) * 4)
+    rendered = Rendered(subject="S", text="t", html=f'<img src="{photo.src}">',
+                        ics="BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", images=(photo,))
+    made = blueprint(rendered=rendered)
+    assert made.problems() == []
+    parsed = email.message_from_bytes(made.eml((A,), 1), policy=email.policy.default)
+    related = [p for p in parsed.walk() if p.get_content_type() == "multipart/related"]
+    assert related and related[0].get_param("type") == "text/html"  # RFC 2387 3.1
+
+
+def test_the_check_finds_a_header_the_encoder_did_not_mean() -> None:
+    field = text_field("Subject", "a talk")
+    forged = field.wire.replace(b"a talk", b"a talk\r\nReply-To: x@evil.example")
+    assert check_header_block(forged, [field])
+    assert check_header_block(field.wire, [field]) == []
+    cut = field.wire.replace(b"a talk", b"a\r\n\r\ntalk")
+    assert check_header_block(cut, [field])
+
+
+def test_the_check_finds_an_address_the_encoder_did_not_mean() -> None:
+    field = address_field("To", [A])
+    smuggled = field.wire.replace(b"a@example.org", b"a@example.org, b@example.org")
+    assert check_header_block(smuggled, [field])
+
+
+@pytest.mark.parametrize("name", ["Jonas Åström", "Mathis, Alexander", "Åsa Öberg", 'Q "x" \\ y',
+                                  "=?utf-8?q?x=0D=0AReply-To:_e@evil.example?=",
+                                  " ".join(["Maximilian"] * 12)])
+def test_display_names_read_back_as_written(name: str) -> None:
+    field = address_field("To", [Mailbox("a@example.org", name)])
+    assert check_header_block(field.wire, [field]) == []
+    parsed = email.message_from_bytes(field.wire + b"\r\n", policy=email.policy.default)
+    assert [(a.display_name, a.addr_spec) for a in parsed["To"].addresses] == [
+        (name, "a@example.org")]
