@@ -67,6 +67,9 @@ def with_environment(mail: MailSettings,
                      environ: Mapping[str, str] | None = None) -> MailSettings:
     """Return ``mail`` with the ``ANNOUNCE_SMTP_*`` and ``ANNOUNCE_RETRY_SECONDS`` overrides."""
     env = os.environ if environ is None else environ
+    for name, value in env.items():
+        if name.startswith("ANNOUNCE_"):
+            _require_text(name, value)
     smtp = mail.smtp
     host = env.get("ANNOUNCE_SMTP_HOST")
     if host:
@@ -108,4 +111,16 @@ def with_environment(mail: MailSettings,
 def smtp_password(environ: Mapping[str, str] | None = None) -> str | None:
     """Read the SMTP password from the environment, at the moment it is needed."""
     env = os.environ if environ is None else environ
-    return env.get(PASSWORD_VARIABLE) or None
+    password = env.get(PASSWORD_VARIABLE) or None
+    if password is not None:
+        _require_text(PASSWORD_VARIABLE, password)
+    return password
+
+
+def _require_text(name: str, value: str) -> None:
+    """Refuse an environment value holding bytes that are not UTF-8 (shown, never the value)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"environment: {name} holds bytes that are not UTF-8 text; set it "
+                         "again from a UTF-8 terminal or file") from None

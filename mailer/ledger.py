@@ -188,6 +188,18 @@ class Ledger:
         ).fetchone()
         return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
 
+    def clamp(self, now: datetime) -> int:
+        """Bring stamps later than ``now`` back to ``now``; return how many there were.
+
+        A stamp from the future was written by a clock that ran ahead (and has since been
+        corrected). Left as it is, it would say a mail went out on a day it did not, and
+        the rules that ask "when did it go?" (no reminder on the day of the announcement)
+        would hold back a mail for good. What happened then happened no later than now.
+        """
+        stamp = now.astimezone(UTC).isoformat(timespec="seconds")
+        cursor = self._write("UPDATE deliveries SET at = ? WHERE at > ?", (stamp, stamp))
+        return int(cursor.rowcount)
+
     def first_time(self, notice: str) -> bool:
         """Record that ``notice`` was said; True only the first time (cron says it once)."""
         cursor = self._write("INSERT OR IGNORE INTO notices (key, said) VALUES (?, ?)",

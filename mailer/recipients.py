@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailer.addresses import AddressProblem, Mailbox, parse_mailbox
+from mailer.addresses import AddressProblem, Mailbox, control_characters, parse_mailbox
 from mailer.errors import InputError
 from mailer.paths import MAX_SUBSCRIBER_BYTES, display_path
 
@@ -81,14 +81,19 @@ class SubscriberFile:
         names = [c.strip().lower() for c in next(csv.reader([header], delimiter=delimiter))]
         email_at = names.index("email")
         name_at = names.index("name") if "name" in names else None
+        ended = 0  # the line the previous row ended on: a quoted cell may span lines
         for row in reader:
-            number = first_line + reader.line_num
+            number, ended = first_line + ended + 1, reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(names):
                 yield Line(number, None, f"has {len(row)} columns, the header has {len(names)}")
                 continue
             name = row[name_at] if name_at is not None else ""
+            if control_characters(name):
+                yield Line(number, None, f"the name {name!r} holds a control character "
+                                         "(such as a line break)")
+                continue
             try:
                 yield Line(number, parse_mailbox(row[email_at], name))
             except AddressProblem as why:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, time
+from datetime import UTC, date, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -226,8 +226,20 @@ def _speakers(record: Record) -> tuple[Speaker, ...]:
     return (Speaker(name, affiliation),)
 
 
-def load_seminar(path: Path, talk_id: str, day: date) -> Seminar:
-    """Read and validate one talk record; ``day`` is the date in its file name."""
+def _check_local_time(record: Record, seminar: Seminar, series: Series) -> None:
+    """Report a start that does not exist on the day: the clocks skip it (spring forward)."""
+    start = seminar.start(series)
+    there = start.astimezone(UTC).astimezone(series.zone)
+    if there.replace(tzinfo=None) != start.replace(tzinfo=None):
+        key = "time" if seminar.time is not None else "date"
+        record.report(key, f"{start:%H:%M} does not exist on {seminar.date} in "
+                           f"{series.timezone} (the clocks go forward over it); choose "
+                           f"another time, such as {there:%H:%M}")
+
+
+def load_seminar(path: Path, talk_id: str, day: date, series: Series | None = None) -> Seminar:
+    """Read and validate one talk record; ``day`` is the date in its file name. With
+    ``series``, the talk's start must exist in the series' time zone."""
     record = read_record(path, "a talk record")
     record.check_keys(RECORD_KEYS)
     when = record.day("date")
@@ -248,6 +260,8 @@ def load_seminar(path: Path, talk_id: str, day: date) -> Seminar:
         note=record.text("note"),
         photo=image_file(record, "photo", path.parent.parent),
     )
+    if series is not None and not record.problems:
+        _check_local_time(record, seminar, series)
     record.finish()
     return seminar
 

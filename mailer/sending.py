@@ -49,8 +49,12 @@ class Request:
     dry_run: bool = False
 
 
-def due_now(store: Store, now: datetime) -> DueNow:
-    """What mail is due at ``now``, from the records and the ledger (SPEC 5, ``send --due``)."""
+def due_now(store: Store, now: datetime, *, record: bool = False) -> DueNow:
+    """What mail is due at ``now``, from the records and the ledger (SPEC 5, ``send --due``).
+
+    A send the ledger dates after ``now`` counts as sent at ``now`` (the clock ran ahead
+    then); with ``record``, the ledger is corrected so, for good.
+    """
     series = store.series
     today = local_today(now, series.zone)
     last = today + timedelta(days=series.announce_days_before)
@@ -62,11 +66,13 @@ def due_now(store: Store, now: datetime) -> DueNow:
     sent: dict[tuple[str, Kind], datetime] = {}
     with Ledger.existing(state_dir(store.root)) as ledger:
         if ledger is not None:
+            if record:
+                ledger.clamp(now)
             for seminar in talks:
                 for kind in Kind:
                     first = ledger.first_sent(seminar.id, kind)
                     if first is not None:
-                        sent[seminar.id, kind] = first
+                        sent[seminar.id, kind] = min(first, now)
     return due(talks, now, series, sent)
 
 

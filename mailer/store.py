@@ -121,7 +121,7 @@ class Store:
     def seminar(self, entry: Entry) -> Seminar:
         """Read one record (once)."""
         if entry.id not in self._seminars:
-            self._seminars[entry.id] = load_seminar(entry.path, entry.id, entry.date)
+            self._seminars[entry.id] = load_seminar(entry.path, entry.id, entry.date, self.series)
         return self._seminars[entry.id]
 
     def seminars(self, start: date | None = None) -> Iterator[Seminar]:

@@ -23,6 +23,10 @@ from mailer.paths import MAX_FILE_BYTES, display_path
 
 MAX_DEPTH = 16  # the deepest real structure is series.yaml's mail.smtp (3 levels)
 _NULL_TAG = "tag:yaml.org,2002:null"
+# Bidirectional embedding, override and isolate controls: they make a line read otherwise
+# than it is stored (a Subject that shows "gpj.exe" as "exe.jpg"). ZWJ and ZWNJ, which
+# scripts need, are not among them.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class _Problem(Exception):
@@ -44,6 +48,10 @@ class _Loader(yaml.SafeLoader):
         line = event.start_mark.line + 1 if event.start_mark else 1
         if isinstance(event, yaml.AliasEvent):
             raise _Problem(line, f"YAML aliases (*{event.anchor}) are not allowed in these files")
+        tag = getattr(event, "tag", None)
+        if tag not in (None, "!"):
+            raise _Problem(line, f"YAML tags ({tag}) are not allowed in these files; write the "
+                                 "value as plain text (quote it if it starts with !)")
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
@@ -60,6 +68,25 @@ def kind_of(node: yaml.Node) -> str:
     if isinstance(node, yaml.SequenceNode):
         return "a list"
     return f"{node.value!r}"
+
+
+def character_problem(value: str, *, single_line: bool) -> str | None:
+    """Say why ``value`` cannot be taken as text, or None when it can.
+
+    A lone surrogate (``"\\uD800"`` in a quoted YAML string) is no character at all; a
+    one-line value may hold no control character and no bidirectional control.
+    """
+    for char in value:
+        code = ord(char)
+        if 0xD800 <= code <= 0xDFFF:
+            return (f"holds \\u{code:04X}, half of a UTF-16 pair and no character by itself; "
+                    "write the character itself")
+        if single_line and char in _BIDI_CONTROLS:
+            return (f"holds the bidirectional control U+{code:04X}, which makes the line read "
+                    "otherwise than it is written; remove it")
+    if single_line and control_characters(value):
+        return "holds a line break or control character; write it on one line"
+    return None
 
 
 def line_of(node: yaml.Node) -> int:
@@ -134,9 +161,9 @@ class Record:
         value = str(node.value)
         if node.style in ("|", ">"):
             value = value.rstrip("\n")
-        if single_line and control_characters(value):
-            self.report(key, f"{value!r} holds a line break or control character; "
-                             "write it on one line")
+        problem = character_problem(value, single_line=single_line)
+        if problem is not None:
+            self.report(key, f"{ascii(value) if len(value) < 80 else 'the text'} {problem}")
             return None
         if required and not value.strip():
             self.report(key, "is empty")
@@ -234,7 +261,15 @@ class Record:
     def value(self, key: str) -> Any:
         """Return the plain YAML value of ``key`` (for free-form mappings such as front matter)."""
         node = self.nodes.get(key)
-        return None if node is None else self.loader.construct_object(node, deep=True)
+        if node is None:
+            return None
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError) as exc:  # an unquoted 2024-13-45
+            mark = getattr(exc, "problem_mark", None)
+            self.report(key, f"cannot be read ({getattr(exc, 'problem', None) or exc}); quote "
+                             "the value", mark.line + 1 if mark else None)
+            return None
 
     def finish(self) -> None:
         """Raise every problem found, together."""
@@ -251,6 +286,10 @@ def record_from_node(path: Path, node: yaml.MappingNode, loader: _Loader, prefix
             record.problems.append(f"{record.where}:{line}: {prefix}: keys must be plain words")
             continue
         key = str(key_node.value)
+        if character_problem(key, single_line=True) is not None:
+            record.problems.append(f"{record.where}:{line}: {prefix}{key!a}: a key "
+                                   "must be a plain word")
+            continue
         if key in record.nodes:
             record.problems.append(f"{record.where}:{line}: {prefix}{key}: given twice")
             continue
@@ -283,9 +322,15 @@ def _read_text(path: Path, what: str) -> str:
 def read_record(path: Path, what: str) -> Record:
     """Read one YAML file that must hold a mapping; raise :class:`InputError` otherwise."""
     where = display_path(path)
-    loader = _Loader(_read_text(path, what))
+    text = _read_text(path, what)
     try:
+        loader = _Loader(text)
         node = loader.get_single_node()
+    except yaml.reader.ReaderError as exc:  # a raw NUL, ESC or BEL, which YAML refuses
+        line = text[: exc.position].count("\n") + 1
+        raise InputError(f"{where}:{line}: holds the control character U+{exc.character:04X}, "
+                         "which YAML does not allow; remove it (or write it as an escape in a "
+                         "double-quoted string)") from None
     except _Problem as exc:
         raise InputError(f"{where}:{exc.line}: {exc.message}") from None
     except yaml.MarkedYAMLError as exc:

@@ -118,3 +118,21 @@ def test_due_takes_no_talk_or_kind(cron_series: Path) -> None:
     result = invoke(cron_series, "send", "2024-02-22", "--due")
     assert result.code == 2
     assert "send --due chooses the talks and kinds itself" in result.err
+
+
+def test_a_clock_that_ran_ahead_and_was_corrected_holds_back_no_reminder(
+        cron_series: Path, smtp_server: Server) -> None:
+    # The host's clock runs six days fast: on the real 2024-02-16 it reads the talk's day,
+    # and the announcement goes out stamped 2024-02-22.
+    assert due(cron_series, smtp_server, "2024-02-22T08:00")[2][0].startswith(
+        "Learning Machines seminar 2024-02-22")
+    assert due(cron_series, smtp_server, "2024-02-16T10:00")[2] == []  # corrected
+    code, _, got = due(cron_series, smtp_server, "2024-02-22T09:00")
+    assert code == 0
+    assert len(got) == 1 and got[0].startswith("Today 15:00: Learning Machines seminar")
+
+
+def test_a_dry_run_does_not_correct_the_ledger(cron_series: Path, smtp_server: Server) -> None:
+    assert len(due(cron_series, smtp_server, "2024-02-22T08:00")[2]) == 1
+    assert due(cron_series, smtp_server, "2024-02-16T10:00", "--dry-run")[2] == []
+    assert due(cron_series, smtp_server, "2024-02-22T09:00")[2] == []  # still the same day

@@ -38,7 +38,10 @@ class AnnounceGroup(TyperGroup):
             return super().invoke(ctx)
         except MailerError as exc:
             sys.stdout.flush()
-            for line in str(exc).splitlines():
+            # A message quotes the user's text: never let an unprintable character in it
+            # turn the error into a traceback.
+            text = str(exc).encode("utf-8", "backslashreplace").decode("utf-8")
+            for line in text.splitlines():
                 typer.echo(f"announce: {line}", err=True)
             raise typer.Exit(exc.exit_code) from None
         except _USAGE_ERROR as exc:

@@ -102,7 +102,7 @@ def _send_due(root: Path, store: Store, now: datetime, *, dry_run: bool, quiet: 
     from mailer import sending
     from mailer.schedule import local_today
 
-    plan = sending.due_now(store, now)
+    plan = sending.due_now(store, now, record=not dry_run)
     print_lines(sending.waiting_lines(root, plan, record=not dry_run))
     if not plan.due and not quiet:
         say(sending.nothing_due_line(plan, now))

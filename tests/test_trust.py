@@ -1,0 +1,217 @@
+"""Trusted with a list: what a hostile speaker or a careless collaborator writes never forges
+a mail, and every bad input is a clear file:line error (exit 2), never a traceback."""
+
+from __future__ import annotations
+
+import csv
+import email
+import email.policy
+import email.utils
+import io
+from email.header import decode_header, make_header
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from support import (
+    TALK,
+    Server,
+    copy_example,
+    edit,
+    invoke,
+    parts,
+    start_server,
+    use_subscriber_file,
+    write,
+)
+
+FORGED = "=?utf-8?q?Hi=0D=0AReply-To:_attacker@evil.example=0D=0A=0D=0AFAKE_BODY?="
+SHARED = ["Date", "From", "Subject", "Reply-To", "List-Id", "List-Unsubscribe"]
+
+
+def set_title(series: Path, title: str) -> None:
+    record = series / "seminars" / TALK
+    lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("title:"))
+    lines[at] = "title: " + yaml.safe_dump(title, allow_unicode=True, width=1 << 16).split(
+        "\n...")[0].rstrip("\n") + "\n"
+    record.write_text("".join(lines), encoding="utf-8")
+
+
+def received_headers(message: EmailMessage) -> list[str]:
+    return [key.lower() for key in message]
+
+
+def test_an_encoded_word_title_is_the_authors_text_and_forges_nothing(
+        series: Path, smtp_server: Server) -> None:
+    set_title(series, FORGED)
+    assert invoke(series, "check").code == 0  # a strange title is still a title
+    result = invoke(series, "send", "2024-02-22", server=smtp_server)
+    assert result.code == 0, result.both
+    (got,) = smtp_server.received
+    message = got.message
+    assert received_headers(message) == [h.lower() for h in
+                                         ["To", "Message-ID", *SHARED, "MIME-Version",
+                                          "Content-Type"]]
+    assert message["Reply-To"] == "lm-seminar@example.org"
+    assert FORGED in str(message["Subject"])
+    assert set(parts(message)) == {"text/plain", "text/html", "text/calendar"}
+    assert "evil.example" not in "".join(str(v) for k, v in message.items() if k != "Subject")
+
+
+def test_hostile_subscriber_names_go_out_as_names_or_stop_the_run_first(
+        series: Path, smtp_server: Server) -> None:
+    rows = [("email", "name")] + [(f"p{i}@example.org", f"Person {i}") for i in range(60)]
+    rows[30] = ("p29x@example.org", FORGED)
+    rows[31] = ("p30x@example.org", 'Mathis, "Alex" \\ =?x?=')
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    write(series / "subscribers.csv", buffer.getvalue())
+    use_subscriber_file(series, "subscribers.csv")
+    result = invoke(series, "send", "2024-02-22", server=smtp_server)
+    assert result.code == 0, result.both
+    assert len(smtp_server.received) == 60
+    names = {}
+    for item in smtp_server.received:
+        raw = email.message_from_bytes(item.data, policy=email.policy.compat32)["To"]
+        ((display, address),) = email.utils.getaddresses([raw])
+        assert address == item.rcpt_tos[0]
+        names[address] = str(make_header(decode_header(display)))
+        assert received_headers(item.message).count("reply-to") == 1
+    assert names["p29x@example.org"] == FORGED
+    assert names["p30x@example.org"] == 'Mathis, "Alex" \\ =?x?='
+
+
+def test_a_bad_subscriber_line_stops_the_run_before_anyone_is_mailed(
+        series: Path, smtp_server: Server) -> None:
+    lines = ["email,name"] + [f"p{i}@example.org,Person {i}" for i in range(100)]
+    lines[51] = 'p50@example.org,"Bad\rName"'
+    write(series / "subscribers.csv", "\n".join(lines) + "\n")
+    use_subscriber_file(series, "subscribers.csv")
+    result = invoke(series, "send", "2024-02-22", server=smtp_server)
+    assert result.code == 2, result.both
+    assert "subscribers.csv:52" in result.err
+    assert smtp_server.received == []
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("title: Meas\x07uring\n", ":5: holds the control character U+0007"),
+    ("title: Meas\x1buring\n", ":5: holds the control character U+001B"),
+    ('title: "x\\uD800y"\n', ":5: title: 'x\\ud800y' holds \\uD800"),
+    ("title: \u202egpj.exe\n", "title: '\\u202egpj.exe' holds the bidirectional control U+202E"),
+    ("speaker: A\u2066B\u2069\n", "speaker: 'A\\u2066B\\u2069' holds the bidirectional control"),
+    ("title: !important news\n", ":5: YAML tags (!important) are not allowed"),
+])
+def test_unreadable_record_text_is_a_clear_error(series: Path, text: str, says: str) -> None:
+    record = series / "seminars" / TALK
+    kept = [line for line in record.read_text(encoding="utf-8").splitlines(keepends=True)
+            if not line.startswith(text.split(":", maxsplit=1)[0] + ":")]
+    kept.insert(4, text)
+    record.write_text("".join(kept), encoding="utf-8")
+    result = invoke(series, "check")
+    assert result.code == 2, result.both
+    assert f"seminars/{TALK}" in result.err and says in result.err, result.err
+    assert "Traceback" not in result.both
+
+
+def test_joiners_that_scripts_need_stay(series: Path) -> None:
+    set_title(series, "क्\u200dष and \u200cمی\u200cخواهم")
+    assert invoke(series, "check").code == 0
+
+
+@pytest.mark.parametrize(("value", "says"), [
+    ("!foo default", "YAML tags (!foo)"),
+    ("!!python/object:os.system default", "YAML tags (tag:yaml.org,2002:python/object"),
+    ("!!timestamp 2024-13-45", "YAML tags (tag:yaml.org,2002:timestamp)"),
+    ("2024-13-45", "page.front_matter: cannot be read (month must be in 1..12); quote"),
+])
+def test_yaml_tags_and_bad_values_in_front_matter(series: Path, value: str, says: str) -> None:
+    edit(series / "seminars" / "series.yaml", ("    layout: default", f"    layout: {value}"))
+    result = invoke(series, "check")
+    assert result.code == 2, result.both
+    assert "seminars/series.yaml:1" in result.err and says in result.err, result.err
+
+
+def test_a_password_that_is_not_utf8_is_a_clear_error(series: Path) -> None:
+    broken = b"p\xffw".decode("utf-8", "surrogateescape")  # what os.environ holds for it
+    result = invoke(series, "send", "--dry-run", "--today", "2024-02-20",
+                    ANNOUNCE_SMTP_PASSWORD=broken)
+    assert result.code == 2, result.both
+    assert "ANNOUNCE_SMTP_PASSWORD holds bytes that are not UTF-8" in result.err
+    assert "p\udcffw" not in result.both
+
+
+def test_a_time_the_clocks_skip_is_refused(series: Path) -> None:
+    record = series / "seminars" / "2024-03-31-gap.yaml"
+    write(record, "date: 2024-03-31\ntime: \"02:30\"\nspeaker: Ada\ntitle: T\n")
+    result = invoke(series, "check")
+    assert result.code == 2
+    assert ("seminars/2024-03-31-gap.yaml:2: time: 02:30 does not exist on 2024-03-31 in "
+            "Europe/Stockholm") in result.err
+
+
+BREAKS = ["\r", "\n", "\r\n", "\x85", "\u2028", "\u202e", "\u2066", "<", ">"]
+LOOKALIKES = ["=?utf-8?q?", "?=", "=0D=0A", "=?utf-8?b?SGk=?=", "Reply-To: x@evil.example",
+              " ", ",", '"', "\\", "é", "李"]
+
+
+def field(tokens: list[str]) -> st.SearchStrategy[str]:
+    letters = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")),
+                      min_size=1, max_size=8)
+    return st.lists(st.one_of(letters, st.sampled_from(tokens)), min_size=1, max_size=6).map(
+        "".join).filter(lambda s: s.strip() == s and s != "")
+
+
+CLEAN, ANY = field(LOOKALIKES), field(LOOKALIKES + BREAKS)
+SINGLE_LINE_BAD = ("\r", "\n", "\x85", "\u2028", "\u2029", "\u202e", "\u2066")
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+                                 HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_generated_header_text_never_changes_the_headers(
+        tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
+    source = CLEAN if data.draw(st.booleans(), label="clean") else ANY
+    title, speaker, series_name, sender_name, person = (
+        data.draw(source, label=label) for label in
+        ("title", "speaker", "series name", "sender name", "subscriber name"))
+    root = copy_example(tmp_path_factory.mktemp("property"))
+    set_title(root, title)
+    edit(root / "seminars" / TALK, ("speaker: Alexander Mathis\n",
+                                    f"speaker: {yaml.safe_dump(speaker, width=1 << 16)}"
+                                    .replace("\n...\n", "\n")))
+    edit(root / "seminars" / "series.yaml",
+         ("name: Learning Machines\n",
+          f"name: {yaml.safe_dump(series_name, width=1 << 16)}".replace("\n...\n", "\n")),
+         ("  from: Learning Machines Seminar <lm-seminar@example.org>\n",
+          "  from: " + yaml.safe_dump(f"{sender_name} <lm-seminar@example.org>",
+                                    width=1 << 16).replace("\n...\n", "\n")))
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([("email", "name"), ("one@example.org", person)])
+    write(root / "subscribers.csv", buffer.getvalue())
+    use_subscriber_file(root, "subscribers.csv")
+    server = start_server()
+    try:
+        result = invoke(root, "send", "2024-02-22", server=server)
+        refused = any(bad in field for field in (title, speaker, series_name)
+                      for bad in SINGLE_LINE_BAD)
+        event("refused" if result.code == 2 else "sent")
+        if result.code == 2:
+            assert "Traceback" not in result.both
+            assert server.received == []
+            return
+        assert not refused, result.both
+        assert result.code == 0, result.both
+        (got,) = server.received
+        message = got.message
+        assert received_headers(message) == [h.lower() for h in [
+            "To", "Message-ID", *SHARED, "Precedence", "MIME-Version", "Content-Type"]]
+        assert title in str(message["Subject"]) and speaker in str(message["Subject"])
+        assert got.rcpt_tos == ["one@example.org"]
+        assert set(parts(message)) == {"text/plain", "text/html", "text/calendar"}
+    finally:
+        server.controller.stop()
