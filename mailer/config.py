@@ -67,9 +67,7 @@ def with_environment(mail: MailSettings,
                      environ: Mapping[str, str] | None = None) -> MailSettings:
     """Return ``mail`` with the ``ANNOUNCE_SMTP_*`` and ``ANNOUNCE_RETRY_SECONDS`` overrides."""
     env = os.environ if environ is None else environ
-    for name, value in env.items():
-        if name.startswith("ANNOUNCE_"):
-            _require_text(name, value)
+    _require_texts(env)
     smtp = mail.smtp
     host = env.get("ANNOUNCE_SMTP_HOST")
     if host:
@@ -115,6 +113,12 @@ def smtp_password(environ: Mapping[str, str] | None = None) -> str | None:
     if password is not None:
         _require_text(PASSWORD_VARIABLE, password)
     return password
+
+
+def _require_texts(environ: Mapping[str, str]) -> None:
+    for name, value in environ.items():
+        if name.startswith("ANNOUNCE_"):
+            _require_text(name, value)
 
 
 def _require_text(name: str, value: str) -> None:
