@@ -255,7 +255,7 @@ def mail_photo(root: Path, seminar: Seminar) -> InlineImage | None:
     from mailer.photos import square
     from mailer.rendered import InlineImage
 
-    return InlineImage(f"photo.{seminar.id}@announce", square(root / seminar.photo))
+    return InlineImage(f"photo.{seminar.id}@announce", square(root, seminar.photo))
 
 
 def compose(store: Store, seminar: Seminar, kind: Kind, plan: RecipientPlan, *,

@@ -17,7 +17,7 @@ from pathlib import Path
 from mailer.draft import Draft, given
 from mailer.errors import InputError
 from mailer.model import Speaker, Status
-from mailer.paths import MAX_SUBSCRIBER_BYTES, display_path
+from mailer.paths import MAX_SUBSCRIBER_BYTES, decode_text, display_path, read_regular
 from mailer.schema import RECORD_KEYS
 from mailer.usertext import decode_entities
 from mailer.yamlrecord import parse_clock
@@ -111,14 +111,8 @@ def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
 def read_sheet(path: Path) -> list[Draft]:
     """Read every row of a CSV file into a draft; a bad row raises InputError (file:line)."""
     where = display_path(path)
-    try:
-        if path.stat().st_size > MAX_SUBSCRIBER_BYTES:
-            raise InputError(f"{where}: larger than {MAX_SUBSCRIBER_BYTES} bytes")
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{where}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise InputError(f"{where}: cannot read ({exc.strerror})") from None
+    data = read_regular(path, "a spreadsheet", inside=None, limit=MAX_SUBSCRIBER_BYTES)
+    text = decode_text(data, path, "the spreadsheet (CSV UTF-8)")
     rows = _rows(text.replace("\r\n", "\n"))
     try:
         _, names = next(rows)

@@ -221,8 +221,9 @@ def talk_images(root: Path, series: Series, seminar: Seminar) -> dict[str, bytes
     """The three images of a talk, by file name (paths in the records are under ``root``)."""
     from mailer.photos import open_photo
 
-    photo = open_photo(root / seminar.photo) if seminar.photo else None
-    logo = (open_photo(root / series.images.logo, keep_alpha=True) if series.images.logo
-            else None)
+    need = max(max(size) for size in SIZES.values())
+    photo = open_photo(root, seminar.photo, need=need) if seminar.photo else None
+    logo = (open_photo(root, series.images.logo, need=need, keep_alpha=True)
+            if series.images.logo else None)
     return {file_name(kind, seminar): draw(kind, series, seminar, photo, logo)
             for kind in SIZES}

@@ -18,7 +18,7 @@ from pathlib import Path
 from mailer.draft import Draft, given
 from mailer.errors import InputError
 from mailer.model import Speaker
-from mailer.paths import MAX_FILE_BYTES, display_path
+from mailer.paths import MAX_FILE_BYTES, decode_text, display_path, read_regular
 from mailer.usertext import decode_entities
 
 _LABEL = re.compile(r"\*\*\s*([^*\n]+?)\s*(?::\s*\*\*|\*\*\s*:)[ \t]*(.*)")  # **A:** or **A**:
@@ -173,15 +173,8 @@ def _apply(draft: Draft, section: _Section) -> None:
 
 
 def _read(path: Path) -> str:
-    where = display_path(path)
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise InputError(f"{where}: larger than {MAX_FILE_BYTES} bytes; not a talk page")
-        return path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{where}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise InputError(f"{where}: cannot read ({exc.strerror})") from None
+    data = read_regular(path, "a talk page", inside=None, limit=MAX_FILE_BYTES)
+    return decode_text(data, path, "the page")
 
 
 def read_page(path: Path) -> Draft:

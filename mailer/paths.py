@@ -1,17 +1,74 @@
-"""Paths as a user sees them, files written whole or not at all, and size limits.
+"""Paths as a user sees them, files read safely and written whole or not at all, size limits.
 
-A leaf module: it imports nothing of announce, so every other module may use it.
+A leaf module: of announce it imports only the errors, so every other module may use it.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
+from mailer.errors import InputError
+
 MAX_FILE_BYTES = 1 << 20  # a talk record or series file is a few KiB; 1 MiB is surely a mistake
 MAX_SUBSCRIBER_BYTES = 64 * MAX_FILE_BYTES
+MAX_IMAGE_BYTES = 64 * MAX_FILE_BYTES  # a camera's photo is a few MB
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+          (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
+
+
+def read_regular(path: Path, what: str, *, inside: Path | None, limit: int,
+                 head: int | None = None) -> bytes:
+    """Read a regular file whole (or its first ``head`` bytes), at most ``limit`` bytes.
+
+    With ``inside``, the file (after following every link) must lie in that folder: a
+    record or photo that is a link to ``../secret.env`` is refused, never read. A FIFO, a
+    device or a folder is refused too, without blocking on it: it is opened non-blocking
+    and looked at before a byte is read. Every refusal is an InputError naming the file.
+    """
+    where = display_path(path)
+    try:
+        real = path.resolve()
+        if inside is not None and not real.is_relative_to(inside.resolve()):
+            raise InputError(f"{where}: leads out of the series folder (to {real}); {what} "
+                             "must be a file inside it")
+        handle = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except FileNotFoundError:
+        raise InputError(f"{where}: no such file ({what})") from None
+    except OSError as exc:
+        raise InputError(f"{where}: cannot read ({exc.strerror})") from None
+    try:
+        found = os.fstat(handle)
+        for test, kind in _KINDS:
+            if test(found.st_mode):
+                raise InputError(f"{where}: is {kind}, expected {what} (a regular file)")
+        if found.st_size > limit:
+            raise InputError(f"{where}: {found.st_size} bytes is too large for {what} (at most "
+                             f"{limit} bytes)")
+        with os.fdopen(handle, "rb") as stream:
+            handle = -1
+            data = stream.read(limit + 1 if head is None else head)
+    except OSError as exc:
+        raise InputError(f"{where}: cannot read ({exc.strerror})") from None
+    finally:
+        if handle >= 0:
+            os.close(handle)
+    if len(data) > limit:  # it grew while being read
+        raise InputError(f"{where}: too large for {what} (at most {limit} bytes)")
+    return data
+
+
+def decode_text(data: bytes, path: Path, what: str) -> str:
+    """UTF-8 text (a BOM is dropped), or an error naming the line and what to do."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"{display_path(path)}:{line}: not UTF-8 text (byte {exc.start}); "
+                         f"save {what} as UTF-8") from None
 
 
 def display_path(path: Path) -> str:

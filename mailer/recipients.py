@@ -7,13 +7,14 @@ Every line is validated before anything is sent. A bad line stops the run with
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from mailer.addresses import AddressProblem, Mailbox, control_characters, parse_mailbox
 from mailer.errors import InputError
-from mailer.paths import MAX_SUBSCRIBER_BYTES, display_path
+from mailer.paths import MAX_SUBSCRIBER_BYTES, decode_text, display_path, read_regular
 
 MAX_PROBLEMS_SHOWN = 20
 
@@ -35,16 +36,11 @@ class SubscriberFile:
         self.where = display_path(path)
 
     def _open(self) -> Iterator[str]:
-        try:
-            with open(self.path, encoding="utf-8-sig", newline="") as handle:
-                yield from handle
-        except FileNotFoundError:
-            raise InputError(f"{self.where}: no such subscriber file (mail.recipients_file)") \
-                from None
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{self.where}: not UTF-8 text ({exc.reason})") from None
-        except OSError as exc:
-            raise InputError(f"{self.where}: cannot read ({exc.strerror})") from None
+        # The file may live outside the series folder (it is private), but it must be a
+        # regular file: a FIFO or a device would hang or never end.
+        data = read_regular(self.path, "mail.recipients_file",
+                            inside=None, limit=MAX_SUBSCRIBER_BYTES)
+        yield from io.StringIO(decode_text(data, self.path, "the subscriber file"), newline="")
 
     def lines(self) -> Iterator[Line]:
         """Yield every subscriber line, valid or not, with its line number."""
@@ -109,12 +105,6 @@ class SubscriberFile:
         Addresses are small: a list of 100,000 is a few MB. Messages are never held per
         subscriber; each is made from the shared blueprint when it is sent.
         """
-        try:
-            if self.path.stat().st_size > MAX_SUBSCRIBER_BYTES:
-                raise InputError(f"{self.where}: larger than {MAX_SUBSCRIBER_BYTES} bytes")
-        except FileNotFoundError:
-            raise InputError(f"{self.where}: no such subscriber file (mail.recipients_file)") \
-                from None
         problems = []
         seen: set[str] = set()
         subscribers = []

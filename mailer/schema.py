@@ -23,7 +23,9 @@ from mailer.config import (
     MailSettings,
     SmtpSettings,
 )
+from mailer.errors import InputError
 from mailer.model import ImageStyle, Seminar, Series, Speaker, Status
+from mailer.paths import MAX_IMAGE_BYTES, read_regular
 from mailer.yamlrecord import Record, kind_of, line_of, read_record
 
 SERIES_KEYS = (
@@ -279,11 +281,11 @@ def image_file(record: Record, key: str, root: Path) -> str | None:
                            "relative to it, such as photos/speaker.jpg")
         return None
     try:
-        with open(path, "rb") as image:
-            head = image.read(16)
-    except OSError as exc:
-        record.report(key, f'"{written}": {exc.strerror or "cannot be read"} (the path is '
-                           "relative to the series folder)")
+        head = read_regular(root / written, "an image", inside=root, limit=MAX_IMAGE_BYTES,
+                            head=16)
+    except InputError as exc:
+        record.report(key, f'"{written}": {str(exc).partition(": ")[2]} (the path is relative '
+                           "to the series folder)")
         return None
     if sniff(head) is None:
         record.report(key, f'"{written}" is not a {", ".join(FORMATS)} image')

@@ -36,7 +36,7 @@ def photo_files(store: Store, seminar: Seminar) -> dict[str, bytes]:
     name = page_photo_name(seminar)
     if name is None or seminar.photo is None:
         return {}
-    return {name: web(store.root / seminar.photo)}
+    return {name: web(store.root, seminar.photo)}
 
 
 def write_page(store: Store, seminar: Seminar, out: Path) -> None:

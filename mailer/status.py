@@ -146,7 +146,7 @@ def _check_files(store: Store, result: CheckResult) -> list[Seminar]:
             if seminar.photo:
                 from mailer.photos import check as check_photo
 
-                check_photo(store.root / seminar.photo)
+                check_photo(store.root, seminar.photo)
             good.append(seminar)
         except InputError as exc:
             result.problems.append(str(exc))

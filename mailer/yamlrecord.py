@@ -19,7 +19,7 @@ import yaml
 
 from mailer.addresses import control_characters
 from mailer.errors import InputError
-from mailer.paths import MAX_FILE_BYTES, display_path
+from mailer.paths import MAX_FILE_BYTES, decode_text, display_path, read_regular
 
 MAX_DEPTH = 16  # the deepest real structure is series.yaml's mail.smtp (3 levels)
 _NULL_TAG = "tag:yaml.org,2002:null"
@@ -299,24 +299,9 @@ def record_from_node(path: Path, node: yaml.MappingNode, loader: _Loader, prefix
 
 
 def _read_text(path: Path, what: str) -> str:
-    where = display_path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(f"{where}: {size} bytes is too large for {what} "
-                             f"(at most {MAX_FILE_BYTES} bytes)")
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{where}: no such file ({what})") from None
-    except IsADirectoryError:
-        raise InputError(f"{where}: is a folder, expected {what}") from None
-    except OSError as exc:
-        raise InputError(f"{where}: cannot read: {exc.strerror}") from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(f"{where}:{line}: not UTF-8 text (byte {exc.start})") from None
+    # Records and the series file live in seminars/, inside the series folder.
+    data = read_regular(path, what, inside=path.parent.parent, limit=MAX_FILE_BYTES)
+    return decode_text(data, path, what)
 
 
 def read_record(path: Path, what: str) -> Record:

@@ -44,5 +44,5 @@ def test_a_csv_row_with_a_wrong_number_of_columns(tmp_path: Path) -> None:
 def test_empty_or_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="holds no subscribers"):
         load(tmp_path, "# nobody yet\n")
-    with pytest.raises(InputError, match="no such subscriber file"):
+    with pytest.raises(InputError, match="no such file"):
         SubscriberFile(tmp_path / "nope.txt").load()

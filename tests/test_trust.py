@@ -8,6 +8,11 @@ import email
 import email.policy
 import email.utils
 import io
+import os
+import struct
+import subprocess
+import sys
+import zlib
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 from pathlib import Path
@@ -22,6 +27,7 @@ from support import (
     copy_example,
     edit,
     invoke,
+    make_photo,
     parts,
     start_server,
     use_subscriber_file,
@@ -215,3 +221,125 @@ def test_generated_header_text_never_changes_the_headers(
         assert set(parts(message)) == {"text/plain", "text/html", "text/calendar"}
     finally:
         server.controller.stop()
+
+
+# What announce reads: regular files inside the series folder (SPEC 6).
+
+def test_a_record_that_links_out_of_the_folder_is_refused_and_never_shown(
+        series: Path) -> None:
+    write(series.parent / "secret.env", "ANNOUNCE_SMTP_PASSWORD=Sw0rdf1sh-9731\n")
+    record = series / "seminars" / TALK
+    record.unlink()
+    record.symlink_to(series.parent / "secret.env")
+    result = invoke(series, "check")
+    assert result.code == 2
+    assert f"seminars/{TALK}: leads out of the series folder" in result.err
+    assert "Sw0rdf1sh" not in result.both
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "/dev/null"])
+def test_a_record_that_is_a_device_is_refused(series: Path, target: str) -> None:
+    record = series / "seminars" / TALK
+    record.unlink()
+    record.symlink_to(target)
+    result = invoke(series, "check")
+    assert result.code == 2
+    assert f"seminars/{TALK}: leads out of the series folder" in result.err
+
+
+def test_a_link_inside_the_folder_is_followed(series: Path) -> None:
+    record = series / "seminars" / TALK
+    kept = series / "archive" / TALK
+    kept.parent.mkdir()
+    record.rename(kept)
+    record.symlink_to(kept)
+    assert invoke(series, "check").code == 0
+
+
+def test_fifos_are_refused_without_blocking(series: Path) -> None:
+    record = series / "seminars" / TALK
+    record.unlink()
+    os.mkfifo(record)
+    result = invoke(series, "check")
+    assert result.code == 2
+    assert f"seminars/{TALK}: is a FIFO (named pipe), expected a talk record" in result.err
+
+
+def test_a_photo_that_is_a_fifo_or_links_out_is_refused(series: Path, tmp_path: Path) -> None:
+    os.mkfifo(series / "fifo.jpg")
+    (series / "out.jpg").symlink_to(make_photo(tmp_path / "elsewhere.jpg", size=50))
+    with open(series / "seminars" / TALK, "a", encoding="utf-8") as record:
+        record.write("photo: fifo.jpg\n")
+    result = invoke(series, "check")
+    assert result.code == 2
+    assert 'photo: "fifo.jpg": is a FIFO (named pipe)' in result.err
+    edit(series / "seminars" / TALK, ("photo: fifo.jpg", "photo: out.jpg"))
+    result = invoke(series, "check")
+    assert result.code == 2 and 'photo: "out.jpg" is not under the series folder' in result.err
+
+
+def test_the_subscriber_file_may_live_elsewhere_but_must_be_a_regular_file(
+        series: Path, smtp_server: Server, tmp_path: Path) -> None:
+    private = write(tmp_path / "private" / "subscribers.txt", "a@example.org\n")
+    use_subscriber_file(series, str(private))
+    assert invoke(series, "send", "2024-02-22", server=smtp_server).code == 0
+    fifo = tmp_path / "private" / "fifo.txt"
+    os.mkfifo(fifo)
+    edit(series / "seminars" / "series.yaml", (str(private), str(fifo)))
+    result = invoke(series, "send", "2024-02-22", "--force", server=smtp_server)
+    assert result.code == 2
+    assert "fifo.txt: is a FIFO (named pipe), expected mail.recipients_file" in result.err
+
+
+# Bounded work: a pixel budget, JPEGs decoded at the size needed, no text-chunk bombs.
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that says it is ``width`` x ``height`` (nothing is decoded before the check)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\0" * 7)) + chunk(b"IEND", b""))
+
+
+def test_a_photo_over_the_pixel_budget_is_refused(series: Path) -> None:
+    (series / "photos").mkdir()
+    (series / "photos" / "huge.png").write_bytes(png_header(12000, 12000))
+    with open(series / "seminars" / TALK, "a", encoding="utf-8") as record:
+        record.write("photo: photos/huge.png\n")
+    result = invoke(series, "check")
+    assert result.code == 2
+    assert "photos/huge.png: 12000 x 12000 pixels is more than announce decodes" in result.err
+
+
+def test_a_png_text_chunk_bomb_is_a_clear_error(series: Path) -> None:
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "0" * 20_000_000, zip=True)  # 20 MB of text in a few KB
+    (series / "photos").mkdir()
+    Image.new("RGB", (10, 10)).save(series / "photos" / "bomb.png", pnginfo=info)
+    assert (series / "photos" / "bomb.png").stat().st_size < 100_000
+    with open(series / "seminars" / TALK, "a", encoding="utf-8") as record:
+        record.write("photo: photos/bomb.png\n")
+    result = invoke(series, "check")
+    assert result.code == 2
+    assert "photos/bomb.png: cannot read the photo" in result.err
+
+
+def test_a_camera_sized_jpeg_is_decoded_small(tmp_path: Path) -> None:
+    from PIL import Image
+
+    big = tmp_path / "photos" / "big.jpg"
+    big.parent.mkdir()
+    Image.new("RGB", (12000, 12000), (90, 120, 160)).save(big, quality=70)
+    # A process of its own: its peak memory is the measure. VmHWM, not ru_maxrss, which a
+    # child inherits from the process that forked it (this one just held 432 MB of pixels).
+    script = ("import re, sys; from pathlib import Path; from mailer.photos import square;"
+              "square(Path(sys.argv[1]), 'photos/big.jpg');"
+              "print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())[1])")
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True,
+                          text=True, check=True, timeout=120)
+    peak_mb = int(done.stdout) / 1024
+    assert peak_mb < 300, f"{peak_mb:.0f} MB to make a 240-pixel square"
