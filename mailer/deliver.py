@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from mailer.addresses import Mailbox
 from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL, TemporaryFailure
-from mailer.ledger import REFUSED, SENT
+from mailer.ledger import REFUSED, SENT, LedgerWriteError
 from mailer.pool import Job, Pool, Transport
 
 if TYPE_CHECKING:  # a dry run plans deliveries without loading smtplib
@@ -125,6 +125,7 @@ class _Run:
         self.retry: collections.deque[tuple[Delivery, tuple[str, ...]]] = collections.deque()
         self.failure: Exception | None = None  # a permanent problem: stop, then raise it
         self.told = False
+        self.unrecorded = 0  # taken by the server, but the ledger could not record it
         self.waited = 0.0
         self.delay = 1.0
 
@@ -135,13 +136,33 @@ class _Run:
             self.report.deferred[recipient] = reply
             return False
         self.report.deferred.pop(recipient, None)
+        status = SENT if outcome.ok else REFUSED
+        try:
+            self.ledger.record(self.campaign, recipient, status, outcome.code, outcome.text)
+        except LedgerWriteError as exc:  # a full disk: stop, and say what went out
+            self.failure = self.failure or exc
+            self.unrecorded += outcome.ok
+            return True
         if outcome.ok:
-            self.ledger.record(self.campaign, recipient, SENT, outcome.code, outcome.text)
             self.report.sent += 1
         else:
-            self.ledger.record(self.campaign, recipient, REFUSED, outcome.code, outcome.text)
             self.report.refused[recipient] = reply
         return True
+
+    def failed(self) -> Exception:
+        """The problem that stopped the run, with what went out when it was the ledger's."""
+        failure = self.failure
+        assert failure is not None  # noqa: S101 (asked only once the run failed)
+        if not isinstance(failure, LedgerWriteError):
+            return failure
+        text = (f"{failure}; this run sent {self.report.sent} message(s), recorded in the "
+                "ledger")
+        if self.unrecorded:
+            text += (f", and {self.unrecorded} more that the server took but the ledger could "
+                     "not record (those may get a second copy)")
+        return LedgerWriteError(f"{text}; then it stopped, and nothing more was sent. Free "
+                                "space (or fix the folder) and run again: the next run sends "
+                                "to the others")
 
     def pause(self) -> bool:
         """Sleep the next backoff step; False when the retry budget is spent."""
@@ -245,9 +266,9 @@ def deliver(deliveries: Iterable[Delivery], *, message: Callable[[Delivery], byt
                 break
             batch, run.later = run.later, []
             yield from run.loop(iter(batch), None)
-        if run.failure is not None:
-            raise run.failure
     finally:
         run.drain()
         pool.close()
+    if run.failure is not None:
+        raise run.failed()
     yield run.report

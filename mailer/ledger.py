@@ -22,11 +22,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from mailer.errors import LedgerError, TemporaryFailure
 from mailer.paths import display_path
 
 LEDGER_FILE = "ledger.sqlite3"
+LEDGER_VERSION = 1  # PRAGMA user_version: a ledger from a newer announce is never written to
+_OUR_TABLES = frozenset({"campaigns", "deliveries"})
 LOCK_FILE = "send.lock"
 LOCK_WAIT_SECONDS = 5.0
 SENT = "sent"
@@ -63,6 +66,10 @@ CREATE TABLE IF NOT EXISTS events (
 """
 
 
+class LedgerWriteError(LedgerError):
+    """A row could not be written (a full disk): the sender says how many went out."""
+
+
 def state_dir(root: Path, environ: Mapping[str, str] | None = None) -> Path:
     """Return the state folder: ``ANNOUNCE_STATE_DIR`` or ``<root>/.announce``."""
     env = os.environ if environ is None else environ
@@ -95,20 +102,45 @@ class Ledger:
         self._clock = clock
         where = display_path(self.path)
         self._help = (f"the ledger {where} cannot be used ({{why}}); nothing was sent. "
-                      "Move the file aside (announce then starts a fresh ledger and may resend "
-                      "what it recorded) or fix the folder's permissions")
+                      "Fix the folder's permissions or free space and run again")
+        damaged = (f"the ledger {where} is damaged ({{why}}), so announce cannot tell what went "
+                   "out; nothing was sent. Restore it from a backup, or try `sqlite3 "
+                   f"{where} .recover`. Only if nothing was ever sent from this series "
+                   "folder, delete it (a new ledger would send everything again)")
         try:
-            if create:
-                folder.mkdir(parents=True, exist_ok=True)
-            elif not self.path.exists():
+            exists = self.path.exists()
+            if not exists and not create:
                 raise LedgerError(f"{where}: no ledger yet")
+            if exists and self.path.stat().st_size == 0:
+                raise LedgerError(damaged.format(why="the file is empty"))
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             self.db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            if exists:
+                self._check(damaged)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
-            self.db.execute("SELECT count(*) FROM campaigns").fetchone()
+            self.db.execute(f"PRAGMA user_version = {LEDGER_VERSION}")
+        except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed"
+            raise LedgerError(damaged.format(why=exc)) from None
         except (sqlite3.Error, OSError) as exc:
             raise LedgerError(self._help.format(why=exc)) from None
+
+    def _check(self, damaged: str) -> None:
+        """Refuse a ledger that SQLite finds damaged, that is not ours, or that is newer."""
+        problems = [str(row[0]) for row in self.db.execute("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise LedgerError(damaged.format(why=f"SQLite's check: {problems[0]}"))
+        tables = {str(row[0]) for row in self.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables >= _OUR_TABLES:
+            raise LedgerError(damaged.format(why="it holds no announce tables"))
+        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        if version > LEDGER_VERSION:
+            raise LedgerError(
+                f"the ledger {display_path(self.path)} was written by a newer announce "
+                f"(version {version}; this one knows {LEDGER_VERSION}); nothing was sent. "
+                "Upgrade announce (pip install --upgrade announce)")
 
     def __enter__(self) -> Ledger:
         return self
@@ -130,18 +162,30 @@ class Ledger:
     def _stamp(self, timespec: str = "seconds") -> str:
         return self._clock().astimezone(UTC).isoformat(timespec=timespec)
 
+    def _read(self, sql: str, args: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        try:
+            return self.db.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise LedgerError(f"the ledger {display_path(self.path)} could not be read ({exc}); "
+                              "nothing was sent") from None
+
+    def _one(self, sql: str, args: tuple[object, ...]) -> tuple[Any, ...] | None:
+        rows = self._read(sql, args)
+        return rows[0] if rows else None
+
     def _write(self, sql: str, args: tuple[object, ...]) -> sqlite3.Cursor:
         try:
             return self.db.execute(sql, args)
         except sqlite3.Error as exc:
-            raise LedgerError(self._help.format(why=exc)) from None
+            raise LedgerWriteError(f"the ledger {display_path(self.path)} could not be "
+                                   f"written ({exc})") from None
 
     def latest_campaign(self, seminar: str, kind: str) -> int | None:
         """Return the newest campaign of a talk x kind, if it was ever sent."""
-        row = self.db.execute(
+        row = self._one(
             "SELECT id FROM campaigns WHERE seminar = ? AND kind = ? ORDER BY id DESC LIMIT 1",
             (seminar, kind),
-        ).fetchone()
+        )
         return None if row is None else int(row[0])
 
     def campaign(self, seminar: str, kind: str, *, force: bool) -> int:
@@ -156,8 +200,8 @@ class Ledger:
     def settled(self, campaign: int) -> dict[str, str]:
         """Return each recipient (lower-cased) that got the message or refused it for good,
         with its status (``sent`` or ``refused``)."""
-        rows = self.db.execute("SELECT recipient, status FROM deliveries WHERE campaign = ?",
-                               (campaign,))
+        rows = self._read("SELECT recipient, status FROM deliveries WHERE campaign = ?",
+                          (campaign,))
         return {str(recipient): str(status) for recipient, status in rows}
 
     def record(self, campaign: int, recipient: str, status: str, code: int, reply: str) -> None:
@@ -170,22 +214,22 @@ class Ledger:
 
     def summary(self, seminar: str, kind: str) -> KindSummary | None:
         """Return what the latest campaign of a talk x kind delivered, or None if never sent."""
-        row = self.db.execute(
+        row = self._one(
             "SELECT c.id, sum(d.status = ?), sum(d.status = ?), max(d.at) FROM campaigns c "
             "LEFT JOIN deliveries d ON d.campaign = c.id WHERE c.seminar = ? AND c.kind = ? "
             "GROUP BY c.id ORDER BY c.id DESC LIMIT 1",
             (SENT, REFUSED, seminar, kind),
-        ).fetchone()
+        )
         if row is None or not (row[1] or row[2]):
             return None
         return KindSummary(int(row[1] or 0), int(row[2] or 0), row[3])
 
     def first_sent(self, seminar: str, kind: str) -> datetime | None:
         """When a talk x kind first reached anyone, in any campaign; None if it never did."""
-        row = self.db.execute(
+        row = self._one(
             "SELECT min(d.at) FROM deliveries d JOIN campaigns c ON d.campaign = c.id "
             "WHERE c.seminar = ? AND c.kind = ? AND d.status = ?", (seminar, kind, SENT),
-        ).fetchone()
+        )
         return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
 
     def clamp(self, now: datetime) -> int:
@@ -208,7 +252,7 @@ class Ledger:
 
     def sequence(self, seminar: str, digest: str) -> int:
         """Return the calendar SEQUENCE for the talk as it is now (grows with each sent change)."""
-        digests = [str(r[0]) for r in self.db.execute(
+        digests = [str(r[0]) for r in self._read(
             "SELECT digest FROM events WHERE seminar = ? ORDER BY first_sent", (seminar,))]
         if digest in digests:
             return digests.index(digest)
@@ -224,7 +268,7 @@ class Ledger:
 def run_lock(folder: Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
     """Hold the series' send lock; wait up to ``wait`` seconds for another run to finish."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         handle = open(folder / LOCK_FILE, "a+")  # noqa: SIM115 (held for the whole run)
     except OSError as exc:
         raise LedgerError(f"{display_path(folder / LOCK_FILE)}: cannot open the lock file "

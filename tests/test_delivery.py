@@ -116,7 +116,7 @@ def test_corrupt_ledger_sends_nothing(series: Path, smtp_server: Server) -> None
     write(series / ".state" / "ledger.sqlite3", "this is not a database\n" * 100)
     result = invoke(series, "send", "2024-02-22", server=smtp_server)
     assert result.code == 1, result.both
-    assert "ledger.sqlite3 cannot be used" in result.err
+    assert "ledger.sqlite3 is damaged" in result.err
     assert "nothing was sent" in result.err
     assert smtp_server.received == []
 

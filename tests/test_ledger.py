@@ -64,7 +64,7 @@ def test_closed_after_the_with_block(tmp_path: Path) -> None:
 
 def test_a_corrupt_file_is_a_ledger_error(tmp_path: Path) -> None:
     (tmp_path / "ledger.sqlite3").write_text("not a database\n" * 100)
-    with pytest.raises(LedgerError, match=r"cannot be used .*nothing was sent"):
+    with pytest.raises(LedgerError, match=r"is damaged .*nothing was sent"):
         Ledger(tmp_path)
 
 

@@ -9,10 +9,14 @@ import email.policy
 import email.utils
 import io
 import os
+import re
+import shutil
+import sqlite3
 import struct
 import subprocess
 import sys
 import zlib
+from collections.abc import Iterator
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 from pathlib import Path
@@ -30,6 +34,7 @@ from support import (
     make_photo,
     parts,
     start_server,
+    subscribe,
     use_subscriber_file,
     write,
 )
@@ -343,3 +348,101 @@ def test_a_camera_sized_jpeg_is_decoded_small(tmp_path: Path) -> None:
                           text=True, check=True, timeout=120)
     peak_mb = int(done.stdout) / 1024
     assert peak_mb < 300, f"{peak_mb:.0f} MB to make a 240-pixel square"
+
+
+# The ledger is never mistaken for a new one (SPEC 6).
+
+def sent_once(series: Path, server: Server, count: int) -> Path:
+    """Send to ``count`` subscribers; return the ledger file."""
+    subscribe(series, count)
+    assert invoke(series, "send", "2024-02-22", server=server).code == 0
+    assert len(server.received) == count
+    return series / ".state" / "ledger.sqlite3"
+
+
+def refused_with_nothing_sent(series: Path, server: Server, says: str) -> None:
+    before = len(server.received)
+    for command in (["send", "2024-02-22"], ["send", "--due", "--now", "2024-02-20T08:00"]):
+        result = invoke(series, *command, server=server)
+        assert result.code == 1, result.both
+        assert says in result.err and "nothing was sent" in result.err, result.err
+        assert "Traceback" not in result.both
+    assert len(server.received) == before
+
+
+def test_an_empty_ledger_stops_every_send(series: Path, smtp_server: Server) -> None:
+    ledger = sent_once(series, smtp_server, 20)
+    ledger.write_bytes(b"")
+    refused_with_nothing_sent(series, smtp_server, "is damaged (the file is empty)")
+    assert ledger.stat().st_size == 0  # not replaced by a new one
+
+
+@pytest.mark.parametrize("damage", ["garbage", "zeros", "truncated"])
+def test_a_damaged_ledger_stops_every_send(series: Path, smtp_server: Server,
+                                           damage: str) -> None:
+    ledger = sent_once(series, smtp_server, 400)
+    data = bytearray(ledger.read_bytes())
+    page = 4096
+    assert len(data) >= 6 * page
+    if damage == "truncated":
+        data = data[: len(data) // 2 + 100]
+    else:
+        fill = bytes(range(256)) * 16 if damage == "garbage" else bytes(page)
+        data[3 * page: 4 * page] = fill
+    ledger.write_bytes(bytes(data))
+    refused_with_nothing_sent(series, smtp_server, "is damaged")
+
+
+def test_a_ledger_from_a_newer_announce_is_not_written_to(series: Path,
+                                                          smtp_server: Server) -> None:
+    ledger = sent_once(series, smtp_server, 5)
+    with sqlite3.connect(ledger) as db:
+        db.execute("PRAGMA user_version = 99")
+    refused_with_nothing_sent(series, smtp_server, "was written by a newer announce")
+
+
+def test_a_file_that_is_no_ledger_is_not_taken_for_one(series: Path,
+                                                       smtp_server: Server) -> None:
+    ledger = sent_once(series, smtp_server, 5)
+    ledger.unlink()
+    with sqlite3.connect(ledger) as db:
+        db.execute("CREATE TABLE notes (text)")
+    refused_with_nothing_sent(series, smtp_server, "it holds no announce tables")
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 192 KiB tmpfs for the state folder: it fills during a send."""
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        if os.environ.get("CI"):
+            pytest.fail("CI runs as root and can mount a tmpfs")
+        pytest.skip("mounting a tmpfs needs root")
+    folder = tmp_path / "small"
+    folder.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=192k", "tmpfs", str(folder)],
+                   check=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def test_a_full_disk_mid_send_says_how_many_went_out(series: Path, smtp_server: Server,
+                                                     small_disk: Path) -> None:
+    people = subscribe(series, 400)
+    state = {"ANNOUNCE_STATE_DIR": str(small_disk / "state")}
+    result = invoke(series, "send", "2024-02-22", server=smtp_server, **state)
+    assert result.code == 1, result.both
+    went = len(smtp_server.received)
+    assert 0 < went < len(people), "the disk did not fill during the send"
+    said = re.search(r"this run sent (\d+) message\(s\), recorded in the ledger", result.err)
+    assert said, result.err
+    unrecorded = re.search(r"and (\d+) more that the server took", result.err)
+    assert int(said[1]) + (int(unrecorded[1]) if unrecorded else 0) == went
+    assert "nothing was sent" not in result.err
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
+    again = invoke(series, "send", "2024-02-22", server=smtp_server, **state)
+    assert again.code == 0, again.both
+    got = smtp_server.counts()
+    assert set(got) == set(people)
+    assert sum(got.values()) - len(people) == (int(unrecorded[1]) if unrecorded else 0)
