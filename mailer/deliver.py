@@ -126,6 +126,7 @@ class _Run:
         self.failure: Exception | None = None  # a permanent problem: stop, then raise it
         self.told = False
         self.unrecorded = 0  # taken by the server, but the ledger could not record it
+        self.unconfirmed: set[int] = set()  # deliveries sent once without the server's answer
         self.waited = 0.0
         self.delay = 1.0
 
@@ -198,6 +199,16 @@ class _Run:
         job, result = self.pool.next_result()
         delivery: Delivery = job.key[0]
         todo: tuple[str, ...] = job.key[1]
+        if getattr(result, "unconfirmed", False) and delivery.number in self.unconfirmed:
+            # Twice the whole message went out and no answer came: the relay may be storing
+            # each copy. No third copy in this run; the next run sends it (exit 75).
+            for recipient in todo:
+                self.report.deferred[recipient] = (
+                    f"4.4.2 {result}; sent twice without the server's answer, so it is not "
+                    "sent again in this run")
+            return delivery
+        if getattr(result, "unconfirmed", False):
+            self.unconfirmed.add(delivery.number)
         if isinstance(result, TemporaryFailure):  # unreachable: wait a step and try it again
             budget = self.pace.retry_seconds
             if self.report.unreached is None and not self.told and self.waited < budget:

@@ -61,7 +61,10 @@ class _Worker:
         try:
             try:
                 return self.transport.send(job.recipients, job.data)
-            except ConnectionLost:  # reopen (a fresh login) and send it again, once
+            except ConnectionLost as lost:
+                if lost.unconfirmed:  # the server may hold it: the run decides (once more)
+                    return lost
+                # Nothing was taken: reopen (a fresh login) and send it again at once.
                 return self.transport.send(job.recipients, job.data)
         except Exception as exc:  # handed back to the run, which decides what it means
             return exc

@@ -34,7 +34,15 @@ class Outcome(NamedTuple):
 
 
 class ConnectionLost(TemporaryFailure):
-    """The server closed the connection or stopped answering during a transaction."""
+    """The server closed the connection or stopped answering during a transaction.
+
+    ``unconfirmed``: the whole message had gone out and no answer came, so the server may
+    have taken it (a relay that stores and then hangs): sending it again may mean a copy.
+    """
+
+    def __init__(self, text: str, *, unconfirmed: bool = False) -> None:
+        super().__init__(text)
+        self.unconfirmed = unconfirmed
 
 
 class SmtpTransport:
@@ -45,6 +53,7 @@ class SmtpTransport:
         self.sender = sender
         self.where = f"{settings.host}:{settings.port}"
         self._conn: smtplib.SMTP | None = None
+        self._body_sent = False  # the current message's end of data went out
 
     def open(self) -> None:
         """Connect, secure the connection and log in, as the settings say."""
@@ -77,12 +86,16 @@ class SmtpTransport:
             self.open()
         conn = self._conn
         assert conn is not None  # noqa: S101 (open() set it or raised)
+        self._body_sent = False
         try:
             return self._transaction(conn, recipients, data)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop(conn)
             self._conn = None
-            raise ConnectionLost(f"{self.where}: connection lost ({describe_error(exc)})") from None
+            unconfirmed = self._body_sent
+            what = "after the message, before the server confirmed it" if unconfirmed else ""
+            raise ConnectionLost(f"{self.where}: connection lost {what}".rstrip()
+                                 + f" ({describe_error(exc)})", unconfirmed=unconfirmed) from None
 
     def _transaction(self, conn: smtplib.SMTP, recipients: Sequence[str],
                      data: bytes) -> dict[str, Outcome]:
@@ -148,6 +161,7 @@ class SmtpTransport:
             return outcomes
         code, reply = replies[-1] if len(replies) == len(recipients) + 2 else (421, b"")
         if code == 354:
+            self._body_sent = True
             conn.send(data + b".\r\n")
             code, reply = conn.getreply()
         else:

@@ -3,6 +3,7 @@ a mail, and every bad input is a clear file:line error (exit 2), never a traceba
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import email
 import email.policy
@@ -17,9 +18,11 @@ import subprocess
 import sys
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -27,7 +30,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from support import (
     TALK,
+    Received,
     Server,
+    Sink,
     copy_example,
     edit,
     invoke,
@@ -446,3 +451,38 @@ def test_a_full_disk_mid_send_says_how_many_went_out(series: Path, smtp_server: 
     got = smtp_server.counts()
     assert set(got) == set(people)
     assert sum(got.values()) - len(people) == (int(unrecorded[1]) if unrecorded else 0)
+
+
+# A relay that stores and then hangs: at most one resend per unconfirmed message per run.
+
+@dataclass
+class StoresThenHangs(Sink):
+    """Takes every message, then answers its end of data only after ``hang`` seconds."""
+
+    hang: float = 2.5
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
+                                          bytes(envelope.original_content or b"")))
+        await asyncio.sleep(self.hang)
+        return "250 2.0.0 queued, too late"
+
+
+def test_a_relay_that_stores_and_hangs_gets_at_most_one_resend(series: Path) -> None:
+    subscribe(series, 1)
+    edit(series / "seminars" / "series.yaml", ("    security: none\n",
+                                               "    security: none\n    timeout: 1\n"))
+    server = start_server(StoresThenHangs())
+    try:
+        result = invoke(series, "send", "2024-02-22", server=server,
+                        ANNOUNCE_RETRY_SECONDS="20")
+        assert result.code == 75, result.both
+        assert len(server.received) == 2  # the first copy, and one resend
+        assert "sent twice without the server's answer" in result.err
+        server.sink.hang = 0
+        again = invoke(series, "send", "2024-02-22", server=server)
+        assert again.code == 0, again.both
+        assert len(server.received) == 3
+    finally:
+        server.controller.stop()
