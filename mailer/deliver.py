@@ -52,6 +52,7 @@ class Report:
     refused: dict[str, str] = field(default_factory=dict)
     deferred: dict[str, str] = field(default_factory=dict)
     unreached: str | None = None  # why the run stopped before trying everyone
+    stopped: bool = False  # a signal asked the run to stop
 
     @property
     def exit_code(self) -> int:
@@ -105,6 +106,7 @@ class Pace:
 
     retry_seconds: float = 30.0
     rate_per_minute: int = 0
+    quit_seconds: float = 30.0  # how long closing the connections may take after a stop
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
 
@@ -113,8 +115,10 @@ class _Run:
     """A run over the deliveries on a pool of connections, with its report and retry budget."""
 
     def __init__(self, message: Callable[[Delivery], bytes], pool: Pool,
-                 ledger: Record, campaign: int, pace: Pace) -> None:
+                 ledger: Record, campaign: int, pace: Pace, *,
+                 stop: Callable[[], bool] = lambda: False) -> None:
         self.message = message
+        self.stop = stop
         self.pool = pool
         self.ledger = ledger
         self.campaign = campaign
@@ -168,7 +172,7 @@ class _Run:
     def pause(self) -> bool:
         """Sleep the next backoff step; False when the retry budget is spent."""
         budget = self.pace.retry_seconds
-        if self.waited >= budget:
+        if self.waited >= budget or self.stop():
             return False
         step = min(self.delay, budget - self.waited)
         self.pace.sleep(step)
@@ -228,7 +232,8 @@ class _Run:
 
     def stopped(self) -> bool:
         """Whether no new message may be handed over (the run is failing or out of time)."""
-        return self.failure is not None or self.report.unreached is not None
+        return (self.failure is not None or self.report.unreached is not None
+                or self.stop())
 
     def loop(self, work: Iterator[tuple[Delivery, tuple[str, ...]]],
              total: int | None) -> Iterator[Event]:
@@ -263,11 +268,17 @@ class _Run:
 def deliver(deliveries: Iterable[Delivery], *, message: Callable[[Delivery], bytes],
             transports: Callable[[], Transport], ledger: Record, campaign: int,
             connections: int = 1, total: int | None = None,
-            pace: Pace | None = None) -> Iterator[Event]:
+            pace: Pace | None = None, stop: Callable[[], bool] = lambda: False,
+            ) -> Iterator[Event]:
     """Send each delivery to the recipients not yet recorded, over up to ``connections``
-    connections made by ``transports``; yield progress, then a Report."""
+    connections made by ``transports``; yield progress, then a Report.
+
+    Once ``stop()`` is true, no new message starts: what is in flight is awaited and
+    recorded, the connections are closed within ``pace.quit_seconds``, and the Report
+    says the run was stopped."""
+    pace = pace or Pace()
     pool = Pool(transports, connections)
-    run = _Run(message, pool, ledger, campaign, pace or Pace())
+    run = _Run(message, pool, ledger, campaign, pace, stop=stop)
     try:
         settled = ledger.settled(campaign)
         yield from run.loop(((d, run.skip_settled(d, settled)) for d in deliveries), total)
@@ -279,7 +290,8 @@ def deliver(deliveries: Iterable[Delivery], *, message: Callable[[Delivery], byt
             yield from run.loop(iter(batch), None)
     finally:
         run.drain()
-        pool.close()
+        pool.close(pace.quit_seconds if stop() else 60.0)
     if run.failure is not None:
         raise run.failed()
+    run.report.stopped = stop()
     yield run.report

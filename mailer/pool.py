@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -114,9 +115,11 @@ class Pool:
         self._proven = self._proven or not isinstance(result, Exception)
         return job, result
 
-    def close(self) -> None:
-        """Let every worker finish its message, say QUIT, and stop."""
+    def close(self, wait: float = 60.0) -> None:
+        """Let every worker finish its message, say QUIT, and stop; wait ``wait`` seconds for
+        them in all (a worker still talking then is a daemon thread, and ends with us)."""
         for worker in self._workers:
             worker.inbox.put(None)
+        deadline = time.monotonic() + wait
         for worker in self._workers:
-            worker.thread.join(timeout=60)
+            worker.thread.join(timeout=max(0.0, deadline - time.monotonic()))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -103,8 +103,10 @@ class _Scratch:
         return None
 
 
-def send(root: Path, outgoing: Outgoing, *, force: bool) -> Iterator[Event]:
-    """Deliver ``outgoing``; yield progress events and, last, the Report."""
+def send(root: Path, outgoing: Outgoing, *, force: bool,
+         stop: Callable[[], bool] = lambda: False) -> Iterator[Event]:
+    """Deliver ``outgoing``; yield progress events and, last, the Report. Once ``stop()``
+    is true, no new message starts (see :func:`mailer.deliver.deliver`)."""
     from mailer.deliver import deliver
     from mailer.transport import SmtpTransport
 
@@ -113,8 +115,9 @@ def send(root: Path, outgoing: Outgoing, *, force: bool) -> Iterator[Event]:
     run = functools.partial(
         deliver, outgoing.plan.deliveries(), message=outgoing.wire,
         transports=functools.partial(SmtpTransport, mail.smtp, sender.envelope),
-        connections=mail.smtp.connections, total=outgoing.plan.total,
-        pace=Pace(retry_seconds=mail.retry_seconds, rate_per_minute=mail.rate_per_minute))
+        connections=mail.smtp.connections, total=outgoing.plan.total, stop=stop,
+        pace=Pace(retry_seconds=mail.retry_seconds, rate_per_minute=mail.rate_per_minute,
+                  quit_seconds=mail.smtp.timeout))
     if outgoing.plan.test:
         yield from run(ledger=_Scratch(), campaign=0)
         return
@@ -184,7 +187,7 @@ def report_lines(report: Report, outgoing: Outgoing, *, quiet: bool) -> list[Lin
     """What to tell the user after a run; with ``quiet``, only problems."""
     lines = _problem_lines(report, test=outgoing.plan.test)
     name = what(outgoing)
-    problems = bool(report.refused or report.deferred or report.unreached)
+    problems = bool(report.refused or report.deferred or report.unreached or report.stopped)
     if report.unreached and not (report.sent or report.refused or report.deferred):
         return [*lines, Line(f"{report.unreached}; nothing was sent by this run, run it again "
                              "later", err=True)]
@@ -201,6 +204,8 @@ def report_lines(report: Report, outgoing: Outgoing, *, quiet: bool) -> list[Lin
     text += f", refused {len(report.refused)}, deferred {len(report.deferred)}"
     if report.unreached:
         text += ", stopped before the end: run again to continue"
+    if report.stopped:
+        text += "; stopped by a signal: the next run sends to the others"
     if problems or not quiet:
         lines.append(Line(text, err=problems))
     return lines

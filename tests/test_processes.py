@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import Faults, Server, cli_env, popen, run, subscribe
+from support import Faults, Server, cli_env, edit, popen, run, subscribe
 
 
 def kill_after(series: Path, server: Server, received: int, connections: int) -> None:
@@ -70,3 +70,83 @@ def test_progress_bar_on_a_terminal_and_not_in_a_pipe(series: Path, smtp_server:
     piped = run(series, "send", "2024-02-22", "--force", server=smtp_server)
     assert "60/60" not in piped.both
     assert "sent 60" in piped.out
+
+
+def signal_at(server: Server, count: int, process: subprocess.Popen[str], number: int) -> None:
+    """Have the server itself send ``number`` to ``process`` when it takes its ``count``-th
+    message from now on (so no test loop polls for the moment)."""
+    start = len(server.received)
+
+    def reply(received: int) -> str | None:
+        if received - start == count - 1:
+            os.kill(process.pid, number)
+        return None
+    server.sink.faults = Faults(data=reply)
+
+
+def test_twenty_signals_at_random_moments_lose_nobody_and_never_hang(
+        series: Path, smtp_server: Server) -> None:
+    people = subscribe(series, 2000)
+    edit(series / "seminars" / "series.yaml", ("    security: none\n",
+                                               "    security: none\n    timeout: 5\n"))
+    rng = random.Random(19)
+    stopped = 0
+    for _ in range(20):
+        number = rng.choice([signal.SIGINT, signal.SIGTERM])
+        process = popen(series, "send", "2024-02-22", "--quiet", server=smtp_server,
+                        ANNOUNCE_SMTP_CONNECTIONS="3")
+        signal_at(smtp_server, rng.randint(1, 150), process, number)
+        _, err = process.communicate(timeout=5 + 5)  # the timeout, and 5 s more
+        if process.returncode == 0:
+            continue  # it finished before the server's moment came
+        assert process.returncode == 128 + number, err
+        assert "stopped by a signal" in err and "Traceback" not in err, err
+        stopped += 1
+    assert stopped >= 15, "the signals came too late to test a stop"
+    assert len(smtp_server.received) < len(people)
+    smtp_server.sink.faults = Faults()
+    result = run(series, "send", "2024-02-22", server=smtp_server)
+    assert result.code == 0, result.both
+    got = smtp_server.counts()
+    assert set(got) == set(people)
+    assert sum(got.values()) == len(people), "a stopped run left a message unrecorded"
+
+
+def test_a_second_signal_stops_at_once(series: Path, smtp_server: Server) -> None:
+    subscribe(series, 50)
+    process = popen(series, "send", "2024-02-22", server=smtp_server)
+
+    def first_signal(address: str) -> None:  # at the first RCPT; its DATA then takes 25 s
+        os.kill(process.pid, signal.SIGINT)
+    smtp_server.sink.faults = Faults(rcpt=first_signal, slow_seconds=25)
+    assert process.stderr is not None
+    for line in process.stderr:  # the run says it is stopping, then waits for the reply
+        if "stopping: no new message starts" in line:
+            break
+    else:
+        pytest.fail("the run never said it was stopping")
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=10)  # far less than the 25 s the reply would take
+    assert process.returncode == 130
+    assert "second signal: stopping at once" in err
+
+
+def test_a_signal_while_the_relay_hangs_ends_within_the_timeout(series: Path,
+                                                                smtp_server: Server) -> None:
+    subscribe(series, 50)
+    edit(series / "seminars" / "series.yaml", ("    security: none\n",
+                                               "    security: none\n    timeout: 2\n"))
+    process = popen(series, "send", "2024-02-22", server=smtp_server,
+                    ANNOUNCE_SMTP_CONNECTIONS="3")
+    faults = smtp_server.sink.faults
+
+    def fifth(received: int) -> None:  # signal at the fifth message; none answered after it
+        if received == 4:
+            os.kill(process.pid, signal.SIGTERM)
+            faults.slow_seconds = 60
+    faults.data = fifth
+    _, err = process.communicate(timeout=2 + 5)
+    assert process.returncode == 143, err
+    smtp_server.sink.faults = Faults()
+    again = run(series, "send", "2024-02-22", server=smtp_server)  # the lock is free
+    assert again.code == 0, again.both

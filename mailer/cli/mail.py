@@ -24,6 +24,7 @@ from mailer.model import Kind
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from mailer.cli.signals import Stop
     from mailer.compose import Outgoing
     from mailer.deliver import Report
     from mailer.sending import Request
@@ -63,17 +64,24 @@ def send(
     moment = session.moment(store, now)
     store.refuse_strays()
     require_mail_settings(store.series.mail, test=bool(to))
-    if due:
-        if which or today or to or force or kind != Kind.ANNOUNCEMENT:
-            raise InputError("send --due chooses the talks and kinds itself; give it only "
-                             "--now, --dry-run and --quiet")
-        raise typer.Exit(_send_due(session.root, store, moment, dry_run=dry_run, quiet=quiet))
-    request = sending.Request(which, kind, today or session.today(store, None, moment),
-                              tuple(to or ()), force=force, dry_run=dry_run)
-    raise typer.Exit(_send_one(session.root, store, request, moment, quiet=quiet))
+    if due and (which or today or to or force or kind != Kind.ANNOUNCEMENT):
+        raise InputError("send --due chooses the talks and kinds itself; give it only "
+                         "--now, --dry-run and --quiet")
+    from mailer.cli.signals import stop_on_signals
+
+    with stop_on_signals() as stop:
+        if due:
+            code = _send_due(session.root, store, moment, dry_run=dry_run, quiet=quiet,
+                             stop=stop)
+        else:
+            request = sending.Request(which, kind, today or session.today(store, None, moment),
+                                      tuple(to or ()), force=force, dry_run=dry_run)
+            code = _send_one(session.root, store, request, moment, quiet=quiet, stop=stop)
+    raise typer.Exit(stop.exit_code or code)
 
 
-def _send_one(root: Path, store: Store, request: Request, now: datetime, *, quiet: bool) -> int:
+def _send_one(root: Path, store: Store, request: Request, now: datetime, *, quiet: bool,
+              stop: Stop) -> int:
     """Prepare and send (or show) one mail; return its exit code."""
     from mailer import sending
     from mailer.compose import AlreadySent, Nothing, write_preview
@@ -86,7 +94,7 @@ def _send_one(root: Path, store: Store, request: Request, now: datetime, *, quie
         return 0
     print_lines(sending.warning_lines(outgoing.warnings))
     if not request.dry_run:
-        report = _deliver(root, outgoing, force=request.force, quiet=quiet)
+        report = _deliver(root, outgoing, force=request.force, quiet=quiet, stop=stop)
         print_lines(sending.report_lines(report, outgoing, quiet=quiet))
         return report.exit_code
     outgoing.require_sendable()
@@ -97,7 +105,8 @@ def _send_one(root: Path, store: Store, request: Request, now: datetime, *, quie
     return 0
 
 
-def _send_due(root: Path, store: Store, now: datetime, *, dry_run: bool, quiet: bool) -> int:
+def _send_due(root: Path, store: Store, now: datetime, *, dry_run: bool, quiet: bool,
+              stop: Stop) -> int:
     """Send (or show) every mail due at ``now``; return the run's exit code."""
     from mailer import sending
     from mailer.schedule import local_today
@@ -106,9 +115,13 @@ def _send_due(root: Path, store: Store, now: datetime, *, dry_run: bool, quiet: 
     print_lines(sending.waiting_lines(root, plan, record=not dry_run))
     if not plan.due and not quiet:
         say(sending.nothing_due_line(plan, now))
-    codes = [_send_one(root, store, sending.Request(
-        item.seminar.id, item.kind, local_today(now, store.series.zone), dry_run=dry_run),
-        now, quiet=quiet) for item in plan.due]
+    codes = []
+    for item in plan.due:
+        if stop():
+            break
+        codes.append(_send_one(root, store, sending.Request(
+            item.seminar.id, item.kind, local_today(now, store.series.zone), dry_run=dry_run),
+            now, quiet=quiet, stop=stop))
     return sending.exit_code_of(codes)
 
 
@@ -120,14 +133,15 @@ def _progress(done: int, total: int) -> None:
     sys.stderr.flush()
 
 
-def _deliver(root: Path, outgoing: Outgoing, *, force: bool, quiet: bool) -> Report:
+def _deliver(root: Path, outgoing: Outgoing, *, force: bool, quiet: bool,
+             stop: Stop) -> Report:
     from mailer.deliver import Notice, Progress, Report
     from mailer.sending import send as run_send
 
     show_bar = not quiet and sys.stderr.isatty() and outgoing.plan.total > 36
     report = Report()
     shown = -1
-    for event in run_send(root, outgoing, force=force):
+    for event in run_send(root, outgoing, force=force, stop=stop):
         if isinstance(event, Progress) and show_bar and event.total:
             percent = 100 * event.done // event.total
             if percent != shown or event.done == event.total:  # redraw when the figure changes
