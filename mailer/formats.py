@@ -54,7 +54,10 @@ def sanitize_html(fragment: str) -> str:
     """Keep harmless markup; drop scripts, frames, event handlers and unsafe URLs."""
     import nh3
 
-    return nh3.clean(fragment, url_schemes=_ALLOWED_URL_SCHEMES, link_rel="noopener noreferrer")
+    # No <img> from user text: the mail loads nothing from elsewhere (usertext turns Markdown
+    # images into links; this keeps any other way in shut too).
+    return nh3.clean(fragment, tags=nh3.ALLOWED_TAGS - {"img"}, url_schemes=_ALLOWED_URL_SCHEMES,
+                     link_rel="noopener noreferrer")
 
 
 def liquid_literal(text: str) -> str:

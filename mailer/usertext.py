@@ -28,9 +28,47 @@ _AUTOLINK = re.compile(r"<(?:(?:https?://|mailto:)[^\s<>]+|[\w.!#$%&'*+/=?^`{|}~
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _LIST_ITEM = re.compile(r" {0,3}(?:[*+-]|\d{1,9}[.)])(?:\s|$)")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-_SPECIAL = re.compile(r"[\\`<]|\]\(|\{:")
-_SPECIAL_AND_EMPHASIS = re.compile(r"[\\`<*_]|\]\(|\{:")
-_UNSAFE_LINK = re.compile(r"\]\(\s*<?\s*(?!(?i:https?|mailto):)[A-Za-z][A-Za-z0-9+.-]*:")
+_SPECIAL = re.compile(r"[\\`<]|\]\(|\{:|!\[")
+_SPECIAL_AND_EMPHASIS = re.compile(r"[\\`<*_]|\]\(|\{:|!\[")
+_IMAGE = re.compile(r"!\[([^\]\n]*)\](?=[(\[])")
+_REFERENCE = re.compile(r"( {0,3})\[[^\]\n]+\]:[ \t]*(\S*)")
+_ALLOWED_SCHEME = re.compile(r"(?i)(https?://|mailto:)")
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def safe_destination(raw: str) -> bool:
+    """Whether a link or image destination leads to http, https, mailto, or nowhere else
+    than this site (no scheme at all).
+
+    Judged as a browser would see it: Markdown's backslash escapes and HTML entities undone,
+    and the white space and control characters that browsers drop from URLs removed, so
+    that ``javascript&#58;``, ``java\\script:``, ``JaVaScRiPt:`` and `` data:`` are all
+    seen for what they are.
+    """
+    url = html.unescape(_ESCAPED.sub(r"\1", raw.strip().removeprefix("<").removesuffix(">")))
+    url = "".join(ch for ch in url if ch.isprintable() and not ch.isspace())
+    if _ALLOWED_SCHEME.match(url):
+        return True
+    return ":" not in re.split(r"[/?#]", url, maxsplit=1)[0]
+
+
+def _destination(text: str, at: int) -> str:
+    """The destination of an inline link whose ``(`` is just before ``at``."""
+    while at < len(text) and text[at] in " \t\n":
+        at += 1
+    if text.startswith("<", at):
+        end = text.find(">", at)
+        return text[at:end + 1] if end > 0 else text[at:]
+    depth, end = 0, at
+    while end < len(text) and not text[end].isspace():
+        if text[end] == "(":
+            depth += 1
+        elif text[end] == ")":
+            if depth == 0:
+                break
+            depth -= 1
+        end += 1
+    return text[at:end]
 
 
 def decode_entities(text: str) -> str:
@@ -117,8 +155,29 @@ def _inline(text: str, special: re.Pattern[str]) -> str:
             at = start + 2
             continue
         if char == "]":  # a link to javascript: and the like stays text: "](" becomes "]\("
-            out.append("]\\(" if _UNSAFE_LINK.match(text, start) else "](")
+            safe = safe_destination(_destination(text, start + 2))
+            out.append("](" if safe else "]\\(")
             at = start + 2
+            continue
+        if char == "!":  # an image is shown as a link to it (the mail loads nothing)
+            image = _IMAGE.match(text, start)
+            if image is None:
+                out.append("!")
+                at = start + 1
+                continue
+            after = image.end()
+            inline = text[after] == "("
+            destination = _destination(text, after + 1) if inline else ""
+            at = start + 1
+            if inline and not safe_destination(destination):
+                out.append("!")  # stays text, as its "](" will
+            elif image[1].strip():
+                pass  # "[alt](...)" or "[alt][ref]": a link, checked as one
+            elif inline and destination:
+                out.append("[" + destination.replace("<", "&lt;"))  # the address as its text
+                at = after - 1
+            else:
+                out.append("!")
             continue
         end = markup_at(text, start)
         out.append(text[start:end] if end > 0 else "&lt;")
@@ -165,6 +224,10 @@ def protect_markdown(text: str, *, literal_emphasis: bool = False) -> str:
             flush()
             out.append(line)
         else:
+            reference = _REFERENCE.match(line)
+            if reference and not (reference[2] and safe_destination(reference[2])):
+                # "[r1]: javascript:..." would be a link definition: keep it as text.
+                line = reference[1] + "\\" + line[len(reference[1]):]
             paragraph.append(line)
             if not line.startswith((" ", "\t")):
                 in_list = bool(_LIST_ITEM.match(line))

@@ -27,6 +27,7 @@ from support import (
     require_tool,
     shown,
     subsequence,
+    visible,
 )
 
 from mailer.compose import compose, plan_recipients
@@ -34,6 +35,7 @@ from mailer.formats import MarkdownFormat, PageFormat, TextFormat, markdown_to_h
 from mailer.model import Kind
 from mailer.site import page
 from mailer.store import Store
+from mailer.usertext import safe_destination
 
 NOW = datetime(2024, 2, 20, 8, 0, tzinfo=UTC)
 KRAMDOWN = """
@@ -57,6 +59,10 @@ TRICKY = {
     "markdown": "*Emphasis*, _under_, **strong**, snake_case_name and a * star.",
     "kramdown": "An {: .attribute list} and a [trap](javascript:alert(1)) link.",
     "liquid": "Template {{ page.title }} and {% raw %} stay as typed.",
+    "reference": "[click me][r1] and more.\n\n[r1]: javascript:alert(document.cookie)",
+    "schemes": ("[b](<javascript:alert(2)>) [c]( JaVaScRiPt:x) [d](java\\script:y) "
+                "[e](data:text/html;base64,PHNjcmlwdD4=) [f](vbscript:z) [g](FILE:///etc/passwd)"),
+    "images": "A pixel ![](https://tracker.example/p.gif) and ![x](data:image/png;base64,AAA).",
 }
 
 
@@ -127,3 +133,46 @@ def test_any_mix_of_brackets_markup_and_urls_keeps_every_word(text: str) -> None
         assert in_order(expected, text_shown), "a word was lost"
         assert subsequence(re.sub(r"\W", "", text_shown), re.sub(r"\W", "", text)), "invented"
     assert TextFormat().md(text) == text
+
+
+LINKS = ("[a](javascript&#58;alert(1)) [b](jav&#x09;ascript:alert(2)) ![logo](https://x.org/l.png) "
+         "![ref][l] [ok](https://example.org/a_(b)) [rel](page.html)\n\n[l]: https://x.org/r.png")
+
+
+def _hrefs(document: str) -> list[str]:
+    return [value or "" for tag, attrs in visible(document).elements for name, value in attrs
+            if name in ("href", "src")]
+
+
+def test_links_lead_only_to_the_web_and_images_become_links() -> None:
+    mail = markdown_to_html(MarkdownFormat().md(LINKS))
+    page = markdown.markdown(liquid(PageFormat().md(LINKS)))
+    for output in (mail, page):
+        assert_no_active_content(output)
+        assert _hrefs(output) == ["https://x.org/l.png", "https://x.org/r.png",
+                                  "https://example.org/a_(b)", "page.html"]
+        assert "logo" in shown(output) and "ref" in shown(output)
+
+
+def test_kramdown_sees_no_disguised_scheme_on_the_page() -> None:
+    ruby = require_tool("ruby")
+    done = subprocess.run([ruby, "-e", KRAMDOWN], input=liquid(PageFormat().md(LINKS)),
+                          capture_output=True, text=True, check=False, timeout=60)
+    if "cannot load such file" in done.stderr:
+        require_tool("kramdown")
+    assert done.returncode == 0, done.stderr
+    assert_no_active_content(done.stdout)
+    assert "<img" not in done.stdout
+    assert _hrefs(done.stdout) == ["https://x.org/l.png", "https://x.org/r.png",
+                                   "https://example.org/a_(b)", "page.html"]
+
+
+@pytest.mark.parametrize(("url", "safe"), [
+    ("https://example.org", True), ("mailto:a@example.org", True), ("page.html#x", True),
+    ("javascript:alert(1)", False), ("JaVaScRiPt:x", False), (" javascript:x", False),
+    ("javascript&#58;x", False), ("jav&#x09;ascript:x", False), ("java\\:script", False),
+    ("javascript\\:x", False), ("<data:text/html,x>", False), ("vbscript:x", False),
+    ("file:///etc/passwd", False), ("java\nscript:x", False), ("/path?a=b:c", True),
+])
+def test_what_counts_as_a_safe_destination(url: str, safe: bool) -> None:
+    assert safe_destination(url) is safe
