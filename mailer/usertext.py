@@ -129,6 +129,23 @@ def _code_span_end(text: str, at: int) -> int:
     return -1
 
 
+def _image(text: str, start: int) -> tuple[str, int]:
+    """An image at ``start`` (its ``!``) as a link: what to write, and where to go on."""
+    image = _IMAGE.match(text, start)
+    if image is None:
+        return "!", start + 1
+    after = image.end()
+    inline = text[after] == "("
+    destination = _destination(text, after + 1) if inline else ""
+    if inline and not safe_destination(destination):
+        return "!", start + 1  # stays text, as its "](" will
+    if image[1].strip():
+        return "", start + 1  # "[alt](...)" or "[alt][ref]": a link, checked as one
+    if inline and destination:
+        return "[" + destination.replace("<", "&lt;"), after - 1  # the address as its text
+    return "!", start + 1
+
+
 def _inline(text: str, special: re.Pattern[str]) -> str:
     """Escape the non-markup ``<`` of a paragraph, leaving code spans as they are."""
     out = []
@@ -160,30 +177,22 @@ def _inline(text: str, special: re.Pattern[str]) -> str:
             at = start + 2
             continue
         if char == "!":  # an image is shown as a link to it (the mail loads nothing)
-            image = _IMAGE.match(text, start)
-            if image is None:
-                out.append("!")
-                at = start + 1
-                continue
-            after = image.end()
-            inline = text[after] == "("
-            destination = _destination(text, after + 1) if inline else ""
-            at = start + 1
-            if inline and not safe_destination(destination):
-                out.append("!")  # stays text, as its "](" will
-            elif image[1].strip():
-                pass  # "[alt](...)" or "[alt][ref]": a link, checked as one
-            elif inline and destination:
-                out.append("[" + destination.replace("<", "&lt;"))  # the address as its text
-                at = after - 1
-            else:
-                out.append("!")
+            written, at = _image(text, start)
+            out.append(written)
             continue
         end = markup_at(text, start)
         out.append(text[start:end] if end > 0 else "&lt;")
         at = end if end > 0 else start + 1
     out.append(text[at:])
     return "".join(out)
+
+
+def _definition_as_text(line: str) -> str:
+    """A reference definition to an unsafe place (``[r1]: javascript:...``) made text."""
+    reference = _REFERENCE.match(line)
+    if reference and not (reference[2] and safe_destination(reference[2])):
+        return reference[1] + "\\" + line[len(reference[1]):]
+    return line
 
 
 def _is_code_line(line: str, previous_blank: bool, in_code: bool, in_list: bool) -> bool:
@@ -224,11 +233,7 @@ def protect_markdown(text: str, *, literal_emphasis: bool = False) -> str:
             flush()
             out.append(line)
         else:
-            reference = _REFERENCE.match(line)
-            if reference and not (reference[2] and safe_destination(reference[2])):
-                # "[r1]: javascript:..." would be a link definition: keep it as text.
-                line = reference[1] + "\\" + line[len(reference[1]):]
-            paragraph.append(line)
+            paragraph.append(_definition_as_text(line))
             if not line.startswith((" ", "\t")):
                 in_list = bool(_LIST_ITEM.match(line))
         previous_blank = not line.strip()
