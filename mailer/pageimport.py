@@ -190,10 +190,18 @@ def read_page(path: Path) -> Draft:
     _carry_outside(draft, outside)
     if draft.title is None and given(front.get("title")):
         draft.title = decode_entities(front["title"])
-    named = re.match(r"\d{4}-\d{2}-\d{2}", path.name) or re.fullmatch(
-        r"\d{4}-\d{2}-\d{2}", front.get("date", "")[:10])
-    if draft.day is None and named:
-        draft.day = date.fromisoformat(named.group(0))
+    in_name = re.match(r"\d{4}-\d{2}-\d{2}", path.name)
+    in_front = re.fullmatch(r"\d{4}-\d{2}-\d{2}", front.get("date", "")[:10])
+    date_line = next((n for n, text in enumerate(lines[:start], 1)
+                      if text.startswith("date:")), 1)
+    for named, source in ((in_name, f"{where}:1: the file name's date"),
+                          (in_front, f"{where}:{date_line}: front matter: date")):
+        if draft.day is None and named:
+            try:
+                draft.day = date.fromisoformat(named.group(0))
+            except ValueError as exc:
+                raise InputError(f"{source}: {named.group(0)} is not a day of the calendar "
+                                 f"({exc}); correct it") from None
     if draft.day is None:
         raise InputError(f"{where}:1: no date: give the page a **Date:** line, a date: in its "
                          "front matter, or a file name that starts with YYYY-MM-DD")

@@ -5,10 +5,13 @@ A leaf module: of announce it imports only the errors, so every other module may
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from mailer.errors import InputError
@@ -79,35 +82,61 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write a file so that it is either whole or absent."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+class WriteError(InputError):
+    """A file or folder could not be written (read-only, full, not a folder): said in one
+    line naming it."""
+
+
+@contextmanager
+def _writing(target: Path, what: str) -> Iterator[None]:
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        yield
+    except OSError as exc:
+        if isinstance(exc, (NotADirectoryError, FileExistsError)):
+            reason = "a file stands where a folder is needed; give a folder"
+        elif isinstance(exc, IsADirectoryError):
+            reason = "it is a folder; give a file name"
+        else:
+            reason = exc.strerror or str(exc)
+        raise WriteError(f"{display_path(target)}: cannot write {what} ({reason})") from None
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write a file so that it is either whole or absent (mode as the umask says)."""
+    with _writing(path, "the file"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "a folder")
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            Path(temporary).replace(path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
 
 
 def write_files(folder: Path, files: dict[str, bytes]) -> None:
     """Write several files into ``folder``, each whole or absent."""
+    with _writing(folder, "into the folder"):
+        if folder.exists() and not folder.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "a file")
     for name, data in files.items():
         write_atomically(folder / name, data)
 
 
 def write_folder(folder: Path, files: dict[str, bytes]) -> None:
     """Replace ``folder`` with one holding exactly ``files``, all or nothing."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
-    try:
-        for name, data in files.items():
-            (staging / name).write_bytes(data)
-        if folder.exists():
-            shutil.rmtree(folder)
-        staging.replace(folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with _writing(folder, "the folder"):
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+        try:
+            for name, data in files.items():
+                (staging / name).write_bytes(data)
+            if folder.exists():
+                shutil.rmtree(folder)
+            staging.replace(folder)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise

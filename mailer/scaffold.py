@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mailer.errors import InputError
 from mailer.model import slugify
-from mailer.paths import display_path
+from mailer.paths import display_path, write_atomically
 from mailer.schema import load_seminar
 from mailer.store import SERIES_FILE
 
@@ -125,16 +125,18 @@ def init_series(folder: Path, today: date, name: str = "Example") -> Path:
     one into its own ``templates/`` only to change it (``announce template NAME``).
     """
     settings = folder / "seminars" / SERIES_FILE
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{display_path(folder)}: is a file; give the folder to make the "
+                         "series in (it may not exist yet)")
     if settings.exists():
         raise InputError(f"{display_path(settings)}: already exists; this folder is a series")
     if not name.strip() or any(ch in name for ch in "\r\n:#{}[]"):
         raise InputError(f"--name: {name!r}: give the series name in words, on one line")
-    settings.parent.mkdir(parents=True, exist_ok=True)
-    settings.write_text(_SERIES_TEMPLATE.format(name=name.strip(), zone=_host_zone()),
-                        encoding="utf-8")
+    write_atomically(settings, _SERIES_TEMPLATE.format(name=name.strip(), zone=_host_zone())
+                     .encode("utf-8"))
     ignore = folder / ".gitignore"
     if not ignore.exists():
-        ignore.write_text(_GITIGNORE, encoding="utf-8")
+        write_atomically(ignore, _GITIGNORE.encode("utf-8"))
     new_talk(folder, today + timedelta(days=2), "Ada Lovelace", "University of London",
              "Notes on the Analytical Engine", example=True)
     return folder

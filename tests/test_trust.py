@@ -17,7 +17,7 @@ import struct
 import subprocess
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.header import decode_header, make_header
 from email.message import EmailMessage
@@ -486,3 +486,81 @@ def test_a_relay_that_stores_and_hangs_gets_at_most_one_resend(series: Path) -> 
         assert len(server.received) == 3
     finally:
         server.controller.stop()
+
+
+# Where announce writes: a clear line, never a traceback.
+
+@pytest.fixture
+def mounted(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """Mount small tmpfs folders with the given options (root only, as in CI)."""
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        if os.environ.get("CI"):
+            pytest.fail("CI runs as root and can mount a tmpfs")
+        pytest.skip("mounting a tmpfs needs root")
+    made: list[Path] = []
+
+    def mount(options: str) -> Path:
+        folder = tmp_path / f"mount{len(made)}"
+        folder.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+                       check=True)
+        made.append(folder)
+        return folder
+    yield mount
+    for folder in made:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+@pytest.mark.parametrize("options", ["ro,size=1m", "size=8k"])
+def test_a_dry_run_or_preview_on_a_read_only_or_full_state_folder(
+        series: Path, mounted: Callable[[str], Path], options: str) -> None:
+    folder = mounted(options)
+    if "ro" not in options:
+        (folder / "filler").write_bytes(b"x" * 4096)  # what is left is too little
+    state = {"ANNOUNCE_STATE_DIR": str(folder / "state")}
+    for command in (["send", "--dry-run", "--today", "2024-02-20"],
+                    ["preview", "2024-02-22"]):
+        result = invoke(series, *command, **state)
+        assert result.code == 2, result.both
+        assert "cannot write" in result.err and "Traceback" not in result.both
+        assert len(result.err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("command", "out", "says"), [
+    (["preview", "2024-02-22"], "a-file", "a file stands where a folder is needed"),
+    (["page", "--all"], "a-file", "a file stands where a folder is needed"),
+    (["images", "2024-02-22"], "a-file", "a file stands where a folder is needed"),
+    (["page", "2024-02-22"], "a-folder", "it is a folder; give a file name"),
+    (["ics"], "a-folder", "it is a folder; give a file name"),
+    (["program", "2024"], "a-folder", "it is a folder; give a file name"),
+    (["page", "2024-02-22"], "/proc/announce-test", "cannot write the file"),
+])
+def test_out_of_the_wrong_kind_is_a_clear_error(series: Path, command: list[str], out: str,
+                                               says: str) -> None:
+    write(series / "a-file", "mine\n")
+    (series / "a-folder").mkdir()
+    result = invoke(series, *command, "--out", out)
+    assert result.code == 2, result.both
+    assert says in result.err and "Traceback" not in result.both
+    assert (series / "a-file").read_text(encoding="utf-8") == "mine\n"
+
+
+def test_init_on_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    write(tmp_path / "notes.txt", "mine\n")
+    result = invoke(tmp_path, "init", str(tmp_path / "notes.txt"))
+    assert result.code == 2
+    assert "notes.txt: is a file; give the folder to make the series in" in result.err
+
+
+@pytest.mark.parametrize(("name", "text", "says"), [
+    ("2024-02-31-x.md", "**Title:** x\n",
+     "2024-02-31-x.md:1: the file name's date: 2024-02-31 is not a day of the calendar"),
+    ("page.md", "---\nlayout: x\ndate: 2024-13-01\n---\n**Title:** x\n",
+     "page.md:3: front matter: date: 2024-13-01 is not a day of the calendar"),
+])
+def test_impossible_dates_on_import_are_clear_errors(series: Path, name: str, text: str,
+                                                    says: str) -> None:
+    page = write(series.parent / "archive" / name, text)
+    result = invoke(series, "import", str(page))
+    assert result.code == 2, result.both
+    assert says in result.err
