@@ -45,6 +45,9 @@ RECORD_KEYS = (
     "location", "video_link", "status", "note", "photo",
 )
 STATUSES = tuple(Status)
+# One URL, as List-Unsubscribe carries it between < and > (RFC 2369): printable ASCII,
+# nothing that would end it or start another.
+_URL = re.compile(r"[!#-+\--;=?-~]+")
 
 
 def _address_list(record: Record, key: str) -> tuple[str, ...]:
@@ -92,8 +95,11 @@ def _mail_settings(record: Record) -> MailSettings:
         return MailSettings()
     mail.check_keys(MAIL_KEYS)
     unsubscribe = mail.text("unsubscribe", single_line=True)
-    if unsubscribe is not None and not unsubscribe.startswith(("mailto:", "https://")):
-        mail.report("unsubscribe", f'"{unsubscribe}" must be a mailto: or https:// address')
+    if unsubscribe is not None and (not unsubscribe.startswith(("mailto:", "https://"))
+                                    or not _URL.fullmatch(unsubscribe)):
+        mail.report("unsubscribe", f'"{unsubscribe}" must be one mailto: or https:// address '
+                                   "(ASCII, no spaces, commas or angle brackets; "
+                                   "percent-encode them)")
         unsubscribe = None
     return MailSettings(
         sender=_one_address(mail, "from"),

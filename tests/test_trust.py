@@ -178,34 +178,45 @@ def field(tokens: list[str]) -> st.SearchStrategy[str]:
     letters = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")),
                       min_size=1, max_size=8)
     return st.lists(st.one_of(letters, st.sampled_from(tokens)), min_size=1, max_size=6).map(
-        "".join).filter(lambda s: s.strip() == s and s != "")
+        lambda parts: "".join(parts).strip()).filter(bool)
+
+
+def quoted(name: str) -> str:
+    """``name`` as an RFC 5322 quoted string, as an organiser would write a display name."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 CLEAN, ANY = field(LOOKALIKES), field(LOOKALIKES + BREAKS)
 SINGLE_LINE_BAD = ("\r", "\n", "\x85", "\u2028", "\u2029", "\u202e", "\u2066")
 
 
-@settings(max_examples=30, deadline=None,
+@settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                  HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_generated_header_text_never_changes_the_headers(
         tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
     source = CLEAN if data.draw(st.booleans(), label="clean") else ANY
-    title, speaker, series_name, sender_name, person = (
+    title, speaker, affiliation, series_name, sender_name, reply_name, person = (
         data.draw(source, label=label) for label in
-        ("title", "speaker", "series name", "sender name", "subscriber name"))
+        ("title", "speaker", "affiliation", "series name", "sender name", "reply-to name",
+         "subscriber name"))
     root = copy_example(tmp_path_factory.mktemp("property"))
     set_title(root, title)
     edit(root / "seminars" / TALK, ("speaker: Alexander Mathis\n",
                                     f"speaker: {yaml.safe_dump(speaker, width=1 << 16)}"
-                                    .replace("\n...\n", "\n")))
+                                    .replace("\n...\n", "\n")),
+         ("affiliation: EPFL\n", f"affiliation: {yaml.safe_dump(affiliation, width=1 << 16)}"
+                                 .replace("\n...\n", "\n")))
     edit(root / "seminars" / "series.yaml",
          ("name: Learning Machines\n",
           f"name: {yaml.safe_dump(series_name, width=1 << 16)}".replace("\n...\n", "\n")),
          ("  from: Learning Machines Seminar <lm-seminar@example.org>\n",
-          "  from: " + yaml.safe_dump(f"{sender_name} <lm-seminar@example.org>",
-                                    width=1 << 16).replace("\n...\n", "\n")))
+          "  from: " + yaml.safe_dump(f"{quoted(sender_name)} <lm-seminar@example.org>",
+                                    width=1 << 16).replace("\n...\n", "\n")),
+         ("  reply_to: lm-seminar@example.org\n",
+          "  reply_to: " + yaml.safe_dump(f"{quoted(reply_name)} <lm-seminar@example.org>",
+                                        width=1 << 16).replace("\n...\n", "\n")))
     buffer = io.StringIO()
     csv.writer(buffer).writerows([("email", "name"), ("one@example.org", person)])
     write(root / "subscribers.csv", buffer.getvalue())
@@ -213,7 +224,7 @@ def test_generated_header_text_never_changes_the_headers(
     server = start_server()
     try:
         result = invoke(root, "send", "2024-02-22", server=server)
-        refused = any(bad in field for field in (title, speaker, series_name)
+        refused = any(bad in field for field in (title, speaker, affiliation, series_name)
                       for bad in SINGLE_LINE_BAD)
         event("refused" if result.code == 2 else "sent")
         if result.code == 2:
@@ -226,7 +237,8 @@ def test_generated_header_text_never_changes_the_headers(
         message = got.message
         assert received_headers(message) == [h.lower() for h in [
             "To", "Message-ID", *SHARED, "Precedence", "MIME-Version", "Content-Type"]]
-        assert title in str(message["Subject"]) and speaker in str(message["Subject"])
+        subject = str(message["Subject"])
+        assert title in subject and speaker in subject and affiliation in subject
         assert got.rcpt_tos == ["one@example.org"]
         assert set(parts(message)) == {"text/plain", "text/html", "text/calendar"}
     finally:
@@ -564,3 +576,14 @@ def test_impossible_dates_on_import_are_clear_errors(series: Path, name: str, te
     result = invoke(series, "import", str(page))
     assert result.code == 2, result.both
     assert says in result.err
+
+
+@pytest.mark.parametrize("url", ["mailto:a@example.org>, <https://evil.example",
+                                 "https://example.org/leave me", "https://example.org/é"])
+def test_the_unsubscribe_address_is_one_url(series: Path, url: str) -> None:
+    edit(series / "seminars" / "series.yaml",
+         ("  unsubscribe: mailto:lm-seminar-list-leave@example.org\n",
+          f"  unsubscribe: {yaml.safe_dump(url, width=1 << 16)}".replace("\n...\n", "\n")))
+    result = invoke(series, "check")
+    assert result.code == 2
+    assert "mail.unsubscribe: " in result.err and "must be one mailto: or https://" in result.err
