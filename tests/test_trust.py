@@ -290,8 +290,7 @@ def test_fifos_are_refused_without_blocking(series: Path) -> None:
 def test_a_photo_that_is_a_fifo_or_links_out_is_refused(series: Path, tmp_path: Path) -> None:
     os.mkfifo(series / "fifo.jpg")
     (series / "out.jpg").symlink_to(make_photo(tmp_path / "elsewhere.jpg", size=50))
-    with open(series / "seminars" / TALK, "a", encoding="utf-8") as record:
-        record.write("photo: fifo.jpg\n")
+    name_photo(series, "fifo.jpg")
     result = invoke(series, "check")
     assert result.code == 2
     assert 'photo: "fifo.jpg": is a FIFO (named pipe)' in result.err
@@ -315,6 +314,12 @@ def test_the_subscriber_file_may_live_elsewhere_but_must_be_a_regular_file(
 
 # Bounded work: a pixel budget, JPEGs decoded at the size needed, no text-chunk bombs.
 
+def name_photo(series: Path, written: str) -> None:
+    """Give the first talk ``photo: written``."""
+    with open(series / "seminars" / TALK, "a", encoding="utf-8") as record:
+        record.write(f"photo: {written}\n")
+
+
 def png_header(width: int, height: int) -> bytes:
     """A PNG that says it is ``width`` x ``height`` (nothing is decoded before the check)."""
     def chunk(kind: bytes, data: bytes) -> bytes:
@@ -328,8 +333,7 @@ def png_header(width: int, height: int) -> bytes:
 def test_a_photo_over_the_pixel_budget_is_refused(series: Path) -> None:
     (series / "photos").mkdir()
     (series / "photos" / "huge.png").write_bytes(png_header(12000, 12000))
-    with open(series / "seminars" / TALK, "a", encoding="utf-8") as record:
-        record.write("photo: photos/huge.png\n")
+    name_photo(series, "photos/huge.png")
     result = invoke(series, "check")
     assert result.code == 2
     assert "photos/huge.png: 12000 x 12000 pixels is more than announce decodes" in result.err
@@ -343,8 +347,7 @@ def test_a_png_text_chunk_bomb_is_a_clear_error(series: Path) -> None:
     (series / "photos").mkdir()
     Image.new("RGB", (10, 10)).save(series / "photos" / "bomb.png", pnginfo=info)
     assert (series / "photos" / "bomb.png").stat().st_size < 100_000
-    with open(series / "seminars" / TALK, "a", encoding="utf-8") as record:
-        record.write("photo: photos/bomb.png\n")
+    name_photo(series, "photos/bomb.png")
     result = invoke(series, "check")
     assert result.code == 2
     assert "photos/bomb.png: cannot read the photo" in result.err
