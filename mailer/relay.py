@@ -17,11 +17,15 @@ import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mailer import trace
 from mailer.config import SmtpSettings
 from mailer.errors import DeliveryError, InputError, TemporaryFailure
 from mailer.login import log_in
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 PROBE_AFTER_SECONDS = 8.0  # longer than a greeting delay (Postfix postscreen waits 6 s)
 _NO_SUCH_HOST = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
@@ -75,7 +79,57 @@ def _speaks_tls(host: str, port: int, timeout: float) -> bool:
         return False
 
 
-class _PlainSMTP(smtplib.SMTP):
+class _Traced(smtplib.SMTP):
+    """smtplib's client writing its dialogue to :data:`mailer.trace.sink` (``--verbose``).
+
+    What could be a secret never reaches the trace: an AUTH command shows its mechanism
+    only, and every line the client sends until the server ends the exchange (a reply
+    other than 334) is ``****``. A message's body shows as its size.
+    """
+
+    _number = 0
+    _secret = False
+
+    def _say(self, line: str) -> None:
+        if trace.sink is not None:
+            if not self._number:
+                self._number = trace.number()
+            trace.sink(f"smtp[{self._number}] {line}")
+
+    def send(self, s: ReadableBuffer | str) -> None:
+        """Send ``s``, and say what was sent."""
+        if trace.sink is not None:
+            data = s.encode("utf-8") if isinstance(s, str) else bytes(s)
+            if data.endswith(b".\r\n") and (len(data) == 3 or data.endswith(b"\r\n.\r\n")):
+                self._say(f"> <the message, {len(data)} bytes, and its final .>")
+            else:
+                for line in data.decode("utf-8", "replace").split("\r\n")[:-1]:
+                    self._say(f"> {self._shown(line)}")
+        super().send(s)
+
+    def _shown(self, line: str) -> str:
+        """A line the client sends, as the trace shows it: no credentials."""
+        if line.upper().startswith("AUTH "):
+            self._secret = True
+            return " ".join(line.split()[:2]) + " ****"
+        return "****" if self._secret else line
+
+    def getreply(self) -> tuple[int, bytes]:
+        """Read a reply, and say what it was."""
+        code, message = super().getreply()
+        if trace.sink is not None:
+            self._secret = self._secret and code == 334
+            lines = message.decode("utf-8", "replace").split("\n") or [""]
+            for number, line in enumerate(lines):
+                self._say(f"< {code}{'-' if number < len(lines) - 1 else ' '}{line}")
+        return code, message
+
+
+class _TracedTLS(_Traced, smtplib.SMTP_SSL):
+    """Implicit TLS (port 465), traced."""
+
+
+class _PlainSMTP(_Traced):
     """smtplib's client that notices a port speaking implicit TLS instead of waiting it out."""
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
@@ -154,8 +208,8 @@ def connect(settings: SmtpSettings) -> tuple[smtplib.SMTP, str | None]:
     with _mapped(settings, opened):
         conn: smtplib.SMTP
         if settings.security == "tls":
-            conn = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
-                                    context=context)
+            conn = _TracedTLS(settings.host, settings.port, timeout=settings.timeout,
+                              context=context)
         else:
             conn = _PlainSMTP(settings.host, settings.port, timeout=settings.timeout)
         opened.append(conn)

@@ -4,6 +4,7 @@ active HTML, or leak the password. The corpus lives in tests/hostile/."""
 from __future__ import annotations
 
 import base64
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -28,6 +29,7 @@ from support import (
     parts,
     shown,
     start_server,
+    subscribe,
     tls_server,
     use_subscriber_file,
     write,
@@ -241,3 +243,30 @@ def test_any_field_value_never_adds_a_header_or_recipient(tmp_path_factory: pyte
     assert headers.get_all("To") == ["lm-seminar-list@example.org"]
     assert len(headers.get_all("Subject") or []) == 1
     assert [d.recipients for d in plan.deliveries()] == [("lm-seminar-list@example.org",)]
+
+
+@pytest.mark.parametrize("mechanism", ["plain", "login"])
+def test_verbose_shows_the_dialogue_and_no_credential(series: Path, auth_server: Server,
+                                                      mechanism: str) -> None:
+    subscribe(series, 4)
+    env = {"ANNOUNCE_SMTP_USERNAME": "seminar", "ANNOUNCE_SMTP_PASSWORD": "the-right-one",
+           "ANNOUNCE_SMTP_AUTH": mechanism, "ANNOUNCE_SMTP_CONNECTIONS": "2"}
+    result = invoke(series, "--verbose", "send", "2024-02-22", server=auth_server, **env)
+    assert result.code == 0, result.both
+    dialogue = result.err.splitlines()
+    assert any(line.startswith("smtp[1] < 220 ") for line in dialogue)  # the greeting
+    assert f"smtp[1] > AUTH {mechanism.upper()} ****" in dialogue
+    assert any(line.startswith("smtp[1] < 235 ") for line in dialogue)
+    assert any(re.fullmatch(r"smtp\[\d\] > MAIL FROM:<lm-seminar@example\.org>", line)
+               for line in dialogue)
+    assert sum(line.endswith("bytes, and its final .>") for line in dialogue) == 4
+    assert not any("Unsubscribe" in line or "Mathis" in line for line in dialogue)
+    for secret in (b"the-right-one", base64.b64encode(b"the-right-one"),
+                   base64.b64encode(b"\0seminar\0the-right-one")):
+        assert secret not in result.both.encode()
+
+
+def test_verbose_after_the_command_says_where_it_goes(series: Path) -> None:
+    result = invoke(series, "send", "--verbose")
+    assert result.code == 2
+    assert "--verbose is an option of announce itself" in result.err

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from mailer.sending import Line
     from mailer.store import Store
 
-GLOBAL_OPTIONS = ("--root", "--version")
+GLOBAL_OPTIONS = ("--root", "--version", "--verbose")
 # Click's UsageError, reached through a public class: Typer 0.26 vendors Click.
 _USAGE_ERROR: type[Exception] = typer.BadParameter.__mro__[1]
 
@@ -154,9 +154,20 @@ def _main(
         show_default="the current folder")] = Path(),
     version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Show the dialogue with the SMTP server on standard error "
+                                "(credentials shown as ****).")] = False,
 ) -> None:
     """Announce a weekly seminar: email, web page and calendar from one YAML record per talk."""
+    from mailer import trace
+
+    trace.start(_to_stderr if verbose else None)
     ctx.obj = Session(root=root, now=datetime.now(UTC))
+
+
+def _to_stderr(line: str) -> None:
+    sys.stderr.write(line.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
+    sys.stderr.flush()
 
 
 def session_of(ctx: typer.Context) -> Session:
