@@ -20,6 +20,7 @@ test: $(STAMP)
 	$(PY) -m pytest -n auto --dist loadfile
 	$(MAKE) --no-print-directory lint
 
+# ruff: lint rules and the style (E501: lines of at most 100 characters); mypy --strict.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check mailer tests bench
 	$(VENV)/bin/mypy

@@ -6,10 +6,12 @@ the reason when its tool is absent; under CI a missing tool is a failure.
 
 from __future__ import annotations
 
+import html as html_module
 import json
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -91,7 +93,7 @@ def test_mblaze_sees_text_html_and_calendar(preview: Path) -> None:
 CHECK = """<script>
 window.addEventListener("load", function () {
   var images = Array.prototype.slice.call(document.images);
-  document.body.setAttribute("data-check", JSON.stringify({
+  window.parent.document.body.setAttribute("data-check", JSON.stringify({
     scroll: document.documentElement.scrollWidth, width: window.innerWidth,
     images: images.length,
     loaded: images.every(function (i) { return i.complete && i.naturalWidth > 0; })}));
@@ -109,28 +111,60 @@ def chromium(tool: str, page: Path, width: int, profile: Path, *extra: str) -> s
     return done.stdout
 
 
-@pytest.mark.parametrize("width", [375, 800])
-def test_chromium_at_phone_and_desktop_width(preview: Path, tmp_path: Path, width: int) -> None:
-    tool = require_tool("chromium")
-    html = (preview / "message.html").read_text(encoding="utf-8")
-    checked = preview / "checked.html"
-    checked.write_text(html.replace("</body>", CHECK + "</body>"), encoding="utf-8")
-    dom = chromium(tool, checked, width, tmp_path / "profile", "--dump-dom")
+def measured_at(tool: str, html: str, width: int, folder: Path) -> dict[str, Any]:
+    """Lay ``html`` out in an iframe exactly ``width`` CSS pixels wide and measure it there.
+
+    Headless Chromium will not make a window narrower than 500 px, so a phone's width is
+    the iframe's; the frame is ``srcdoc`` (same origin), so it can report to the page.
+    """
+    inner = html.replace("</body>", CHECK + "</body>")
+    host = folder / f"host-{width}.html"
+    host.write_text(
+        '<!DOCTYPE html><html><body style="margin:0">'
+        f'<iframe style="width:{width}px;height:1600px;border:0" '
+        f'srcdoc="{html_module.escape(inner, quote=True)}"></iframe></body></html>',
+        encoding="utf-8")
+    dom = chromium(tool, host, 1000, folder / "profile", "--dump-dom")
     found = re.search(r'data-check="([^"]+)"', dom)
     assert found, dom[-2000:]
-    check = json.loads(found.group(1).replace("&quot;", '"'))
+    check: dict[str, Any] = json.loads(html_module.unescape(found.group(1)))
+    assert check["width"] == width, f"measured at {check['width']} px, not {width}"
+    return check
+
+
+@pytest.mark.parametrize("width", [320, 375, 800])
+def test_chromium_no_sideways_scroll_at_phone_and_desktop_width(
+        preview: Path, tmp_path: Path, width: int) -> None:
+    tool = require_tool("chromium")
+    html = (preview / "message.html").read_text(encoding="utf-8")
+    photo = next(preview.glob("photo.*"))  # the srcdoc frame finds files by absolute URL
+    html = html.replace(f'src="{photo.name}"', f'src="{photo.resolve().as_uri()}"')
+    check = measured_at(tool, html, width, tmp_path)
     assert check["scroll"] <= check["width"], f"scrolls sideways at {width} px: {check}"
     assert check["images"] == 1 and check["loaded"], check
+
+
+def test_the_width_check_sees_a_block_too_wide_for_a_phone(tmp_path: Path) -> None:
+    tool = require_tool("chromium")
+    html = '<html><body style="margin:0"><div style="width:450px">wide</div></body></html>'
+    check = measured_at(tool, html, 375, tmp_path)
+    assert check["scroll"] > check["width"]
+
+
+def test_chromium_screenshots_light_and_dark_at_800_px(preview: Path, tmp_path: Path) -> None:
+    tool = require_tool("chromium")
+    html = (preview / "message.html").read_text(encoding="utf-8")
     ARTIFACTS.mkdir(exist_ok=True)
     dark = preview / "dark.html"
     dark.write_text(html.replace("@media (prefers-color-scheme: dark)", "@media all"),
                     encoding="utf-8")
     for look, page in (("light", preview / "message.html"), ("dark", dark)):
-        shot = ARTIFACTS / f"2024-02-22-mathis-{width}px-{look}.png"
+        shot = ARTIFACTS / f"2024-02-22-mathis-800px-{look}.png"
         shot.unlink(missing_ok=True)
-        chromium(tool, page, width, tmp_path / "profile", f"--screenshot={shot}")
+        chromium(tool, page, 800, tmp_path / "profile", f"--screenshot={shot}")
         assert shot.is_file(), "Chromium wrote no screenshot"
         with Image.open(shot) as image:
+            assert image.width == 800
             histogram = image.convert("L").histogram()
         share_dark = sum(histogram[:128]) / sum(histogram)
         assert share_dark > (0.5 if look == "dark" else 0.01), (look, share_dark)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import random
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support import Faults, Result, Server, invoke, subscribe, write
+from support import Faults, Server, invoke, subscribe, write
 
 from mailer.addresses import Mailbox
 from mailer.config import SmtpSettings
@@ -228,23 +227,21 @@ def test_temporary_failure_retried_within_the_run(tmp_path: Path, smtp_server: S
     assert notices == ["1 message(s) deferred by the server; retrying"] * 2
 
 
-def test_a_second_run_waits_for_the_lock(series: Path, smtp_server: Server) -> None:
-    results: list[Result] = []
+def test_a_second_run_waits_for_the_lock_then_gives_up(series: Path,
+                                                       smtp_server: Server) -> None:
     with run_lock(series / ".state"):
-        second = threading.Thread(target=lambda: results.append(
-            invoke(series, "send", "2024-02-22", server=smtp_server)))
-        second.start()
-        second.join(timeout=0.5)
-        assert second.is_alive(), "the second run did not wait for the lock"
-        assert smtp_server.received == []
-    second.join(timeout=30)
-    assert results[0].code == 0, results[0].both
+        held = invoke(series, "send", "2024-02-22", server=smtp_server)
+    assert held.code == 75, held.both
+    assert "another announce send is running for this series" in held.err
+    assert smtp_server.received == []
+    after = invoke(series, "send", "2024-02-22", server=smtp_server)  # released: it goes
+    assert after.code == 0, after.both
     assert len(smtp_server.received) == 1
 
 
 def test_slow_server_times_out_and_is_left_for_the_next_run(tmp_path: Path,
                                                             smtp_server: Server) -> None:
-    smtp_server.sink.faults = Faults(slow_seconds=0.6)
+    smtp_server.sink.faults = Faults(slow_seconds=30)  # far beyond the client's 0.2 s
     settled, events = deliver_directly(tmp_path, smtp_server, ["a@example.org"],
                                        timeout=0.2, retry_seconds=0)
     report = events[-1]
@@ -265,7 +262,7 @@ def test_never_more_connections_than_configured(series: Path, smtp_server: Serve
                     ANNOUNCE_SMTP_CONNECTIONS=str(connections))
     assert result.code == 0, result.both
     assert sorted(smtp_server.addresses()) == people
-    assert smtp_server.sink.most_open == connections
+    assert 1 <= smtp_server.sink.most_open <= connections
     each_addressed_to_its_subscriber(smtp_server)
 
 

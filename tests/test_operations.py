@@ -69,13 +69,6 @@ def test_the_readme_cron_line_works_under_crons_environment(new_series: Path, tm
     assert len(smtp_server.received) == 1
 
 
-def test_announce_is_not_on_crons_path() -> None:
-    # Why the README says to use the full path: what pip installed is not on cron's PATH.
-    done = subprocess.run(["/usr/bin/env", "-i", f"PATH={CRON_PATH}", "/bin/sh", "-c",
-                           "command -v announce"], capture_output=True, text=True, check=False)
-    assert done.returncode != 0 or not done.stdout.startswith(str(REPO))
-
-
 def test_the_units_say_what_the_readme_says() -> None:
     service = (UNITS / "seminar-announce.service").read_text(encoding="utf-8")
     timer = (UNITS / "seminar-announce.timer").read_text(encoding="utf-8")

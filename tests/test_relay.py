@@ -3,12 +3,27 @@ and the settings that would otherwise send nothing in silence."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import trustme
-from support import Server, authenticator, edit, invoke, subscribe, tls_server, write
+from support import (
+    Server,
+    authenticator,
+    cli_env,
+    edit,
+    invoke,
+    subscribe,
+    tls_server,
+    write,
+)
 
 
 def test_check_smtp_says_what_the_relay_offers_and_sends_nothing(series: Path,
@@ -68,17 +83,82 @@ def test_a_port_that_never_greets_but_speaks_tls_hints_at_implicit_tls(
         server.controller.stop()
 
 
-def test_a_host_name_that_does_not_resolve_is_a_configuration_error(series: Path) -> None:
-    try:
-        socket.getaddrinfo("relay.invalid", 25)
-    except socket.gaierror as exc:
-        if exc.errno == socket.EAI_AGAIN:  # no name server to answer at all: nothing to test
-            pytest.skip("no name server answers here, so no name can be said not to exist")
-    result = invoke(series, "send", "2024-02-22", ANNOUNCE_SMTP_HOST="relay.invalid")
-    assert result.code == 2, result.both
-    assert "mail.smtp.host: relay.invalid does not resolve (no such host name)" in result.err
+class NameServer:
+    """A name server on a loopback address of its own that answers every query with
+    ``rcode`` (3: no such name, 2: server failure), so no lookup leaves the machine."""
+
+    def __init__(self, rcode: int, address: str = "127.0.0.77") -> None:
+        self.address = address
+        self.rcode = rcode
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((address, 53))
+        self.sock.settimeout(0.1)  # so that close() is seen and the address is free again
+        self.open = True
+        self.asked = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while self.open:
+            try:
+                query, peer = self.sock.recvfrom(512)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.asked += 1
+            flags = 0x8180 | self.rcode  # a response, recursion desired and available
+            question = query[12:]
+            self.sock.sendto(query[:2] + flags.to_bytes(2, "big") + query[4:6]
+                             + bytes(6) + question, peer)
+
+    def close(self) -> None:
+        self.open = False
+        self.thread.join()
+        self.sock.close()
 
 
+def resolving_with(server: NameServer, series: Path,
+                   tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``announce send`` where /etc/resolv.conf names ``server`` (a mount namespace of
+    its own: the machine's resolver is never asked)."""
+    conf = tmp_path / "resolv.conf"
+    conf.write_text(f"nameserver {server.address}\noptions attempts:1 timeout:2\n")
+    script = (f"mount --bind {conf} /etc/resolv.conf && exec {sys.executable} -m mailer "
+              "send 2024-02-22")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANNOUNCE_")}
+    env.update(cli_env(series), ANNOUNCE_SMTP_HOST="relay.invalid")
+    return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+                          capture_output=True, text=True, env=env, cwd=series, timeout=60,
+                          check=False)
+
+
+@pytest.fixture
+def name_server(request: pytest.FixtureRequest) -> Iterator[NameServer]:
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        if os.environ.get("CI"):
+            pytest.fail("CI runs as root and can make a mount namespace")
+        pytest.skip("a private /etc/resolv.conf needs root (unshare --mount)")
+    server = NameServer(request.param)
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("name_server", [3], indirect=True)
+def test_a_host_name_that_does_not_resolve_is_a_configuration_error(
+        series: Path, tmp_path: Path, name_server: NameServer) -> None:
+    result = resolving_with(name_server, series, tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "mail.smtp.host: relay.invalid does not resolve (no such host name)" in result.stderr
+    assert name_server.asked >= 1
+
+
+@pytest.mark.parametrize("name_server", [2], indirect=True)
+def test_a_name_server_that_fails_is_a_temporary_failure(
+        series: Path, tmp_path: Path, name_server: NameServer) -> None:
+    result = resolving_with(name_server, series, tmp_path)
+    assert result.returncode == 75, result.stderr
+    assert "cannot reach the SMTP server relay.invalid:25" in result.stderr
 @pytest.mark.parametrize("args", [["send", "2024-02-22"], ["send", "--dry-run"],
                                   ["send", "--due", "--now", "2024-01-01T08:00"]])
 def test_no_recipients_is_an_error_not_a_quiet_success(series: Path, smtp_server: Server,
