@@ -19,6 +19,8 @@ from mailer.errors import InputError
 MAX_FILE_BYTES = 1 << 20  # a talk record or series file is a few KiB; 1 MiB is surely a mistake
 MAX_SUBSCRIBER_BYTES = 64 * MAX_FILE_BYTES
 MAX_IMAGE_BYTES = 64 * MAX_FILE_BYTES  # a camera's photo is a few MB
+IMAGE_FORMATS = ("JPEG", "PNG", "WebP")
+_MAGIC = ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"))
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
           (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
 
@@ -62,6 +64,16 @@ def read_regular(path: Path, what: str, *, inside: Path | None, limit: int,
     if len(data) > limit:  # it grew while being read
         raise InputError(f"{where}: too large for {what} (at most {limit} bytes)")
     return data
+
+
+def image_format(head: bytes) -> str | None:
+    """The image format of a file's first bytes: JPEG, PNG or WebP; None for anything else."""
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return None
 
 
 def decode_text(data: bytes, path: Path, what: str) -> str:

@@ -9,10 +9,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from mailer.errors import InputError
-from mailer.model import slugify
 from mailer.paths import display_path, write_atomically
-from mailer.schema import load_seminar
-from mailer.store import SERIES_FILE
+from mailer.series.model import slugify
+from mailer.series.schema import load_seminar
+from mailer.series.store import SERIES_FILE
 
 DEFAULT_ZONE = "Europe/Stockholm"
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from mailer.compose import upcoming_after
+from mailer.delivery.ledger import Ledger
 from mailer.errors import InputError
-from mailer.ledger import Ledger, state_dir
-from mailer.model import Seminar, Status
 from mailer.paths import write_files
-from mailer.store import Store
+from mailer.series.model import Seminar, Status
+from mailer.series.schedule import upcoming_after
+from mailer.series.store import Store
 
 
 def has_page(seminar: Seminar) -> bool:
@@ -20,7 +20,7 @@ def has_page(seminar: Seminar) -> bool:
 
 def page(store: Store, seminar: Seminar) -> str:
     """Return the web page of one talk."""
-    from mailer.render import Renderer
+    from mailer.render.templates import Renderer
 
     if not has_page(seminar):
         raise InputError(f"{seminar.id} is {seminar.status}: it gets a public page once its "
@@ -30,8 +30,8 @@ def page(store: Store, seminar: Seminar) -> str:
 
 def photo_files(store: Store, seminar: Seminar) -> dict[str, bytes]:
     """The web-sized copy of the talk's photo that its page shows, by file name."""
-    from mailer.photos import web
-    from mailer.render import page_photo_name
+    from mailer.render.photos import web
+    from mailer.render.templates import page_photo_name
 
     name = page_photo_name(seminar)
     if name is None or seminar.photo is None:
@@ -47,7 +47,7 @@ def write_page(store: Store, seminar: Seminar, out: Path) -> None:
 
 def write_all_pages(store: Store, folder: Path) -> int:
     """Write ``folder/YYYY-MM-DD.md`` (and photos) for every confirmed talk; return how many."""
-    from mailer.render import Renderer
+    from mailer.render.templates import Renderer
 
     render = Renderer(store.root)
     pages: dict[str, bytes] = {}
@@ -64,13 +64,13 @@ def write_all_pages(store: Store, folder: Path) -> int:
     return sum(1 for name in pages if name.endswith(".md"))
 
 
-def feed(store: Store, now: datetime) -> str:
+def feed(store: Store, state: Path, now: datetime) -> str:
     """Return one calendar of every talk, cancelled ones marked CANCELLED."""
-    from mailer.calendar import build_calendar
-    from mailer.event import event_digest
+    from mailer.render.calendar import build_calendar
+    from mailer.render.event import event_digest
 
     series = store.series
-    with Ledger.existing(state_dir(store.root)) as ledger:
+    with Ledger.existing(state) as ledger:
         events = [(seminar, ledger.sequence(seminar.id, event_digest(series, seminar))
                    if ledger else 0) for seminar in store.seminars() if not seminar.open]
     return build_calendar(series, events, stamp=now)
@@ -84,8 +84,8 @@ def stabp(seminar: Seminar) -> str:
 
 def program(store: Store, year: int | None) -> str:
     """Return the season's table as a Jekyll page: one row per week with a talk or cancellation."""
-    from mailer.formats import PageFormat
-    from mailer.render import Renderer, jekyll_page
+    from mailer.render.formats import PageFormat
+    from mailer.render.templates import Renderer, jekyll_page
 
     series = store.series
     fmt = PageFormat()
@@ -115,7 +115,7 @@ def program(store: Store, year: int | None) -> str:
 
 def write_images(store: Store, seminar: Seminar, folder: Path) -> list[Path]:
     """Write the talk's social-media card, meeting backdrop and video thumbnail to ``folder``."""
-    from mailer.images import talk_images
+    from mailer.render.images import talk_images
 
     if not seminar.takes_place:
         raise InputError(f"{seminar.id} is {seminar.status}: there is no talk to make images of")

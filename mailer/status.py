@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mailer.compose import upcoming_after
-from mailer.config import with_environment
+from mailer.delivery.ledger import KindSummary, Ledger
 from mailer.errors import InputError
-from mailer.ledger import KindSummary, Ledger, state_dir
-from mailer.model import Kind, Seminar, Status
-from mailer.store import Store
+from mailer.series.model import Kind, Seminar, Status
+from mailer.series.schedule import upcoming_after
+from mailer.series.settings import MailSettings
+from mailer.series.store import Store
 
 if TYPE_CHECKING:
-    from mailer.relay import ServerInfo
+    from mailer.smtp.connect import ServerInfo
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,9 @@ def _row(seminar: Seminar, store: Store, ledger: Ledger | None) -> Row:
     )
 
 
-def listing(store: Store, today: date, *, every: bool) -> list[Row]:
+def listing(store: Store, state: Path, today: date, *, every: bool) -> list[Row]:
     """Return one row per talk from ``today`` on (every talk with ``every``)."""
-    with Ledger.existing(state_dir(store.root)) as ledger:
+    with Ledger.existing(state) as ledger:
         talks = store.seminars(None if every else today)
         return [_row(seminar, store, ledger) for seminar in talks]
 
@@ -123,12 +125,13 @@ class CheckResult:
     incomplete: list[str] = field(default_factory=list)  # coming talks still missing parts
 
 
-def _check_files(store: Store, result: CheckResult) -> list[Seminar]:
+def _check_files(store: Store, result: CheckResult,
+                 resolve: Callable[[MailSettings], MailSettings]) -> list[Seminar]:
     """Read the subscriber file and every record; collect the problems; return the good talks."""
     try:
-        mail = with_environment(store.series.mail)
+        mail = resolve(store.series.mail)
         if mail.recipients_file:
-            from mailer.recipients import SubscriberFile
+            from mailer.mail.recipients import SubscriberFile
 
             SubscriberFile(store.root / mail.recipients_file).load()
     except InputError as exc:
@@ -144,7 +147,7 @@ def _check_files(store: Store, result: CheckResult) -> list[Seminar]:
         try:
             seminar = store.seminar(entry)
             if seminar.photo:
-                from mailer.photos import check as check_photo
+                from mailer.render.photos import check as check_photo
 
                 check_photo(store.root, seminar.photo)
             good.append(seminar)
@@ -153,17 +156,20 @@ def _check_files(store: Store, result: CheckResult) -> list[Seminar]:
     return good
 
 
-def check(store: Store, today: date | None = None) -> CheckResult:
+def check(store: Store, today: date | None = None,
+          resolve: Callable[[MailSettings], MailSettings] = lambda mail: mail) -> CheckResult:
     """Validate the series and every record, and render every talk with every template.
 
     Coming talks (from ``today`` on) that still miss part of S-T-A-B-P are named too.
+    ``resolve`` gives the mail settings as the command runs with them (the environment's
+    overrides: the subscriber file may be named there).
     """
-    from mailer.render import Renderer
+    from mailer.render.templates import Renderer
 
     result = CheckResult()
     try:
         store.series  # noqa: B018 (reading it validates it)
-        good = _check_files(store, result)
+        good = _check_files(store, result, resolve)
     except InputError as exc:
         result.problems.append(str(exc))
         return result

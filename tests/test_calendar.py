@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, time
 
 import vobject
 
-from mailer.calendar import build_calendar
-from mailer.event import event_digest, uid
-from mailer.model import Seminar, Series, Speaker, Status
+from mailer.render.calendar import build_calendar
+from mailer.render.event import event_digest, uid
+from mailer.series.model import Seminar, Series, Speaker, Status
 
 SERIES = Series(name="Learning Machines", team="T", timezone="Europe/Stockholm",
                 default_time=time(15, 0), video_link="https://example.org/call")

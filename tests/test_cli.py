@@ -101,4 +101,4 @@ def test_dry_run_loads_no_mail_transport_or_http() -> None:
     modules, done = imported(REPO, "send", "2024-02-22", "--dry-run")
     assert done.returncode == 0, done.stderr[-2000:]
     assert "premailer.premailer" in modules
-    assert not {"smtplib", "requests", "mailer.transport", "pydantic"} & modules
+    assert not {"smtplib", "requests", "mailer.smtp.session", "pydantic"} & modules

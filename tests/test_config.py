@@ -7,8 +7,10 @@ from dataclasses import fields
 
 import pytest
 
-from mailer.config import MailSettings, SmtpSettings, smtp_password, with_environment
+from mailer.cli.settings import with_environment
 from mailer.errors import InputError
+from mailer.series.settings import MailSettings
+from mailer.smtp.settings import SmtpSettings, smtp_password
 
 
 def test_environment_overrides_the_file() -> None:

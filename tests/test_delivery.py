@@ -10,10 +10,10 @@ import pytest
 from support import Faults, Server, invoke, subscribe, write
 
 from mailer.addresses import Mailbox
-from mailer.config import SmtpSettings
-from mailer.deliver import Delivery, Event, Notice, Pace, Progress, Report, deliver
-from mailer.ledger import Ledger, run_lock
-from mailer.transport import SmtpTransport
+from mailer.delivery.ledger import Ledger, run_lock
+from mailer.delivery.loop import Delivery, Event, Notice, Pace, Progress, Report, deliver
+from mailer.smtp.session import SmtpTransport
+from mailer.smtp.settings import SmtpSettings
 
 
 def each_addressed_to_its_subscriber(server: Server) -> None:

@@ -35,9 +35,9 @@ from support import (
     write,
 )
 
-from mailer.compose import compose, plan_recipients
-from mailer.model import Kind
-from mailer.store import Store
+from mailer.mail.outgoing import compose, plan_recipients
+from mailer.series.model import Kind
+from mailer.series.store import Store
 
 HOSTILE = TESTS / "hostile"
 NOW = datetime(2024, 2, 20, 8, 0, tzinfo=UTC)
@@ -236,7 +236,7 @@ def test_any_field_value_never_adds_a_header_or_recipient(tmp_path_factory: pyte
     talk = store.find("2024-02-22")
     assert (talk.title, talk.speaker_line()) == (title, f"{speaker}, {affiliation}")
     plan = plan_recipients(root, store.series.mail)
-    outgoing = compose(store, talk, Kind.ANNOUNCEMENT, plan, now=NOW)
+    outgoing = compose(store, talk, Kind.ANNOUNCEMENT, plan, mail=store.series.mail, now=NOW)
     data = outgoing.blueprint.wire(plan.first_to(), 0)
     headers = BytesHeaderParser().parsebytes(data)
     assert set(headers.keys()) <= EXPECTED

@@ -93,7 +93,7 @@ def test_an_open_week_is_listed_and_never_announced(series: Path, smtp_server: S
     assert "**Open**: Up for grabs" in invoke(series, "program").out
     named = invoke(series, "send", "2024-03-07", server=smtp_server)
     assert named.code == 2
-    assert "is an open week (no speaker yet); nothing to announcement" in named.err
+    assert "is an open week (no speaker yet); no announcement goes out for it" in named.err
     # The week of 2024-03-07 has only the open one: nothing to announce, the next is named.
     week = invoke(series, "send", "--today", "2024-03-01", server=smtp_server)
     assert "No seminar to announce between 2024-03-01 and 2024-03-07" in week.out

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from support import TESTS, in_order, invoke, words, write
 
-from mailer.store import Store
+from mailer.series.store import Store
 
 ARCHIVE = TESTS / "archive"
 SECTION = re.compile(r"^\*\*([^*]+):\*\*", re.MULTILINE)

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import pytest
 
 from mailer.addresses import Mailbox, parse_mailbox
-from mailer.headers import address_field, check_header_block, text_field
-from mailer.message import Blueprint, Headers, list_id
-from mailer.rendered import InlineImage, Rendered
+from mailer.mail.headers import address_field, check_header_block, text_field
+from mailer.mail.message import Blueprint, Headers, list_id
+from mailer.render.rendered import InlineImage, Rendered
 
 HEADERS = Headers(sender=parse_mailbox("Seminar <lm@example.org>"), reply_to=None,
                   list_name="Learning Machines", unsubscribe="https://example.org/leave")
@@ -98,3 +98,13 @@ def test_display_names_read_back_as_written(name: str) -> None:
     parsed = email.message_from_bytes(field.wire + b"\r\n", policy=email.policy.default)
     assert [(a.display_name, a.addr_spec) for a in parsed["To"].addresses] == [
         (name, "a@example.org")]
+
+
+@pytest.mark.parametrize("subject", [
+    "seminar 15:00: \xa0  (\xa0, 0)", "é  x", "é   é", "a  é  b", "  é", "é  ", "Xu,  Linköping",
+])
+def test_doubled_spaces_beside_encoded_words_survive(subject: str) -> None:
+    field = text_field("Subject", subject)
+    assert check_header_block(field.wire, [field]) == []
+    parsed = email.message_from_bytes(field.wire + b"\r\n", policy=email.policy.default)
+    assert str(parsed["Subject"]) == subject

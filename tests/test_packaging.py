@@ -33,7 +33,7 @@ def test_wheel_carries_templates_and_entry_point(wheel: Path) -> None:
                      "program.md.j2"):
         assert f"mailer/templates/{template}" in names
     for font in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "LICENSE"):
-        assert f"mailer/fonts/{font}" in names
+        assert f"mailer/render/fonts/{font}" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "announce = mailer.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 

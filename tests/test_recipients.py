@@ -8,7 +8,7 @@ import pytest
 from support import write
 
 from mailer.errors import InputError
-from mailer.recipients import SubscriberFile
+from mailer.mail.recipients import SubscriberFile
 
 
 def load(tmp_path: Path, text: str) -> list[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 from support import GOLDEN, REPO, invoke, write
 
-from mailer.render import PACKAGE_TEMPLATES
+from mailer.render.templates import PACKAGE_TEMPLATES
 
 SERIES = """\
 name: Deep Thoughts

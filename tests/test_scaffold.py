@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from support import invoke
 
-from mailer.render import PACKAGE_TEMPLATES
+from mailer.render.templates import PACKAGE_TEMPLATES
 
 
 def test_new_then_check(series: Path) -> None:

@@ -7,8 +7,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mailer.model import Seminar, Speaker, Status
-from mailer.schedule import cancelled_in_window, local_today, on_day, this_week, upcoming, window
+from mailer.series.model import Seminar, Speaker, Status
+from mailer.series.schedule import (
+    cancelled_in_window,
+    local_today,
+    on_day,
+    this_week,
+    upcoming,
+    window,
+)
 
 D = date(2024, 2, 22)
 

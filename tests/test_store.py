@@ -9,7 +9,7 @@ import pytest
 from support import invoke, write
 
 from mailer.errors import InputError
-from mailer.store import Store
+from mailer.series.store import Store
 
 
 def test_find_by_id_and_by_date(series: Path) -> None:

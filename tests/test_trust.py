@@ -361,7 +361,7 @@ def test_a_camera_sized_jpeg_is_decoded_small(tmp_path: Path) -> None:
     Image.new("RGB", (12000, 12000), (90, 120, 160)).save(big, quality=70)
     # A process of its own: its peak memory is the measure. VmHWM, not ru_maxrss, which a
     # child inherits from the process that forked it (this one just held 432 MB of pixels).
-    script = ("import re, sys; from pathlib import Path; from mailer.photos import square;"
+    script = ("import re, sys; from pathlib import Path; from mailer.render.photos import square;"
               "square(Path(sys.argv[1]), 'photos/big.jpg');"
               "print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())[1])")
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True,

@@ -31,12 +31,12 @@ from support import (
     visible,
 )
 
-from mailer.compose import compose, plan_recipients
-from mailer.formats import MarkdownFormat, PageFormat, TextFormat, markdown_to_html
-from mailer.model import Kind
+from mailer.mail.outgoing import compose, plan_recipients
+from mailer.render.formats import MarkdownFormat, PageFormat, TextFormat, markdown_to_html
+from mailer.render.usertext import safe_destination
+from mailer.series.model import Kind
+from mailer.series.store import Store
 from mailer.site import page
-from mailer.store import Store
-from mailer.usertext import safe_destination
 
 NOW = datetime(2024, 2, 20, 8, 0, tzinfo=UTC)
 KRAMDOWN = """
@@ -84,7 +84,7 @@ def test_every_word_reaches_every_output(series_with, abstract: str) -> None:  #
     store = series_with(abstract)
     talk = store.find("2024-02-22")
     mail = compose(store, talk, Kind.ANNOUNCEMENT, plan_recipients(store.root, store.series.mail),
-                   now=NOW).rendered
+                   mail=store.series.mail, now=NOW).rendered
     expected = author_words(abstract) * 2  # the abstract, then the bio
     assert in_order(expected, shown(mail.html)), "HTML part"
     assert_no_active_content(mail.html)

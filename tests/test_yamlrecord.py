@@ -10,7 +10,7 @@ import pytest
 from support import write
 
 from mailer.errors import InputError
-from mailer.yamlrecord import MAX_DEPTH, parse_clock, parse_date, read_record
+from mailer.series.yamlfile import MAX_DEPTH, parse_clock, parse_date, read_record
 
 
 def record_of(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]

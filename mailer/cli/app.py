@@ -18,11 +18,12 @@ from typer.core import TyperGroup
 
 from mailer import __version__
 from mailer.errors import EX_OK, MailerError
-from mailer.model import Kind
+from mailer.series.model import Kind
 
 if TYPE_CHECKING:
-    from mailer.sending import Line
-    from mailer.store import Store
+    from mailer.cli.settings import Settings
+    from mailer.delivery.sending import Line
+    from mailer.series.store import Store
 
 GLOBAL_OPTIONS = ("--root", "--version", "--verbose")
 # Click's UsageError, reached through a public class: Typer 0.26 vendors Click.
@@ -76,9 +77,23 @@ class Session:
 
     def store(self) -> Store:
         """The series folder's records."""
-        from mailer.store import Store
+        from mailer.series.store import Store
 
         return Store(self.root)
+
+    def settings(self, store: Store) -> Settings:
+        """What the command runs with: the state folder, and the mail settings with the
+        environment's overrides (resolved here, once, and passed down)."""
+        from mailer.cli.settings import resolve
+
+        return resolve(self.root, store.series.mail)
+
+    @property
+    def state(self) -> Path:
+        """The state folder (``ANNOUNCE_STATE_DIR`` or ``<root>/.announce``)."""
+        from mailer.cli.settings import state_dir
+
+        return state_dir(self.root)
 
     def moment(self, store: Store, given: datetime | None) -> datetime:
         """``--now`` (a time without a zone is the series' local time), or the clock."""
@@ -88,7 +103,7 @@ class Session:
 
     def today(self, store: Store, given: date | None, now: datetime | None = None) -> date:
         """``--today``, or today's date in the series' time zone."""
-        from mailer.schedule import local_today
+        from mailer.series.schedule import local_today
 
         return given or local_today(now or self.now, store.series.zone)
 
@@ -110,7 +125,7 @@ def parse_moment(text: str) -> datetime:
 
 def _complete_ids(ctx: typer.Context, incomplete: str) -> list[str]:
     """Complete talk ids for WHICH, from the file names of the series folder."""
-    from mailer.store import Store
+    from mailer.series.store import Store
 
     root = ctx.find_root().params.get("root") or Path(os.environ.get("ANNOUNCE_ROOT", "."))
     try:

@@ -19,16 +19,17 @@ from mailer.cli.app import (
     say,
     session_of,
 )
-from mailer.model import Kind
+from mailer.series.model import Kind
 
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from mailer.cli.settings import Settings
     from mailer.cli.signals import Stop
-    from mailer.compose import Outgoing
-    from mailer.deliver import Report
-    from mailer.sending import Request
-    from mailer.store import Store
+    from mailer.delivery.loop import Report
+    from mailer.delivery.sending import Request
+    from mailer.mail.outgoing import Outgoing
+    from mailer.series.store import Store
 
 
 @app.command(epilog=examples(
@@ -55,15 +56,16 @@ def send(
     now: Now = None,
 ) -> None:
     """Send this week's announcement (or a reminder or cancellation) to the list."""
-    from mailer import sending
-    from mailer.compose import require_mail_settings
+    from mailer.delivery import sending
     from mailer.errors import InputError
+    from mailer.mail.outgoing import require_mail_settings
 
     session = session_of(ctx)
     store = session.store()
     moment = session.moment(store, now)
     store.refuse_strays()
-    require_mail_settings(store.series.mail, test=bool(to))
+    settings = session.settings(store)
+    require_mail_settings(settings.mail, test=bool(to))
     if due and (which or today or to or force or kind != Kind.ANNOUNCEMENT):
         raise InputError("send --due chooses the talks and kinds itself; give it only "
                          "--now, --dry-run and --quiet")
@@ -71,22 +73,23 @@ def send(
 
     with stop_on_signals() as stop:
         if due:
-            code = _send_due(session.root, store, moment, dry_run=dry_run, quiet=quiet,
-                             stop=stop)
+            code = _send_due(settings, store, moment, dry_run=dry_run, quiet=quiet, stop=stop)
         else:
             request = sending.Request(which, kind, today or session.today(store, None, moment),
                                       tuple(to or ()), force=force, dry_run=dry_run)
-            code = _send_one(session.root, store, request, moment, quiet=quiet, stop=stop)
+            code = _send_one(settings, store, request, moment, quiet=quiet, stop=stop)
     raise typer.Exit(stop.exit_code or code)
 
 
-def _send_one(root: Path, store: Store, request: Request, now: datetime, *, quiet: bool,
-              stop: Stop) -> int:
+def _send_one(settings: Settings, store: Store, request: Request, now: datetime, *,
+              quiet: bool, stop: Stop) -> int:
     """Prepare and send (or show) one mail; return its exit code."""
-    from mailer import sending
-    from mailer.compose import AlreadySent, Nothing, write_preview
+    from mailer.delivery import sending
+    from mailer.delivery.sending import AlreadySent
+    from mailer.mail.outgoing import write_preview
+    from mailer.series.schedule import Nothing
 
-    outgoing = sending.prepare(store, request, now)
+    outgoing = sending.prepare(store, settings.state, settings.mail, request, now)
     if isinstance(outgoing, Nothing | AlreadySent):
         if not quiet:
             say(outgoing.message if isinstance(outgoing, Nothing) else
@@ -94,32 +97,33 @@ def _send_one(root: Path, store: Store, request: Request, now: datetime, *, quie
         return 0
     print_lines(sending.warning_lines(outgoing.warnings))
     if not request.dry_run:
-        report = _deliver(root, outgoing, force=request.force, quiet=quiet, stop=stop)
+        report = _deliver(settings.state, outgoing, force=request.force, quiet=quiet,
+                          stop=stop)
         print_lines(sending.report_lines(report, outgoing, quiet=quiet))
         return report.exit_code
     outgoing.require_sendable()
     for line in [*sending.summary_lines(outgoing), "", outgoing.rendered.text.rstrip("\n"), ""]:
         say(line)
-    folder = write_preview(root, outgoing)
+    folder = write_preview(settings.state, outgoing)
     say(f"Dry run: nothing was sent. Preview written to {folder}/")
     return 0
 
 
-def _send_due(root: Path, store: Store, now: datetime, *, dry_run: bool, quiet: bool,
+def _send_due(settings: Settings, store: Store, now: datetime, *, dry_run: bool, quiet: bool,
               stop: Stop) -> int:
     """Send (or show) every mail due at ``now``; return the run's exit code."""
-    from mailer import sending
-    from mailer.schedule import local_today
+    from mailer.delivery import sending
+    from mailer.series.schedule import local_today
 
-    plan = sending.due_now(store, now, record=not dry_run)
-    print_lines(sending.waiting_lines(root, plan, record=not dry_run))
+    plan = sending.due_now(store, settings.state, now, record=not dry_run)
+    print_lines(sending.waiting_lines(settings.state, plan, record=not dry_run))
     if not plan.due and not quiet:
         say(sending.nothing_due_line(plan, now))
     codes = []
     for item in plan.due:
         if stop():
             break
-        codes.append(_send_one(root, store, sending.Request(
+        codes.append(_send_one(settings, store, sending.Request(
             item.seminar.id, item.kind, local_today(now, store.series.zone), dry_run=dry_run),
             now, quiet=quiet, stop=stop))
     return sending.exit_code_of(codes)
@@ -133,15 +137,15 @@ def _progress(done: int, total: int) -> None:
     sys.stderr.flush()
 
 
-def _deliver(root: Path, outgoing: Outgoing, *, force: bool, quiet: bool,
+def _deliver(state: Path, outgoing: Outgoing, *, force: bool, quiet: bool,
              stop: Stop) -> Report:
-    from mailer.deliver import Notice, Progress, Report
-    from mailer.sending import send as run_send
+    from mailer.delivery.loop import Notice, Progress, Report
+    from mailer.delivery.sending import send as run_send
 
     show_bar = not quiet and sys.stderr.isatty() and outgoing.plan.total > 36
     report = Report()
     shown = -1
-    for event in run_send(root, outgoing, force=force, stop=stop):
+    for event in run_send(state, outgoing, force=force, stop=stop):
         if isinstance(event, Progress) and show_bar and event.total:
             percent = 100 * event.done // event.total
             if percent != shown or event.done == event.total:  # redraw when the figure changes
@@ -169,19 +173,22 @@ def preview(
     open_: Annotated[bool, typer.Option("--open", help="Open the HTML in the browser.")] = False,
 ) -> None:
     """Write the message as it would be sent, for a look before sending."""
-    from mailer import sending
-    from mailer.compose import AlreadySent, Nothing, write_preview
+    from mailer.delivery import sending
+    from mailer.delivery.sending import AlreadySent
+    from mailer.mail.outgoing import write_preview
+    from mailer.series.schedule import Nothing
 
     session = session_of(ctx)
     store = session.store()
+    settings = session.settings(store)
     request = sending.Request(which, kind, session.today(store, today), dry_run=True)
-    outgoing = sending.prepare(store, request, session.now)
+    outgoing = sending.prepare(store, settings.state, settings.mail, request, session.now)
     if isinstance(outgoing, Nothing):
         say(outgoing.message)
         return
     assert not isinstance(outgoing, AlreadySent)  # noqa: S101 (a dry run never asks the ledger)
     print_lines(sending.warning_lines(outgoing.warnings))
-    folder = write_preview(session.root, outgoing, out)
+    folder = write_preview(settings.state, outgoing, out)
     say(f"Preview of the {kind} of {outgoing.seminar.id} written to {folder}/")
     if open_:
         import webbrowser

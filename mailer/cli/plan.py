@@ -24,7 +24,7 @@ def list_(
 
     session = session_of(ctx)
     store = session.store()
-    rows = status.listing(store, session.today(store, today), every=all_)
+    rows = status.listing(store, session.state, session.today(store, today), every=all_)
     if json_:
         import json
 
@@ -51,17 +51,18 @@ def check(
 
     session = session_of(ctx)
     store = session.store()
-    result = status.check(store, session.today(store, None))
+    from mailer.cli.settings import with_environment
+
+    result = status.check(store, session.today(store, None), with_environment)
     if result.problems:
         raise InputError("\n".join(result.problems))
     say(f"ok: series and {result.talks} talk(s) are valid and render")
     for line in result.incomplete:
         say(f"  {line}")
     if smtp:
-        from mailer.config import with_environment
-        from mailer.relay import check_relay
+        from mailer.smtp.connect import check_relay
 
-        for line in status.relay_lines(check_relay(with_environment(store.series.mail).smtp)):
+        for line in status.relay_lines(check_relay(session.settings(store).mail.smtp)):
             say(line)
 
 
@@ -93,7 +94,7 @@ def init(
 ) -> None:
     """Make a new series folder that works at once."""
     from mailer.scaffold import init_series
-    from mailer.schedule import local_today
+    from mailer.series.schedule import local_today
 
     session = session_of(ctx)
     made = init_series(folder or session.root, local_today(session.now, UTC), name)
@@ -110,7 +111,7 @@ def template(
         help="A template's file name; default: list them.", show_default=False)] = None,
 ) -> None:
     """Print a default template, to copy into the series' templates/ and change there."""
-    from mailer.render import PACKAGE_TEMPLATES, TEMPLATE_NAMES
+    from mailer.render.templates import PACKAGE_TEMPLATES, TEMPLATE_NAMES
 
     root = session_of(ctx).root
     if name is None:
@@ -134,7 +135,7 @@ def import_(
         metavar="FILE...", help="Talk pages (.md) and spreadsheets (.csv) to import.")],
 ) -> None:
     """Turn an existing archive of talk pages and spreadsheets into talk records."""
-    from mailer.importer import import_files
+    from mailer.importing.run import import_files
 
     for line in import_files(session_of(ctx).root, files).lines():
         say(line)

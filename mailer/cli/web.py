@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from mailer.cli.app import Out, Which, app, emit, examples, say, session_of
-from mailer.model import Kind
+from mailer.series.model import Kind
 
 
 @app.command(epilog=examples("announce page 2024-02-22", "announce page --all --out site/"))
@@ -23,8 +23,8 @@ def page(
 ) -> None:
     """Print the web page of a talk (Jekyll front matter and Markdown)."""
     from mailer import site
-    from mailer.compose import Nothing, pick
     from mailer.errors import InputError
+    from mailer.series.schedule import Nothing, pick
 
     session = session_of(ctx)
     store = session.store()
@@ -50,7 +50,7 @@ def ics(ctx: typer.Context, out: Out = None) -> None:
     from mailer import site
 
     session = session_of(ctx)
-    emit(site.feed(session.store(), session.now), out)
+    emit(site.feed(session.store(), session.state, session.now), out)
 
 
 @app.command(epilog=examples("announce program 2024 --out site/program.md"))
@@ -78,7 +78,7 @@ def images(
 ) -> None:
     """Make the talk's social-media card, meeting backdrop and video thumbnail."""
     from mailer import site
-    from mailer.compose import Nothing, pick
+    from mailer.series.schedule import Nothing, pick
 
     session = session_of(ctx)
     store = session.store()

@@ -1,0 +1,284 @@
+"""The SQLite ledger of sends, and the lock that keeps two runs apart.
+
+One row per talk x kind x recipient, written and committed right after the
+server's 250 (or 5xx refusal): a run that stops half way is resumed by the next
+one, and at most the message in flight at a crash can go out twice. ``--force``
+opens a new campaign for the talk x kind; older campaigns stay as history.
+
+The database runs in WAL mode with ``synchronous=NORMAL``: a committed row
+survives the process being killed (kill -9); only a power loss may take the
+last rows back, which would mean a repeated message, never a lost one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from mailer.errors import LedgerError, TemporaryFailure
+from mailer.paths import display_path
+
+LEDGER_FILE = "ledger.sqlite3"
+LEDGER_VERSION = 1  # PRAGMA user_version: a ledger from a newer announce is never written to
+_OUR_TABLES = frozenset({"campaigns", "deliveries"})
+LOCK_FILE = "send.lock"
+LOCK_WAIT_SECONDS = 5.0
+SENT = "sent"
+REFUSED = "refused"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS campaigns (
+    id INTEGER PRIMARY KEY,
+    seminar TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    started TEXT NOT NULL,
+    forced INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS campaigns_by_talk ON campaigns (seminar, kind);
+CREATE TABLE IF NOT EXISTS deliveries (
+    campaign INTEGER NOT NULL REFERENCES campaigns (id),
+    recipient TEXT NOT NULL,
+    status TEXT NOT NULL,
+    code INTEGER NOT NULL,
+    reply TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (campaign, recipient)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS notices (
+    key TEXT PRIMARY KEY,
+    said TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+    seminar TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    first_sent TEXT NOT NULL,
+    PRIMARY KEY (seminar, digest)
+) WITHOUT ROWID;
+"""
+
+
+class LedgerWriteError(LedgerError):
+    """A row could not be written (a full disk): the sender says how many went out."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class KindSummary:
+    """What went out for one talk x kind, in its latest campaign."""
+
+    sent: int
+    refused: int
+    last: str | None
+
+
+class Ledger:
+    """The record of every send of a series; use it as a context manager.
+
+    ``clock`` stamps the rows (when a message went out); it is a seam for tests.
+    """
+
+    def __init__(self, folder: Path, *, create: bool = True,
+                 clock: Callable[[], datetime] = _utc_now) -> None:
+        self.path = folder / LEDGER_FILE
+        self._clock = clock
+        where = display_path(self.path)
+        self._help = (f"the ledger {where} cannot be used ({{why}}); nothing was sent. "
+                      "Fix the folder's permissions or free space and run again")
+        damaged = (f"the ledger {where} is damaged ({{why}}), so announce cannot tell what went "
+                   "out; nothing was sent. Restore it from a backup, or try `sqlite3 "
+                   f"{where} .recover`. Only if nothing was ever sent from this series "
+                   "folder, delete it (a new ledger would send everything again)")
+        try:
+            exists = self.path.exists()
+            if not exists and not create:
+                raise LedgerError(f"{where}: no ledger yet")
+            if exists and self.path.stat().st_size == 0:
+                raise LedgerError(damaged.format(why="the file is empty"))
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            if exists:
+                self._check(damaged)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
+            self.db.execute(f"PRAGMA user_version = {LEDGER_VERSION}")
+        except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed"
+            raise LedgerError(damaged.format(why=exc)) from None
+        except (sqlite3.Error, OSError) as exc:
+            raise LedgerError(self._help.format(why=exc)) from None
+
+    def _check(self, damaged: str) -> None:
+        """Refuse a ledger that SQLite finds damaged, that is not ours, or that is newer."""
+        problems = [str(row[0]) for row in self.db.execute("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise LedgerError(damaged.format(why=f"SQLite's check: {problems[0]}"))
+        tables = {str(row[0]) for row in self.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables >= _OUR_TABLES:
+            raise LedgerError(damaged.format(why="it holds no announce tables"))
+        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        if version > LEDGER_VERSION:
+            raise LedgerError(
+                f"the ledger {display_path(self.path)} was written by a newer announce "
+                f"(version {version}; this one knows {LEDGER_VERSION}); nothing was sent. "
+                "Upgrade announce (pip install --upgrade announce)")
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.db.close()
+
+    @classmethod
+    @contextmanager
+    def existing(cls, folder: Path) -> Iterator[Ledger | None]:
+        """Open the ledger for reading when there is one (previews and listings record nothing)."""
+        if not (folder / LEDGER_FILE).exists():
+            yield None
+            return
+        with cls(folder, create=False) as ledger:
+            yield ledger
+
+    def _stamp(self, timespec: str = "seconds") -> str:
+        return self._clock().astimezone(UTC).isoformat(timespec=timespec)
+
+    def _read(self, sql: str, args: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        try:
+            return self.db.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise LedgerError(f"the ledger {display_path(self.path)} could not be read ({exc}); "
+                              "nothing was sent") from None
+
+    def _one(self, sql: str, args: tuple[object, ...]) -> tuple[Any, ...] | None:
+        rows = self._read(sql, args)
+        return rows[0] if rows else None
+
+    def _write(self, sql: str, args: tuple[object, ...]) -> sqlite3.Cursor:
+        try:
+            return self.db.execute(sql, args)
+        except sqlite3.Error as exc:
+            raise LedgerWriteError(f"the ledger {display_path(self.path)} could not be "
+                                   f"written ({exc})") from None
+
+    def latest_campaign(self, seminar: str, kind: str) -> int | None:
+        """Return the newest campaign of a talk x kind, if it was ever sent."""
+        row = self._one(
+            "SELECT id FROM campaigns WHERE seminar = ? AND kind = ? ORDER BY id DESC LIMIT 1",
+            (seminar, kind),
+        )
+        return None if row is None else int(row[0])
+
+    def campaign(self, seminar: str, kind: str, *, force: bool) -> int:
+        """Return the campaign to continue, or a new one (always new with ``force``)."""
+        latest = None if force else self.latest_campaign(seminar, kind)
+        if latest is not None:
+            return latest
+        cursor = self._write("INSERT INTO campaigns (seminar, kind, started, forced) "
+                             "VALUES (?, ?, ?, ?)", (seminar, kind, self._stamp(), int(force)))
+        return int(cursor.lastrowid or 0)
+
+    def settled(self, campaign: int) -> dict[str, str]:
+        """Return each recipient (lower-cased) that got the message or refused it for good,
+        with its status (``sent`` or ``refused``)."""
+        rows = self._read("SELECT recipient, status FROM deliveries WHERE campaign = ?",
+                          (campaign,))
+        return {str(recipient): str(status) for recipient, status in rows}
+
+    def record(self, campaign: int, recipient: str, status: str, code: int, reply: str) -> None:
+        """Record one recipient's outcome, durably, before the next message goes out."""
+        self._write(
+            "INSERT OR REPLACE INTO deliveries (campaign, recipient, status, code, reply, at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (campaign, recipient.lower(), status, code, reply, self._stamp()),
+        )
+
+    def summary(self, seminar: str, kind: str) -> KindSummary | None:
+        """Return what the latest campaign of a talk x kind delivered, or None if never sent."""
+        row = self._one(
+            "SELECT c.id, sum(d.status = ?), sum(d.status = ?), max(d.at) FROM campaigns c "
+            "LEFT JOIN deliveries d ON d.campaign = c.id WHERE c.seminar = ? AND c.kind = ? "
+            "GROUP BY c.id ORDER BY c.id DESC LIMIT 1",
+            (SENT, REFUSED, seminar, kind),
+        )
+        if row is None or not (row[1] or row[2]):
+            return None
+        return KindSummary(int(row[1] or 0), int(row[2] or 0), row[3])
+
+    def first_sent(self, seminar: str, kind: str) -> datetime | None:
+        """When a talk x kind first reached anyone, in any campaign; None if it never did."""
+        row = self._one(
+            "SELECT min(d.at) FROM deliveries d JOIN campaigns c ON d.campaign = c.id "
+            "WHERE c.seminar = ? AND c.kind = ? AND d.status = ?", (seminar, kind, SENT),
+        )
+        return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
+
+    def clamp(self, now: datetime) -> int:
+        """Bring stamps later than ``now`` back to ``now``; return how many there were.
+
+        A stamp from the future was written by a clock that ran ahead (and has since been
+        corrected). Left as it is, it would say a mail went out on a day it did not, and
+        the rules that ask "when did it go?" (no reminder on the day of the announcement)
+        would hold back a mail for good. What happened then happened no later than now.
+        """
+        stamp = now.astimezone(UTC).isoformat(timespec="seconds")
+        cursor = self._write("UPDATE deliveries SET at = ? WHERE at > ?", (stamp, stamp))
+        return int(cursor.rowcount)
+
+    def first_time(self, notice: str) -> bool:
+        """Record that ``notice`` was said; True only the first time (cron says it once)."""
+        cursor = self._write("INSERT OR IGNORE INTO notices (key, said) VALUES (?, ?)",
+                             (notice, self._stamp()))
+        return cursor.rowcount == 1
+
+    def sequence(self, seminar: str, digest: str) -> int:
+        """Return the calendar SEQUENCE for the talk as it is now (grows with each sent change)."""
+        digests = [str(r[0]) for r in self._read(
+            "SELECT digest FROM events WHERE seminar = ? ORDER BY first_sent", (seminar,))]
+        if digest in digests:
+            return digests.index(digest)
+        return len(digests)
+
+    def event_sent(self, seminar: str, digest: str) -> None:
+        """Note that this version of the talk's calendar event went out."""
+        self._write("INSERT OR IGNORE INTO events (seminar, digest, first_sent) VALUES (?, ?, ?)",
+                    (seminar, digest, self._stamp("microseconds")))
+
+
+@contextmanager
+def run_lock(folder: Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+    """Hold the series' send lock; wait up to ``wait`` seconds for another run to finish."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle = open(folder / LOCK_FILE, "a+")  # noqa: SIM115 (held for the whole run)
+    except OSError as exc:
+        raise LedgerError(f"{display_path(folder / LOCK_FILE)}: cannot open the lock file "
+                          f"({exc.strerror}); nothing was sent") from None
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise TemporaryFailure(
+                        f"another announce send is running for this series (lock "
+                        f"{display_path(folder / LOCK_FILE)} held for over {wait:g} s); "
+                        "nothing was sent by this run, try again later"
+                    ) from None
+                time.sleep(0.1)
+        yield
+    finally:
+        handle.close()

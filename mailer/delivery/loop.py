@@ -1,0 +1,287 @@
+"""The send loop: skip what went out, send over a pool of connections, record. Prints nothing.
+
+Order matters for safety: a recipient is recorded in the ledger (by this thread only) right
+after the server answered 250 (or refused for good with 5xx), and a connection gets its next
+message only after that record is committed. Temporary failures (4xx, lost connections) are
+retried with backoff within ``retry_seconds``; what is left then is left for the next run,
+which skips everyone already recorded. ``rate_per_minute`` holds for the run as a whole.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from mailer.delivery.ledger import REFUSED, SENT, LedgerWriteError
+from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL, TemporaryFailure
+from mailer.mail.outgoing import Delivery
+from mailer.smtp.pool import Job, Pool, Transport
+
+if TYPE_CHECKING:  # a dry run plans deliveries without loading smtplib
+    from mailer.smtp.session import Outcome
+
+
+class Record(Protocol):
+    """What the loop needs of a ledger."""
+
+    def settled(self, campaign: int) -> Mapping[str, str]: ...
+
+    def record(self, campaign: int, recipient: str, status: str, code: int, reply: str) -> None: ...
+
+
+@dataclass
+class Report:
+    """The outcome of a run."""
+
+    sent: int = 0
+    skipped_sent: int = 0  # got it in an earlier run
+    skipped_refused: int = 0  # refused for good in an earlier run; --force tries again
+    refused: dict[str, str] = field(default_factory=dict)
+    deferred: dict[str, str] = field(default_factory=dict)
+    unreached: str | None = None  # why the run stopped before trying everyone
+    stopped: bool = False  # a signal asked the run to stop
+
+    @property
+    def exit_code(self) -> int:
+        """0 all done; 75 something is left to retry; 1 only permanent refusals."""
+        if self.deferred or self.unreached:
+            return EX_TEMPFAIL
+        return EX_FAILURE if self.refused else EX_OK
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A message was handled; ``done`` of ``total`` recipients are settled."""
+
+    done: int
+    total: int | None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something worth saying while the run goes on (a retry, a reconnect)."""
+
+    text: str
+
+
+Event = Progress | Notice | Report
+
+
+class _Pacer:
+    """Keep to ``rate_per_minute`` by sleeping until the next slot (no busy-waiting)."""
+
+    def __init__(self, rate_per_minute: int, sleep: Callable[[float], None],
+                 clock: Callable[[], float]) -> None:
+        self.interval = 60.0 / rate_per_minute if rate_per_minute > 0 else 0.0
+        self.sleep = sleep
+        self.clock = clock
+        self.next_slot = 0.0
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        now = self.clock()
+        if now < self.next_slot:
+            self.sleep(self.next_slot - now)
+            now = self.next_slot
+        self.next_slot = now + self.interval
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How fast and how long a run may go: the rate ceiling, the retry budget, the clock."""
+
+    retry_seconds: float = 30.0
+    rate_per_minute: int = 0
+    quit_seconds: float = 30.0  # how long closing the connections may take after a stop
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+
+
+class _Run:
+    """A run over the deliveries on a pool of connections, with its report and retry budget."""
+
+    def __init__(self, message: Callable[[Delivery], bytes], pool: Pool,
+                 ledger: Record, campaign: int, pace: Pace, *,
+                 stop: Callable[[], bool] = lambda: False) -> None:
+        self.message = message
+        self.stop = stop
+        self.pool = pool
+        self.ledger = ledger
+        self.campaign = campaign
+        self.pace = pace
+        self.pacer = _Pacer(pace.rate_per_minute, pace.sleep, pace.clock)
+        self.report = Report()
+        self.later: list[tuple[Delivery, tuple[str, ...]]] = []
+        self.retry: collections.deque[tuple[Delivery, tuple[str, ...]]] = collections.deque()
+        self.failure: Exception | None = None  # a permanent problem: stop, then raise it
+        self.told = False
+        self.unrecorded = 0  # taken by the server, but the ledger could not record it
+        self.unconfirmed: set[int] = set()  # deliveries sent once without the server's answer
+        self.waited = 0.0
+        self.delay = 1.0
+
+    def settle(self, recipient: str, outcome: Outcome) -> bool:
+        """Record one recipient's outcome; return False when it is deferred (4xx)."""
+        reply = f"{outcome.code} {outcome.text}"
+        if outcome.temporary:
+            self.report.deferred[recipient] = reply
+            return False
+        self.report.deferred.pop(recipient, None)
+        status = SENT if outcome.ok else REFUSED
+        try:
+            self.ledger.record(self.campaign, recipient, status, outcome.code, outcome.text)
+        except LedgerWriteError as exc:  # a full disk: stop, and say what went out
+            self.failure = self.failure or exc
+            self.unrecorded += outcome.ok
+            return True
+        if outcome.ok:
+            self.report.sent += 1
+        else:
+            self.report.refused[recipient] = reply
+        return True
+
+    def failed(self) -> Exception:
+        """The problem that stopped the run, with what went out when it was the ledger's."""
+        failure = self.failure
+        assert failure is not None  # noqa: S101 (asked only once the run failed)
+        if not isinstance(failure, LedgerWriteError):
+            return failure
+        text = (f"{failure}; this run sent {self.report.sent} message(s), recorded in the "
+                "ledger")
+        if self.unrecorded:
+            text += (f", and {self.unrecorded} more that the server took but the ledger could "
+                     "not record (those may get a second copy)")
+        return LedgerWriteError(f"{text}; then it stopped, and nothing more was sent. Free "
+                                "space (or fix the folder) and run again: the next run sends "
+                                "to the others")
+
+    def pause(self) -> bool:
+        """Sleep the next backoff step; False when the retry budget is spent."""
+        budget = self.pace.retry_seconds
+        if self.waited >= budget or self.stop():
+            return False
+        step = min(self.delay, budget - self.waited)
+        self.pace.sleep(step)
+        self.waited += step
+        self.delay = min(self.delay * 2, 8.0)
+        return True
+
+    def skip_settled(self, delivery: Delivery, settled: Mapping[str, str]) -> tuple[str, ...]:
+        """Return the recipients still to try; count the others as skipped."""
+        todo = []
+        for recipient in delivery.recipients:
+            status = settled.get(recipient.lower())
+            if status == SENT:
+                self.report.skipped_sent += 1
+            elif status == REFUSED:
+                self.report.skipped_refused += 1
+            else:
+                todo.append(recipient)
+        return tuple(todo)
+
+    def hand(self, delivery: Delivery, todo: tuple[str, ...]) -> None:
+        """Give one message to a connection, within the run's rate."""
+        self.pacer.wait()
+        self.pool.hand(Job((delivery, todo), todo, self.message(delivery)))
+
+    def collect(self) -> Generator[Event, None, Delivery | None]:
+        """Take one finished message and record it; return its delivery once it is done with."""
+        job, result = self.pool.next_result()
+        delivery: Delivery = job.key[0]
+        todo: tuple[str, ...] = job.key[1]
+        if getattr(result, "unconfirmed", False) and delivery.number in self.unconfirmed:
+            # Twice the whole message went out and no answer came: the relay may be storing
+            # each copy. No third copy in this run; the next run sends it (exit 75).
+            for recipient in todo:
+                self.report.deferred[recipient] = (
+                    f"4.4.2 {result}; sent twice without the server's answer, so it is not "
+                    "sent again in this run")
+            return delivery
+        if getattr(result, "unconfirmed", False):
+            self.unconfirmed.add(delivery.number)
+        if isinstance(result, TemporaryFailure):  # unreachable: wait a step and try it again
+            budget = self.pace.retry_seconds
+            if self.report.unreached is None and not self.told and self.waited < budget:
+                self.told = True
+                yield Notice(f"{result}; retrying for up to {budget - self.waited:g} s")
+            if self.report.unreached is None and self.pause():
+                self.retry.append((delivery, todo))
+                return None
+            self.report.unreached = self.report.unreached or str(result)
+        elif isinstance(result, Exception):
+            self.failure = self.failure or result
+        else:
+            left = tuple(r for r, outcome in result.items() if not self.settle(r, outcome))
+            if left:
+                self.later.append((delivery, left))
+        return delivery
+
+    def stopped(self) -> bool:
+        """Whether no new message may be handed over (the run is failing or out of time)."""
+        return (self.failure is not None or self.report.unreached is not None
+                or self.stop())
+
+    def loop(self, work: Iterator[tuple[Delivery, tuple[str, ...]]],
+             total: int | None) -> Iterator[Event]:
+        """Keep every connection busy until the work is done; yield progress as it finishes."""
+        done = 0
+        while True:
+            while self.pool.has_room and not self.stopped():
+                item = self.retry.popleft() if self.retry else next(work, None)
+                if item is None:
+                    break
+                if item[1]:
+                    self.hand(*item)
+                else:  # everyone already settled by an earlier run
+                    done += len(item[0].recipients)
+                    yield Progress(done, total)
+            if not self.pool.busy:
+                return
+            finished = yield from self.collect()
+            if finished is not None:
+                done += len(finished.recipients)
+                yield Progress(done, total)
+
+    def drain(self) -> None:
+        """Record what the connections still carry (after an interrupt), before they close."""
+        while self.pool.busy:
+            _, result = self.pool.next_result()
+            if isinstance(result, dict):
+                for recipient, outcome in result.items():
+                    self.settle(recipient, outcome)
+
+
+def deliver(deliveries: Iterable[Delivery], *, message: Callable[[Delivery], bytes],
+            transports: Callable[[], Transport], ledger: Record, campaign: int,
+            connections: int = 1, total: int | None = None,
+            pace: Pace | None = None, stop: Callable[[], bool] = lambda: False,
+            ) -> Iterator[Event]:
+    """Send each delivery to the recipients not yet recorded, over up to ``connections``
+    connections made by ``transports``; yield progress, then a Report.
+
+    Once ``stop()`` is true, no new message starts: what is in flight is awaited and
+    recorded, the connections are closed within ``pace.quit_seconds``, and the Report
+    says the run was stopped."""
+    pace = pace or Pace()
+    pool = Pool(transports, connections)
+    run = _Run(message, pool, ledger, campaign, pace, stop=stop)
+    try:
+        settled = ledger.settled(campaign)
+        yield from run.loop(((d, run.skip_settled(d, settled)) for d in deliveries), total)
+        while run.later and not run.stopped():
+            yield Notice(f"{len(run.later)} message(s) deferred by the server; retrying")
+            if not run.pause():
+                break
+            batch, run.later = run.later, []
+            yield from run.loop(iter(batch), None)
+    finally:
+        run.drain()
+        pool.close(pace.quit_seconds if stop() else 60.0)
+    if run.failure is not None:
+        raise run.failed()
+    run.report.stopped = stop()
+    yield run.report

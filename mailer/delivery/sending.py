@@ -1,0 +1,274 @@
+"""The send use case: prepare the mail, deliver it under the run lock, and say what happened.
+
+The words a person reads about a run (the dry run's summary, the report at the end)
+are built here by pure functions; the command line only prints them.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mailer.delivery.ledger import REFUSED, Ledger, run_lock
+from mailer.delivery.loop import Pace, Report
+from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL
+from mailer.mail.outgoing import Outgoing, RecipientPlan, compose, plan_recipients
+from mailer.series.model import Kind, Seminar
+from mailer.series.schedule import DueNow, Nothing, due, local_today, pick
+from mailer.series.settings import MailSettings
+from mailer.series.store import Store
+
+if TYPE_CHECKING:
+    from mailer.delivery.loop import Event
+
+MAX_REFUSED_SHOWN = 100
+MAX_DEFERRED_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the user asked ``send`` for."""
+
+    which: str | None
+    kind: Kind
+    today: date
+    to: tuple[str, ...] = ()
+    force: bool = False
+    dry_run: bool = False
+
+
+def due_now(store: Store, state: Path, now: datetime, *, record: bool = False) -> DueNow:
+    """What mail is due at ``now``, from the records and the ledger (SPEC 5, ``send --due``).
+
+    A send the ledger dates after ``now`` counts as sent at ``now`` (the clock ran ahead
+    then); with ``record``, the ledger is corrected so, for good.
+    """
+    series = store.series
+    today = local_today(now, series.zone)
+    last = today + timedelta(days=series.announce_days_before)
+    talks = []
+    for seminar in store.seminars(today):
+        talks.append(seminar)
+        if seminar.date > last:
+            break
+    sent: dict[tuple[str, Kind], datetime] = {}
+    with Ledger.existing(state) as ledger:
+        if ledger is not None:
+            if record:
+                ledger.clamp(now)
+            for seminar in talks:
+                for kind in Kind:
+                    first = ledger.first_sent(seminar.id, kind)
+                    if first is not None:
+                        sent[seminar.id, kind] = min(first, now)
+    return due(talks, now, series, sent)
+
+
+@dataclass(frozen=True)
+class AlreadySent:
+    """Every recipient of this talk x kind is in the ledger: nothing to send."""
+
+    name: str  # "announcement of 2024-02-22-mathis"
+    sent: int
+    refused: int
+
+
+def already_sent(state: Path, seminar: Seminar, kind: Kind,
+                 plan: RecipientPlan) -> AlreadySent | None:
+    """Whether the latest campaign of a talk x kind settled every recipient in ``plan``."""
+    if plan.test or not plan.total:
+        return None
+    with Ledger.existing(state) as ledger:
+        campaign = None if ledger is None else ledger.latest_campaign(seminar.id, kind)
+        if ledger is None or campaign is None:
+            return None
+        settled = ledger.settled(campaign)
+    statuses = [settled.get(r.lower()) for d in plan.deliveries() for r in d.recipients]
+    if None in statuses:
+        return None
+    refused = statuses.count(REFUSED)
+    return AlreadySent(f"{kind} of {seminar.id}", len(statuses) - refused, refused)
+
+
+def _sequence(store: Store, state: Path, seminar: Seminar) -> int:
+    """The talk's calendar SEQUENCE as the ledger knows it (grows with each sent change)."""
+    from mailer.render.event import event_digest
+
+    with Ledger.existing(state) as ledger:
+        return 0 if ledger is None else ledger.sequence(seminar.id,
+                                                         event_digest(store.series, seminar))
+
+
+def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
+            now: datetime) -> Nothing | AlreadySent | Outgoing:
+    """Pick the talk, plan the recipients, and render once, unless it already went out.
+
+    The ledger is asked before anything is rendered, so a cron job that runs again after
+    the send costs little and repeats no warnings.
+    """
+    chosen = pick(store, request.which, request.today, request.kind)
+    if isinstance(chosen, Nothing):
+        return chosen
+    plan = plan_recipients(store.root, mail, request.to)
+    if not (request.force or request.dry_run):
+        sent = already_sent(state, chosen, request.kind, plan)
+        if sent is not None:
+            return sent
+    return compose(store, chosen, request.kind, plan, mail=mail, now=now, today=request.today,
+                   sequence=_sequence(store, state, chosen))
+
+
+class _Scratch:
+    """A ledger that remembers nothing: for test sends with ``--to``."""
+
+    def settled(self, campaign: int) -> dict[str, str]:
+        return {}
+
+    def record(self, campaign: int, recipient: str, status: str, code: int, reply: str) -> None:
+        return None
+
+
+def send(state: Path, outgoing: Outgoing, *, force: bool,
+         stop: Callable[[], bool] = lambda: False) -> Iterator[Event]:
+    """Deliver ``outgoing``; yield progress events and, last, the Report. Once ``stop()``
+    is true, no new message starts (see :func:`mailer.deliver.deliver`)."""
+    from mailer.delivery.loop import deliver
+    from mailer.smtp.session import SmtpTransport
+
+    sender = outgoing.require_sendable()
+    mail = outgoing.mail
+    run = functools.partial(
+        deliver, outgoing.plan.deliveries(), message=outgoing.wire,
+        transports=functools.partial(SmtpTransport, mail.smtp, sender.envelope),
+        connections=mail.smtp.connections, total=outgoing.plan.total, stop=stop,
+        pace=Pace(retry_seconds=mail.retry_seconds, rate_per_minute=mail.rate_per_minute,
+                  quit_seconds=mail.smtp.timeout))
+    if outgoing.plan.test:
+        yield from run(ledger=_Scratch(), campaign=0)
+        return
+    folder = state
+    started = time.monotonic()
+
+    def clock() -> datetime:  # the run's moment (--now stands in for it), moving on as it runs
+        return outgoing.made + timedelta(seconds=time.monotonic() - started)
+
+    with Ledger(folder, clock=clock) as ledger, run_lock(folder):
+        campaign = ledger.campaign(outgoing.seminar.id, outgoing.kind, force=force)
+        for event in run(ledger=ledger, campaign=campaign):
+            if isinstance(event, Report) and event.sent and outgoing.digest:
+                ledger.event_sent(outgoing.seminar.id, outgoing.digest)
+            yield event
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line for the user; ``err`` lines go to standard error."""
+
+    text: str
+    err: bool = False
+
+
+def what(outgoing: Outgoing) -> str:
+    """Name the mail: ``announcement of 2024-02-22-mathis``."""
+    return f"{outgoing.kind} of {outgoing.seminar.id}"
+
+
+def already_sent_line(sent: AlreadySent) -> str:
+    """Say that a talk x kind went out and nothing is left to do."""
+    text = f"{sent.name}: already sent to {sent.sent} recipient(s)"
+    if sent.refused:
+        text += f"; {sent.refused} refused it earlier (not retried without --force)"
+    return text + "; nothing to do (--force sends again)"
+
+
+def summary_lines(outgoing: Outgoing) -> list[str]:
+    """The dry run's summary: From, To, Subject, how many recipients, which mail."""
+    sender = outgoing.sender
+    return [
+        f"From: {sender.display() if sender else '(mail.from is not set)'}",
+        f"To: {outgoing.plan.summary()}",
+        f"Subject: {outgoing.rendered.subject}",
+        f"Recipients: {outgoing.plan.total}",
+        f"Kind: {outgoing.kind} ({outgoing.seminar.id})",
+    ]
+
+
+def _problem_lines(report: Report, *, test: bool) -> list[Line]:
+    lines = []
+    refused = "refused (permanent)" if test else \
+        "refused (permanent, not retried without --force)"
+    for address, why in list(report.refused.items())[:MAX_REFUSED_SHOWN]:
+        lines.append(Line(f"{refused}: {address}: {why}", err=True))
+    if len(report.refused) > MAX_REFUSED_SHOWN:
+        lines.append(Line(f"... and {len(report.refused) - MAX_REFUSED_SHOWN} more refused",
+                          err=True))
+    retried = "run it again to retry" if test else "will be retried by the next run"
+    for address, why in list(report.deferred.items())[:MAX_DEFERRED_SHOWN]:
+        lines.append(Line(f"deferred ({retried}): {address}: {why}", err=True))
+    return lines
+
+
+def report_lines(report: Report, outgoing: Outgoing, *, quiet: bool) -> list[Line]:
+    """What to tell the user after a run; with ``quiet``, only problems."""
+    lines = _problem_lines(report, test=outgoing.plan.test)
+    name = what(outgoing)
+    problems = bool(report.refused or report.deferred or report.unreached or report.stopped)
+    if report.unreached and not (report.sent or report.refused or report.deferred):
+        return [*lines, Line(f"{report.unreached}; nothing was sent by this run, run it again "
+                             "later", err=True)]
+    if report.unreached:
+        lines.append(Line(f"stopped: {report.unreached}", err=True))
+    if not (report.sent or problems) and (report.skipped_sent or report.skipped_refused):
+        sent = AlreadySent(name, report.skipped_sent, report.skipped_refused)
+        return [] if quiet else [Line(already_sent_line(sent))]
+    text = f"{name}: sent {report.sent}"
+    if report.skipped_sent:
+        text += f", skipped {report.skipped_sent} (already sent)"
+    if report.skipped_refused:
+        text += f", skipped {report.skipped_refused} (refused earlier; --force retries them)"
+    text += f", refused {len(report.refused)}, deferred {len(report.deferred)}"
+    if report.unreached:
+        text += ", stopped before the end: run again to continue"
+    if report.stopped:
+        text += "; stopped by a signal: the next run sends to the others"
+    if problems or not quiet:
+        lines.append(Line(text, err=problems))
+    return lines
+
+
+def waiting_lines(state: Path, plan: DueNow, *, record: bool) -> list[Line]:
+    """Say what is due but held back; each once (the ledger remembers), unless not recording."""
+    if not plan.waiting:
+        return []
+    if not record:
+        return warning_lines(plan.waiting)
+    with Ledger(state) as ledger:
+        return warning_lines([text for text in plan.waiting if ledger.first_time(text)])
+
+
+def nothing_due_line(plan: DueNow, now: datetime) -> str:
+    """Say that nothing is due, and what comes next."""
+    zone = now.tzinfo
+    text = f"Nothing is due at {now.astimezone(zone):%Y-%m-%d %H:%M %Z}."
+    if plan.next is not None:
+        seminar, kind, moment = plan.next
+        text += f" Next: the {kind} of {seminar.id}, due from {moment:%Y-%m-%d %H:%M %Z}."
+    return text
+
+
+def exit_code_of(codes: Sequence[int]) -> int:
+    """One exit code for several sends: 75 if anything is left to retry, else 1 if any failed."""
+    for code in (EX_TEMPFAIL, EX_FAILURE):
+        if code in codes:
+            return code
+    return max(codes, default=EX_OK)
+
+
+def warning_lines(warnings: Sequence[str]) -> list[Line]:
+    """The composer's warnings, for standard error (cron mails them to the organiser)."""
+    return [Line(f"warning: {warning}", err=True) for warning in warnings]

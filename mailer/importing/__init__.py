@@ -1,0 +1,1 @@
+"""An existing archive into records: talk pages, plan tables, spreadsheets."""

@@ -1,0 +1,137 @@
+"""Read a spreadsheet of talks (CSV with a header row) into drafts, one per row.
+
+RFC 4180 quoting, cells over several lines, UTF-8 with or without a BOM, ``,`` or ``;``.
+The header needs ``date`` and ``speaker``; any key of a talk record may be a column.
+Every problem names the file and the line of the row; a bad row stops the whole import.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+from mailer.errors import InputError
+from mailer.importing.draft import Draft, given
+from mailer.paths import MAX_SUBSCRIBER_BYTES, decode_text, display_path, read_regular
+from mailer.render.usertext import decode_entities
+from mailer.series.model import Speaker, Status
+from mailer.series.schema import RECORD_KEYS
+from mailer.series.yamlfile import parse_clock
+
+COLUMNS = tuple(k for k in RECORD_KEYS if k != "speakers")
+_ALIASES = {"speakers": "speaker", "about the speaker": "bio", "video link": "video_link",
+            "zoom link": "video_link", "link": "video_link"}
+
+
+def _column(name: str) -> str:
+    key = " ".join(name.strip().lower().split())
+    key = _ALIASES.get(key, key)
+    return key.replace(" ", "_")
+
+
+def _header(where: str, names: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Map the known columns to their positions; name the columns that are not carried over."""
+    known: dict[str, int] = {}
+    unknown = []
+    for index, name in enumerate(names):
+        key = _column(name)
+        if key in COLUMNS:
+            if key in known:
+                raise InputError(f"{where}:1: the column {key} is given twice")
+            known[key] = index
+            continue
+        close = difflib.get_close_matches(key, COLUMNS, n=1, cutoff=0.8)
+        if close:
+            raise InputError(f'{where}:1: column "{name}": did you mean "{close[0]}"?')
+        if name.strip():
+            unknown.append(name.strip())
+    missing = [key for key in ("date", "speaker") if key not in known]
+    if missing:
+        raise InputError(f"{where}:1: the header needs a {' and a '.join(missing)} column "
+                         f"(it has: {', '.join(n for n in names if n.strip()) or 'nothing'})")
+    return known, unknown
+
+
+def _speakers(names: str | None, affiliations: str | None) -> list[Speaker]:
+    """One speaker, or several separated by ``;`` with their affiliations in the same order."""
+    if not names:
+        return []
+    people = [n.strip() for n in names.split(";") if n.strip()]
+    places = [a.strip() for a in (affiliations or "").split(";")]
+    if len(people) > 1 and len(places) == 1:
+        places = places * len(people)
+    return [Speaker(name, given(places[i]) if i < len(places) else None)
+            for i, name in enumerate(people)]
+
+
+def _row(where: str, line: int, cells: dict[str, str | None]) -> Draft:
+    draft = Draft(where=f"{where}:{line}")
+    problems = []
+    raw_day = (cells.get("date") or "").strip()
+    try:
+        draft.day = date.fromisoformat(raw_day)
+        if len(raw_day) != 10:
+            raise ValueError("expected YYYY-MM-DD")
+    except ValueError as exc:
+        problems.append(f"date: {raw_day!r} is not a date (YYYY-MM-DD; {exc})")
+    raw_time = cells.get("time")
+    if raw_time:
+        draft.time = parse_clock(raw_time)
+        if draft.time is None:
+            problems.append(f"time: {raw_time!r} is not a time of day (HH:MM)")
+    status = cells.get("status")
+    if status:
+        if status.lower() not in tuple(Status):
+            problems.append(f"status: {status!r} is not one of {', '.join(Status)}")
+        else:
+            draft.status = Status(status.lower())
+    if problems:
+        raise InputError("\n".join(f"{where}:{line}: {problem}" for problem in problems))
+    draft.speakers = _speakers(cells.get("speaker"), cells.get("affiliation"))
+    for key in ("title", "abstract", "bio", "location", "video_link", "note"):
+        setattr(draft, key, cells.get(key))
+    return draft
+
+
+def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    """Yield each row with the line it starts on."""
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    line = 1
+    for row in reader:
+        yield line, row
+        line = reader.line_num + 1
+
+
+def read_sheet(path: Path) -> list[Draft]:
+    """Read every row of a CSV file into a draft; a bad row raises InputError (file:line)."""
+    where = display_path(path)
+    data = read_regular(path, "a spreadsheet", inside=None, limit=MAX_SUBSCRIBER_BYTES)
+    text = decode_text(data, path, "the spreadsheet (CSV UTF-8)")
+    rows = _rows(text.replace("\r\n", "\n"))
+    try:
+        _, names = next(rows)
+        known, unknown = _header(where, names)
+        drafts = []
+        for line, row in rows:
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) > len(names) and any(cell.strip() for cell in row[len(names):]):
+                raise InputError(f"{where}:{line}: has {len(row)} cells, the header has "
+                                 f"{len(names)}")
+            cells = {key: given(decode_entities(row[i])) if i < len(row) else None
+                     for key, i in known.items()}
+            drafts.append(_row(where, line, cells))
+    except StopIteration:
+        raise InputError(f"{where}:1: empty; expected a header row with date and speaker") \
+            from None
+    except csv.Error as exc:
+        raise InputError(f"{where}: not readable as CSV ({exc})") from None
+    if unknown and drafts:
+        drafts[0].add_note(1, f"columns not carried over: {', '.join(unknown)}")
+    return drafts

@@ -1,0 +1,260 @@
+"""The mail as it will go: its recipients planned once, rendered once, its bytes checked.
+
+Nothing here sends, reads the ledger or the environment: :func:`compose` takes the
+records, the resolved mail settings and the calendar SEQUENCE, and gives the frozen
+:class:`Outgoing`, every message of which has been built and read back (SPEC 6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mailer.addresses import AddressProblem, Mailbox, parse_mailbox
+from mailer.errors import InputError
+from mailer.paths import write_files, write_folder
+from mailer.series.model import Kind, Seminar, Series, Status
+from mailer.series.schedule import upcoming_after
+from mailer.series.settings import MailSettings
+from mailer.series.store import Store
+
+if TYPE_CHECKING:
+    from mailer.mail.message import Blueprint
+    from mailer.render.rendered import InlineImage, Rendered
+
+PLACEHOLDER_SENDER = "seminar@example.invalid"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message to send: its place in the run, the To header's mailboxes and the envelope
+    recipients."""
+
+    number: int
+    to: tuple[Mailbox, ...]
+    recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RecipientPlan:
+    """Who gets the mail, decided once before anything is rendered or sent."""
+
+    lists: tuple[Mailbox, ...] = ()  # list addresses: one message, addressed to all of them
+    subscribers: tuple[Mailbox, ...] = ()  # one message each, addressed to them
+    source: str | None = None  # the subscriber file, as shown to the user
+    test: bool = False  # --to: a test send, not recorded as the real one
+    lines: tuple[int, ...] = ()  # each subscriber's line in the subscriber file
+
+    @property
+    def total(self) -> int:
+        """How many recipients in all."""
+        return len(self.lists) + len(self.subscribers)
+
+    @property
+    def bulk(self) -> bool:
+        """Whether announce expands the list itself (so the mail says Precedence: bulk)."""
+        return bool(self.subscribers) and not self.test
+
+    def deliveries(self) -> Iterator[Delivery]:
+        """The messages to send: one for the list addresses, then one per subscriber."""
+        if self.lists:
+            yield Delivery(0, self.lists, tuple(b.envelope for b in self.lists))
+        for number, box in enumerate(self.subscribers, 1):
+            yield Delivery(number, (box,), (box.envelope,))
+
+    def where(self, delivery: Delivery) -> str:
+        """Where a delivery's addresses were written: ``file:line``, or the series file."""
+        if delivery.number and self.source is not None and self.lines:
+            return f"{self.source}:{self.lines[delivery.number - 1]}"
+        return "--to" if self.test else "seminars/series.yaml: mail.to"
+
+    def first_to(self) -> tuple[Mailbox, ...]:
+        """The To of the first message (what a preview shows)."""
+        first = next(self.deliveries(), None)
+        return first.to if first is not None else ()
+
+    def summary(self) -> str:
+        """Say who gets it, for a person."""
+        parts = []
+        if self.lists:
+            parts.append(", ".join(b.display() for b in self.lists))
+        if self.source is not None:
+            parts.append(f"each of {len(self.subscribers)} subscribers in {self.source}, "
+                         "addressed to them")
+        return "; ".join(parts) or "(no recipients configured)"
+
+
+def plan_recipients(root: Path, mail: MailSettings, to: Sequence[str] = ()) -> RecipientPlan:
+    """Plan the recipients: ``--to`` addresses, or the series' list and subscriber file."""
+    if to:
+        boxes = []
+        for text in to:
+            try:
+                boxes.append(parse_mailbox(text))
+            except AddressProblem as why:
+                raise InputError(f"--to: {text!r} {why}") from None
+        return RecipientPlan(subscribers=tuple(boxes), test=True)
+    lists = tuple(parse_mailbox(text) for text in mail.to)
+    if not mail.recipients_file:
+        return RecipientPlan(lists=lists)
+    from mailer.mail.recipients import SubscriberFile
+
+    source = SubscriberFile(root / mail.recipients_file)
+    numbered = source.load_numbered()
+    return RecipientPlan(lists=lists, subscribers=tuple(box for box, _ in numbered),
+                         source=source.where, lines=tuple(line for _, line in numbered))
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A mail ready to go: rendered once, with its recipients planned."""
+
+    series: Series
+    seminar: Seminar
+    kind: Kind
+    rendered: Rendered
+    blueprint: Blueprint
+    mail: MailSettings  # the series' mail settings with the environment's overrides
+    plan: RecipientPlan
+    made: datetime  # the moment it was composed: Date header, calendar stamps
+    digest: str | None  # the calendar event's version, when the mail carries one
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def sender(self) -> Mailbox | None:
+        """The From address; None until ``mail.from`` is set (a preview still works)."""
+        return parse_mailbox(self.mail.sender) if self.mail.sender else None
+
+    def wire(self, delivery: Delivery) -> bytes:
+        """The bytes of one delivery, as SMTP DATA carries them."""
+        return self.blueprint.wire(delivery.to, delivery.number)
+
+    def require_sendable(self) -> Mailbox:
+        """Return the sender, or say what is missing for a real send."""
+        require_mail_settings(self.mail, test=self.plan.test)
+        assert self.sender is not None  # noqa: S101 (required just above)
+        return self.sender
+
+
+def require_mail_settings(mail: MailSettings, *, test: bool = False) -> None:
+    """Say what a send needs and the series lacks: a sender, and someone to send to.
+
+    Checked before anything is chosen, so that a cron job with nothing due yet still
+    says the settings cannot send, instead of succeeding in silence.
+    """
+    if not mail.sender:
+        raise InputError("seminars/series.yaml: mail.from is required to send "
+                         "(e.g. from: Seminar Team <seminar@example.org>)")
+    if not (mail.to or mail.recipients_file or test):
+        raise InputError("seminars/series.yaml: mail.to or mail.recipients_file is needed to "
+                         "send: give the list address, or a subscriber file")
+
+
+def _warnings(seminar: Seminar, kind: Kind) -> tuple[str, ...]:
+    warnings = []
+    if kind == Kind.ANNOUNCEMENT and seminar.missing():
+        warnings.append(f"{seminar.id}: still missing {', '.join(seminar.missing())}; "
+                        "the announcement shows TBA or leaves the line out")
+    if seminar.status == Status.TENTATIVE:
+        warnings.append(f"{seminar.id}: the talk is still tentative")
+    return tuple(warnings)
+
+
+def render_talk(store: Store, seminar: Seminar, kind: Kind, now: datetime,
+                sequence: int) -> Rendered:
+    """Render one kind of mail for a talk, its calendar event at ``sequence``."""
+    from mailer.render.templates import Renderer
+
+    return Renderer(store.root).message(store.series, seminar, upcoming_after(store, seminar),
+                                        kind, sequence=sequence, stamp=now,
+                                        photo=mail_photo(store.root, seminar))
+
+
+def mail_photo(root: Path, seminar: Seminar) -> InlineImage | None:
+    """The speaker's photo as the HTML part carries it: small, square, inline."""
+    if not seminar.photo:
+        return None
+    from mailer.render.photos import square
+    from mailer.render.rendered import InlineImage
+
+    return InlineImage(f"photo.{seminar.id}@announce", square(root, seminar.photo))
+
+
+def compose(store: Store, seminar: Seminar, kind: Kind, plan: RecipientPlan, *,
+            mail: MailSettings, now: datetime, today: date | None = None,
+            sequence: int = 0) -> Outgoing:
+    """Validate what the mail depends on and render it once for ``plan``.
+
+    ``mail`` is the series' mail settings as the command resolved them (the environment's
+    overrides applied); ``sequence`` is the calendar event's SEQUENCE (the ledger's to say).
+    """
+    from mailer.mail.message import Blueprint, Headers
+    from mailer.render.event import event_digest
+
+    # Every record from this talk's window on must be valid, not just the ones shown.
+    list(store.seminars(min(today or seminar.date, seminar.date)))
+    rendered = render_talk(store, seminar, kind, now, sequence)
+    # Without mail.from a preview still works: its From is a placeholder, never sent.
+    headers = Headers(sender=parse_mailbox(mail.sender or PLACEHOLDER_SENDER),
+                      reply_to=parse_mailbox(mail.reply_to) if mail.reply_to else None,
+                      list_name=store.series.name, unsubscribe=mail.unsubscribe,
+                      bulk=plan.bulk)
+    blueprint = Blueprint(rendered, headers, date=now, name=seminar.id)
+    verify(blueprint, plan, f"{store.folder.name}/{seminar.id}.yaml", f"{kind}")
+    digest = event_digest(store.series, seminar) if rendered.ics else None
+    return Outgoing(series=store.series, seminar=seminar, kind=kind, rendered=rendered,
+                    blueprint=blueprint, mail=mail, plan=plan, made=now, digest=digest,
+                    warnings=_warnings(seminar, kind))
+
+
+def verify(blueprint: Blueprint, plan: RecipientPlan, record: str, kind: str) -> None:
+    """Check the bytes of every message of the run before the first one goes out (SPEC 6).
+
+    The shared part is read back whole once; each recipient's own headers are read back
+    one by one. A problem stops the run here, naming where the text came from.
+    """
+    problems = blueprint.problems()
+    if problems:
+        raise InputError(f"{record}: the {kind} would not go out as written, so nothing was "
+                         f"sent: {'; '.join(problems)}")
+    for delivery in plan.deliveries():
+        problems = blueprint.check(delivery.to, delivery.number)
+        if problems:
+            raise InputError(f"{plan.where(delivery)}: this recipient's message would not go "
+                             f"out as written, so nothing was sent: {'; '.join(problems)}")
+
+
+def preview_files(outgoing: Outgoing) -> dict[str, bytes]:
+    """Return the four preview files: the exact message, its text, its HTML, its event."""
+    ics = outgoing.rendered.ics
+    if ics is None:
+        from mailer.render.calendar import build_calendar
+
+        ics = build_calendar(outgoing.series, [(outgoing.seminar, 0)], stamp=outgoing.made)
+    html = outgoing.rendered.html
+    files = {}
+    for image in outgoing.rendered.images:  # beside the HTML, so a browser shows it too
+        name = f"{image.cid.split('@')[0]}.{image.subtype}"
+        html = html.replace(image.src, name)
+        files[name] = image.data
+    return {
+        "message.eml": outgoing.blueprint.eml(outgoing.plan.first_to()),
+        "message.txt": outgoing.rendered.text.encode("utf-8"),
+        "message.html": html.encode("utf-8"),
+        "event.ics": ics.encode("utf-8"),
+        **files,
+    }
+
+
+def write_preview(state: Path, outgoing: Outgoing, out: Path | None = None) -> Path:
+    """Write the preview files to ``out``, or to ``<state>/preview/<id>-<kind>/``; return it."""
+    files = preview_files(outgoing)
+    if out is not None:
+        write_files(out, files)
+        return out
+    folder = state / "preview" / f"{outgoing.seminar.id}-{outgoing.kind}"
+    write_folder(folder, files)
+    return folder

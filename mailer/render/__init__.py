@@ -1,0 +1,1 @@
+"""A talk rendered: templates and their context, user text, calendars, photos, images."""

@@ -1,0 +1,73 @@
+"""The values the designed HTML part (``templates/email.html.j2``) sees.
+
+The plain-text part and the web page keep the seed's form; the HTML part is laid out for a
+mail client: the series on top, the title as the heading, the speakers with the photo, a
+box with the date, the place, a button to the call and add-to-calendar links, then the
+abstract, the bio and what comes next. User text reaches it through the same rule as
+everywhere (formats.py), Markdown rendered and sanitized.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from mailer.render.event import calendar_links
+from mailer.series.model import Seminar, Series, Status, hhmm, long_day, zone_abbreviation
+
+
+def button_label(label: str) -> str:
+    """The call button's text: "Zoom link" -> "Join on Zoom"; anything else -> "Join the call"."""
+    name = label.removesuffix(" link").removesuffix(" Link").strip()
+    return f"Join on {name}" if name and name.lower() not in ("video", "call") else \
+        "Join the call"
+
+
+def view(series: Series, seminar: Seminar, context: Mapping[str, Any], *, intro: str,
+         photo_src: str | None, markdown: Callable[[str], Any]) -> dict[str, Any]:
+    """Everything email.html.j2 needs besides the subject and the kind's rendered body.
+
+    ``markdown`` turns user Markdown into (sanitized) HTML; ``check`` passes a cheap one.
+    """
+    start, end = seminar.start(series), seminar.end(series)
+    zone = zone_abbreviation(start)
+    public = seminar.status == Status.CONFIRMED
+    google, outlook = calendar_links(series, seminar)
+    names = ", ".join(s.name for s in seminar.speakers)
+    location = context["location"]
+    website = series.website
+    heading = seminar.title or "TBA"
+    if context["kind"] == "reminder":
+        heading = f"Today at {hhmm(start)}: {heading}"
+    elif context["kind"] == "cancellation":
+        heading = f"Cancelled: {heading}"
+    return {
+        "lang": "en",
+        "intro": intro,
+        "heading": heading,
+        "preheader": f"{long_day(start)}, {hhmm(start)} {zone} · {seminar.speaker_line()}",
+        "speakers": [{"name": s.name, "affiliation": s.affiliation} for s in seminar.speakers],
+        "photo": {"src": photo_src, "alt": names} if photo_src and public else None,
+        "when": long_day(start),
+        "time": f"{hhmm(start)}\u2013{hhmm(end)} {zone}",
+        "location_html": markdown(location) if location else None,
+        "button": button_label(context["video_label"]),
+        "google": google,
+        "outlook": outlook,
+        "abstract_html": markdown(seminar.abstract) if seminar.abstract else None,
+        "bio_html": markdown(seminar.bio) if seminar.bio else None,
+        "note_html": markdown(seminar.note) if seminar.note else None,
+        "team": series.team,
+        "website": website,
+        "website_label": website.split("://", 1)[-1].rstrip("/") if website else None,
+    }
+
+
+def first_paragraph(html: str) -> str:
+    """The text of the first paragraph of an HTML fragment (the kind's opening sentence)."""
+    import html as html_module
+    import re
+
+    found = re.search(r"<p>(.*?)</p>", html, re.DOTALL)
+    return html_module.unescape(re.sub(r"<[^>]+>", "", found.group(1))) if found else ""
+

@@ -1,0 +1,244 @@
+"""Render a talk through the templates: subject, plain text, HTML, web page, calendar.
+
+Each kind of mail has one Markdown-shaped template. It is rendered three times
+with different helpers (``label``, ``link``, ``plain``, ``md``, ``bullet``):
+as the web page (Markdown for Jekyll), as the Markdown that becomes the HTML part,
+and as the plain-text part (no Markdown syntax). Wording lives in one place.
+
+User text is never altered: it is passed to Jinja as data (so template syntax in
+an abstract stays text), escaped only where a format needs it, and active HTML
+is removed by a sanitizer (nh3), never by a regular expression.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+import types
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import markupsafe
+import yaml
+
+from mailer.errors import InputError
+from mailer.render.formats import MarkdownFormat, PageFormat, TextFormat, markdown_to_html
+from mailer.render.htmlmail import first_paragraph, view
+from mailer.render.rendered import InlineImage, Rendered
+from mailer.series.model import Seminar, Series, Status, hhmm, zone_abbreviation
+
+_PACKAGE = Path(__file__).resolve().parent.parent  # mailer/
+# Installed, the wheel carries templates/ inside the package; in a checkout, the repo's own.
+PACKAGE_TEMPLATES = next(
+    (p for p in (_PACKAGE / "templates", _PACKAGE.parent / "templates") if p.is_dir()),
+    _PACKAGE / "templates",
+)
+TEMPLATE_FOR = {
+    "announcement": "announcement.md.j2",
+    "reminder": "reminder.md.j2",
+    "cancellation": "cancellation.md.j2",
+}
+TEMPLATE_NAMES = (*TEMPLATE_FOR.values(), "subject.txt.j2", "email.html.j2",
+                  "email-classic.html.j2", "program.md.j2")
+
+
+class _NoNetwork:
+    """premailer's HTTP session: we never fetch stylesheets, so any use is a bug."""
+
+    def get(self, *args: object, **kwargs: object) -> None:
+        raise RuntimeError("announce does not fetch external stylesheets")
+
+
+class _DeferredRequests(types.ModuleType):
+    """Stands in for ``requests`` inside premailer; loads the real one on first use."""
+
+    def __getattr__(self, name: str) -> Any:
+        if sys.modules.get("requests") is self:
+            del sys.modules["requests"]
+        return getattr(importlib.import_module("requests"), name)
+
+
+def _premailer() -> Any:
+    """Import premailer without loading ``requests`` (~90 ms of every send's start-up).
+
+    premailer imports requests at module level only to fetch external stylesheets, which
+    announce never does (``allow_network=False`` and a session that refuses). The stand-in
+    is visible in ``sys.modules`` only while premailer imports.
+    """
+    if "premailer" in sys.modules or "requests" in sys.modules:
+        return importlib.import_module("premailer")
+    sys.modules["requests"] = _DeferredRequests("requests")
+    try:
+        return importlib.import_module("premailer")
+    finally:
+        if isinstance(sys.modules.get("requests"), _DeferredRequests):
+            del sys.modules["requests"]
+
+
+def page_photo_name(seminar: Seminar) -> str | None:
+    """The file name of the talk's photo beside its web page."""
+    return f"{seminar.id}.jpg" if seminar.photo else None
+
+
+def jekyll_page(series: Series, body: str) -> str:
+    """Put the series' Jekyll front matter on top of a Markdown body."""
+    front = yaml.safe_dump(dict(series.front_matter), sort_keys=False, allow_unicode=True,
+                           default_flow_style=False, width=1 << 16)
+    return f"---\n{front}---\n\n{body}"
+
+
+def template_dirs(root: Path) -> list[Path]:
+    """The series' own ``templates/`` first, then the packaged defaults."""
+    own = root / "templates"
+    return [own, PACKAGE_TEMPLATES] if own.is_dir() and own != PACKAGE_TEMPLATES else [
+        PACKAGE_TEMPLATES]
+
+
+class Renderer:
+    """Renders talks with the templates of one series folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(p) for p in template_dirs(root)]),
+            undefined=jinja2.StrictUndefined,
+            autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"),
+                                                default_for_string=False, default=False),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+
+    def _render(self, name: str, context: Mapping[str, Any]) -> str:
+        try:
+            return self.env.get_template(name).render(context)
+        except jinja2.TemplateNotFound:
+            raise InputError(f"templates/{name}: template not found") from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise InputError(f"{exc.filename or name}:{exc.lineno}: template error: "
+                             f"{exc.message}") from None
+        except jinja2.UndefinedError as exc:
+            raise InputError(f"templates/{name}: {exc.message}") from None
+
+    def render_named(self, name: str, context: Mapping[str, Any]) -> str:
+        """Render any template of the series by name."""
+        return self._render(name, context)
+
+    def context(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar],
+                kind: str) -> dict[str, Any]:
+        """Return the values the templates see."""
+        start = seminar.start(series)
+        zone = zone_abbreviation(start)
+        items = []
+        for talk in upcoming:
+            talk_start = talk.start(series)
+            abbreviation = zone_abbreviation(talk_start)
+            items.append({
+                "date": talk.date.isoformat(),
+                "time": hhmm(talk_start),
+                "mark": "" if abbreviation == zone else f" {abbreviation}",
+                "speaker": talk.listed_speaker(),
+                "title": talk.title if talk.status == Status.CONFIRMED else None,
+            })
+        marked = any(item["mark"] for item in items)
+        return {
+            "series": series,
+            "seminar": seminar,
+            "kind": kind,
+            "date": seminar.date.isoformat(),
+            "time": hhmm(start),
+            "zone": zone,
+            "when": f"{seminar.date.isoformat()} {hhmm(start)}",
+            "location": seminar.location or series.location,
+            "video_link": seminar.video_link or series.video_link,
+            "video_label": series.video_label or "Video link",
+            "upcoming": items,
+            "zone_note": f"All times are in {zone}"
+                         + (" unless marked otherwise." if marked else "."),
+            "unsubscribe": series.mail.unsubscribe,
+            "page_photo": None,  # the web page's photo file, set by page()
+            "page_photo_alt": ", ".join(s.name for s in seminar.speakers),
+        }
+
+    def body(self, context: Mapping[str, Any], fmt: MarkdownFormat) -> str:
+        """Render the kind's template with one format's helpers."""
+        return self._render(TEMPLATE_FOR[context["kind"]], {**context, **fmt.helpers()})
+
+    def page(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar],
+             fmt: PageFormat | None = None) -> str:
+        """Return the talk's web page: Jekyll front matter and the Markdown announcement."""
+        context = self.context(series, seminar, upcoming, "announcement")
+        context["unsubscribe"] = None  # a public page is not a mail
+        context["page_photo"] = page_photo_name(seminar)
+        return jekyll_page(series, self.body(context, fmt or PageFormat()))
+
+    def subject(self, context: Mapping[str, Any]) -> str:
+        """Return the one-line Subject."""
+        subject = self._render("subject.txt.j2", context).strip()
+        if "\n" in subject or "\r" in subject:
+            raise InputError("templates/subject.txt.j2: the subject has a line break; "
+                             "a Subject header is one line")
+        return subject
+
+    def _email_html(self, series: Series, seminar: Seminar, context: Mapping[str, Any],
+                    subject: str, body: str, *, photo_src: str | None, checked: bool) -> str:
+        """Render email.html.j2: the layout around the talk's values (htmlmail.py)."""
+        def markdown(text: str) -> Any:
+            if not checked:  # check: Jinja only, no Markdown or sanitizer
+                return text
+            return markupsafe.Markup(markdown_to_html(MarkdownFormat().md(text)))  # noqa: S704
+
+        values = view(series, seminar, context, intro=first_paragraph(body),
+                      photo_src=photo_src, markdown=markdown)
+        return self._render("email.html.j2", {
+            **context, **values, "subject": subject,
+            "body": markupsafe.Markup(body)})  # noqa: S704 (sanitized by nh3)
+
+    def html_part(self, series: Series, seminar: Seminar, context: Mapping[str, Any],
+                  subject: str, *, photo_src: str | None = None) -> str:
+        """Turn the talk into an e-mail HTML document with its CSS inlined (premailer)."""
+        body = markdown_to_html(self.body(context, MarkdownFormat()))
+        document = self._email_html(series, seminar, context, subject, body,
+                                    photo_src=photo_src, checked=True)
+        inliner = _premailer().Premailer(
+            document, allow_network=False, session=_NoNetwork(), disable_validation=True,
+            keep_style_tags=False, remove_classes=False, strip_important=False,
+            cssutils_logging_level=logging.CRITICAL,
+            disable_basic_attributes=["bgcolor", "width", "height", "align"],  # CSS does it
+        )
+        return str(inliner.transform(pretty_print=False))
+
+    def check(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar],
+              kind: str) -> None:
+        """Render every template a kind uses, through Jinja only (no Markdown, CSS or calendar).
+
+        Template mistakes (a misspelt variable under StrictUndefined, bad syntax) show up here
+        without loading the slower libraries that only turn correct output into e-mail.
+        """
+        context = self.context(series, seminar, upcoming, kind)
+        subject = self.subject(context)
+        self.body(context, TextFormat())
+        body = self.body(context, MarkdownFormat(checked=False))
+        self._email_html(series, seminar, context, subject, body, photo_src="cid:photo",
+                         checked=False)
+        if kind == "announcement":
+            self.page(series, seminar, upcoming, PageFormat(checked=False))
+
+    def message(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar], kind: str,
+                *, sequence: int, stamp: datetime, photo: InlineImage | None = None) -> Rendered:
+        """Render one kind of mail for a talk."""
+        context = self.context(series, seminar, upcoming, kind)
+        subject = self.subject(context)
+        text = self.body(context, TextFormat())
+        html_doc = self.html_part(series, seminar, context, subject,
+                                  photo_src=photo.src if photo else None)
+        ics = None
+        if kind in ("announcement", "cancellation"):
+            from mailer.render.calendar import build_calendar
+
+            ics = build_calendar(series, [(seminar, sequence)], stamp=stamp)
+        return Rendered(subject=subject, text=text, html=html_doc, ics=ics,
+                        images=(photo,) if photo and photo.src in html_doc else ())

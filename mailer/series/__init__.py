@@ -1,0 +1,1 @@
+"""The series folder read into frozen values, and the pure rules of what is due."""

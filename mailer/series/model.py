@@ -1,0 +1,185 @@
+"""The series and its talks, as frozen values, and the time-zone rules they follow."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from mailer.series.settings import MailSettings
+
+TBA = "TBA"
+
+
+class Kind(StrEnum):
+    """The kinds of mail a talk can get."""
+
+    ANNOUNCEMENT = "announcement"
+    REMINDER = "reminder"
+    CANCELLATION = "cancellation"
+
+
+class Status(StrEnum):
+    """Where a talk stands."""
+
+    CONFIRMED = "confirmed"
+    TENTATIVE = "tentative"
+    CANCELLED = "cancelled"
+    OPEN = "open"  # a planned week still looking for a speaker ("up for grabs")
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """One speaker of a talk."""
+
+    name: str
+    affiliation: str | None = None
+
+    def line(self) -> str:
+        """Return ``Name, Affiliation``, or the name alone."""
+        return f"{self.name}, {self.affiliation}" if self.affiliation else self.name
+
+
+RGB = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class ImageStyle:
+    """How the talk's images look (``images:`` in series.yaml)."""
+
+    background: RGB = (43, 22, 84)
+    accent: RGB = (199, 182, 242)
+    text: RGB = (255, 255, 255)
+    logo: str | None = None  # a path under the series folder
+
+
+@dataclass(frozen=True)
+class Series:
+    """The settings of ``seminars/series.yaml``."""
+
+    name: str
+    team: str
+    timezone: str
+    default_time: time
+    website: str | None = None
+    duration_minutes: int = 60
+    location: str | None = None
+    video_link: str | None = None
+    video_label: str | None = None
+    upcoming_count: int = 4
+    announce_days_before: int = 6
+    announce_at: time = time(8, 0)
+    remind_at: time | None = None
+    front_matter: Mapping[str, Any] = field(default_factory=lambda: {"layout": "default"})
+    mail: MailSettings = field(default_factory=MailSettings)
+    images: ImageStyle = field(default_factory=ImageStyle)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The series' time zone (zoneinfo caches instances)."""
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class Seminar:
+    """One talk: the contents of ``seminars/YYYY-MM-DD-<slug>.yaml``."""
+
+    id: str
+    date: date
+    time: time | None = None
+    speakers: tuple[Speaker, ...] = ()
+    title: str | None = None
+    abstract: str | None = None
+    bio: str | None = None
+    location: str | None = None
+    video_link: str | None = None
+    status: Status = Status.CONFIRMED
+    note: str | None = None
+    photo: str | None = None  # a path under the series folder, as written
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the week is cancelled."""
+        return self.status == Status.CANCELLED
+
+    @property
+    def open(self) -> bool:
+        """Whether the week is planned but has no speaker yet."""
+        return self.status == Status.OPEN
+
+    @property
+    def takes_place(self) -> bool:
+        """Whether there is a talk this week: neither cancelled nor open."""
+        return self.status not in (Status.CANCELLED, Status.OPEN)
+
+    def parts(self) -> dict[str, bool]:
+        """S-T-A-B-P, the series' completeness code: which of Speaker, Title, Abstract, Bio
+        and Photo the record has."""
+        return {"S": bool(self.speakers), "T": bool(self.title), "A": bool(self.abstract),
+                "B": bool(self.bio), "P": bool(self.photo)}
+
+    def missing(self, *, photo: bool = False) -> list[str]:
+        """Name what an announcement would still show as TBA or leave out (and the photo)."""
+        names = {"S": "speaker", "T": "title", "A": "abstract", "B": "bio", "P": "photo"}
+        return [names[letter] for letter, present in self.parts().items()
+                if not present and (photo or letter != "P")]
+
+    def start(self, series: Series) -> datetime:
+        """Return the talk's start as an aware datetime in the series' zone."""
+        return datetime.combine(self.date, self.time or series.default_time, tzinfo=series.zone)
+
+    def end(self, series: Series) -> datetime:
+        """Return the talk's end, ``duration_minutes`` after its start."""
+        return self.start(series) + timedelta(minutes=series.duration_minutes)
+
+    def speaker_line(self) -> str:
+        """Return ``Name, Affiliation; Name, Affiliation`` or TBA."""
+        if not self.speakers:
+            return TBA
+        return "; ".join(speaker.line() for speaker in self.speakers)
+
+    def listed_speaker(self) -> str:
+        """Return the speaker as an upcoming list shows it: TBA until the talk is confirmed."""
+        return self.speaker_line() if self.status == Status.CONFIRMED else TBA
+
+
+def hhmm(moment: datetime) -> str:
+    """Format a local time as ``HH:MM``."""
+    return moment.strftime("%H:%M")
+
+
+def long_day(moment: datetime) -> str:
+    """Format a day for people: ``Thursday 22 February 2024``."""
+    return f"{moment:%A} {moment.day} {moment:%B %Y}"
+
+
+def zone_abbreviation(moment: datetime) -> str:
+    """Return the zone abbreviation in force at ``moment`` (``CET``, ``CEST``)."""
+    return moment.tzname() or moment.strftime("%z")
+
+
+def _syllabic(char: str) -> bool:
+    """Whether a character stands for a whole syllable (Han, Hangul, kana): one word each."""
+    name = unicodedata.name(char, "")
+    return name.startswith(("CJK", "HANGUL", "HIRAGANA", "KATAKANA"))
+
+
+def transliterate(text: str) -> str:
+    """Spell ``text`` in ASCII: "Jonas Åström" gives "Jonas Astrom", "李小龙" "Li Xiao Long"."""
+    from anyascii import anyascii
+
+    pieces = []
+    for char in text:
+        ascii_char = anyascii(char)
+        pieces.append(f" {ascii_char} " if _syllabic(char) else ascii_char)
+    return " ".join("".join(pieces).split())
+
+
+def slugify(text: str) -> str:
+    """Fold a name to an ASCII slug: "Пётр Чайковский" becomes ``petr-chaykovskiy``."""
+    return re.sub(r"[^a-z0-9]+", "-", transliterate(text).lower()).strip("-")

@@ -1,0 +1,225 @@
+"""The choosing rules of SPEC 5, as pure functions: no disk, no clock, no network.
+
+Talks come in as iterables in date order (the store reads them lazily, so a rule that
+stops early reads no more records than it needs); the moment comes in as an argument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING
+
+from mailer.errors import InputError
+from mailer.series.model import Kind, Seminar, Series, Status
+
+if TYPE_CHECKING:  # the store hands talks in lazily; the rules only iterate
+    from mailer.series.store import Store
+
+
+def local_today(now: datetime, zone: tzinfo) -> date:
+    """Return the date in the series' zone at ``now``.
+
+    A cron host often runs in UTC: at 00:30 on Monday in Stockholm it is still Sunday
+    there, and "this week's seminar" must be Stockholm's.
+    """
+    return now.astimezone(zone).date()
+
+
+def window(today: date, days: int) -> tuple[date, date]:
+    """Return the first and last day "this week's seminar" looks at."""
+    return today, today + timedelta(days=days)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The talk a rule picked, or none and the next talk after the window (for the message)."""
+
+    talk: Seminar | None
+    following: Seminar | None = None
+
+
+def this_week(seminars: Iterable[Seminar], today: date, days: int) -> Choice:
+    """The first talk that takes place in ``today .. today + days`` (talks from today on)."""
+    _, last = window(today, days)
+    for seminar in seminars:
+        if not seminar.takes_place or seminar.date < today:
+            continue
+        if seminar.date <= last:
+            return Choice(seminar)
+        return Choice(None, seminar)
+    return Choice(None)
+
+
+def on_day(seminars: Iterable[Seminar], day: date) -> Choice:
+    """The talk that takes place on ``day`` (talks from ``day`` on)."""
+    following = None
+    for seminar in seminars:
+        if seminar.date == day and seminar.takes_place:
+            return Choice(seminar)
+        if seminar.date > day and seminar.takes_place:
+            following = seminar
+            break
+    return Choice(None, following)
+
+
+def cancelled_in_window(seminars: Iterable[Seminar], today: date, days: int) -> Choice:
+    """The first cancelled talk in ``today .. today + days``."""
+    first, last = window(today, days)
+    for seminar in seminars:
+        if seminar.date > last:
+            break
+        if seminar.cancelled and seminar.date >= first:
+            return Choice(seminar)
+    return Choice(None)
+
+
+def upcoming(later: Iterable[Seminar], count: int) -> list[Seminar]:
+    """The next ``count`` talks that take place (talks after this one, in date order)."""
+    found: list[Seminar] = []
+    if count <= 0:
+        return found
+    for seminar in later:
+        if seminar.takes_place:
+            found.append(seminar)
+            if len(found) >= count:
+                break
+    return found
+
+
+@dataclass(frozen=True)
+class Due:
+    """One mail whose moment has come: the talk and the kind."""
+
+    seminar: Seminar
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class DueNow:
+    """What is due at a moment, what waits for the organiser, and what comes next."""
+
+    due: tuple[Due, ...]
+    waiting: tuple[str, ...] = ()  # due, but held back until a person acts
+    next: tuple[Seminar, Kind, datetime] | None = None
+
+
+def _at(day: date, moment: time, zone: tzinfo) -> datetime:
+    return datetime.combine(day, moment, tzinfo=zone)
+
+
+def due(seminars: Iterable[Seminar], now: datetime, series: Series,
+        sent: Mapping[tuple[str, Kind], datetime]) -> DueNow:
+    """The mails due at ``now`` (SPEC 5): talks from today on, in date order.
+
+    ``sent`` holds, for each talk x kind that went out to anyone, when it first did. A
+    mail is due from its moment until the talk starts: the next talk's announcement from
+    ``announce_days_before`` days before at ``announce_at``; the reminder on the talk's day
+    from ``remind_at`` (not when the announcement itself went out that day); a cancellation
+    as soon as an announced talk is cancelled. Whether each went out to everyone is the
+    ledger's to say (a run that stopped half way is due until it is finished).
+    """
+    zone = series.zone
+    today = local_today(now, zone)
+    last = today + timedelta(days=series.announce_days_before)
+    found: list[Due] = []
+    waiting: list[str] = []
+    following: tuple[Seminar, Kind, datetime] | None = None
+    announcing: Seminar | None = None
+    for seminar in seminars:
+        if seminar.start(series) <= now:
+            continue  # nothing goes out about a talk that has started
+        if seminar.cancelled:
+            if seminar.date <= last and (seminar.id, Kind.ANNOUNCEMENT) in sent:
+                found.append(Due(seminar, Kind.CANCELLATION))
+            continue
+        if seminar.open:  # no speaker yet: nothing to announce, now or later
+            continue
+        if announcing is None:
+            announcing = seminar
+            moment = _at(seminar.date - timedelta(days=series.announce_days_before),
+                         series.announce_at, zone)
+            if now < moment:
+                following = (seminar, Kind.ANNOUNCEMENT, moment)
+            elif seminar.status != Status.CONFIRMED:
+                waiting.append(f"{seminar.id} is {seminar.status}: its announcement is due "
+                               "but waits until its status is confirmed")
+            else:
+                found.append(Due(seminar, Kind.ANNOUNCEMENT))
+        announcing_now = (Due(seminar, Kind.ANNOUNCEMENT) in found
+                          and (seminar.id, Kind.ANNOUNCEMENT) not in sent)
+        reminder = _reminder(seminar, now, series, sent, announcing_now=announcing_now)
+        if reminder is not None:
+            found.append(reminder)
+        if seminar.date > last:
+            break
+    return DueNow(tuple(found), tuple(waiting), following)
+
+
+def _reminder(seminar: Seminar, now: datetime, series: Series,
+              sent: Mapping[tuple[str, Kind], datetime], *, announcing_now: bool) -> Due | None:
+    """The talk's reminder, if it is due: on its day, from remind_at, after no same-day
+    announcement (that mail says it all)."""
+    zone = series.zone
+    if series.remind_at is None or seminar.status != Status.CONFIRMED:
+        return None
+    if seminar.date != local_today(now, zone) or now < _at(seminar.date, series.remind_at, zone):
+        return None
+    announced = sent.get((seminar.id, Kind.ANNOUNCEMENT))
+    if announcing_now or (announced and announced.astimezone(zone).date() == seminar.date):
+        return None
+    return Due(seminar, Kind.REMINDER)
+
+
+@dataclass(frozen=True)
+class Nothing:
+    """No talk to act on: why, for the user."""
+
+    message: str
+
+
+def _choose(store: Store, today: date, kind: Kind) -> Choice:
+    days = store.series.announce_days_before
+    if kind == Kind.REMINDER:
+        return on_day(store.seminars(today), today)
+    if kind == Kind.CANCELLATION:
+        return cancelled_in_window(store.seminars(today), today, days)
+    return this_week(store.seminars(today), today, days)
+
+
+def _nothing(store: Store, today: date, kind: Kind, following: Seminar | None) -> Nothing:
+    _, last = window(today, store.series.announce_days_before)
+    if kind == Kind.CANCELLATION:
+        return Nothing(f"No cancelled seminar between {today} and {last}.")
+    hint = (f" Next: {following.id} on {following.date}." if following
+            else " No talk is planned after that.")
+    if kind == Kind.REMINDER:
+        return Nothing(f"No seminar today ({today}).{hint}")
+    return Nothing(f"No seminar to announce between {today} and {last}.{hint}")
+
+
+def pick(store: Store, which: str | None, today: date, kind: Kind) -> Seminar | Nothing:
+    """Return the talk a command acts on: the one named, or this week's (SPEC 5)."""
+    if which:
+        seminar = store.find(which)
+    else:
+        choice = _choose(store, today, kind)
+        if choice.talk is None:
+            return _nothing(store, today, kind, choice.following)
+        seminar = choice.talk
+    if kind == Kind.CANCELLATION and not seminar.cancelled:
+        raise InputError(f"{seminar.id}: status is {seminar.status}, not cancelled; set "
+                         "status: cancelled (and a note with the reason) first")
+    if kind != Kind.CANCELLATION and seminar.cancelled:
+        raise InputError(f"{seminar.id} is cancelled; no {kind} goes out for it. To tell the "
+                         f"list, run announce send {seminar.id} --kind cancellation")
+    if seminar.open:
+        raise InputError(f"{seminar.id} is an open week (no speaker yet); no {kind} goes out "
+                         "for it. Give it a speaker and status: confirmed first")
+    return seminar
+
+
+def upcoming_after(store: Store, seminar: Seminar) -> list[Seminar]:
+    """The talks an announcement of ``seminar`` lists as upcoming."""
+    return upcoming(store.after(seminar), store.series.upcoming_count)

@@ -1,0 +1,292 @@
+"""The two schemas: ``series.yaml`` and a talk record, read into model objects.
+
+Every error names the file, the line and the key, and says what was expected; all
+problems of a file are reported together.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from mailer.addresses import AddressProblem, parse_mailbox
+from mailer.errors import InputError
+from mailer.paths import IMAGE_FORMATS, MAX_IMAGE_BYTES, image_format, read_regular
+from mailer.series.model import ImageStyle, Seminar, Series, Speaker, Status
+from mailer.series.settings import MailSettings
+from mailer.series.yamlfile import Record, kind_of, line_of, read_record
+from mailer.smtp.settings import AUTH_MODES, MAX_CONNECTIONS, SECURITY_MODES, SmtpSettings
+
+SERIES_KEYS = (
+    "name", "team", "website", "timezone", "default_time", "duration_minutes", "location",
+    "video_link", "video_label", "upcoming_count", "announce_days_before", "announce_at",
+    "remind_at", "page", "mail", "images",
+)
+IMAGE_KEYS = ("background", "accent", "text", "logo")
+MAIL_KEYS = (
+    "from", "to", "recipients_file", "reply_to", "unsubscribe", "rate_per_minute",
+    "retry_seconds", "smtp",
+)
+SMTP_KEYS = ("host", "port", "security", "username", "timeout", "auth", "password_command",
+             "connections")
+RECORD_KEYS = (
+    "date", "time", "speaker", "affiliation", "speakers", "title", "abstract", "bio",
+    "location", "video_link", "status", "note", "photo",
+)
+STATUSES = tuple(Status)
+# One URL, as List-Unsubscribe carries it between < and > (RFC 2369): printable ASCII,
+# nothing that would end it or start another.
+_URL = re.compile(r"[!#-+\--;=?-~]+")
+
+
+def _address_list(record: Record, key: str) -> tuple[str, ...]:
+    good = []
+    for text, line in record.scalars(key, "an address"):
+        try:
+            good.append(parse_mailbox(text).text())
+        except AddressProblem as why:
+            record.report(key, f"{text!r} {why}", line)
+    return tuple(good)
+
+
+def _one_address(record: Record, key: str) -> str | None:
+    text = record.text(key)
+    if text is None:
+        return None
+    try:
+        return parse_mailbox(text).text()
+    except AddressProblem as why:
+        record.report(key, f"{text!r} {why}")
+        return None
+
+
+def _smtp_settings(mail: Record) -> SmtpSettings:
+    smtp = SmtpSettings()
+    record = mail.sub("smtp")
+    if record is None:
+        return smtp
+    record.check_keys(SMTP_KEYS)
+    return SmtpSettings(
+        host=record.text("host", single_line=True) or smtp.host,
+        port=record.integer("port", smtp.port, 1, 65535),
+        security=record.choice("security", SECURITY_MODES, smtp.security),
+        username=record.text("username", single_line=True),
+        timeout=float(record.integer("timeout", int(smtp.timeout), 1, 600)),
+        auth=record.choice("auth", AUTH_MODES, smtp.auth),
+        password_command=record.text("password_command", single_line=True),
+        connections=record.integer("connections", smtp.connections, 1, MAX_CONNECTIONS),
+    )
+
+
+def _mail_settings(record: Record) -> MailSettings:
+    mail = record.sub("mail")
+    if mail is None:
+        return MailSettings()
+    mail.check_keys(MAIL_KEYS)
+    unsubscribe = mail.text("unsubscribe", single_line=True)
+    if unsubscribe is not None and (not unsubscribe.startswith(("mailto:", "https://"))
+                                    or not _URL.fullmatch(unsubscribe)):
+        mail.report("unsubscribe", f'"{unsubscribe}" must be one mailto: or https:// address '
+                                   "(ASCII, no spaces, commas or angle brackets; "
+                                   "percent-encode them)")
+        unsubscribe = None
+    return MailSettings(
+        sender=_one_address(mail, "from"),
+        to=_address_list(mail, "to"),
+        recipients_file=mail.text("recipients_file", single_line=True),
+        reply_to=_one_address(mail, "reply_to"),
+        unsubscribe=unsubscribe,
+        rate_per_minute=mail.integer("rate_per_minute", 0, 0, 1_000_000),
+        retry_seconds=float(mail.integer("retry_seconds", 30, 0, 24 * 3600)),
+        smtp=_smtp_settings(mail),
+    )
+
+
+def _zone(record: Record) -> str | None:
+    name = record.text("timezone", required=True, single_line=True)
+    if name is not None:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            record.report("timezone", f'"{name}" is not an IANA time zone '
+                                      "(such as Europe/Stockholm)")
+            return None
+    return name
+
+
+def _front_matter(record: Record) -> Mapping[str, Any]:
+    page = record.sub("page")
+    if page is None:
+        return {"layout": "default"}
+    page.check_keys(("front_matter",))
+    value = page.value("front_matter")
+    if value is None:
+        return {"layout": "default"}
+    if not isinstance(value, dict):
+        page.report("front_matter", "expected a mapping of Jekyll front-matter keys")
+        return {}
+    return value
+
+
+def load_series(path: Path) -> Series:
+    """Read and validate ``seminars/series.yaml``."""
+    record = read_record(path, "the series settings")
+    record.check_keys(SERIES_KEYS)
+    name = record.text("name", required=True, single_line=True)
+    team = record.text("team", required=True, single_line=True)
+    zone_name = _zone(record)
+    default_time = record.clock("default_time", required=True)
+    front_matter = _front_matter(record)
+    mail = _mail_settings(record)
+    images = _image_style(record, path.parent.parent)
+    website = record.url("website")
+    duration = record.integer("duration_minutes", 60, 1, 24 * 60)
+    location = record.text("location")
+    video_link = record.url("video_link")
+    video_label = record.text("video_label", single_line=True)
+    upcoming_count = record.integer("upcoming_count", 4, 0, 100)
+    days_before = record.integer("announce_days_before", 6, 0, 366)
+    announce_at = record.clock("announce_at") or time(8, 0)
+    remind_at = record.clock("remind_at")
+    record.finish()
+    assert name and team and zone_name and default_time  # noqa: S101 (finish() raised otherwise)
+    return Series(
+        name=name, team=team, timezone=zone_name, default_time=default_time, website=website,
+        duration_minutes=duration, location=location, video_link=video_link,
+        video_label=video_label, upcoming_count=upcoming_count,
+        announce_days_before=days_before, announce_at=announce_at, remind_at=remind_at,
+        front_matter=front_matter, mail=mail, images=images,
+    )
+
+
+def _colour(record: Record, key: str, default: tuple[int, int, int]) -> tuple[int, int, int]:
+    text = record.text(key, single_line=True)
+    if text is None:
+        return default
+    if re.fullmatch(r"#[0-9A-Fa-f]{6}", text.strip()):
+        value = int(text.strip()[1:], 16)
+        return (value >> 16, (value >> 8) & 255, value & 255)
+    record.report(key, f'"{text}" is not a colour; write it as #RRGGBB (such as #2b1654)')
+    return default
+
+
+def _image_style(record: Record, root: Path) -> ImageStyle:
+    """The ``images:`` section: the colours and the logo of the talk's images."""
+    images = record.sub("images")
+    if images is None:
+        return ImageStyle()
+    images.check_keys(IMAGE_KEYS)
+    default = ImageStyle()
+    return ImageStyle(background=_colour(images, "background", default.background),
+                      accent=_colour(images, "accent", default.accent),
+                      text=_colour(images, "text", default.text),
+                      logo=image_file(images, "logo", root))
+
+
+def _speaker_list(record: Record, node: yaml.Node) -> tuple[Speaker, ...]:
+    if not isinstance(node, yaml.SequenceNode):
+        record.report("speakers",
+                      f"expected a list of {{name, affiliation}}, found {kind_of(node)}")
+        return ()
+    speakers = []
+    for index, node_item in enumerate(node.value):
+        item = node_item
+        if isinstance(item, yaml.ScalarNode):  # "- Ada Lovelace": a name alone
+            key = yaml.ScalarNode("tag:yaml.org,2002:str", "name", item.start_mark)
+            item = yaml.MappingNode("tag:yaml.org,2002:map", [(key, item)], item.start_mark)
+        if not isinstance(item, yaml.MappingNode):
+            record.report("speakers", f"expected {{name, affiliation}}, found {kind_of(item)}",
+                          line_of(item))
+            continue
+        entry = record.nested(item, f"speakers[{index}].")
+        entry.check_keys(("name", "affiliation"))
+        name = entry.text("name", required=True, single_line=True)
+        if name:
+            speakers.append(Speaker(name, entry.text("affiliation", single_line=True)))
+    return tuple(speakers)
+
+
+def _speakers(record: Record) -> tuple[Speaker, ...]:
+    node = record.nodes.get("speakers")
+    if node is not None:
+        for key in ("speaker", "affiliation"):
+            if key in record.nodes:
+                record.report(key, "cannot be used together with speakers:; "
+                                   "give each speaker's name and affiliation in the list")
+        return _speaker_list(record, node)
+    name = record.text("speaker", single_line=True)
+    affiliation = record.text("affiliation", single_line=True)
+    if name is None:
+        if affiliation is not None:
+            record.report("affiliation", "is given without a speaker")
+        return ()
+    return (Speaker(name, affiliation),)
+
+
+def _check_local_time(record: Record, seminar: Seminar, series: Series) -> None:
+    """Report a start that does not exist on the day: the clocks skip it (spring forward)."""
+    start = seminar.start(series)
+    there = start.astimezone(UTC).astimezone(series.zone)
+    if there.replace(tzinfo=None) != start.replace(tzinfo=None):
+        key = "time" if seminar.time is not None else "date"
+        record.report(key, f"{start:%H:%M} does not exist on {seminar.date} in "
+                           f"{series.timezone} (the clocks go forward over it); choose "
+                           f"another time, such as {there:%H:%M}")
+
+
+def load_seminar(path: Path, talk_id: str, day: date, series: Series | None = None) -> Seminar:
+    """Read and validate one talk record; ``day`` is the date in its file name. With
+    ``series``, the talk's start must exist in the series' time zone."""
+    record = read_record(path, "a talk record")
+    record.check_keys(RECORD_KEYS)
+    when = record.day("date")
+    if when is not None and when != day:
+        record.report("date", f"{when} differs from the date in the file name ({day}); "
+                              "rename the file or fix the date")
+    seminar = Seminar(
+        id=talk_id,
+        date=day,
+        time=record.clock("time"),
+        speakers=_speakers(record),
+        title=record.text("title", single_line=True),
+        abstract=record.text("abstract"),
+        bio=record.text("bio"),
+        location=record.text("location"),
+        video_link=record.url("video_link"),
+        status=Status(record.choice("status", STATUSES, Status.CONFIRMED)),
+        note=record.text("note"),
+        photo=image_file(record, "photo", path.parent.parent),
+    )
+    if series is not None and not record.problems:
+        _check_local_time(record, seminar, series)
+    record.finish()
+    return seminar
+
+
+def image_file(record: Record, key: str, root: Path) -> str | None:
+    """The path as written, once it names a JPEG, PNG or WebP file under ``root``."""
+    written = record.text(key, single_line=True)
+    if written is None:
+        return None
+    path = (root / written).resolve()
+    if Path(written).is_absolute() or not path.is_relative_to(root.resolve()):
+        record.report(key, f'"{written}" is not under the series folder; give a path '
+                           "relative to it, such as photos/speaker.jpg")
+        return None
+    try:
+        head = read_regular(root / written, "an image", inside=root, limit=MAX_IMAGE_BYTES,
+                            head=16)
+    except InputError as exc:
+        record.report(key, f'"{written}": {str(exc).partition(": ")[2]} (the path is relative '
+                           "to the series folder)")
+        return None
+    if image_format(head) is None:
+        record.report(key, f'"{written}" is not a {", ".join(IMAGE_FORMATS)} image')
+        return None
+    return written

@@ -1,0 +1,23 @@
+"""The ``mail:`` section of ``series.yaml``: who sends, to whom, how fast, through which relay."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mailer.smtp.settings import SmtpSettings
+
+DEFAULT_RETRY_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """The ``mail:`` section of ``series.yaml``."""
+
+    sender: str | None = None
+    to: tuple[str, ...] = ()
+    recipients_file: str | None = None
+    reply_to: str | None = None
+    unsubscribe: str | None = None
+    rate_per_minute: int = 0
+    retry_seconds: float = DEFAULT_RETRY_SECONDS
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)

@@ -1,0 +1,153 @@
+"""The series folder: which record files exist, and reading only the ones a command needs.
+
+A record's file name carries its date (``YYYY-MM-DD-<slug>.yaml``), so the sorted
+directory listing is already in date order: picking "this week's seminar" among
+thousands of past talks costs one listing and one bisection, and past talks are
+never parsed.
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from mailer.errors import InputError
+from mailer.paths import display_path
+from mailer.series.model import Seminar, Series
+from mailer.series.schema import load_seminar, load_series
+from mailer.series.yamlfile import parse_date
+
+SERIES_FILE = "series.yaml"
+_RECORD_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})(?:-(.+))?\.yaml")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True, order=True)
+class Entry:
+    """A record file, known by its name before it is read."""
+
+    date: date
+    id: str
+    path: Path = field(compare=False)
+
+
+class Store:
+    """The series folder: ``seminars/series.yaml`` and the talk records beside it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.folder = root / "seminars"
+        self._series: Series | None = None
+        self._names: list[str] | None = None
+        self._entries: dict[str, Entry | None] = {}
+        self._seminars: dict[str, Seminar] = {}
+
+    @property
+    def series(self) -> Series:
+        """The validated series settings (read once)."""
+        if self._series is None:
+            path = self.folder / SERIES_FILE
+            if not path.exists():
+                raise InputError(
+                    f"{display_path(path)}: no such file; every series folder needs "
+                    f"seminars/{SERIES_FILE} (run `announce init` to make one, or give --root "
+                    "before the command)")
+            self._series = load_series(path)
+        return self._series
+
+    def _listing(self) -> list[str]:
+        """The folder's ``.yaml`` names, sorted: ISO dates first, so sorted by date."""
+        if self._names is None:
+            try:
+                names = os.listdir(self.folder)
+            except FileNotFoundError:
+                raise InputError(f"{display_path(self.folder)}: no such folder "
+                                 "(give --root before the command, or run `announce init`)") \
+                    from None
+            self._names = sorted(n for n in names if n.endswith(".yaml") and n != SERIES_FILE)
+        return self._names
+
+    def _entry(self, name: str) -> Entry | None:
+        if name not in self._entries:
+            match = _RECORD_NAME.fullmatch(name)
+            entry = None
+            if match is not None:
+                path = self.folder / name
+                problems: list[str] = []
+                when = parse_date(match[1], problems.append)
+                if when is None:
+                    raise InputError(f"{display_path(path)}: the file name's date: {problems[0]}")
+                entry = Entry(when, name.removesuffix(".yaml"), path)
+            self._entries[name] = entry
+        return self._entries[name]
+
+    def entries(self, start: date | None = None) -> list[Entry]:
+        """The record files dated ``start`` or later (all without it), in date order."""
+        names = self._listing()
+        first = bisect.bisect_left(names, start.isoformat()) if start is not None else 0
+        return [e for e in map(self._entry, names[first:]) if e is not None]
+
+    def ids(self) -> list[str]:
+        """Every talk id, in date order, without reading a record."""
+        return [name.removesuffix(".yaml") for name in self._listing()
+                if _RECORD_NAME.fullmatch(name)]
+
+    def stray_files(self) -> list[str]:
+        """Name what in ``seminars/`` is neither the series nor a well-named talk record.
+
+        A talk file named ``...-Ada.YAML`` or ``....yml`` would otherwise be skipped in
+        silence; hidden files (an editor's swap file, ``.DS_Store``) are left alone.
+        """
+        return sorted(
+            display_path(self.folder / name) for name in os.listdir(self.folder)
+            if name != SERIES_FILE and not _RECORD_NAME.fullmatch(name)
+            and not name.startswith(".")
+        )
+
+    def refuse_strays(self) -> None:
+        """Raise InputError naming every stray file, so that no talk is skipped in silence."""
+        strays = self.stray_files() if self.folder.is_dir() else []
+        if strays:
+            raise InputError("\n".join(f"{name}: not a talk record: name it "
+                                       "YYYY-MM-DD-<slug>.yaml (or move it out of seminars/)"
+                                       for name in strays))
+
+    def seminar(self, entry: Entry) -> Seminar:
+        """Read one record (once)."""
+        if entry.id not in self._seminars:
+            self._seminars[entry.id] = load_seminar(entry.path, entry.id, entry.date, self.series)
+        return self._seminars[entry.id]
+
+    def seminars(self, start: date | None = None) -> Iterator[Seminar]:
+        """Read the records from ``start`` on, in date order."""
+        for entry in self.entries(start):
+            yield self.seminar(entry)
+
+    def after(self, seminar: Seminar) -> Iterator[Seminar]:
+        """Read the records dated after ``seminar``, in date order."""
+        return self.seminars(seminar.date + timedelta(days=1))
+
+    def find(self, which: str) -> Seminar:
+        """Return the talk named by an id (``2024-02-22-mathis``) or a date (``2024-02-22``)."""
+        if _DATE.fullmatch(which):
+            when = parse_date(which, lambda why: None)
+            matches = [e for e in self.entries(when) if e.date == when] if when else []
+        else:
+            plain = "/" not in which and "\\" not in which and not which.startswith(".")
+            entry = self._entry(f"{which}.yaml") \
+                if plain and (self.folder / f"{which}.yaml").is_file() else None
+            matches = [entry] if entry is not None else []
+        if len(matches) > 1:
+            ids = ", ".join(e.id for e in matches)
+            raise InputError(f"{which}: several talks on that date ({ids}); name one by its id")
+        if not matches:
+            close = difflib.get_close_matches(which, self.ids(), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise InputError(f"{which}: no such talk in {display_path(self.folder)}{hint}")
+        return self.seminar(matches[0])

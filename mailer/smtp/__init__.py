@@ -1,0 +1,1 @@
+"""Our side of the network: reaching the relay, TLS, logins, one session, the pool."""

@@ -1,0 +1,125 @@
+"""Parallel SMTP connections: each in a thread of its own, each with one message at a time.
+
+The pool never opens more connections than it was given, and only as many as there is work
+for. A worker sends the message it was handed (reconnecting once, with a fresh login, if the
+connection dropped) and hands the outcome back; it gets its next message only once the run
+has recorded that outcome in the ledger. So at a kill -9, at most one message per open
+connection can have been accepted by the server and not yet recorded.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from mailer.smtp.session import Outcome
+
+
+class Transport(Protocol):
+    """What a worker needs of a connection."""
+
+    def send(self, recipients: tuple[str, ...], data: bytes) -> dict[str, Outcome]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Job:
+    """One message for one worker: the envelope recipients still to reach, and the bytes."""
+
+    key: Any  # what the run needs back to settle the outcome
+    recipients: tuple[str, ...]
+    data: bytes
+
+
+Result = dict[str, "Outcome"] | Exception
+
+
+class _Worker:
+    def __init__(self, transport: Transport, results: queue.SimpleQueue[tuple[_Worker, Job,
+                                                                               Result]]) -> None:
+        self.transport = transport
+        self.inbox: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self.results = results
+        self.thread = threading.Thread(target=self._loop, name="announce-smtp", daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        try:
+            while (job := self.inbox.get()) is not None:
+                self.results.put((self, job, self._send(job)))
+        finally:
+            self.transport.close()
+
+    def _send(self, job: Job) -> Result:
+        from mailer.smtp.session import ConnectionLost
+
+        try:
+            try:
+                return self.transport.send(job.recipients, job.data)
+            except ConnectionLost as lost:
+                if lost.unconfirmed:  # the server may hold it: the run decides (once more)
+                    return lost
+                # Nothing was taken: reopen (a fresh login) and send it again at once.
+                return self.transport.send(job.recipients, job.data)
+        except Exception as exc:  # handed back to the run, which decides what it means
+            return exc
+
+
+class Pool:
+    """Up to ``size`` connections made by ``connect``, opened as work arrives."""
+
+    def __init__(self, connect: Callable[[], Transport], size: int) -> None:
+        self._connect = connect
+        self._size = max(1, size)
+        self._workers: list[_Worker] = []
+        self._idle: list[_Worker] = []
+        self._results: queue.SimpleQueue[tuple[_Worker, Job, Result]] = queue.SimpleQueue()
+        self._proven = False  # a first message went through: the settings and login work
+        self.busy = 0
+
+    @property
+    def has_room(self) -> bool:
+        """Whether a message can be handed over now.
+
+        The first connection goes alone: a wrong password or TLS mode then costs one
+        attempt, not one per connection (relays lock accounts after a few failed logins).
+        """
+        return bool(self._idle) or len(self._workers) < (self._size if self._proven else 1)
+
+    @property
+    def opened(self) -> int:
+        """How many connections (workers) the pool has made."""
+        return len(self._workers)
+
+    def hand(self, job: Job) -> None:
+        """Give ``job`` to an idle worker, starting one if there is room."""
+        if self._idle:
+            worker = self._idle.pop()
+        else:
+            worker = _Worker(self._connect(), self._results)
+            self._workers.append(worker)
+        self.busy += 1
+        worker.inbox.put(job)
+
+    def next_result(self) -> tuple[Job, Result]:
+        """Wait for the next finished message; its worker is free again."""
+        worker, job, result = self._results.get()
+        self.busy -= 1
+        self._idle.append(worker)
+        self._proven = self._proven or not isinstance(result, Exception)
+        return job, result
+
+    def close(self, wait: float = 60.0) -> None:
+        """Let every worker finish its message, say QUIT, and stop; wait ``wait`` seconds for
+        them in all (a worker still talking then is a daemon thread, and ends with us)."""
+        for worker in self._workers:
+            worker.inbox.put(None)
+        deadline = time.monotonic() + wait
+        for worker in self._workers:
+            worker.thread.join(timeout=max(0.0, deadline - time.monotonic()))

@@ -1,0 +1,189 @@
+"""One SMTP session: reuse, transactions, timeouts; SMTP replies mapped to outcomes and errors.
+
+Connecting, TLS and the login are :mod:`mailer.smtp.connect`'s; the password is read at the
+moment of login and is not kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from mailer.errors import TemporaryFailure
+from mailer.smtp.connect import connect, describe_error, reply_text
+from mailer.smtp.settings import SmtpSettings
+
+
+class Outcome(NamedTuple):
+    """The server's answer for one recipient."""
+
+    code: int
+    text: str
+
+    @property
+    def ok(self) -> bool:
+        """Whether the server took the message for this recipient."""
+        return self.code == 250
+
+    @property
+    def temporary(self) -> bool:
+        """Whether trying again later may work (4xx)."""
+        return 400 <= self.code < 500
+
+
+class ConnectionLost(TemporaryFailure):
+    """The server closed the connection or stopped answering during a transaction.
+
+    ``unconfirmed``: the whole message had gone out and no answer came, so the server may
+    have taken it (a relay that stores and then hangs): sending it again may mean a copy.
+    """
+
+    def __init__(self, text: str, *, unconfirmed: bool = False) -> None:
+        super().__init__(text)
+        self.unconfirmed = unconfirmed
+
+
+class SmtpTransport:
+    """A reusable connection to the relay."""
+
+    def __init__(self, settings: SmtpSettings, sender: str) -> None:
+        self.settings = settings
+        self.sender = sender
+        self.where = f"{settings.host}:{settings.port}"
+        self._conn: smtplib.SMTP | None = None
+        self._body_sent = False  # the current message's end of data went out
+
+    def open(self) -> None:
+        """Connect, secure the connection and log in, as the settings say."""
+        self.close()
+        self._conn, _ = connect(self.settings)
+
+    @staticmethod
+    def _drop(conn: smtplib.SMTP | None) -> None:
+        if conn is not None:
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    def close(self) -> None:
+        """Say QUIT when the connection is still there, and forget it."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.quit()
+        except (smtplib.SMTPException, OSError):
+            self._drop(conn)
+
+    def send(self, recipients: Sequence[str], data: bytes) -> dict[str, Outcome]:
+        """Send one message (``data`` dot-stuffed, CRLF-terminated) to ``recipients``.
+
+        Returns each recipient's outcome. Raises :class:`ConnectionLost` when the
+        connection breaks before the server has answered the end of DATA.
+        """
+        if self._conn is None:
+            self.open()
+        conn = self._conn
+        assert conn is not None  # noqa: S101 (open() set it or raised)
+        self._body_sent = False
+        try:
+            return self._transaction(conn, recipients, data)
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self._drop(conn)
+            self._conn = None
+            unconfirmed = self._body_sent
+            what = "after the message, before the server confirmed it" if unconfirmed else ""
+            raise ConnectionLost(f"{self.where}: connection lost {what}".rstrip()
+                                 + f" ({describe_error(exc)})", unconfirmed=unconfirmed) from None
+
+    def _transaction(self, conn: smtplib.SMTP, recipients: Sequence[str],
+                     data: bytes) -> dict[str, Outcome]:
+        """One message: refuse what needs SMTPUTF8 the server lacks, then MAIL, RCPT, DATA."""
+        outcomes: dict[str, Outcome] = {}
+        utf8 = not self.sender.isascii() or not all(r.isascii() for r in recipients)
+        if utf8 and not conn.has_extn("smtputf8"):
+            refusal = Outcome(553, f"5.6.7 the address needs SMTPUTF8, which {self.where} "
+                                   "does not offer")
+            if not self.sender.isascii():
+                return dict.fromkeys(recipients, refusal)
+            outcomes = {r: refusal for r in recipients if not r.isascii()}
+            recipients = [r for r in recipients if r.isascii()]
+            utf8 = False
+        if recipients:
+            conn.command_encoding = "utf-8" if utf8 else "ascii"
+            # Addresses were validated on the way in (mailer.addresses), so the commands are
+            # written directly: smtplib's mail()/rcpt() would parse every address again.
+            mail = f"MAIL FROM:<{self.sender}>" + (" SMTPUTF8" if utf8 else "")
+            commands = [mail, *(f"RCPT TO:<{r}>" for r in recipients), "DATA"]
+            replies = (self._pipelined(conn, commands) if conn.has_extn("pipelining")
+                       else self._one_by_one(conn, commands))
+            outcomes.update(self._finish(conn, recipients, replies, data))
+        return outcomes
+
+    @staticmethod
+    def _pipelined(conn: smtplib.SMTP, commands: list[str]) -> list[tuple[int, bytes]]:
+        """RFC 2920: MAIL, RCPT and DATA in one write, then their replies in order."""
+        conn.send(("\r\n".join(commands) + "\r\n").encode(conn.command_encoding))
+        return [conn.getreply() for _ in commands]
+
+    @staticmethod
+    def _one_by_one(conn: smtplib.SMTP, commands: list[str]) -> list[tuple[int, bytes]]:
+        """Each command after the reply to the one before; stop at the first that cannot go on."""
+        replies: list[tuple[int, bytes]] = []
+        for command in commands:
+            if command == "DATA" and not any(c in (250, 251) for c, _ in replies[1:]):
+                break  # no recipient took it: no DATA, so no body
+            replies.append(conn.docmd(command))
+            if replies[-1][0] == 421 or (len(replies) == 1 and replies[0][0] != 250):
+                break
+        return replies
+
+    def _finish(self, conn: smtplib.SMTP, recipients: Sequence[str],
+                replies: list[tuple[int, bytes]], data: bytes) -> dict[str, Outcome]:
+        """Map the replies to outcomes; send the body if DATA was welcome and someone took it."""
+        mail_code, mail_reply = replies[0]
+        if mail_code != 250:
+            self._after_failure(conn, mail_code, data_open=_data_open(replies, recipients))
+            return dict.fromkeys(recipients, Outcome(mail_code, reply_text(mail_reply)))
+        outcomes = {}
+        accepted = []
+        for recipient, (code, reply) in zip(recipients, replies[1:], strict=False):
+            if code in (250, 251):
+                accepted.append(recipient)
+            else:
+                outcomes[recipient] = Outcome(code, reply_text(reply))
+        for recipient in recipients[len(replies) - 1:]:  # not reached: the server said 421
+            outcomes.setdefault(recipient, Outcome(421, "not tried: the server closed"))
+        if not accepted:
+            self._after_failure(conn, min(o.code for o in outcomes.values()),
+                                data_open=_data_open(replies, recipients))
+            return outcomes
+        code, reply = replies[-1] if len(replies) == len(recipients) + 2 else (421, b"")
+        if code == 354:
+            self._body_sent = True
+            conn.send(data + b".\r\n")
+            code, reply = conn.getreply()
+        else:
+            self._after_failure(conn, code)
+        final = Outcome(250 if code == 250 else code, reply_text(reply))
+        for recipient in accepted:
+            outcomes[recipient] = final
+        if code == 421:
+            raise smtplib.SMTPServerDisconnected("421 " + final.text)
+        return outcomes
+
+    @staticmethod
+    def _after_failure(conn: smtplib.SMTP, code: int, *, data_open: bool = False) -> None:
+        """End a failed transaction so the connection can carry the next one."""
+        if code == 421:
+            raise smtplib.SMTPServerDisconnected("the server is closing the connection (421)")
+        if data_open:  # DATA was welcomed though no one can take the message: end it empty
+            conn.send(b".\r\n")
+            conn.getreply()
+        conn.rset()
+
+
+def _data_open(replies: list[tuple[int, bytes]], recipients: Sequence[str]) -> bool:
+    """Whether a pipelined DATA got 354 (it must then be ended before anything else)."""
+    return len(replies) == len(recipients) + 2 and replies[-1][0] == 354
