@@ -20,6 +20,8 @@ from email.headerregistry import Address
 from email.policy import SMTP
 from email.utils import formataddr, getaddresses
 
+from mailer.text import control_characters
+
 # The plain ASCII ``local@domain`` form, checked without the (slower) header parser.
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
 _DOT_ATOM = rf"{_ATEXT}+(?:\.{_ATEXT}+)*"
@@ -28,7 +30,6 @@ _PLAIN = re.compile(rf"{_DOT_ATOM}@{_LABEL}(?:\.{_LABEL})*")
 # RFC 6531: a local part may hold any non-ASCII character besides the ASCII atext.
 _UTEXT = r"(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]|[^\x00-\x7f\s\u0080-\u009f])"
 _UNICODE_LOCAL = re.compile(rf"{_UTEXT}+(?:\.{_UTEXT}+)*")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _SPECIALS = re.compile(r'[()<>@,;:\\".\[\]]')
 NOT_AN_ADDRESS = "is not an e-mail address (expected name@example.org)"
 
@@ -103,11 +104,6 @@ class Mailbox:
     def display(self) -> str:
         """The address as a person reads it: ``Name <addr>``, nothing encoded."""
         return f"{self.name} <{self.addr}>" if self.name else self.addr
-
-
-def control_characters(text: str) -> bool:
-    """Whether ``text`` holds a character that must never reach a header."""
-    return _CONTROL.search(text) is not None
 
 
 def _international(text: str, name: str) -> Mailbox:

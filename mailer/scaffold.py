@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mailer.errors import InputError
 from mailer.paths import display_path, write_atomically
-from mailer.series.model import slugify
+from mailer.series.names import slugify
 from mailer.series.schema import load_seminar
 from mailer.series.store import SERIES_FILE
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from mailer.errors import LedgerError, TemporaryFailure
 from mailer.paths import display_path
+from mailer.series.model import Kind
 
 LEDGER_FILE = "ledger.sqlite3"
 LEDGER_VERSION = 1  # PRAGMA user_version: a ledger from a newer announce is never written to
@@ -172,7 +173,7 @@ class Ledger:
             raise LedgerWriteError(f"the ledger {display_path(self.path)} could not be "
                                    f"written ({exc})") from None
 
-    def latest_campaign(self, seminar: str, kind: str) -> int | None:
+    def latest_campaign(self, seminar: str, kind: Kind) -> int | None:
         """Return the newest campaign of a talk x kind, if it was ever sent."""
         row = self._one(
             "SELECT id FROM campaigns WHERE seminar = ? AND kind = ? ORDER BY id DESC LIMIT 1",
@@ -180,7 +181,7 @@ class Ledger:
         )
         return None if row is None else int(row[0])
 
-    def campaign(self, seminar: str, kind: str, *, force: bool) -> int:
+    def campaign(self, seminar: str, kind: Kind, *, force: bool) -> int:
         """Return the campaign to continue, or a new one (always new with ``force``)."""
         latest = None if force else self.latest_campaign(seminar, kind)
         if latest is not None:
@@ -204,7 +205,7 @@ class Ledger:
             (campaign, recipient.lower(), status, code, reply, self._stamp()),
         )
 
-    def summary(self, seminar: str, kind: str) -> KindSummary | None:
+    def summary(self, seminar: str, kind: Kind) -> KindSummary | None:
         """Return what the latest campaign of a talk x kind delivered, or None if never sent."""
         row = self._one(
             "SELECT c.id, sum(d.status = ?), sum(d.status = ?), max(d.at) FROM campaigns c "
@@ -216,7 +217,7 @@ class Ledger:
             return None
         return KindSummary(int(row[1] or 0), int(row[2] or 0), row[3])
 
-    def first_sent(self, seminar: str, kind: str) -> datetime | None:
+    def first_sent(self, seminar: str, kind: Kind) -> datetime | None:
         """When a talk x kind first reached anyone, in any campaign; None if it never did."""
         row = self._one(
             "SELECT min(d.at) FROM deliveries d JOIN campaigns c ON d.campaign = c.id "

@@ -18,7 +18,8 @@ from pathlib import Path
 from mailer.errors import InputError
 from mailer.importing.draft import Draft, Note
 from mailer.paths import display_path
-from mailer.series.model import Seminar, Series, Status, slugify
+from mailer.series.model import Seminar, Series, Status
+from mailer.series.names import slugify
 from mailer.series.schema import load_seminar
 from mailer.series.store import SERIES_FILE, Store
 

@@ -30,7 +30,7 @@ from mailer.addresses import Mailbox
 from mailer.mail.headers import Field, address_field, check_header_block, phrase_field, text_field
 from mailer.mail.headers import token_field as token
 from mailer.render.rendered import Rendered
-from mailer.series.model import slugify
+from mailer.series.names import slugify
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 _BODY_HEADERS = ["mime-version", "content-type"]

@@ -203,14 +203,14 @@ def compose(store: Store, seminar: Seminar, kind: Kind, plan: RecipientPlan, *,
                       list_name=store.series.name, unsubscribe=mail.unsubscribe,
                       bulk=plan.bulk)
     blueprint = Blueprint(rendered, headers, date=now, name=seminar.id)
-    verify(blueprint, plan, f"{store.folder.name}/{seminar.id}.yaml", f"{kind}")
+    verify(blueprint, plan, f"{store.folder.name}/{seminar.id}.yaml", kind)
     digest = event_digest(store.series, seminar) if rendered.ics else None
     return Outgoing(series=store.series, seminar=seminar, kind=kind, rendered=rendered,
                     blueprint=blueprint, mail=mail, plan=plan, made=now, digest=digest,
                     warnings=_warnings(seminar, kind))
 
 
-def verify(blueprint: Blueprint, plan: RecipientPlan, record: str, kind: str) -> None:
+def verify(blueprint: Blueprint, plan: RecipientPlan, record: str, kind: Kind) -> None:
     """Check the bytes of every message of the run before the first one goes out (SPEC 6).
 
     The shared part is read back whole once; each recipient's own headers are read back

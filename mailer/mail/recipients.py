@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailer.addresses import AddressProblem, Mailbox, control_characters, parse_mailbox
+from mailer.addresses import AddressProblem, Mailbox, parse_mailbox
 from mailer.errors import InputError
 from mailer.paths import MAX_SUBSCRIBER_BYTES, decode_text, display_path, read_regular
+from mailer.text import control_characters
 
 MAX_PROBLEMS_SHOWN = 20
 

@@ -14,9 +14,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from mailer.series.model import Seminar, Series, Status, slugify
+from mailer.series.model import Seminar, Series, Status
+from mailer.series.names import slugify
 
-_STATUS = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CANCELLED"}
+_STATUS = {Status.CONFIRMED: "CONFIRMED", Status.TENTATIVE: "TENTATIVE",
+           Status.CANCELLED: "CANCELLED"}
 
 
 def uid(series: Series, seminar: Seminar) -> str:

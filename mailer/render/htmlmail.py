@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mailer.render.event import calendar_links
-from mailer.series.model import Seminar, Series, Status, hhmm, long_day, zone_abbreviation
+from mailer.render.times import hhmm, long_day, zone_abbreviation
+from mailer.series.model import Kind, Seminar, Series, Status
 
 
 def button_label(label: str) -> str:
@@ -37,9 +38,9 @@ def view(series: Series, seminar: Seminar, context: Mapping[str, Any], *, intro:
     location = context["location"]
     website = series.website
     heading = seminar.title or "TBA"
-    if context["kind"] == "reminder":
+    if context["kind"] == Kind.REMINDER:
         heading = f"Today at {hhmm(start)}: {heading}"
-    elif context["kind"] == "cancellation":
+    elif context["kind"] == Kind.CANCELLATION:
         heading = f"Cancelled: {heading}"
     return {
         "lang": "en",

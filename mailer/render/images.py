@@ -18,17 +18,9 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mailer.series.model import (
-    RGB,
-    ImageStyle,
-    Seminar,
-    Series,
-    hhmm,
-    long_day,
-    slugify,
-    transliterate,
-    zone_abbreviation,
-)
+from mailer.render.times import hhmm, long_day, zone_abbreviation
+from mailer.series.model import RGB, ImageStyle, Seminar, Series
+from mailer.series.names import slugify, transliterate
 
 if TYPE_CHECKING:
     from PIL.Image import Image

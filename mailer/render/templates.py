@@ -29,7 +29,8 @@ from mailer.errors import InputError
 from mailer.render.formats import MarkdownFormat, PageFormat, TextFormat, markdown_to_html
 from mailer.render.htmlmail import first_paragraph, view
 from mailer.render.rendered import InlineImage, Rendered
-from mailer.series.model import Seminar, Series, Status, hhmm, zone_abbreviation
+from mailer.render.times import hhmm, zone_abbreviation
+from mailer.series.model import Kind, Seminar, Series, Status
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # mailer/
 # Installed, the wheel carries templates/ inside the package; in a checkout, the repo's own.
@@ -38,9 +39,9 @@ PACKAGE_TEMPLATES = next(
     _PACKAGE / "templates",
 )
 TEMPLATE_FOR = {
-    "announcement": "announcement.md.j2",
-    "reminder": "reminder.md.j2",
-    "cancellation": "cancellation.md.j2",
+    Kind.ANNOUNCEMENT: "announcement.md.j2",
+    Kind.REMINDER: "reminder.md.j2",
+    Kind.CANCELLATION: "cancellation.md.j2",
 }
 TEMPLATE_NAMES = (*TEMPLATE_FOR.values(), "subject.txt.j2", "email.html.j2",
                   "email-classic.html.j2", "program.md.j2")
@@ -128,7 +129,7 @@ class Renderer:
         return self._render(name, context)
 
     def context(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar],
-                kind: str) -> dict[str, Any]:
+                kind: Kind) -> dict[str, Any]:
         """Return the values the templates see."""
         start = seminar.start(series)
         zone = zone_abbreviation(start)
@@ -170,7 +171,7 @@ class Renderer:
     def page(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar],
              fmt: PageFormat | None = None) -> str:
         """Return the talk's web page: Jekyll front matter and the Markdown announcement."""
-        context = self.context(series, seminar, upcoming, "announcement")
+        context = self.context(series, seminar, upcoming, Kind.ANNOUNCEMENT)
         context["unsubscribe"] = None  # a public page is not a mail
         context["page_photo"] = page_photo_name(seminar)
         return jekyll_page(series, self.body(context, fmt or PageFormat()))
@@ -212,7 +213,7 @@ class Renderer:
         return str(inliner.transform(pretty_print=False))
 
     def check(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar],
-              kind: str) -> None:
+              kind: Kind) -> None:
         """Render every template a kind uses, through Jinja only (no Markdown, CSS or calendar).
 
         Template mistakes (a misspelt variable under StrictUndefined, bad syntax) show up here
@@ -224,10 +225,10 @@ class Renderer:
         body = self.body(context, MarkdownFormat(checked=False))
         self._email_html(series, seminar, context, subject, body, photo_src="cid:photo",
                          checked=False)
-        if kind == "announcement":
+        if kind == Kind.ANNOUNCEMENT:
             self.page(series, seminar, upcoming, PageFormat(checked=False))
 
-    def message(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar], kind: str,
+    def message(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar], kind: Kind,
                 *, sequence: int, stamp: datetime, photo: InlineImage | None = None) -> Rendered:
         """Render one kind of mail for a talk."""
         context = self.context(series, seminar, upcoming, kind)
@@ -236,7 +237,7 @@ class Renderer:
         html_doc = self.html_part(series, seminar, context, subject,
                                   photo_src=photo.src if photo else None)
         ics = None
-        if kind in ("announcement", "cancellation"):
+        if kind in (Kind.ANNOUNCEMENT, Kind.CANCELLATION):
             from mailer.render.calendar import build_calendar
 
             ics = build_calendar(series, [(seminar, sequence)], stamp=stamp)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -146,40 +144,3 @@ class Seminar:
     def listed_speaker(self) -> str:
         """Return the speaker as an upcoming list shows it: TBA until the talk is confirmed."""
         return self.speaker_line() if self.status == Status.CONFIRMED else TBA
-
-
-def hhmm(moment: datetime) -> str:
-    """Format a local time as ``HH:MM``."""
-    return moment.strftime("%H:%M")
-
-
-def long_day(moment: datetime) -> str:
-    """Format a day for people: ``Thursday 22 February 2024``."""
-    return f"{moment:%A} {moment.day} {moment:%B %Y}"
-
-
-def zone_abbreviation(moment: datetime) -> str:
-    """Return the zone abbreviation in force at ``moment`` (``CET``, ``CEST``)."""
-    return moment.tzname() or moment.strftime("%z")
-
-
-def _syllabic(char: str) -> bool:
-    """Whether a character stands for a whole syllable (Han, Hangul, kana): one word each."""
-    name = unicodedata.name(char, "")
-    return name.startswith(("CJK", "HANGUL", "HIRAGANA", "KATAKANA"))
-
-
-def transliterate(text: str) -> str:
-    """Spell ``text`` in ASCII: "Jonas Åström" gives "Jonas Astrom", "李小龙" "Li Xiao Long"."""
-    from anyascii import anyascii
-
-    pieces = []
-    for char in text:
-        ascii_char = anyascii(char)
-        pieces.append(f" {ascii_char} " if _syllabic(char) else ascii_char)
-    return " ".join("".join(pieces).split())
-
-
-def slugify(text: str) -> str:
-    """Fold a name to an ASCII slug: "Пётр Чайковский" becomes ``petr-chaykovskiy``."""
-    return re.sub(r"[^a-z0-9]+", "-", transliterate(text).lower()).strip("-")

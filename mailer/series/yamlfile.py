@@ -17,16 +17,12 @@ from typing import Any
 
 import yaml
 
-from mailer.addresses import control_characters
 from mailer.errors import InputError
 from mailer.paths import MAX_FILE_BYTES, decode_text, display_path, read_regular
+from mailer.text import character_problem
 
 MAX_DEPTH = 16  # the deepest real structure is series.yaml's mail.smtp (3 levels)
 _NULL_TAG = "tag:yaml.org,2002:null"
-# Bidirectional embedding, override and isolate controls: they make a line read otherwise
-# than it is stored (a Subject that shows "gpj.exe" as "exe.jpg"). ZWJ and ZWNJ, which
-# scripts need, are not among them.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class _Problem(Exception):
@@ -68,25 +64,6 @@ def kind_of(node: yaml.Node) -> str:
     if isinstance(node, yaml.SequenceNode):
         return "a list"
     return f"{node.value!r}"
-
-
-def character_problem(value: str, *, single_line: bool) -> str | None:
-    """Say why ``value`` cannot be taken as text, or None when it can.
-
-    A lone surrogate (``"\\uD800"`` in a quoted YAML string) is no character at all; a
-    one-line value may hold no control character and no bidirectional control.
-    """
-    for char in value:
-        code = ord(char)
-        if 0xD800 <= code <= 0xDFFF:
-            return (f"holds \\u{code:04X}, half of a UTF-16 pair and no character by itself; "
-                    "write the character itself")
-        if single_line and char in _BIDI_CONTROLS:
-            return (f"holds the bidirectional control U+{code:04X}, which makes the line read "
-                    "otherwise than it is written; remove it")
-    if single_line and control_characters(value):
-        return "holds a line break or control character; write it on one line"
-    return None
 
 
 def line_of(node: yaml.Node) -> int:
