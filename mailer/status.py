@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from mailer.delivery.ledger import KindSummary, Ledger
 from mailer.errors import InputError
-from mailer.series.model import Kind, Seminar, Status
+from mailer.series.model import TBA, Kind, Seminar, Status
 from mailer.series.schedule import upcoming_after
 from mailer.series.settings import MailSettings
 from mailer.series.store import Store
@@ -50,7 +50,7 @@ def _row(seminar: Seminar, store: Store, ledger: Ledger | None) -> Row:
         id=seminar.id,
         date=seminar.date,
         time=seminar.start(store.series).strftime("%H:%M %Z"),
-        speaker="; ".join(s.name for s in seminar.speakers) or "TBA",
+        speaker="; ".join(s.name for s in seminar.speakers) or TBA,
         affiliation="; ".join(dict.fromkeys(s.affiliation or "" for s in seminar.speakers)),
         status=seminar.status,
         note=seminar.note,

@@ -34,7 +34,7 @@ def _summary(series: Series, seminar: Seminar) -> str:
 
 
 def _description(series: Series, seminar: Seminar) -> str:
-    video = seminar.video_link or series.video_link
+    video = seminar.call(series)
     parts = [f"Speaker: {seminar.speaker_line()}"]
     if seminar.title:
         parts.insert(0, f"Title: {seminar.title}")
@@ -58,8 +58,8 @@ def event_fields(series: Series, seminar: Seminar) -> dict[str, str]:
         "start": seminar.start(series).isoformat(),
         "end": seminar.end(series).isoformat(),
         "summary": _summary(series, seminar),
-        "location": seminar.location or series.location or "",
-        "url": seminar.video_link or series.video_link or "",
+        "location": seminar.place(series) or "",
+        "url": seminar.call(series) or "",
         "description": _description(series, seminar),
         "status": _STATUS[seminar.status],
     }

@@ -9,7 +9,7 @@ everywhere (formats.py), Markdown rendered and sanitized.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from mailer.render.event import calendar_links
@@ -24,43 +24,48 @@ def button_label(label: str) -> str:
         "Join the call"
 
 
-def view(series: Series, seminar: Seminar, context: Mapping[str, Any], *, intro: str,
-         photo_src: str | None, markdown: Callable[[str], Any]) -> dict[str, Any]:
-    """Everything email.html.j2 needs besides the subject and the kind's rendered body.
-
-    ``markdown`` turns user Markdown into (sanitized) HTML; ``check`` passes a cheap one.
-    """
+def layout_values(series: Series, seminar: Seminar, kind: Kind) -> dict[str, Any]:
+    """What the designed layout shows that comes from the records alone (part of the one
+    template context, :meth:`mailer.render.templates.Renderer.context`)."""
     start, end = seminar.start(series), seminar.end(series)
     zone = zone_abbreviation(start)
-    public = seminar.status == Status.CONFIRMED
     google, outlook = calendar_links(series, seminar)
-    names = ", ".join(s.name for s in seminar.speakers)
-    location = context["location"]
     website = series.website
-    heading = seminar.title or "TBA"
-    if context["kind"] == Kind.REMINDER:
+    heading = seminar.shown_title
+    if kind == Kind.REMINDER:
         heading = f"Today at {hhmm(start)}: {heading}"
-    elif context["kind"] == Kind.CANCELLATION:
+    elif kind == Kind.CANCELLATION:
         heading = f"Cancelled: {heading}"
     return {
         "lang": "en",
-        "intro": intro,
         "heading": heading,
         "preheader": f"{long_day(start)}, {hhmm(start)} {zone} · {seminar.speaker_line()}",
         "speakers": [{"name": s.name, "affiliation": s.affiliation} for s in seminar.speakers],
-        "photo": {"src": photo_src, "alt": names} if photo_src and public else None,
-        "when": long_day(start),
-        "time": f"{hhmm(start)}\u2013{hhmm(end)} {zone}",
-        "location_html": markdown(location) if location else None,
-        "button": button_label(context["video_label"]),
+        "long_day": long_day(start),
+        "time_range": f"{hhmm(start)}\u2013{hhmm(end)} {zone}",
+        "button": button_label(series.call_label),
         "google": google,
         "outlook": outlook,
-        "abstract_html": markdown(seminar.abstract) if seminar.abstract else None,
-        "bio_html": markdown(seminar.bio) if seminar.bio else None,
-        "note_html": markdown(seminar.note) if seminar.note else None,
         "team": series.team,
         "website": website,
         "website_label": website.split("://", 1)[-1].rstrip("/") if website else None,
+    }
+
+
+def rendered_values(series: Series, seminar: Seminar, *, intro: str, photo_src: str | None,
+                    markdown: Callable[[str], Any]) -> dict[str, Any]:
+    """What the layout shows that depends on the output: the user's Markdown as (sanitized)
+    HTML, the photo, and the kind's opening sentence. ``check`` passes a cheap ``markdown``."""
+    names = ", ".join(s.name for s in seminar.speakers)
+    public = seminar.status == Status.CONFIRMED
+    location = seminar.place(series)
+    return {
+        "intro": intro,
+        "photo": {"src": photo_src, "alt": names} if photo_src and public else None,
+        "location_html": markdown(location) if location else None,
+        "abstract_html": markdown(seminar.abstract) if seminar.abstract else None,
+        "bio_html": markdown(seminar.bio) if seminar.bio else None,
+        "note_html": markdown(seminar.note) if seminar.note else None,
     }
 
 

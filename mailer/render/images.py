@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mailer.render.times import hhmm, long_day, zone_abbreviation
-from mailer.series.model import RGB, ImageStyle, Seminar, Series
+from mailer.series.model import RGB, TBA, ImageStyle, Seminar, Series
 from mailer.series.names import slugify, transliterate
 
 if TYPE_CHECKING:
@@ -152,11 +152,11 @@ def _lines(draw: ImageDraw, lines: list[str], font: FreeTypeFont, at: tuple[floa
 
 def _texts(series: Series, seminar: Seminar) -> tuple[str, str, str, str]:
     start = seminar.start(series)
-    names = " · ".join(s.name for s in seminar.speakers) or "TBA"
+    names = " · ".join(s.name for s in seminar.speakers) or TBA
     places = " · ".join(dict.fromkeys(s.affiliation for s in seminar.speakers
                                       if s.affiliation))
     day = f"{long_day(start)} · {hhmm(start)} {zone_abbreviation(start)}"
-    return drawable(seminar.title or "TBA"), drawable(names), drawable(places), day
+    return drawable(seminar.shown_title), drawable(names), drawable(places), day
 
 
 def draw(kind: str, series: Series, seminar: Seminar, photo: Image | None,

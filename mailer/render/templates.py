@@ -27,10 +27,10 @@ import yaml
 
 from mailer.errors import InputError
 from mailer.render.formats import MarkdownFormat, PageFormat, TextFormat, markdown_to_html
-from mailer.render.htmlmail import first_paragraph, view
+from mailer.render.htmlmail import first_paragraph, layout_values, rendered_values
 from mailer.render.rendered import InlineImage, Rendered
 from mailer.render.times import hhmm, zone_abbreviation
-from mailer.series.model import Kind, Seminar, Series, Status
+from mailer.series.model import TBA, Kind, Seminar, Series, Status
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # mailer/
 # Installed, the wheel carries templates/ inside the package; in a checkout, the repo's own.
@@ -153,15 +153,17 @@ class Renderer:
             "time": hhmm(start),
             "zone": zone,
             "when": f"{seminar.date.isoformat()} {hhmm(start)}",
-            "location": seminar.location or series.location,
-            "video_link": seminar.video_link or series.video_link,
-            "video_label": series.video_label or "Video link",
+            "location": seminar.place(series),
+            "video_link": seminar.call(series),
+            "video_label": series.call_label,
+            "tba": TBA,
             "upcoming": items,
             "zone_note": f"All times are in {zone}"
                          + (" unless marked otherwise." if marked else "."),
             "unsubscribe": series.mail.unsubscribe,
             "page_photo": None,  # the web page's photo file, set by page()
             "page_photo_alt": ", ".join(s.name for s in seminar.speakers),
+            **layout_values(series, seminar, kind),
         }
 
     def body(self, context: Mapping[str, Any], fmt: MarkdownFormat) -> str:
@@ -192,8 +194,8 @@ class Renderer:
                 return text
             return markupsafe.Markup(markdown_to_html(MarkdownFormat().md(text)))  # noqa: S704
 
-        values = view(series, seminar, context, intro=first_paragraph(body),
-                      photo_src=photo_src, markdown=markdown)
+        values = rendered_values(series, seminar, intro=first_paragraph(body),
+                                 photo_src=photo_src, markdown=markdown)
         return self._render("email.html.j2", {
             **context, **values, "subject": subject,
             "body": markupsafe.Markup(body)})  # noqa: S704 (sanitized by nh3)

@@ -6,12 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from mailer.series.settings import MailSettings
 
-TBA = "TBA"
+TBA = "TBA"  # what a missing speaker, title or abstract shows as
+DEFAULT_VIDEO_LABEL = "Video link"
+DEFAULT_FRONT_MATTER: Mapping[str, Any] = MappingProxyType({"layout": "default"})
 
 
 class Kind(StrEnum):
@@ -73,9 +76,14 @@ class Series:
     announce_days_before: int = 6
     announce_at: time = time(8, 0)
     remind_at: time | None = None
-    front_matter: Mapping[str, Any] = field(default_factory=lambda: {"layout": "default"})
+    front_matter: Mapping[str, Any] = field(default_factory=lambda: DEFAULT_FRONT_MATTER)
     mail: MailSettings = field(default_factory=MailSettings)
     images: ImageStyle = field(default_factory=ImageStyle)
+
+    @property
+    def call_label(self) -> str:
+        """The call link's label ("Zoom link"), or the default."""
+        return self.video_label or DEFAULT_VIDEO_LABEL
 
     @property
     def zone(self) -> ZoneInfo:
@@ -99,6 +107,19 @@ class Seminar:
     status: Status = Status.CONFIRMED
     note: str | None = None
     photo: str | None = None  # a path under the series folder, as written
+
+    @property
+    def shown_title(self) -> str:
+        """The title, or TBA."""
+        return self.title or TBA
+
+    def place(self, series: Series) -> str | None:
+        """Where the talk is: its own location, else the series'."""
+        return self.location or series.location
+
+    def call(self, series: Series) -> str | None:
+        """The call link: the talk's own, else the series'."""
+        return self.video_link or series.video_link
 
     @property
     def cancelled(self) -> bool:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, time
+from dataclasses import fields
+from datetime import UTC, date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,8 +19,8 @@ import yaml
 from mailer.addresses import AddressProblem, parse_mailbox
 from mailer.errors import InputError
 from mailer.paths import IMAGE_FORMATS, MAX_IMAGE_BYTES, image_format, read_regular
-from mailer.series.model import ImageStyle, Seminar, Series, Speaker, Status
-from mailer.series.settings import MailSettings
+from mailer.series.model import DEFAULT_FRONT_MATTER, ImageStyle, Seminar, Series, Speaker, Status
+from mailer.series.settings import DEFAULT_RETRY_SECONDS, MailSettings
 from mailer.series.yamlfile import Record, kind_of, line_of, read_record
 from mailer.smtp.settings import AUTH_MODES, MAX_CONNECTIONS, SECURITY_MODES, SmtpSettings
 
@@ -40,6 +41,8 @@ RECORD_KEYS = (
     "location", "video_link", "status", "note", "photo",
 )
 STATUSES = tuple(Status)
+# The defaults of series.yaml have one home, the model: the schema asks it.
+_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(Series)}
 # One URL, as List-Unsubscribe carries it between < and > (RFC 2369): printable ASCII,
 # nothing that would end it or start another.
 _URL = re.compile(r"[!#-+\--;=?-~]+")
@@ -103,7 +106,8 @@ def _mail_settings(record: Record) -> MailSettings:
         reply_to=_one_address(mail, "reply_to"),
         unsubscribe=unsubscribe,
         rate_per_minute=mail.integer("rate_per_minute", 0, 0, 1_000_000),
-        retry_seconds=float(mail.integer("retry_seconds", 30, 0, 24 * 3600)),
+        retry_seconds=float(mail.integer("retry_seconds", int(DEFAULT_RETRY_SECONDS), 0,
+                                         24 * 3600)),
         smtp=_smtp_settings(mail),
     )
 
@@ -123,11 +127,11 @@ def _zone(record: Record) -> str | None:
 def _front_matter(record: Record) -> Mapping[str, Any]:
     page = record.sub("page")
     if page is None:
-        return {"layout": "default"}
+        return DEFAULT_FRONT_MATTER
     page.check_keys(("front_matter",))
     value = page.value("front_matter")
     if value is None:
-        return {"layout": "default"}
+        return DEFAULT_FRONT_MATTER
     if not isinstance(value, dict):
         page.report("front_matter", "expected a mapping of Jekyll front-matter keys")
         return {}
@@ -146,13 +150,14 @@ def load_series(path: Path) -> Series:
     mail = _mail_settings(record)
     images = _image_style(record, path.parent.parent)
     website = record.url("website")
-    duration = record.integer("duration_minutes", 60, 1, 24 * 60)
+    duration = record.integer("duration_minutes", _DEFAULTS["duration_minutes"], 1, 24 * 60)
     location = record.text("location")
     video_link = record.url("video_link")
     video_label = record.text("video_label", single_line=True)
-    upcoming_count = record.integer("upcoming_count", 4, 0, 100)
-    days_before = record.integer("announce_days_before", 6, 0, 366)
-    announce_at = record.clock("announce_at") or time(8, 0)
+    upcoming_count = record.integer("upcoming_count", _DEFAULTS["upcoming_count"], 0, 100)
+    days_before = record.integer("announce_days_before", _DEFAULTS["announce_days_before"],
+                                 0, 366)
+    announce_at = record.clock("announce_at") or _DEFAULTS["announce_at"]
     remind_at = record.clock("remind_at")
     record.finish()
     assert name and team and zone_name and default_time  # noqa: S101 (finish() raised otherwise)
