@@ -70,6 +70,9 @@ class Notice:
 Event = Progress | Notice | Report
 
 
+_Key = tuple[Delivery, tuple[str, ...]]  # a message and the recipients it is still for
+
+
 class _Pacer:
     """Keep to ``rate_per_minute`` by sleeping until the next slot (no busy-waiting)."""
 
@@ -104,7 +107,7 @@ class Pace:
 class _Run:
     """A run over the deliveries on a pool of connections, with its report and retry budget."""
 
-    def __init__(self, message: Callable[[Delivery], bytes], pool: Pool,
+    def __init__(self, message: Callable[[Delivery], bytes], pool: Pool[_Key],
                  ledger: Record, campaign: int, pace: Pace, *,
                  stop: Callable[[], bool] = lambda: False) -> None:
         self.message = message
@@ -121,6 +124,7 @@ class _Run:
         self.told = False
         self.unrecorded = 0  # taken by the server, but the ledger could not record it
         self.unconfirmed: set[int] = set()  # deliveries sent once without the server's answer
+        self.redone: set[int] = set()  # deliveries sent again at once after a dropped line
         self.waited = 0.0
         self.delay = 1.0
 
@@ -190,9 +194,10 @@ class _Run:
 
     def collect(self) -> Generator[Event, None, Delivery | None]:
         """Take one finished message and record it; return its delivery once it is done with."""
+        from mailer.smtp.session import ConnectionLost  # here: a dry run loads no smtplib
+
         job, result = self.pool.next_result()
-        delivery: Delivery = job.key[0]
-        todo: tuple[str, ...] = job.key[1]
+        delivery, todo = job.key
         if getattr(result, "unconfirmed", False) and delivery.number in self.unconfirmed:
             # Twice the whole message went out and no answer came: the relay may be storing
             # each copy. No third copy in this run; the next run sends it (exit 75).
@@ -203,6 +208,12 @@ class _Run:
             return delivery
         if getattr(result, "unconfirmed", False):
             self.unconfirmed.add(delivery.number)
+        elif isinstance(result, ConnectionLost) and delivery.number not in self.redone:
+            # The line dropped before the message was whole: nothing was taken. Send it
+            # again at once, on a fresh connection; a second drop waits out the backoff.
+            self.redone.add(delivery.number)
+            self.retry.appendleft((delivery, todo))
+            return None
         if isinstance(result, TemporaryFailure):  # unreachable: wait a step and try it again
             budget = self.pace.retry_seconds
             if self.report.unreached is None and not self.told and self.waited < budget:
@@ -267,7 +278,7 @@ def deliver(deliveries: Iterable[Delivery], *, message: Callable[[Delivery], byt
     recorded, the connections are closed within ``pace.quit_seconds``, and the Report
     says the run was stopped."""
     pace = pace or Pace()
-    pool = Pool(transports, connections)
+    pool: Pool[_Key] = Pool(transports, connections)
     run = _Run(message, pool, ledger, campaign, pace, stop=stop)
     try:
         settled = ledger.settled(campaign)

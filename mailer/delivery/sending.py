@@ -6,7 +6,6 @@ are built here by pure functions; the command line only prints them.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mailer.delivery.ledger import REFUSED, Ledger, run_lock
-from mailer.delivery.loop import Pace, Report
+from mailer.delivery.loop import Pace, Record, Report
 from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL
 from mailer.mail.outgoing import Outgoing, RecipientPlan, compose, plan_recipients
 from mailer.series.model import Kind, Seminar
@@ -142,14 +141,20 @@ def send(state: Path, outgoing: Outgoing, *, force: bool,
 
     sender = outgoing.require_sendable()
     mail = outgoing.mail
-    run = functools.partial(
-        deliver, outgoing.plan.deliveries(), message=outgoing.wire,
-        transports=functools.partial(SmtpTransport, mail.smtp, sender.envelope),
-        connections=mail.smtp.connections, total=outgoing.plan.total, stop=stop,
-        pace=Pace(retry_seconds=mail.retry_seconds, rate_per_minute=mail.rate_per_minute,
-                  quit_seconds=mail.smtp.timeout))
+    pace = Pace(retry_seconds=mail.retry_seconds, rate_per_minute=mail.rate_per_minute,
+                quit_seconds=mail.smtp.timeout)
+
+    def connection() -> SmtpTransport:
+        return SmtpTransport(mail.smtp, sender.envelope)
+
+    def run(ledger: Record, campaign: int) -> Iterator[Event]:
+        return deliver(outgoing.plan.deliveries(), message=outgoing.wire,
+                       transports=connection, ledger=ledger, campaign=campaign,
+                       connections=mail.smtp.connections, total=outgoing.plan.total,
+                       pace=pace, stop=stop)
+
     if outgoing.plan.test:
-        yield from run(ledger=_Scratch(), campaign=0)
+        yield from run(_Scratch(), 0)
         return
     folder = state
     started = time.monotonic()
@@ -159,7 +164,7 @@ def send(state: Path, outgoing: Outgoing, *, force: bool,
 
     with Ledger(folder, clock=clock) as ledger, run_lock(folder):
         campaign = ledger.campaign(outgoing.seminar.id, outgoing.kind, force=force)
-        for event in run(ledger=ledger, campaign=campaign):
+        for event in run(ledger, campaign):
             if isinstance(event, Report) and event.sent and outgoing.digest:
                 ledger.event_sent(outgoing.seminar.id, outgoing.digest)
             yield event

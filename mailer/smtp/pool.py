@@ -1,10 +1,12 @@
 """Parallel SMTP connections: each in a thread of its own, each with one message at a time.
 
 The pool never opens more connections than it was given, and only as many as there is work
-for. A worker sends the message it was handed (reconnecting once, with a fresh login, if the
-connection dropped) and hands the outcome back; it gets its next message only once the run
-has recorded that outcome in the ledger. So at a kill -9, at most one message per open
-connection can have been accepted by the server and not yet recorded.
+for. A worker sends the message it was handed and hands the outcome (or the exception) back;
+what to do about a failure is the run's to decide (:mod:`mailer.delivery.loop`); a worker
+whose connection dropped opens a fresh one (a fresh login) for its next message. It gets
+its next message only once the run has recorded the last outcome in the ledger. So at a
+kill -9, at most one message per open connection can have been accepted by the server and
+not yet recorded.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from mailer.smtp.session import Outcome
@@ -28,11 +30,14 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
+Key = TypeVar("Key")
+
+
 @dataclass(frozen=True)
-class Job:
+class Job(Generic[Key]):
     """One message for one worker: the envelope recipients still to reach, and the bytes."""
 
-    key: Any  # what the run needs back to settle the outcome
+    key: Key  # what the run needs back to settle the outcome
     recipients: tuple[str, ...]
     data: bytes
 
@@ -40,11 +45,11 @@ class Job:
 Result = dict[str, "Outcome"] | Exception
 
 
-class _Worker:
-    def __init__(self, transport: Transport, results: queue.SimpleQueue[tuple[_Worker, Job,
-                                                                               Result]]) -> None:
+class _Worker(Generic[Key]):
+    def __init__(self, transport: Transport,
+                 results: queue.SimpleQueue[tuple[_Worker[Key], Job[Key], Result]]) -> None:
         self.transport = transport
-        self.inbox: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self.inbox: queue.SimpleQueue[Job[Key] | None] = queue.SimpleQueue()
         self.results = results
         self.thread = threading.Thread(target=self._loop, name="announce-smtp", daemon=True)
         self.thread.start()
@@ -56,30 +61,23 @@ class _Worker:
         finally:
             self.transport.close()
 
-    def _send(self, job: Job) -> Result:
-        from mailer.smtp.session import ConnectionLost
-
+    def _send(self, job: Job[Key]) -> Result:
         try:
-            try:
-                return self.transport.send(job.recipients, job.data)
-            except ConnectionLost as lost:
-                if lost.unconfirmed:  # the server may hold it: the run decides (once more)
-                    return lost
-                # Nothing was taken: reopen (a fresh login) and send it again at once.
-                return self.transport.send(job.recipients, job.data)
+            return self.transport.send(job.recipients, job.data)
         except Exception as exc:  # handed back to the run, which decides what it means
             return exc
 
 
-class Pool:
+class Pool(Generic[Key]):
     """Up to ``size`` connections made by ``connect``, opened as work arrives."""
 
     def __init__(self, connect: Callable[[], Transport], size: int) -> None:
         self._connect = connect
         self._size = max(1, size)
-        self._workers: list[_Worker] = []
-        self._idle: list[_Worker] = []
-        self._results: queue.SimpleQueue[tuple[_Worker, Job, Result]] = queue.SimpleQueue()
+        self._workers: list[_Worker[Key]] = []
+        self._idle: list[_Worker[Key]] = []
+        self._results: queue.SimpleQueue[tuple[_Worker[Key], Job[Key], Result]] = \
+            queue.SimpleQueue()
         self._proven = False  # a first message went through: the settings and login work
         self.busy = 0
 
@@ -97,7 +95,7 @@ class Pool:
         """How many connections (workers) the pool has made."""
         return len(self._workers)
 
-    def hand(self, job: Job) -> None:
+    def hand(self, job: Job[Key]) -> None:
         """Give ``job`` to an idle worker, starting one if there is room."""
         if self._idle:
             worker = self._idle.pop()
@@ -107,7 +105,7 @@ class Pool:
         self.busy += 1
         worker.inbox.put(job)
 
-    def next_result(self) -> tuple[Job, Result]:
+    def next_result(self) -> tuple[Job[Key], Result]:
         """Wait for the next finished message; its worker is free again."""
         worker, job, result = self._results.get()
         self.busy -= 1
