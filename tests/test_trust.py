@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import sqlite3
+import stat
 import struct
 import subprocess
 import sys
@@ -260,13 +261,26 @@ def test_a_record_that_links_out_of_the_folder_is_refused_and_never_shown(
 
 
 @pytest.mark.parametrize("target", ["/dev/zero", "/dev/null"])
-def test_a_record_that_is_a_device_is_refused(series: Path, target: str) -> None:
+def test_a_record_that_links_to_a_device_is_refused(series: Path, target: str) -> None:
     record = series / "seminars" / TALK
     record.unlink()
     record.symlink_to(target)
     result = invoke(series, "check")
     assert result.code == 2
     assert f"seminars/{TALK}: leads out of the series folder" in result.err
+
+
+def test_a_device_inside_the_folder_is_refused_without_reading(series: Path) -> None:
+    if os.geteuid() != 0:
+        if os.environ.get("CI"):
+            pytest.fail("CI runs as root and can make a device node")
+        pytest.skip("making a device node needs root")
+    record = series / "seminars" / TALK
+    record.unlink()
+    os.mknod(record, 0o600 | stat.S_IFCHR, os.makedev(1, 5))  # what /dev/zero is
+    result = invoke(series, "check")
+    assert result.code == 2
+    assert f"seminars/{TALK}: is a device, expected a talk record" in result.err
 
 
 def test_a_link_inside_the_folder_is_followed(series: Path) -> None:
