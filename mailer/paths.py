@@ -113,6 +113,12 @@ def _writing(target: Path, what: str) -> Iterator[None]:
         raise WriteError(f"{display_path(target)}: cannot write {what} ({reason})") from None
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     """Write a file so that it is either whole or absent (mode as the umask says)."""
     with _writing(path, "the file"):
@@ -121,6 +127,9 @@ def write_atomically(path: Path, data: bytes) -> None:
             raise IsADirectoryError(errno.EISDIR, "a folder")
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         try:
+            # mkstemp makes the file 0600; a page, feed or image is for a web server to read,
+            # so it gets the mode any Unix tool would give it: 0666 less the umask.
+            os.fchmod(handle, 0o666 & ~_umask())
             with os.fdopen(handle, "wb") as out:
                 out.write(data)
             Path(temporary).replace(path)

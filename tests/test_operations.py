@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +99,25 @@ def test_systemd_analyze_verifies_the_units(tmp_path: Path) -> None:
                           text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "seminar-announce" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_published_files_honour_the_umask(series: Path, tmp_path: Path, umask: int,
+                                          mode: int) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    kept = site / "2024-02-22.md"
+    kept.write_text("old\n")
+    kept.chmod(0o644)
+    old = os.umask(umask)
+    try:
+        for command in (["page", "--all", "--out", str(site)],
+                        ["ics", "--out", str(site / "f.ics")],
+                        ["images", "2024-02-22", "--out", str(site / "img")]):
+            assert invoke(series, *command).code == 0
+    finally:
+        os.umask(old)
+    files = [p for p in site.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    assert len(files) >= 5
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == mode, path
