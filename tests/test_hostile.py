@@ -36,6 +36,7 @@ from support import (
 )
 
 from mailer.mail.outgoing import compose, plan_recipients
+from mailer.render.formats import MARKDOWN_EXTENSIONS
 from mailer.series.model import Kind
 from mailer.series.store import Store
 
@@ -111,7 +112,7 @@ def test_active_html_never_runs_and_shows_as_typed(series: Path, smtp_server: Se
     assert message["Subject"].startswith("Learning Machines seminar 2024-02-22 15:00: Vec<T>")
     page = invoke(series, "page", "2024-02-22").out
     body = page.split("\n---\n", 1)[1]
-    rendered = markdown.markdown(liquid(body))
+    rendered = markdown.markdown(liquid(body), extensions=MARKDOWN_EXTENSIONS)
     assert_no_active_content(rendered)
     assert "<script>alert(3)</script>" in shown(rendered)
     assert "{% raw %}" in page

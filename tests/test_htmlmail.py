@@ -75,7 +75,7 @@ def test_a_6000_character_abstract_stays_under_gmails_clipping(series: Path,
 
 
 @pytest.mark.parametrize(("args", "heading"), [
-    (["2024-04-04", "--kind", "reminder"], "Today at 16:00: TBA"),
+    (["2024-04-04", "--kind", "reminder", "--today", "2024-04-04"], "Today at 16:00: TBA"),
     (["2024-03-21", "--kind", "cancellation"], "Cancelled: TBA"),
 ])
 def test_reminder_and_cancellation_get_the_same_look(series: Path, smtp_server: Server,

@@ -50,7 +50,8 @@ def test_progress_bar_on_a_terminal_and_not_in_a_pipe(series: Path, smtp_server:
     subscribe(series, 60)
     primary, secondary = pty.openpty()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANNOUNCE_")}
-    process = subprocess.Popen([sys.executable, "-m", "mailer", "send", "2024-02-22"],
+    process = subprocess.Popen([sys.executable, "-m", "mailer", "send", "2024-02-22",
+                                "--today", "2024-02-20"],
                                stdout=subprocess.PIPE, stderr=secondary,
                                env={**env, **cli_env(series, smtp_server)}, cwd=series)
     os.close(secondary)

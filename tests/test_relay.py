@@ -125,7 +125,7 @@ def resolving_with(server: NameServer, series: Path,
     conf = tmp_path / "resolv.conf"
     conf.write_text(f"nameserver {server.address}\noptions attempts:1 timeout:2\n")
     script = (f"mount --bind {conf} /etc/resolv.conf && exec {sys.executable} -m mailer "
-              "send 2024-02-22")
+              "send 2024-02-22 --today 2024-02-20")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANNOUNCE_")}
     env.update(cli_env(series), ANNOUNCE_SMTP_HOST="relay.invalid")
     return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],

@@ -159,3 +159,42 @@ def test_rerun_after_the_send_renders_nothing_and_warns_nothing(series: Path,
         in loud.out
     assert "preview" not in loud.out
     assert len(smtp_server.received) == 1
+
+
+def test_a_reminder_on_another_day_is_refused_by_hand(series: Path, smtp_server: Server) -> None:
+    early = invoke(series, "send", "2024-02-22", "--kind", "reminder", "--today", "2024-02-13",
+                   server=smtp_server)
+    assert early.code == 2
+    assert "is on 2024-02-22, not today (2024-02-13)" in early.err and "--force" in early.err
+    assert smtp_server.received == []
+    for never_refused in (["--dry-run"], ["--to", "me@example.org"]):
+        assert invoke(series, "send", "2024-02-22", "--kind", "reminder", "--today",
+                      "2024-02-13", *never_refused, server=smtp_server).code == 0
+    forced = invoke(series, "send", "2024-02-22", "--kind", "reminder", "--today",
+                    "2024-02-13", "--force", server=smtp_server)
+    assert forced.code == 0, forced.both
+    assert str(smtp_server.received[-1].message["Subject"]).startswith("Today 15:00")
+
+
+def test_an_announcement_of_a_talk_that_has_started_is_refused(series: Path,
+                                                                smtp_server: Server) -> None:
+    late = invoke(series, "send", "2024-02-22", "--today", "2024-02-23", server=smtp_server)
+    assert late.code == 2
+    assert "2024-02-22-mathis has started (at 2024-02-22 15:00 CET)" in late.err
+    assert smtp_server.received == []
+    assert invoke(series, "preview", "2024-02-22", "--today", "2024-02-23").code == 0
+
+
+def test_a_dry_run_after_the_send_says_it_went_out(series: Path, smtp_server: Server) -> None:
+    assert invoke(series, "send", "2024-02-22", server=smtp_server).code == 0
+    dry = invoke(series, "send", "2024-02-22", "--dry-run")
+    assert dry.code == 0
+    assert "Dry run: announcement of 2024-02-22-mathis: already sent to 1 recipient(s)" in dry.out
+    assert "Recipients:" not in dry.out
+
+
+def test_a_cancellation_of_a_talk_never_announced_says_so(series: Path,
+                                                         smtp_server: Server) -> None:
+    result = invoke(series, "send", "2024-02-29", "--kind", "cancellation", server=smtp_server)
+    assert result.code == 0, result.both
+    assert "2024-02-29-sportlov was never announced by announce" in result.err

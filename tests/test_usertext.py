@@ -32,7 +32,13 @@ from support import (
 )
 
 from mailer.mail.outgoing import compose, plan_recipients
-from mailer.render.formats import MarkdownFormat, PageFormat, TextFormat, markdown_to_html
+from mailer.render.formats import (
+    MARKDOWN_EXTENSIONS,
+    MarkdownFormat,
+    PageFormat,
+    TextFormat,
+    markdown_to_html,
+)
 from mailer.render.usertext import safe_destination
 from mailer.series.model import Kind
 from mailer.series.store import Store
@@ -57,6 +63,7 @@ TRICKY = {
     "pasted html": ("<p onclick=\"steal()\">Pasted</p> with <script>alert('x')</script> and "
                     "<style>body{}</style> <b>bold</b> <i>it</i> <iframe src=x></iframe> end."),
     "code": "Inline `a<b>` and ``x`<y`` code, then <tag> after.",
+    "fences": "A block:\n\n```\nx<y and <eos>\n```\n\nand one never closed:\n\n```\n<pad> stays",
     "markdown": "*Emphasis*, _under_, **strong**, snake_case_name and a * star.",
     "kramdown": "An {: .attribute list} and a [trap](javascript:alert(1)) link.",
     "liquid": "Template {{ page.title }} and {% raw %} stay as typed.",
@@ -92,7 +99,7 @@ def test_every_word_reaches_every_output(series_with, abstract: str) -> None:  #
     assert mail.text.count(as_typed) == 2, "text part, as typed"
     body = page(store, talk).split("\n---\n", 1)[1]
     assert "<p>" not in body, "the page was switched to HTML"
-    rendered = markdown.markdown(liquid(body))
+    rendered = markdown.markdown(liquid(body), extensions=MARKDOWN_EXTENSIONS)
     assert in_order(expected, shown(rendered)), "page"
     assert_no_active_content(rendered)
 
@@ -129,8 +136,9 @@ ALPHABET = st.sampled_from([*"abcxyz ABC<>&*_`\n", "https://example.org/p?q=1&r=
 @given(st.lists(ALPHABET, max_size=40).map("".join))
 def test_any_mix_of_brackets_markup_and_urls_keeps_every_word(text: str) -> None:
     expected = author_words(text)
+    page = liquid(PageFormat().md(text))
     for output in (markdown_to_html(MarkdownFormat().md(text)),
-                   markdown.markdown(liquid(PageFormat().md(text)))):
+                   markdown.markdown(page, extensions=MARKDOWN_EXTENSIONS)):
         text_shown = shown(output)
         assert in_order(expected, text_shown), "a word was lost"
         assert subsequence(re.sub(r"\W", "", text_shown), re.sub(r"\W", "", text)), "invented"
@@ -148,7 +156,7 @@ def _hrefs(document: str) -> list[str]:
 
 def test_links_lead_only_to_the_web_and_images_become_links() -> None:
     mail = markdown_to_html(MarkdownFormat().md(LINKS))
-    page = markdown.markdown(liquid(PageFormat().md(LINKS)))
+    page = markdown.markdown(liquid(PageFormat().md(LINKS)), extensions=MARKDOWN_EXTENSIONS)
     for output in (mail, page):
         assert_no_active_content(output)
         assert _hrefs(output) == ["https://x.org/l.png", "https://x.org/r.png",

@@ -93,7 +93,7 @@ def _send_one(settings: Settings, store: Store, request: Request, now: datetime,
     if isinstance(outgoing, Nothing | AlreadySent):
         if not quiet:
             say(outgoing.message if isinstance(outgoing, Nothing) else
-                sending.already_sent_line(outgoing))
+                ("Dry run: " if request.dry_run else "") + sending.already_sent_line(outgoing))
         return 0
     print_lines(sending.warning_lines(outgoing.warnings))
     if not request.dry_run:
@@ -181,12 +181,12 @@ def preview(
     session = session_of(ctx)
     store = session.store()
     settings = session.settings(store)
-    request = sending.Request(which, kind, session.today(store, today), dry_run=True)
+    request = sending.Request(which, kind, session.today(store, today), preview=True)
     outgoing = sending.prepare(store, settings.state, settings.mail, request, session.now)
     if isinstance(outgoing, Nothing):
         say(outgoing.message)
         return
-    assert not isinstance(outgoing, AlreadySent)  # noqa: S101 (a dry run never asks the ledger)
+    assert not isinstance(outgoing, AlreadySent)  # noqa: S101 (a preview never asks the ledger)
     print_lines(sending.warning_lines(outgoing.warnings))
     folder = write_preview(settings.state, outgoing, out)
     say(f"Preview of the {kind} of {outgoing.seminar.id} written to {folder}/")

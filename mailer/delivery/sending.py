@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mailer.delivery.ledger import REFUSED, Ledger, run_lock
 from mailer.delivery.loop import Pace, Record, Report
-from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL
+from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL, InputError
 from mailer.mail.outgoing import Outgoing, RecipientPlan, compose, plan_recipients
 from mailer.series.model import Kind, Seminar
 from mailer.series.schedule import DueNow, Nothing, due, local_today, pick
@@ -39,6 +40,12 @@ class Request:
     to: tuple[str, ...] = ()
     force: bool = False
     dry_run: bool = False
+    preview: bool = False  # `preview`: render it whatever the ledger says; it reaches no one
+
+    @property
+    def reaches_people(self) -> bool:
+        """Whether this is a real send to the audience (not a dry run, preview or --to)."""
+        return not (self.dry_run or self.preview or self.to)
 
 
 def due_now(store: Store, state: Path, now: datetime, *, record: bool = False) -> DueNow:
@@ -113,13 +120,44 @@ def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
     chosen = pick(store, request.which, request.today, request.kind)
     if isinstance(chosen, Nothing):
         return chosen
+    if request.reaches_people and not request.force:
+        _refuse_out_of_time(store, chosen, request, now)
     plan = plan_recipients(store.root, mail, request.to)
-    if not (request.force or request.dry_run):
+    if not (request.force or request.preview):  # a dry run says what a real run would do
         sent = already_sent(state, chosen, request.kind, plan)
         if sent is not None:
             return sent
-    return compose(store, chosen, request.kind, plan, mail=mail, now=now, today=request.today,
-                   sequence=_sequence(store, state, chosen))
+    outgoing = compose(store, chosen, request.kind, plan, mail=mail, now=now,
+                       today=request.today, sequence=_sequence(store, state, chosen))
+    if request.kind == Kind.CANCELLATION and not _announced(state, chosen):
+        outgoing = replace(outgoing, warnings=(
+            *outgoing.warnings, f"{chosen.id} was never announced by announce (the ledger has "
+                                "no announcement of it): the cancellation tells people about a "
+                                "talk they may not have heard of"))
+    return outgoing
+
+
+def _refuse_out_of_time(store: Store, seminar: Seminar, request: Request,
+                        now: datetime) -> None:
+    """By hand, a reminder on another day than the talk's, or an announcement of a talk that
+    has started, needs --force (SPEC 5): it would say "Today" or "this week" wrongly."""
+    if request.kind == Kind.REMINDER and seminar.date != request.today:
+        raise InputError(f"{seminar.id} is on {seminar.date}, not today ({request.today}): a "
+                         "reminder says \"Today at ...\". Send it on the day, or give --force "
+                         "to send it anyway (--dry-run and --to are never refused)")
+    start = seminar.start(store.series)
+    zone = store.series.zone
+    if request.today != local_today(now, zone):  # --today stands in for the clock
+        now = datetime.combine(request.today, clock_time(0, 0), tzinfo=zone)
+    if request.kind == Kind.ANNOUNCEMENT and start <= now:
+        raise InputError(f"{seminar.id} has started (at {start:%Y-%m-%d %H:%M %Z}): nothing "
+                         "goes out about a talk that has started. Give --force to send it "
+                         "anyway")
+
+
+def _announced(state: Path, seminar: Seminar) -> bool:
+    with Ledger.existing(state) as ledger:
+        return ledger is not None and ledger.first_sent(seminar.id, Kind.ANNOUNCEMENT) is not None
 
 
 class _Scratch:

@@ -17,13 +17,16 @@ _SAFE_SCHEMES = ("http://", "https://", "mailto:")
 _LIQUID = re.compile(r"\{[{%]")
 _ENDRAW = re.compile(r"\{%-?\s*endraw\s*-?%\}")
 _ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+# Fenced code blocks, as kramdown (GFM) renders them on the page: a ``` block is code in the
+# mail too, so what is in it shows as typed.
+MARKDOWN_EXTENSIONS = ["fenced_code"]
 
 
 def markdown_to_html(text: str) -> str:
     """Convert Markdown to HTML, keeping harmless markup only (Markdown and nh3 load here)."""
     import markdown
 
-    return sanitize_html(markdown.markdown(text))
+    return sanitize_html(markdown.markdown(text, extensions=MARKDOWN_EXTENSIONS))
 
 
 def _letters(fragment: str) -> str:
@@ -45,7 +48,8 @@ def keep_every_word(text: str) -> str:
     if not any(ch in protected for ch in "*_"):
         return protected
     literal = protect_markdown(text, literal_emphasis=True)
-    if _letters(markdown.markdown(protected)) == _letters(markdown.markdown(literal)):
+    if _letters(markdown.markdown(protected, extensions=MARKDOWN_EXTENSIONS)) == _letters(
+            markdown.markdown(literal, extensions=MARKDOWN_EXTENSIONS)):
         return protected
     return literal
 

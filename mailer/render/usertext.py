@@ -25,7 +25,7 @@ _ATTRIBUTE = re.compile(r"""\s*([A-Za-z_:][-A-Za-z0-9_:.]*)"""
                         r"""(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
 _AUTOLINK = re.compile(r"<(?:(?:https?://|mailto:)[^\s<>]+|[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+"
                        r"(?:\.[\w-]+)+)>")
-_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_FENCE = re.compile(r"(`{3,}|~{3,})")  # at the line's start, as both renderers read it
 _LIST_ITEM = re.compile(r" {0,3}(?:[*+-]|\d{1,9}[.)])(?:\s|$)")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _SPECIAL = re.compile(r"[\\`<]|\]\(|\{:|!\[")
@@ -187,6 +187,12 @@ def _inline(text: str, special: re.Pattern[str]) -> str:
     return "".join(out)
 
 
+def _closed(rest: list[str], fence: str) -> bool:
+    """Whether a later line closes the fence ``fence`` opens."""
+    return any(line.strip().startswith(fence) and not line.strip().strip(fence[0])
+               for line in rest)
+
+
 def _definition_as_text(line: str) -> str:
     """A reference definition to an unsafe place (``[r1]: javascript:...``) made text."""
     reference = _REFERENCE.match(line)
@@ -216,13 +222,21 @@ def protect_markdown(text: str, *, literal_emphasis: bool = False) -> str:
             out.append(_inline("\n".join(paragraph), special))
             paragraph.clear()
 
-    for line in text.split("\n"):
+    lines = text.split("\n")
+    for number, written in enumerate(lines):
+        line = written
         if fence:
             out.append(line)
             if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
                 fence = ""
             continue
         opening = _FENCE.match(line)
+        if opening and not _closed(lines[number + 1:], opening.group(1)):
+            # Unclosed, it is text, and must not close a fence that follows it on the page
+            # (the bio's): each of its marks is escaped.
+            run = opening.group(1)
+            line = run.replace(run[0], "\\" + run[0]) + line[len(run):]
+            opening = None
         if opening:
             flush()
             fence = opening.group(1)
