@@ -61,6 +61,10 @@ def new_talk(root: Path, day: date, speaker: str, affiliation: str | None,
         raise InputError(f"--speaker: {speaker!r} gives no usable file name; "
                          "give the speaker's name in letters")
     path = folder / f"{day.isoformat()}-{slug}.yaml"
+    taken = sorted(folder.glob(f"{day.isoformat()}*.yaml"))
+    if taken and taken != [path]:
+        raise InputError(f"{display_path(taken[0])}: {day} has a talk already; a series has "
+                         "one talk a day. Choose another date, or edit that record")
     try:
         with open(path, "x", encoding="utf-8") as out:
             out.write("\n".join(_talk_lines(day, speaker, affiliation, title, example)))

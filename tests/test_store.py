@@ -29,10 +29,24 @@ def test_unknown_talk_suggests_the_closest_id(series: Path,
     assert "2024-02-23: no such talk" in result.err
 
 
-def test_two_talks_on_a_date_must_be_named_by_id(series: Path) -> None:
+def test_two_talks_on_one_date_are_an_error_everywhere(series: Path) -> None:
     write(series / "seminars" / "2024-02-22-second.yaml", "date: 2024-02-22\nspeaker: B\n")
-    with pytest.raises(InputError, match="several talks on that date"):
+    both = ("seminars/2024-02-22-mathis.yaml and seminars/2024-02-22-second.yaml: two talks "
+            "on 2024-02-22; a series has one talk a day")
+    with pytest.raises(InputError, match="two talks on 2024-02-22"):
         Store(series).find("2024-02-22")
+    for command in (["check"], ["send", "--due", "--now", "2024-02-20T08:00", "--dry-run"],
+                    ["page", "--all", "--out", str(series / "site")]):
+        result = invoke(series, *command)
+        assert result.code == 2, command
+        assert both in result.err, command
+
+
+def test_new_refuses_a_date_that_has_a_talk(series: Path) -> None:
+    result = invoke(series, "new", "2024-02-22", "--speaker", "Ada Lovelace")
+    assert result.code == 2
+    assert "seminars/2024-02-22-mathis.yaml: 2024-02-22 has a talk already" in result.err
+    assert not (series / "seminars" / "2024-02-22-ada-lovelace.yaml").exists()
 
 
 def test_which_is_a_name_never_a_path(series: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import itertools
 import os
 import re
 from collections.abc import Iterator
@@ -91,7 +92,14 @@ class Store:
         """The record files dated ``start`` or later (all without it), in date order."""
         names = self._listing()
         first = bisect.bisect_left(names, start.isoformat()) if start is not None else 0
-        return [e for e in map(self._entry, names[first:]) if e is not None]
+        found = [e for e in map(self._entry, names[first:]) if e is not None]
+        for one, other in itertools.pairwise(found):
+            if one.date == other.date:  # a record is one talk on one day (SPEC 3)
+                raise InputError(
+                    f"{display_path(one.path)} and {display_path(other.path)}: two talks on "
+                    f"{one.date}; a series has one talk a day. Give one its real date (file "
+                    "name and date:) or delete it")
+        return found
 
     def ids(self) -> list[str]:
         """Every talk id, in date order, without reading a record."""
