@@ -107,3 +107,24 @@ def test_check_passes_on_the_bundled_example(series: Path) -> None:
     result = invoke(series, "check")
     assert result.code == 0, result.err
     assert result.out == "ok: series and 7 talk(s) are valid and render\n"
+
+
+@pytest.mark.parametrize(("line", "key", "kept"), [
+    ("title: Why #1 matters", "title", "Why"),
+    ("abstract: We use # signs", "abstract", "We use"),
+    ("affiliation: EPFL # the lab", "affiliation", "EPFL"),
+])
+def test_words_yaml_would_cut_at_a_comment_are_refused(series: Path, line: str, key: str,
+                                                      kept: str) -> None:
+    write(series / "seminars" / TALK, f"date: 2024-02-22\nspeaker: A\n{line}\n")
+    result = invoke(series, "check")
+    assert result.code == 2
+    assert (f'{TALK}:3: {key}: "{kept} #..." is cut at " #", which YAML reads as the start '
+            "of a comment; put the whole value in quotes") in result.err
+
+
+@pytest.mark.parametrize("line", ['title: "Why #1 matters"', "title: C# in practice",
+                                  "abstract: |\n  We use # signs, kept in a block"])
+def test_a_hash_that_is_not_a_comment_is_text(series: Path, line: str) -> None:
+    write(series / "seminars" / TALK, f"date: 2024-02-22\nspeaker: A\n{line}\n")
+    assert invoke(series, "check").code == 0

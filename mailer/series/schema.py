@@ -151,7 +151,7 @@ def load_series(path: Path) -> Series:
     images = _image_style(record, path.parent.parent)
     website = record.url("website")
     duration = record.integer("duration_minutes", _DEFAULTS["duration_minutes"], 1, 24 * 60)
-    location = record.text("location")
+    location = record.words("location")
     video_link = record.url("video_link")
     video_label = record.text("video_label", single_line=True)
     upcoming_count = record.integer("upcoming_count", _DEFAULTS["upcoming_count"], 0, 100)
@@ -211,9 +211,9 @@ def _speaker_list(record: Record, node: yaml.Node) -> tuple[Speaker, ...]:
             continue
         entry = record.nested(item, f"speakers[{index}].")
         entry.check_keys(("name", "affiliation"))
-        name = entry.text("name", required=True, single_line=True)
+        name = entry.words("name", required=True, single_line=True)
         if name:
-            speakers.append(Speaker(name, entry.text("affiliation", single_line=True)))
+            speakers.append(Speaker(name, entry.words("affiliation", single_line=True)))
     return tuple(speakers)
 
 
@@ -225,8 +225,8 @@ def _speakers(record: Record) -> tuple[Speaker, ...]:
                 record.report(key, "cannot be used together with speakers:; "
                                    "give each speaker's name and affiliation in the list")
         return _speaker_list(record, node)
-    name = record.text("speaker", single_line=True)
-    affiliation = record.text("affiliation", single_line=True)
+    name = record.words("speaker", single_line=True)
+    affiliation = record.words("affiliation", single_line=True)
     if name is None:
         if affiliation is not None:
             record.report("affiliation", "is given without a speaker")
@@ -259,13 +259,13 @@ def load_seminar(path: Path, talk_id: str, day: date, series: Series | None = No
         date=day,
         time=record.clock("time"),
         speakers=_speakers(record),
-        title=record.text("title", single_line=True),
-        abstract=record.text("abstract"),
-        bio=record.text("bio"),
-        location=record.text("location"),
+        title=record.words("title", single_line=True),
+        abstract=record.words("abstract"),
+        bio=record.words("bio"),
+        location=record.words("location"),
         video_link=record.url("video_link"),
         status=Status(record.choice("status", STATUSES, Status.CONFIRMED)),
-        note=record.text("note"),
+        note=record.words("note"),
         photo=image_file(record, "photo", path.parent.parent),
     )
     if series is not None and not record.problems:

@@ -66,6 +66,16 @@ def kind_of(node: yaml.Node) -> str:
     return f"{node.value!r}"
 
 
+def _comment_after(node: yaml.ScalarNode) -> bool:
+    """Whether a comment follows a plain value on its last line (YAML drops it)."""
+    mark = node.end_mark
+    buffer = getattr(mark, "buffer", None)
+    if not isinstance(buffer, str):
+        return False
+    end = buffer.find("\n", mark.index)
+    return buffer[mark.index: end if end >= 0 else len(buffer)].lstrip().startswith("#")
+
+
 def line_of(node: yaml.Node) -> int:
     """The 1-based line a node starts on."""
     return int(node.start_mark.line) + 1
@@ -123,6 +133,19 @@ class Record:
                 hint = f'; did you mean "{close[0]}"?' if close else (
                     "; known keys: " + ", ".join(allowed))
                 self.report(key, f"unknown key{hint}")
+
+    def words(self, key: str, *, required: bool = False,
+              single_line: bool = False) -> str | None:
+        """Return the text of ``key``, a field of the author's words (a title, a name, an
+        abstract): refused where YAML would cut it at `` #`` (a comment), so that
+        ``title: Why #1 matters`` never goes out as "Why"."""
+        node = self.nodes.get(key)
+        if isinstance(node, yaml.ScalarNode) and node.style is None and _comment_after(node):
+            self.report(key, f'"{node.value} #..." is cut at " #", which YAML reads as the '
+                             "start of a comment; put the whole value in quotes "
+                             f"({key}: \"...\")")
+            return None
+        return self.text(key, required=required, single_line=single_line)
 
     def text(self, key: str, *, required: bool = False, single_line: bool = False) -> str | None:
         """Return the text of ``key`` exactly as written (YAML does not reinterpret it)."""
