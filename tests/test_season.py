@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -170,3 +171,38 @@ def test_a_tentative_talk_is_tba_everywhere_public_until_confirmed(series: Path)
     assert "Fredrik Gustafsson" in listed and "tentative" in listed
     edit(path, ("status: tentative", "status: confirmed"))
     assert "Fredrik Gustafsson" in invoke(series, "page", "2024-03-21").out
+
+
+def test_sequence_follows_what_went_out_not_the_clock(series: Path, smtp_server: Server) -> None:
+    # The first version goes out with the clock set late, the second with it set early:
+    # the feed must still say the second is the newer one, as its mail did.
+    first = invoke(series, "send", "2024-02-22", "--now", "2024-02-19T08:00",
+                   server=smtp_server)
+    assert first.code == 0, first.both
+    edit(series / "seminars" / "2024-02-22-mathis.yaml", ('time: "15:00"', 'time: "16:15"'))
+    second = invoke(series, "send", "2024-02-22", "--force", "--now", "2024-02-17T08:00",
+                    server=smtp_server)
+    assert second.code == 0, second.both
+    mailed = parts(smtp_server.received[-1].message)["text/calendar"].get_content()
+    assert "SEQUENCE:1" in mailed
+    uid = next(u for u in events_by_uid(mailed) if u.startswith("2024-02-22-mathis"))
+    assert int(events_by_uid(invoke(series, "ics").out)[uid].sequence.value) == 1
+
+
+def test_a_version_1_ledger_is_numbered_by_its_clock_once(series: Path,
+                                                          smtp_server: Server) -> None:
+    assert invoke(series, "send", "2024-02-22", server=smtp_server).code == 0
+    ledger = series / ".state" / "ledger.sqlite3"
+    with sqlite3.connect(ledger) as db:  # as announce 0.1 left it
+        db.executescript("CREATE TABLE old AS SELECT seminar, digest, first_sent FROM events;"
+                         "DROP TABLE events; CREATE TABLE events (seminar TEXT NOT NULL, "
+                         "digest TEXT NOT NULL, first_sent TEXT NOT NULL, PRIMARY KEY (seminar,"
+                         " digest)) WITHOUT ROWID; INSERT INTO events SELECT * FROM old;"
+                         "DROP TABLE old; PRAGMA user_version = 1;")
+    edit(series / "seminars" / "2024-02-22-mathis.yaml", ('time: "15:00"', 'time: "16:15"'))
+    assert invoke(series, "send", "2024-02-22", "--force", server=smtp_server).code == 0
+    mailed = parts(smtp_server.received[-1].message)["text/calendar"].get_content()
+    assert "SEQUENCE:1" in mailed
+    with sqlite3.connect(ledger) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert [n for (n,) in db.execute("SELECT n FROM events ORDER BY n")] == [1, 2]

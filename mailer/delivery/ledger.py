@@ -28,7 +28,7 @@ from mailer.paths import display_path
 from mailer.series.model import Kind
 
 LEDGER_FILE = "ledger.sqlite3"
-LEDGER_VERSION = 1  # PRAGMA user_version: a ledger from a newer announce is never written to
+LEDGER_VERSION = 2  # PRAGMA user_version: a ledger from a newer announce is never written to
 _OUR_TABLES = frozenset({"campaigns", "deliveries"})
 LOCK_FILE = "send.lock"
 LOCK_WAIT_SECONDS = 5.0
@@ -61,8 +61,16 @@ CREATE TABLE IF NOT EXISTS events (
     seminar TEXT NOT NULL,
     digest TEXT NOT NULL,
     first_sent TEXT NOT NULL,
+    n INTEGER NOT NULL DEFAULT 0,  -- the order the versions went out in (SEQUENCE)
     PRIMARY KEY (seminar, digest)
 ) WITHOUT ROWID;
+"""
+# Version 1 ordered a talk's event versions by the clock (which --now sets); version 2
+# numbers them as they go out.
+_TO_VERSION_2 = """
+ALTER TABLE events ADD COLUMN n INTEGER NOT NULL DEFAULT 0;
+UPDATE events SET n = (SELECT count(*) FROM events AS e
+                       WHERE e.seminar = events.seminar AND e.first_sent <= events.first_sent);
 """
 
 
@@ -108,10 +116,11 @@ class Ledger:
                 raise LedgerError(damaged.format(why="the file is empty"))
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             self.db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            if exists:
-                self._check(damaged)
+            version = self._check(damaged) if exists else LEDGER_VERSION
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            if version < 2 and self._has_events():
+                self.db.executescript(_TO_VERSION_2)
             self.db.executescript(_SCHEMA)
             self.db.execute(f"PRAGMA user_version = {LEDGER_VERSION}")
         except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed"
@@ -119,7 +128,11 @@ class Ledger:
         except (sqlite3.Error, OSError) as exc:
             raise LedgerError(self._help.format(why=exc)) from None
 
-    def _check(self, damaged: str) -> None:
+    def _has_events(self) -> bool:
+        return bool(self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone())
+
+    def _check(self, damaged: str) -> int:
         """Refuse a ledger that SQLite finds damaged, that is not ours, or that is newer."""
         problems = [str(row[0]) for row in self.db.execute("PRAGMA quick_check")]
         if problems != ["ok"]:
@@ -134,6 +147,7 @@ class Ledger:
                 f"the ledger {display_path(self.path)} was written by a newer announce "
                 f"(version {version}; this one knows {LEDGER_VERSION}); nothing was sent. "
                 "Upgrade announce (pip install --upgrade announce)")
+        return version
 
     def __enter__(self) -> Ledger:
         return self
@@ -246,15 +260,16 @@ class Ledger:
     def sequence(self, seminar: str, digest: str) -> int:
         """Return the calendar SEQUENCE for the talk as it is now (grows with each sent change)."""
         digests = [str(r[0]) for r in self._read(
-            "SELECT digest FROM events WHERE seminar = ? ORDER BY first_sent", (seminar,))]
+            "SELECT digest FROM events WHERE seminar = ? ORDER BY n", (seminar,))]
         if digest in digests:
             return digests.index(digest)
         return len(digests)
 
     def event_sent(self, seminar: str, digest: str) -> None:
         """Note that this version of the talk's calendar event went out."""
-        self._write("INSERT OR IGNORE INTO events (seminar, digest, first_sent) VALUES (?, ?, ?)",
-                    (seminar, digest, self._stamp("microseconds")))
+        self._write("INSERT OR IGNORE INTO events (seminar, digest, first_sent, n) VALUES "
+                    "(?, ?, ?, (SELECT count(*) + 1 FROM events WHERE seminar = ?))",
+                    (seminar, digest, self._stamp("microseconds"), seminar))
 
 
 @contextmanager
