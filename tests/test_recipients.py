@@ -46,3 +46,10 @@ def test_empty_or_missing_file(tmp_path: Path) -> None:
         load(tmp_path, "# nobody yet\n")
     with pytest.raises(InputError, match="no such file"):
         SubscriberFile(tmp_path / "nope.txt").load()
+
+
+def test_a_csv_header_without_an_email_column_says_so(tmp_path: Path) -> None:
+    path = write(tmp_path / "s.csv", "address,name\nada@example.org,Ada\nbob@example.org,Bob\n")
+    with pytest.raises(InputError, match=r"s.csv:1: looks like a CSV header \(address,name\) "
+                                         "without an email column"):
+        SubscriberFile(path).load()

@@ -153,3 +153,12 @@ def test_series_templates_override_file_by_file(series: Path) -> None:
     assert result.code == 0, result.err
     assert "Subject: Custom: Measuring behavior" in result.out
     assert "Welcome to this week's Learning Machines seminar." in result.out
+
+
+def test_a_misnamed_template_override_is_named(series: Path) -> None:
+    write(series / "templates" / "subject.j2", "{{ seminar.title }}\n")
+    for command in (["check"], ["template"]):
+        result = invoke(series, *command)
+        assert result.code == 0
+        assert ("warning: templates/subject.j2 is not a template announce uses, so it changes "
+                "nothing; did you mean subject.txt.j2?") in result.err

@@ -59,6 +59,10 @@ def check(
     say(f"ok: series and {result.talks} talk(s) are valid and render")
     for line in result.incomplete:
         say(f"  {line}")
+    from mailer.render.templates import unknown_overrides
+
+    for warning in unknown_overrides(session.root):
+        say(f"warning: {warning}", err=True)
     if smtp:
         from mailer.smtp.connect import check_relay
 
@@ -111,13 +115,15 @@ def template(
         help="A template's file name; default: list them.", show_default=False)] = None,
 ) -> None:
     """Print a default template, to copy into the series' templates/ and change there."""
-    from mailer.render.templates import PACKAGE_TEMPLATES, TEMPLATE_NAMES
+    from mailer.render.templates import PACKAGE_TEMPLATES, TEMPLATE_NAMES, unknown_overrides
 
     root = session_of(ctx).root
     if name is None:
         for known in TEMPLATE_NAMES:
             own = root / "templates" / known
             say(f"{known:<22} {'templates/' + known if own.is_file() else '(package default)'}")
+        for warning in unknown_overrides(root):
+            say(f"warning: {warning}", err=True)
         return
     if name not in TEMPLATE_NAMES:
         from mailer.errors import InputError

@@ -58,6 +58,10 @@ class SubscriberFile:
         if "email" in columns:
             yield from self._csv(first, stream, number)
             return
+        if len(columns) > 1 and "@" not in first:
+            raise InputError(f"{self.where}:{number}: looks like a CSV header ({first.strip()}) "
+                             "without an email column; name the column of addresses email "
+                             "(and the names' column name)")
         yield self._plain(first, number)
         for text in stream:
             number += 1

@@ -12,6 +12,7 @@ is removed by a sanitizer (nh3), never by a regular expression.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import logging
 import sys
@@ -90,6 +91,23 @@ def jekyll_page(series: Series, body: str) -> str:
     front = yaml.safe_dump(dict(series.front_matter), sort_keys=False, allow_unicode=True,
                            default_flow_style=False, width=1 << 16)
     return f"---\n{front}---\n\n{body}"
+
+
+def unknown_overrides(root: Path) -> list[str]:
+    """Warnings for files in the series' ``templates/`` that announce never reads (a typo
+    such as ``subject.j2`` would otherwise be ignored without a word)."""
+    own = root / "templates"
+    if not own.is_dir() or own == PACKAGE_TEMPLATES:
+        return []
+    warnings = []
+    for path in sorted(own.iterdir()):
+        if path.name.startswith(".") or path.name in TEMPLATE_NAMES:
+            continue
+        close = difflib.get_close_matches(path.name, TEMPLATE_NAMES, n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]}?" if close else f"; known: {', '.join(TEMPLATE_NAMES)}"
+        warnings.append(f"templates/{path.name} is not a template announce uses, so it changes "
+                        f"nothing{hint}")
+    return warnings
 
 
 def template_dirs(root: Path) -> list[Path]:
