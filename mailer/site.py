@@ -107,6 +107,8 @@ def program(store: Store, year: int | None) -> str:
         })
     body = Renderer(store.root).render_named("program.md.j2", {
         "series": series, "year": year if year is not None else "", "rows": rows,
+        "time_note": ("UTC" if series.timezone.removeprefix("Etc/") in ("UTC", "GMT", "UCT")
+                      else f"in {series.timezone} local time"),
         "cell": lambda text: fmt.plain(" ".join(str(text).split())).replace("|", "\\|"),
         "plain": fmt.plain,
     })

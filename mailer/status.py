@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -76,9 +77,19 @@ def _state(row: Row) -> str:
 def _sent(kind: Kind, summary: KindSummary) -> str:
     when = str(summary.last)[:16]
     if not summary.sent:
-        return f"{kind} refused by all {summary.refused} {when}"
+        everyone = ("its only recipient" if summary.refused == 1
+                    else f"all {summary.refused} recipients")
+        return f"{kind} refused by {everyone} {when}"
     text = f"{kind} sent {when} to {summary.sent}"
     return text + (f", refused by {summary.refused}" if summary.refused else "")
+
+
+def _padded(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns: a CJK character takes two, a combining
+    mark none (str.ljust counts characters, which breaks the columns)."""
+    columns = sum(0 if unicodedata.combining(ch) else
+                  2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - columns)
 
 
 def format_rows(rows: list[Row]) -> list[str]:
@@ -87,7 +98,7 @@ def format_rows(rows: list[Row]) -> list[str]:
     for row in rows:
         who = row.speaker + (f" ({row.affiliation})" if row.affiliation else "")
         marks = [_sent(kind, summary) for kind, summary in row.sent.items() if summary]
-        lines.append(f"{row.id:<34} {row.date} {row.time:<10} {who:<45} {_state(row)}"
+        lines.append(f"{row.id:<34} {row.date} {row.time:<10} {_padded(who, 45)} {_state(row)}"
                      + (f" | {'; '.join(marks)}" if marks else " | not sent"))
     return lines
 

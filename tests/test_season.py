@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -116,7 +117,7 @@ def test_list_after_an_all_refused_send_says_refused(series: Path, smtp_server: 
     assert invoke(series, "send", "2024-02-22", server=smtp_server).code == 1
     mathis = next(line for line in invoke(series, "list", "--all").out.splitlines()
                   if "mathis" in line)
-    assert "announcement refused by all 3" in mathis
+    assert "announcement refused by all 3 recipients" in mathis
     assert "not sent" not in mathis
     rows = json.loads(invoke(series, "list", "--all", "--json").out)
     assert rows[0]["sent"]["announcement"]["refused"] == 3
@@ -206,3 +207,21 @@ def test_a_version_1_ledger_is_numbered_by_its_clock_once(series: Path,
     with sqlite3.connect(ledger) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 2
         assert [n for (n,) in db.execute("SELECT n FROM events ORDER BY n")] == [1, 2]
+
+
+def test_list_columns_hold_with_wide_characters(series: Path) -> None:
+    write(series / "seminars" / "2024-03-01-li.yaml",
+          "date: 2024-03-01\nspeaker: 李小龙\naffiliation: 北京大学\ntitle: T\n")
+    lines = invoke(series, "list", "--all").out.splitlines()
+    ours = next(line for line in lines if line.startswith("2024-03-01-li"))
+    other = next(line for line in lines if line.startswith("2024-02-22-mathis"))
+    before_state = ours[: ours.index("missing")]  # the state column, in terminal columns
+    width = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in before_state)
+    assert width == other.index("missing")
+
+
+def test_program_without_a_year_and_in_utc_reads_naturally(series: Path) -> None:
+    edit(series / "seminars" / "series.yaml", ("timezone: Europe/Stockholm", "timezone: Etc/UTC"))
+    page = invoke(series, "program").out
+    assert "# Learning Machines seminars\n" in page
+    assert "All times are UTC." in page

@@ -53,7 +53,8 @@ def set_title(series: Path, title: str) -> None:
     record = series / "seminars" / TALK
     lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
     at = next(i for i, line in enumerate(lines) if line.startswith("title:"))
-    lines[at] = "title: " + yaml.safe_dump(title, allow_unicode=True, width=1 << 16).split(
+    # Escapes, not raw characters: PyYAML writes a raw NEL that it then reads as a space.
+    lines[at] = "title: " + yaml.safe_dump(title, width=1 << 16).split(
         "\n...")[0].rstrip("\n") + "\n"
     record.write_text("".join(lines), encoding="utf-8")
 
@@ -604,3 +605,12 @@ def test_the_unsubscribe_address_is_one_url(series: Path, url: str) -> None:
     result = invoke(series, "check")
     assert result.code == 2
     assert "mail.unsubscribe: " in result.err and "must be one mailto: or https://" in result.err
+
+
+@pytest.mark.parametrize("char", ["\x85", "\u2028", "\u2029"])
+def test_a_raw_line_break_yaml_would_fold_is_refused(series: Path, char: str) -> None:
+    edit(series / "seminars" / TALK, ("title: Measuring", f"title: 'Meas{char}uring"),
+         ("machine learning\n", "machine learning'\n"))
+    result = invoke(series, "check")
+    assert result.code == 2
+    assert f"{TALK}:5: holds the line break U+{ord(char):04X}, which YAML folds" in result.err

@@ -193,4 +193,6 @@ def preview(
     if open_:
         import webbrowser
 
-        webbrowser.open((folder / "message.html").resolve().as_uri())
+        page = (folder / "message.html").resolve()
+        if not webbrowser.open(page.as_uri()):
+            say(f"no web browser found here; open {page} in one", err=True)

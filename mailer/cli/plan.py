@@ -78,8 +78,10 @@ def new(
     day: Annotated[date, typer.Argument(
         parser=parse_day, metavar="DATE", help="The talk's date, YYYY-MM-DD.")],
     speaker: Annotated[str, typer.Option(help="The speaker's full name.")],
-    affiliation: Annotated[Optional[str], typer.Option(show_default=False)] = None,  # noqa: UP045
-    title: Annotated[Optional[str], typer.Option(show_default=False)] = None,  # noqa: UP045
+    affiliation: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="The speaker's affiliation (university, company).", show_default=False)] = None,
+    title: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="The talk's title, if known (else TBA until it is).", show_default=False)] = None,
 ) -> None:
     """Write a new talk record, seminars/DATE-<slug>.yaml."""
     from mailer.scaffold import new_talk
@@ -104,6 +106,11 @@ def init(
     made = init_series(folder or session.root, local_today(session.now, UTC), name)
     say(f"made a new series in {made}/: edit seminars/series.yaml, then try "
          f"`announce --root {made} preview`")
+    from mailer.series.store import Store
+
+    zone = Store(made).series.timezone
+    say(f"timezone: {zone}, this machine's zone; if the seminar keeps another, change it in "
+        "seminars/series.yaml (an IANA name, such as Europe/Stockholm)")
 
 
 @app.command(epilog=examples(

@@ -9,6 +9,7 @@ reads ``file:line: key: what was expected``. This module knows YAML, not seminar
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, time
@@ -23,6 +24,7 @@ from mailer.text import character_problem
 
 MAX_DEPTH = 16  # the deepest real structure is series.yaml's mail.smtp (3 levels)
 _NULL_TAG = "tag:yaml.org,2002:null"
+_FOLDED_BREAK = re.compile("[\x85\u2028\u2029]")  # line breaks to YAML, invisible to people
 
 
 class _Problem(Exception):
@@ -301,7 +303,14 @@ def record_from_node(path: Path, node: yaml.MappingNode, loader: _Loader, prefix
 def _read_text(path: Path, what: str) -> str:
     # Records and the series file live in seminars/, inside the series folder.
     data = read_regular(path, what, inside=path.parent.parent, limit=MAX_FILE_BYTES)
-    return decode_text(data, path, what)
+    text = decode_text(data, path, what)
+    found = _FOLDED_BREAK.search(text)
+    if found:  # YAML would fold it into a space: the text would change without a word
+        line = text[: found.start()].count("\n") + 1
+        raise InputError(f"{display_path(path)}:{line}: holds the line break "
+                         f"U+{ord(found.group()):04X}, which YAML folds into a space; remove it "
+                         "(or write it as an escape in a double-quoted string)")
+    return text
 
 
 def read_record(path: Path, what: str) -> Record:
