@@ -128,3 +128,18 @@ def test_words_yaml_would_cut_at_a_comment_are_refused(series: Path, line: str, 
 def test_a_hash_that_is_not_a_comment_is_text(series: Path, line: str) -> None:
     write(series / "seminars" / TALK, f"date: 2024-02-22\nspeaker: A\n{line}\n")
     assert invoke(series, "check").code == 0
+
+
+@pytest.mark.parametrize(("line", "says"), [
+    ("title: Deep learning: a survey", 'title: the value holds ": ", which YAML reads as a new '
+                                       'key; put the whole value in quotes (title: "...")'),
+    ("title: [WIP] a talk", "title: the value starts with [, which YAML reads as a list"),
+    ("title: @home", "title: the value starts with @, which YAML reserves; put the whole"),
+    ("\ttitle: tabbed", "title: a tab in the indentation; YAML indents with spaces only"),
+])
+def test_a_newcomers_yaml_mistakes_name_the_key_and_say_what_to_do(series: Path, line: str,
+                                                                   says: str) -> None:
+    write(series / "seminars" / TALK, f"date: 2024-02-22\nspeaker: A\n{line}\n")
+    result = invoke(series, "check")
+    assert result.code == 2
+    assert f"{TALK}:3: {says}" in result.err, result.err

@@ -170,7 +170,8 @@ class Renderer:
             "date": seminar.date.isoformat(),
             "time": hhmm(start),
             "zone": zone,
-            "when": f"{seminar.date.isoformat()} {hhmm(start)}",
+            # With no upcoming list there is no "All times are in ..." note: the zone goes here.
+            "when": f"{seminar.date.isoformat()} {hhmm(start)}" + ("" if items else f" {zone}"),
             "location": seminar.place(series),
             "video_link": seminar.call(series),
             "video_label": series.call_label,

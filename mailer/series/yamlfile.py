@@ -313,6 +313,29 @@ def _read_text(path: Path, what: str) -> str:
     return text
 
 
+_KEY_AT = re.compile(r"\s*-?\s*([A-Za-z_][\w-]*):")
+
+
+def _yaml_problem(text: str, line: int, exc: yaml.MarkedYAMLError) -> str:
+    """PyYAML's complaint as a newcomer can act on it: the key, and what to do."""
+    problem = str(exc.problem or exc.context)
+    source = text.split("\n")[line - 1] if 0 < line <= text.count("\n") + 1 else ""
+    found = _KEY_AT.match(source)
+    key = f"{found.group(1)}: " if found else ""
+    quote = (f"put the whole value in quotes ({found.group(1)}: \"...\")" if found
+             else "put the value in quotes")
+    if "\t" in problem or "\t" in source[: len(source) - len(source.lstrip())]:
+        return f"{key}a tab in the indentation; YAML indents with spaces only"
+    if "mapping values are not allowed" in problem:
+        return f"{key}the value holds \": \", which YAML reads as a new key; {quote}"
+    reserved = re.search(r"character '(.+?)' that cannot start", problem)
+    if reserved:
+        return f"{key}the value starts with {reserved.group(1)}, which YAML reserves; {quote}"
+    if "expected <block end>" in problem and found and "[" in source:
+        return f"{key}the value starts with [, which YAML reads as a list; {quote}"
+    return f"invalid YAML: {problem}"
+
+
 def read_record(path: Path, what: str) -> Record:
     """Read one YAML file that must hold a mapping; raise :class:`InputError` otherwise."""
     where = display_path(path)
@@ -330,7 +353,7 @@ def read_record(path: Path, what: str) -> Record:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        raise InputError(f"{where}:{line}: invalid YAML: {exc.problem or exc.context}") from None
+        raise InputError(f"{where}:{line}: {_yaml_problem(text, line, exc)}") from None
     except yaml.YAMLError as exc:
         raise InputError(f"{where}: invalid YAML: {exc}") from None
     if node is None:
