@@ -191,6 +191,7 @@ def check(store: Store, today: date | None = None,
         for seminar in good if today is not None and seminar.date >= today
         and seminar.takes_place and seminar.missing(photo=True)]
     render = Renderer(store.root)
+    template_problems: dict[str, list[str]] = {}  # a template mistake shows in every talk
     for seminar in good:
         if seminar.open:
             continue  # nothing is sent or published about an open week
@@ -200,5 +201,8 @@ def check(store: Store, today: date | None = None,
             for kind in kinds:
                 render.check(store.series, seminar, upcoming, kind)
         except InputError as exc:
-            result.problems.append(f"{seminar.id}: {exc}")
+            template_problems.setdefault(str(exc), []).append(seminar.id)
+    for problem, ids in template_problems.items():
+        which = f"{ids[0]}" if len(ids) == 1 else f"{ids[0]} and {len(ids) - 1} more talk(s)"
+        result.problems.append(f"{problem} (rendering {which})")
     return result

@@ -162,3 +162,13 @@ def test_a_misnamed_template_override_is_named(series: Path) -> None:
         assert result.code == 0
         assert ("warning: templates/subject.j2 is not a template announce uses, so it changes "
                 "nothing; did you mean subject.txt.j2?") in result.err
+
+
+def test_a_template_typo_names_its_line_once_with_what_was_meant(series: Path) -> None:
+    write(series / "templates" / "subject.txt.j2", "{#- ours -#}\n{{ seminar.titel }}\n")
+    result = invoke(series, "check")
+    assert result.code == 2
+    assert ("templates/subject.txt.j2:2: seminar.titel: a seminar has no 'titel'; did you "
+            "mean seminar.title?") in result.err
+    assert result.err.count("titel") == 2  # one line, not one per talk
+    assert "mailer." not in result.err

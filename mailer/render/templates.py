@@ -15,7 +15,9 @@ from __future__ import annotations
 import difflib
 import importlib
 import logging
+import re
 import sys
+import traceback
 import types
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -27,6 +29,7 @@ import markupsafe
 import yaml
 
 from mailer.errors import InputError
+from mailer.paths import display_path
 from mailer.render.formats import MarkdownFormat, PageFormat, TextFormat, markdown_to_html
 from mailer.render.htmlmail import first_paragraph, layout_values, rendered_values
 from mailer.render.rendered import InlineImage, Rendered
@@ -93,6 +96,23 @@ def jekyll_page(series: Series, body: str) -> str:
     return f"---\n{front}---\n\n{body}"
 
 
+_NO_ATTRIBUTE = re.compile(r"'(?:[\w.]+\.)?(\w+) object' has no attribute '(\w+)'")
+_MODELS: dict[str, type] = {"Seminar": Seminar, "Series": Series}
+
+
+def readable_undefined(message: str) -> str:
+    """Jinja's "'mailer.series.model.Seminar object' has no attribute 'titel'" as an
+    organiser can act on it: which value has no such field, and the one probably meant."""
+    found = _NO_ATTRIBUTE.search(message)
+    if not found or found.group(1) not in _MODELS:
+        return message
+    kind, field = found.group(1), found.group(2)
+    known = [n for n in dir(_MODELS[kind]) if not n.startswith("_")]
+    close = difflib.get_close_matches(field, known, n=1)
+    hint = f"; did you mean {kind.lower()}.{close[0]}?" if close else ""
+    return f"{kind.lower()}.{field}: a {kind.lower()} has no {field!r}{hint}"
+
+
 def unknown_overrides(root: Path) -> list[str]:
     """Warnings for files in the series' ``templates/`` that announce never reads (a typo
     such as ``subject.j2`` would otherwise be ignored without a word)."""
@@ -140,7 +160,12 @@ class Renderer:
             raise InputError(f"{exc.filename or name}:{exc.lineno}: template error: "
                              f"{exc.message}") from None
         except jinja2.UndefinedError as exc:
-            raise InputError(f"templates/{name}: {exc.message}") from None
+            line = next((frame.lineno for frame in reversed(traceback.extract_tb(
+                exc.__traceback__)) if frame.filename.endswith(name)), None)
+            where = self.env.get_template(name).filename or name
+            shown = display_path(Path(where)) if where != name else f"templates/{name}"
+            raise InputError(f"{shown}{f':{line}' if line else ''}: "
+                             f"{readable_undefined(exc.message or '')}") from None
 
     def render_named(self, name: str, context: Mapping[str, Any]) -> str:
         """Render any template of the series by name."""
