@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from support import TESTS, in_order, invoke, words, write
 
+from mailer.importing.sheets import sheet_date
 from mailer.series.store import Store
 
 ARCHIVE = TESTS / "archive"
@@ -164,3 +165,40 @@ def test_import_outside_a_series_writes_nothing(tmp_path: Path) -> None:
     assert result.code == 2
     assert "no such file; import into a series folder" in result.err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("written", "day"), [
+    ("2024-02-22", "2024-02-22"), ("22/02/2024", "2024-02-22"), ("2/22/2024", "2024-02-22"),
+    ("22.02.2024", "2024-02-22"), ("01.02.2024", "2024-02-01"),
+])
+def test_spreadsheet_dates_as_sheets_export_them(written: str, day: str) -> None:
+    assert sheet_date(written).isoformat() == day
+
+
+def test_every_bad_row_is_reported_at_once_and_ambiguity_names_both(series: Path) -> None:
+    sheet = write(series.parent / "plan.csv",
+                  "date,speaker\n01/02/2026,Ada\n2026-12-10,Bob\n31/31/2026,Cy\n2026-13-01,Di\n")
+    result = invoke(series, "import", str(sheet))
+    assert result.code == 2
+    assert ("plan.csv:2: date: '01/02/2026' is not a date (could be 01 February 2026 or "
+            "02 January 2026; write it as YYYY-MM-DD)") in result.err
+    assert "plan.csv:4: date: '31/31/2026'" in result.err and "plan.csv:5: date:" in result.err
+    assert "isoformat" not in result.err
+    assert not list((series / "seminars").glob("2026-12-10-*"))  # all or nothing
+
+
+def test_two_speakers_joined_by_and_in_a_sheet(series: Path) -> None:
+    sheet = write(series.parent / "plan.csv",
+                  "date,speaker\n2026-12-10,Erik Ylipää and Joakim Nivre\n")
+    assert invoke(series, "import", str(sheet)).code == 0
+    (record,) = (series / "seminars").glob("2026-12-10-*.yaml")
+    text = record.read_text(encoding="utf-8")
+    assert "Erik Ylipää" in text and "Joakim Nivre" in text and "speakers:" in text
+
+
+def test_a_cp1252_sheet_names_the_line_and_says_how_to_save_it(series: Path) -> None:
+    sheet = series.parent / "plan.csv"
+    sheet.write_bytes("date,speaker\n2026-12-10,Jonas Åström\n".encode("cp1252"))
+    result = invoke(series, "import", str(sheet))
+    assert result.code == 2
+    assert "plan.csv:2: not UTF-8 text" in result.err and "CSV UTF-8" in result.err

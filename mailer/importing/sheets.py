@@ -7,9 +7,11 @@ Every problem names the file and the line of the row; a bad row stops the whole 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import difflib
 import io
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -60,7 +62,8 @@ def _speakers(names: str | None, affiliations: str | None) -> list[Speaker]:
     """One speaker, or several separated by ``;`` with their affiliations in the same order."""
     if not names:
         return []
-    people = [n.strip() for n in names.split(";") if n.strip()]
+    # "Erik Ylipää and Joakim Nivre" is two speakers, as the page importer reads it.
+    people = [n.strip() for n in re.split(r";|\s+and\s+", names) if n.strip()]
     places = [a.strip() for a in (affiliations or "").split(";")]
     if len(people) > 1 and len(places) == 1:
         places = places * len(people)
@@ -68,16 +71,44 @@ def _speakers(names: str | None, affiliations: str | None) -> list[Speaker]:
             for i, name in enumerate(people)]
 
 
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_NUMERIC = re.compile(r"(\d{1,2})([/.])(\d{1,2})\2(\d{4})")
+
+
+def sheet_date(raw: str) -> date:
+    """A date as spreadsheets export them: ``2024-02-22``, ``22/02/2024`` or ``22.02.2024``
+    (day first), ``2/22/2024`` (month first, where the day cannot be a month). A date that
+    reads two ways (``01/02/2024``) is refused, naming both."""
+    iso = _ISO.fullmatch(raw)
+    numeric = _NUMERIC.fullmatch(raw)
+    readings: list[tuple[int, int, int]] = []
+    if iso:
+        readings = [(int(iso[1]), int(iso[2]), int(iso[3]))]
+    elif numeric:
+        first, second, year = int(numeric[1]), int(numeric[3]), int(numeric[4])
+        readings = [(year, second, first)]  # day first, as most of the world writes it
+        if numeric[2] == "/" and first != second:
+            readings.append((year, first, second))  # 2/22/2024: month first
+    valid = []
+    for year, month, day in readings:
+        with contextlib.suppress(ValueError):
+            valid.append(date(year, month, day))
+    if len(valid) == 1:
+        return valid[0]
+    if len(valid) > 1:
+        raise ValueError(f"could be {valid[0]:%d %B %Y} or {valid[1]:%d %B %Y}; write it as "
+                         "YYYY-MM-DD")
+    raise ValueError("expected a date such as 2024-02-22 or 22/02/2024")
+
+
 def _row(where: str, line: int, cells: dict[str, str | None]) -> Draft:
     draft = Draft(where=f"{where}:{line}")
     problems = []
     raw_day = (cells.get("date") or "").strip()
     try:
-        draft.day = date.fromisoformat(raw_day)
-        if len(raw_day) != 10:
-            raise ValueError("expected YYYY-MM-DD")
+        draft.day = sheet_date(raw_day)
     except ValueError as exc:
-        problems.append(f"date: {raw_day!r} is not a date (YYYY-MM-DD; {exc})")
+        problems.append(f"date: {raw_day!r} is not a date ({exc})")
     raw_time = cells.get("time")
     if raw_time:
         draft.time = parse_clock(raw_time)
@@ -112,21 +143,28 @@ def read_sheet(path: Path) -> list[Draft]:
     """Read every row of a CSV file into a draft; a bad row raises InputError (file:line)."""
     where = display_path(path)
     data = read_regular(path, "a spreadsheet", inside=None, limit=MAX_SUBSCRIBER_BYTES)
-    text = decode_text(data, path, "the spreadsheet (CSV UTF-8)")
+    text = decode_text(data, path, "it (\"CSV UTF-8\" in the spreadsheet's Save As)")
     rows = _rows(text.replace("\r\n", "\n"))
     try:
         _, names = next(rows)
         known, unknown = _header(where, names)
         drafts = []
+        problems: list[str] = []  # every bad row, reported together
         for line, row in rows:
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) > len(names) and any(cell.strip() for cell in row[len(names):]):
-                raise InputError(f"{where}:{line}: has {len(row)} cells, the header has "
-                                 f"{len(names)}")
+                problems.append(f"{where}:{line}: has {len(row)} cells, the header has "
+                                f"{len(names)}")
+                continue
             cells = {key: given(decode_entities(row[i])) if i < len(row) else None
                      for key, i in known.items()}
-            drafts.append(_row(where, line, cells))
+            try:
+                drafts.append(_row(where, line, cells))
+            except InputError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise InputError("\n".join(problems))
     except StopIteration:
         raise InputError(f"{where}:1: empty; expected a header row with date and speaker") \
             from None
