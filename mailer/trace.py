@@ -1,6 +1,6 @@
 """Where ``--verbose`` writes the dialogue with the servers (SMTP now): nowhere by default.
 
-A leaf: the command line calls :func:`start` once; the connections call :func:`say`. Lines
+A leaf: the command line calls :func:`start` once; connections write to :data:`sink`. Lines
 carry no secret: the modules that write them replace credentials with ``****``.
 """
 

@@ -84,16 +84,15 @@ class AlreadySent:
     refused: int
 
 
-def already_sent(state: Path, seminar: Seminar, kind: Kind,
-                 plan: RecipientPlan) -> AlreadySent | None:
+def _already_sent(ledger: Ledger, seminar: Seminar, kind: Kind,
+                  plan: RecipientPlan) -> AlreadySent | None:
     """Whether the latest campaign of a talk x kind settled every recipient in ``plan``."""
     if plan.test or not plan.total:
         return None
-    with Ledger.existing(state) as ledger:
-        campaign = None if ledger is None else ledger.latest_campaign(seminar.id, kind)
-        if ledger is None or campaign is None:
-            return None
-        settled = ledger.settled(campaign)
+    campaign = ledger.latest_campaign(seminar.id, kind)
+    if campaign is None:
+        return None
+    settled = ledger.settled(campaign)
     statuses = [settled.get(r.lower()) for d in plan.deliveries() for r in d.recipients]
     if None in statuses:
         return None
@@ -101,13 +100,26 @@ def already_sent(state: Path, seminar: Seminar, kind: Kind,
     return AlreadySent(f"{kind} of {seminar.id}", len(statuses) - refused, refused)
 
 
-def _sequence(store: Store, state: Path, seminar: Seminar) -> int:
-    """The talk's calendar SEQUENCE as the ledger knows it (grows with each sent change)."""
+@dataclass(frozen=True)
+class _History:
+    """What the ledger says about a talk, read in one opening (each runs SQLite's check)."""
+
+    sent: AlreadySent | None = None  # the kind went out to everyone in the plan
+    sequence: int = 0  # the calendar SEQUENCE of the talk as it is now
+    announced: bool = False  # its announcement reached anyone, ever
+
+
+def _history(store: Store, state: Path, seminar: Seminar, kind: Kind,
+             plan: RecipientPlan, *, ask_sent: bool) -> _History:
     from mailer.render.event import event_digest
 
     with Ledger.existing(state) as ledger:
-        return 0 if ledger is None else ledger.sequence(seminar.id,
-                                                         event_digest(store.series, seminar))
+        if ledger is None:
+            return _History()
+        return _History(
+            sent=_already_sent(ledger, seminar, kind, plan) if ask_sent else None,
+            sequence=ledger.sequence(seminar.id, event_digest(store.series, seminar)),
+            announced=ledger.first_sent(seminar.id, Kind.ANNOUNCEMENT) is not None)
 
 
 def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
@@ -123,13 +135,14 @@ def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
     if request.reaches_people and not request.force:
         _refuse_out_of_time(store, chosen, request, now)
     plan = plan_recipients(store.root, mail, request.to)
-    if not (request.force or request.preview):  # a dry run says what a real run would do
-        sent = already_sent(state, chosen, request.kind, plan)
-        if sent is not None:
-            return sent
+    # A dry run asks too: it says what a real run would do.
+    history = _history(store, state, chosen, request.kind, plan,
+                       ask_sent=not (request.force or request.preview))
+    if history.sent is not None:
+        return history.sent
     outgoing = compose(store, chosen, request.kind, plan, mail=mail, now=now,
-                       today=request.today, sequence=_sequence(store, state, chosen))
-    if request.kind == Kind.CANCELLATION and not _announced(state, chosen):
+                       today=request.today, sequence=history.sequence)
+    if request.kind == Kind.CANCELLATION and not history.announced:
         outgoing = replace(outgoing, warnings=(
             *outgoing.warnings, f"{chosen.id} was never announced by announce (the ledger has "
                                 "no announcement of it): the cancellation tells people about a "
@@ -153,11 +166,6 @@ def _refuse_out_of_time(store: Store, seminar: Seminar, request: Request,
         raise InputError(f"{seminar.id} has started (at {start:%Y-%m-%d %H:%M %Z}): nothing "
                          "goes out about a talk that has started. Give --force to send it "
                          "anyway")
-
-
-def _announced(state: Path, seminar: Seminar) -> bool:
-    with Ledger.existing(state) as ledger:
-        return ledger is not None and ledger.first_sent(seminar.id, Kind.ANNOUNCEMENT) is not None
 
 
 class _Scratch:
