@@ -132,8 +132,12 @@ def parse_mailbox(text: str, name: str = "") -> Mailbox:
         return Mailbox(text, name)
     if not text:
         raise AddressProblem("is empty")
-    header = SMTP.header_factory("To", text)
-    addresses: tuple[Address, ...] = header.addresses
+    try:
+        header = SMTP.header_factory("To", text)
+        addresses: tuple[Address, ...] = header.addresses
+    except ValueError:  # an encoded word in the name that decodes to CR or LF
+        raise AddressProblem("has a name that decodes to a line break (an encoded word "
+                             "holding CR or LF); write the name as plain text") from None
     if len(addresses) != 1:
         raise AddressProblem(f"holds {len(addresses)} addresses; give exactly one")
     found = addresses[0]

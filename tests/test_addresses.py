@@ -35,3 +35,8 @@ def test_header_encodes_and_display_does_not() -> None:
     assert box.header() == "=?utf-8?b?w4VzYSDDlmJlcmc=?= <asa@example.org>"
     assert box.display() == "Åsa Öberg <asa@example.org>"
     assert box.domain == "example.org"
+
+
+def test_a_name_whose_encoded_word_decodes_to_a_line_break_is_refused() -> None:
+    with pytest.raises(AddressProblem, match="decodes to a line break"):
+        parse_mailbox('"=?utf-8?q?=0D" <lm-seminar@example.org>')

@@ -198,17 +198,18 @@ class _Run:
 
         job, result = self.pool.next_result()
         delivery, todo = job.key
-        if getattr(result, "unconfirmed", False) and delivery.number in self.unconfirmed:
-            # Twice the whole message went out and no answer came: the relay may be storing
-            # each copy. No third copy in this run; the next run sends it (exit 75).
-            for recipient in todo:
-                self.report.deferred[recipient] = (
-                    f"4.4.2 {result}; sent twice without the server's answer, so it is not "
-                    "sent again in this run")
-            return delivery
-        if getattr(result, "unconfirmed", False):
+        lost = result if isinstance(result, ConnectionLost) else None
+        if lost is not None and lost.unconfirmed:
+            if delivery.number in self.unconfirmed:
+                # Twice the whole message went out and no answer came: the relay may be
+                # storing each copy. No third copy in this run; the next run sends it (75).
+                for recipient in todo:
+                    self.report.deferred[recipient] = (
+                        f"4.4.2 {lost}; sent twice without the server's answer, so it is not "
+                        "sent again in this run")
+                return delivery
             self.unconfirmed.add(delivery.number)
-        elif isinstance(result, ConnectionLost) and delivery.number not in self.redone:
+        elif lost is not None and delivery.number not in self.redone:
             # The line dropped before the message was whole: nothing was taken. Send it
             # again at once, on a fresh connection; a second drop waits out the backoff.
             self.redone.add(delivery.number)
