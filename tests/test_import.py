@@ -202,3 +202,33 @@ def test_a_cp1252_sheet_names_the_line_and_says_how_to_save_it(series: Path) -> 
     result = invoke(series, "import", str(sheet))
     assert result.code == 2
     assert "plan.csv:2: not UTF-8 text" in result.err and "CSV UTF-8" in result.err
+
+
+def test_page_heuristics_a_real_archive_needs(fresh: Path) -> None:
+    """A trailing comma, an acronym before the affiliation, a label missing a star, an <img>."""
+    pages = {
+        "2019-05-02.md": "**Speaker:** Ann Ek, KTH Royal Institute of Technology, \n\n"
+                         "**Title:** One\n",
+        "2019-05-09.md": "**Speaker:** Andrew Jesson, OATML, Oxford Applied and Theoretical "
+                         "Machine Learning Group\n\n**Title:** Two\n",
+        "2019-05-16.md": "**Speaker:** Bo Ly, Cai Wu, Lund University\n\n**Title:** Three\n\n"
+                         "**Abstract:** See <img src=\"figure.png\" alt=\"the figure\"> here.\n\n"
+                         "**Upcoming seminars:*\n\n* 2019-05-23, 15:00: Someone, Somewhere\n",
+    }
+    paths = [str(write(fresh / "in" / name, text)) for name, text in pages.items()]
+    result = invoke(fresh, "import", *paths)
+    assert result.code == 0, result.both
+    store = Store(fresh)
+    assert [s.line() for s in store.find("2019-05-02").speakers] == [
+        "Ann Ek, KTH Royal Institute of Technology"]
+    assert [s.line() for s in store.find("2019-05-09").speakers] == [
+        "Andrew Jesson, OATML, Oxford Applied and Theoretical Machine Learning Group"]
+    third = store.find("2019-05-16")
+    assert [s.line() for s in third.speakers] == ["Bo Ly, Lund University",
+                                                   "Cai Wu, Lund University"]
+    assert "2019-05-16.md:1: the speaker line is read as 2 speakers" in result.out
+    assert "a guess: check it" in result.out
+    assert third.abstract == "See [the figure](figure.png) here."
+    assert "2019-05-16.md:5: an <img> tag (figure.png) is kept as a link" in result.out
+    assert third.note is None  # the upcoming list is made anew, not carried as a note
+    assert "2019-05-02.md" not in result.out and "2019-05-09.md" not in result.out

@@ -50,6 +50,8 @@ class Draft:
     status: Status = Status.CONFIRMED
     note: str | None = None
     notes: list[Note] = field(default_factory=list)
+    page: str | None = None  # a plan row: the talk page its speaker links to
+    from_plan: bool = False
 
     def add_note(self, line: int | str, text: str) -> None:
         """Say that something at ``line`` was not carried over as it was."""

@@ -21,7 +21,8 @@ from mailer.paths import MAX_FILE_BYTES, decode_text, display_path, read_regular
 from mailer.render.usertext import decode_entities
 from mailer.series.model import Speaker
 
-_LABEL = re.compile(r"\*\*\s*([^*\n]+?)\s*(?::\s*\*\*|\*\*\s*:)[ \t]*(.*)")  # **A:** or **A**:
+# **A:** or **A**: (and **A:*, a closing star lost by hand)
+_LABEL = re.compile(r"\*\*\s*([^*\n]+?)\s*(?::\s*\*\*?|\*\*\s*:)[ \t]*(.*)")
 _CLOCK = re.compile(r"(?<![\d-])(\d{1,2})[:.](\d{2})(?!\d)")
 _PARENTHESES = re.compile(r"([^()]+?)\s*\(([^()]+)\)")
 _WELCOME = re.compile(r"(?i)welcome to this week'?s .* seminar\.?")
@@ -103,6 +104,25 @@ def _shorten(text: str, limit: int = 70) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+_HTML_IMAGE = re.compile(r"(?is)<img\b([^>]*)>")
+_ATTRIBUTE = re.compile(r"""(?is)\b(src|alt)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
+
+
+def _html_images(draft: Draft, section: _Section, text: str) -> str:
+    """``<img src=… alt=…>`` in a page's text becomes a link to the image, and is reported."""
+    def as_link(found: re.Match[str]) -> str:
+        values = {m.group(1).lower(): next(g for g in m.groups()[1:] if g is not None)
+                  for m in _ATTRIBUTE.finditer(found.group(1))}
+        source = values.get("src", "").strip()
+        if not source:
+            return found.group(0)
+        label = (values.get("alt") or "").strip() or "image"
+        draft.add_note(section.line, f"an <img> tag ({_shorten(source)}) is kept as a link "
+                                     "to the image")
+        return f"[{label}]({source})"
+    return _HTML_IMAGE.sub(as_link, text)
+
+
 def _report_links(draft: Draft, section: _Section, text: str) -> None:
     for image in _IMAGE.finditer(text):
         draft.add_note(section.line, f"an image ({_shorten(image.group(1))}) is kept as "
@@ -157,29 +177,30 @@ def _apply(draft: Draft, section: _Section) -> None:
     elif field == "video":
         _video(draft, section)
     elif field == "speakers":
-        speakers, sure = parse_speakers(decode_entities(section.text(" ")))
+        speakers, doubt = parse_speakers(decode_entities(section.text(" ")))
         draft.speakers += speakers
-        if not sure:
-            draft.add_note(section.line, "the speaker line is kept as one name; split it into "
-                                         "speakers: by hand if it names several")
+        if doubt:
+            draft.add_note(section.line, f"the speaker line {doubt}")
     elif field in ("title", "location"):
         value = given(section.text(" " if field == "title" else "\n"))
         setattr(draft, field, decode_entities(value) if value else None)
     elif field in ("abstract", "bio", "note"):
         value = given(section.text())
         if value:
+            value = _html_images(draft, section, value)
             _report_links(draft, section, value)
             draft.append(field, decode_entities(value))
 
 
-def _read(path: Path) -> str:
+def read_text(path: Path) -> str:
+    """A page's text: a regular file of UTF-8 text, or a clear InputError."""
     data = read_regular(path, "a talk page", inside=None, limit=MAX_FILE_BYTES)
     return decode_text(data, path, "the page")
 
 
-def read_page(path: Path) -> Draft:
+def read_page(path: Path, text: str | None = None) -> Draft:
     """Read one talk page into a draft; raise InputError when it has no usable date."""
-    lines = _read(path).splitlines()
+    lines = (read_text(path) if text is None else text).splitlines()
     front, start = _front_matter(lines)
     where = display_path(path)
     draft = Draft(where=f"{where}:1")
@@ -231,7 +252,10 @@ _AFFILIATION_WORDS = re.compile(
 def _looks_like_names(part: str) -> bool:
     words = part.split()
     return 1 <= len(words) <= 6 and not re.search(r"[\d:()@/]", part) and \
-        not _AFFILIATION_WORDS.search(part)
+        not _AFFILIATION_WORDS.search(part) and not _ACRONYM.search(part)
+
+
+_ACRONYM = re.compile(r"\b[A-Z]{2,}[A-Z0-9]*\b")  # "OATML", "EPFL": an institution, not a name
 
 
 def _names(part: str) -> list[str]:
@@ -239,39 +263,49 @@ def _names(part: str) -> list[str]:
     return [piece.strip() for piece in pieces if piece.strip()]
 
 
-def _one_group(text: str) -> tuple[list[Speaker], bool]:
-    """``Name, Name and Name, Affiliation`` -> speakers sharing that affiliation."""
+def _one_group(text: str) -> tuple[list[Speaker], bool, bool]:
+    """``Name, Name and Name, Affiliation`` -> speakers sharing that affiliation.
+
+    Also says whether the reading is certain, and whether splitting into several names was a
+    guess (names separated by commas only, with no "and" to say it is a list).
+    """
     parts = [p.strip() for p in text.split(",")]
     if len(parts) == 1:
         bracketed = _PARENTHESES.fullmatch(text)  # "Ann Ek (KTH)"
         if bracketed and _looks_like_names(bracketed.group(1)):
-            return [Speaker(bracketed.group(1), bracketed.group(2))], True
-        return [Speaker(text)], _looks_like_names(text)
-    cut = next((i for i, p in enumerate(parts) if i and _AFFILIATION_WORDS.search(p)),
+            return [Speaker(bracketed.group(1), bracketed.group(2))], True, False
+        return [Speaker(text)], _looks_like_names(text), False
+    cut = next((i for i, p in enumerate(parts) if i and not _looks_like_names(p)),
                len(parts) - 1)
     names_part = ", ".join(parts[:cut])
     affiliation = ", ".join(parts[cut:]) or None
     names = _names(names_part)
     sure = all(_looks_like_names(name) for name in names)
-    return [Speaker(name, affiliation) for name in names], sure
+    guessed = len(names) > 1 and not re.search(r"(?i)\s(and|&)\s", names_part)
+    return [Speaker(name, affiliation) for name in names], sure, guessed
 
 
-def parse_speakers(line: str) -> tuple[list[Speaker], bool]:
-    """Read a speaker line into speakers; say whether the reading is certain.
+def parse_speakers(line: str) -> tuple[list[Speaker], str | None]:
+    """Read a speaker line into speakers; say what is uncertain about the reading, if anything.
 
     ``Ann Ek, KTH; Bo Ly, SU`` (announce's own form), ``A, B, and C, Affiliation`` and
-    ``A and B, Affiliation`` are read as several speakers. A line that does not read as
-    names (``Flash Talks: Evi (x), ...``) is kept whole, as one name, so no word is lost.
+    ``A and B, Affiliation`` are read as several speakers; ``A, B, Affiliation`` too, reported
+    as a guess. A line that does not read as names (``Flash Talks: Evi (x), ...``) is kept
+    whole, as one name, so no word is lost. A trailing comma (``Name, Affiliation,``) is dropped.
     """
-    text = line.strip().rstrip(",").strip()
+    text = line.strip().rstrip(", ").strip()
     if not given(text):
-        return [], True
+        return [], None
     speakers: list[Speaker] = []
-    sure = True
+    sure, guessed = True, False
     for group in (g.strip() for g in text.split(";") if g.strip()):
-        found, certain = _one_group(group)
+        found, certain, guess = _one_group(group)
         speakers += found
-        sure = sure and certain
-    if not sure or line.strip().endswith(","):
-        return [Speaker(text)], False
-    return speakers, True
+        sure, guessed = sure and certain, guessed or guess
+    if not sure:
+        return [Speaker(text)], ("is kept as one name; split it into speakers: by hand if it "
+                                 "names several")
+    if guessed:
+        return speakers, (f"is read as {len(speakers)} speakers ("
+                          f"{'; '.join(s.line() for s in speakers)}); a guess: check it")
+    return speakers, None

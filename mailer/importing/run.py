@@ -13,6 +13,7 @@ import json
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
+from datetime import date
 from pathlib import Path
 
 from mailer.errors import InputError
@@ -49,7 +50,8 @@ class Imported:
 
 def _slug(draft: Draft) -> str:
     """The file name's slug: the first speaker's name, else the title, in ASCII."""
-    source = draft.speakers[0].name if draft.speakers else (draft.title or "talk")
+    source = draft.speakers[0].name if draft.speakers else (
+        draft.title or (str(draft.status) if draft.status != Status.CONFIRMED else "talk"))
     slug = slugify(source) or "talk"
     if len(slug) > MAX_SLUG:
         slug = slug[:MAX_SLUG].rsplit("-", 1)[0]
@@ -124,8 +126,9 @@ def _build(draft: Draft, talk_id: str, series: Series, scratch: Path) -> str:
 
 
 def read_drafts(paths: Sequence[Path]) -> list[Draft]:
-    """Read every page and spreadsheet; raise InputError on the first broken one."""
-    from mailer.importing.pages import read_page
+    """Read every page, plan table and spreadsheet; raise InputError on the first broken one."""
+    from mailer.importing.pages import read_page, read_text
+    from mailer.importing.plans import is_plan, read_plan
     from mailer.importing.sheets import read_sheet
 
     drafts: list[Draft] = []
@@ -136,17 +139,44 @@ def read_drafts(paths: Sequence[Path]) -> list[Draft]:
         if suffix == ".csv":
             drafts += read_sheet(path)
         elif suffix in PAGE_SUFFIXES:
-            drafts.append(read_page(path))
+            text = read_text(path)
+            drafts += read_plan(path, text) if is_plan(text) else [read_page(path, text)]
         else:
             raise InputError(f"{display_path(path)}: not a talk page ({', '.join(PAGE_SUFFIXES)}) "
                              "or a spreadsheet (.csv)")
-    return drafts
+    return _one_per_day(drafts)
+
+
+def _one_per_day(drafts: list[Draft]) -> list[Draft]:
+    """A plan row and a page for the same date become one draft; the order is kept."""
+    from mailer.importing.plans import merge
+
+    pages = {draft.day: draft for draft in drafts if not draft.from_plan}
+    out: list[Draft] = []
+    unread: dict[str, list[Draft]] = {}  # plan file -> rows whose linked page was not given
+    for draft in drafts:
+        page = pages.get(draft.day)
+        if not draft.from_plan:
+            out.append(draft)
+        elif page is None:
+            if draft.page and draft.status != Status.CANCELLED:
+                unread.setdefault(draft.where.rsplit(":", 1)[0], []).append(draft)
+            out.append(draft)
+        else:
+            merge(page, draft)
+    for rows in unread.values():
+        names = ", ".join(row.page or "" for row in rows[:3]) + (", …" if len(rows) > 3 else "")
+        rows[0].add_note(rows[0].where.rsplit(":", 1)[1],
+                         f"{len(rows)} row(s) link a page that was not in this import "
+                         f"({names}); import the pages with the plan for their titles, "
+                         "abstracts and bios")
+    return out
 
 
 def _plan(store: Store, drafts: list[Draft], result: Imported) -> dict[Path, str]:
     """Build every new record's text; note the drafts left alone."""
     taken = {entry.date: entry for entry in store.entries()}
-    planned: dict[str, Draft] = {}
+    planned: dict[date, Draft] = {}
     records: dict[Path, str] = {}
     with tempfile.TemporaryDirectory(prefix="announce-import-") as scratch:
         for draft in drafts:
@@ -157,11 +187,11 @@ def _plan(store: Store, drafts: list[Draft], result: Imported) -> dict[Path, str
                 result.left_alone.append(f"{draft.where}: {draft.day} already has a record "
                                          f"({display_path(taken[draft.day].path)}); left alone")
                 continue
-            if talk_id in planned:
-                result.left_alone.append(f"{draft.where}: the same talk as "
-                                         f"{planned[talk_id].where}; left out")
+            if draft.day in planned:
+                result.left_alone.append(f"{draft.where}: {draft.day} is already the talk of "
+                                         f"{planned[draft.day].where} (one talk a day); left out")
                 continue
-            planned[talk_id] = draft
+            planned[draft.day] = draft
             text = _build(draft, talk_id, store.series, Path(scratch))
             records[store.folder / f"{talk_id}.yaml"] = text
     return records
