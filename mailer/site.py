@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -45,8 +48,53 @@ def write_page(store: Store, seminar: Seminar, out: Path) -> None:
                              **photo_files(store, seminar)})
 
 
-def write_all_pages(store: Store, folder: Path) -> int:
-    """Write ``folder/YYYY-MM-DD.md`` (and photos) for every confirmed talk; return how many."""
+MANIFEST = ".announce-pages"  # in the pages folder: what the last `page --all` wrote there
+
+
+@dataclass
+class Written:
+    """What ``page --all`` did in its folder."""
+
+    pages: int = 0
+    removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # stale, but changed since announce wrote it
+
+
+def _manifest(folder: Path) -> dict[str, str]:
+    """File name -> SHA-256 of what the last run wrote (empty when there was none)."""
+    from mailer.paths import MAX_FILE_BYTES, decode_text, read_regular
+
+    path = folder / MANIFEST
+    if not path.is_file():
+        return {}
+    data = read_regular(path, "the pages manifest", inside=None, limit=MAX_FILE_BYTES)
+    text = decode_text(data, path, "it")
+    found = {}
+    for line in text.splitlines():
+        digest, _, name = line.partition("  ")
+        if re.fullmatch(r"[0-9a-f]{64}", digest) and name and "/" not in name and \
+                not name.startswith("."):
+            found[name] = digest
+    return found
+
+
+def _remove_stale(folder: Path, earlier: dict[str, str], now: dict[str, bytes],
+                  written: Written) -> None:
+    """Remove what an earlier run wrote and this one did not, unless it was edited since."""
+    for name, digest in sorted(earlier.items()):
+        path = folder / name
+        if name in now or not path.is_file() or path.is_symlink():
+            continue
+        if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            written.kept.append(name)
+            continue
+        path.unlink()
+        written.removed.append(name)
+
+
+def write_all_pages(store: Store, folder: Path) -> Written:
+    """Write ``folder/YYYY-MM-DD.md`` (and photos) for every confirmed talk, and remove the
+    pages and photos an earlier run wrote for talks that no longer have one."""
     from mailer.render.templates import Renderer
 
     render = Renderer(store.root)
@@ -60,8 +108,19 @@ def write_all_pages(store: Store, folder: Path) -> int:
         text = render.page(store.series, seminar, upcoming_after(store, seminar))
         pages[name] = text.encode("utf-8")
         pages.update(photo_files(store, seminar))
+    earlier = _manifest(folder)
+    written = Written(pages=sum(1 for name in pages if name.endswith(".md")))
+    manifest = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n"
+                       for name, data in sorted(pages.items()))
     write_files(folder, pages)
-    return sum(1 for name in pages if name.endswith(".md"))
+    _remove_stale(folder, earlier, pages, written)
+    write_files(folder, {MANIFEST: (MANIFEST_HEADER + manifest).encode("utf-8")})
+    return written
+
+
+MANIFEST_HEADER = ("# Written by `announce page --all`: the files it wrote here, so that the next\n"
+                   "# run removes those whose talk is gone. Pages you add yourself are never "
+                   "touched.\n")
 
 
 def feed(store: Store, state: Path, now: datetime) -> str:
@@ -97,7 +156,7 @@ def program(store: Store, year: int | None) -> str:
             "date": seminar.date.isoformat(),
             "time": seminar.start(series).strftime("%H:%M"),
             "speaker": seminar.speaker_line(),
-            "link": f"{seminar.date.isoformat()}.md",
+            "link": series.page_link(seminar.date),
             "missing": ", ".join(seminar.missing()),
             "cancelled": seminar.cancelled,
             "open": seminar.open,
@@ -112,7 +171,8 @@ def program(store: Store, year: int | None) -> str:
         "cell": lambda text: fmt.plain(" ".join(str(text).split())).replace("|", "\\|"),
         "plain": fmt.plain,
     })
-    return jekyll_page(series, body)
+    title = f"{series.name} seminars" + (f" {year}" if year is not None else "")
+    return jekyll_page(series, body, title=title)
 
 
 def write_images(store: Store, seminar: Seminar, folder: Path) -> list[Path]:

@@ -128,7 +128,8 @@ def test_page_all_writes_date_named_pages(series: Path) -> None:
     result = invoke(series, "page", "--all", "--out", str(out))
     assert result.code == 0, result.both
     assert sorted(p.name for p in out.iterdir()) == [
-        "2024-02-22.md", "2024-03-14.md", "2024-03-21.md", "2024-03-28.md", "2024-04-04.md"]
+        ".announce-pages", "2024-02-22.md", "2024-03-14.md", "2024-03-21.md", "2024-03-28.md",
+        "2024-04-04.md"]
     assert (out / "2024-02-22.md").read_text(encoding="utf-8") == invoke(series, "page",
                                                                       "2024-02-22").out
 
@@ -143,7 +144,7 @@ def test_program_lists_every_week_of_the_year(series: Path) -> None:
         assert f"| {day}" in result.out
     assert "*Cancelled*: Sportlov" in result.out
     assert "| 2024-03-07 15:00 | **Open**: Up for grabs | |" in result.out
-    assert "[Alexander Mathis, EPFL](2024-02-22.md)" in result.out
+    assert "[Alexander Mathis, EPFL](2024-02-22.html)" in result.out
     assert "Next Year" not in result.out
     assert "Next Year" in invoke(series, "program").out
 

@@ -31,7 +31,13 @@ def page(
     if all_:
         if out is None:
             raise InputError("page --all: give --out DIR for the pages")
-        say(f"wrote {site.write_all_pages(store, out)} page(s) to {out}/")
+        written = site.write_all_pages(store, out)
+        say(f"wrote {written.pages} page(s) to {out}/")
+        for name in written.removed:
+            say(f"removed {out / name} (its talk has no page now)")
+        for name in written.kept:
+            say(f"kept {out / name}: its talk has no page now, but it was edited since "
+                "announce wrote it; remove it by hand if it should go")
         return
     chosen = pick(store, which, session.today(store, None), Kind.ANNOUNCEMENT)
     if isinstance(chosen, Nothing):

@@ -89,9 +89,15 @@ def page_photo_name(seminar: Seminar) -> str | None:
     return f"{seminar.id}.jpg" if seminar.photo else None
 
 
-def jekyll_page(series: Series, body: str) -> str:
-    """Put the series' Jekyll front matter on top of a Markdown body."""
-    front = yaml.safe_dump(dict(series.front_matter), sort_keys=False, allow_unicode=True,
+def jekyll_page(series: Series, body: str, *, title: str,
+                permalink: str | None = None) -> str:
+    """Put the series' Jekyll front matter on top of a Markdown body, with the page's
+    ``title`` (the layout's ``<title>``) and ``permalink`` unless the series sets them."""
+    data = dict(series.front_matter)
+    data.setdefault("title", title)
+    if permalink is not None:
+        data.setdefault("permalink", permalink)
+    front = yaml.safe_dump(data, sort_keys=False, allow_unicode=True,
                            default_flow_style=False, width=1 << 16)
     return f"---\n{front}---\n\n{body}"
 
@@ -220,7 +226,10 @@ class Renderer:
         context = self.context(series, seminar, upcoming, Kind.ANNOUNCEMENT)
         context["unsubscribe"] = None  # a public page is not a mail
         context["page_photo"] = page_photo_name(seminar)
-        return jekyll_page(series, self.body(context, fmt or PageFormat()))
+        title = seminar.title or f"{series.name} seminar, {seminar.date.isoformat()}"
+        permalink = series.permalink(seminar.date) if series.page_url else None
+        return jekyll_page(series, self.body(context, fmt or PageFormat()), title=title,
+                           permalink=permalink)
 
     def subject(self, context: Mapping[str, Any]) -> str:
         """Return the one-line Subject."""

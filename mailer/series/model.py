@@ -77,8 +77,23 @@ class Series:
     announce_at: time = time(8, 0)
     remind_at: time | None = None
     front_matter: Mapping[str, Any] = field(default_factory=lambda: DEFAULT_FRONT_MATTER)
+    page_url: str | None = None  # "/lm/": where the talk pages are published on the site
     mail: MailSettings = field(default_factory=MailSettings)
     images: ImageStyle = field(default_factory=ImageStyle)
+
+    def page_link(self, day: date) -> str:
+        """The link from the programme to a talk's page, as plain Jekyll resolves it.
+
+        With ``page.url`` each page carries that ``permalink``, and the link goes through
+        ``relative_url`` (any baseurl, any folder layout); without it, the page beside the
+        programme under Jekyll's default permalink (``2024-02-22.md`` becomes ``.html``)."""
+        if self.page_url is None:
+            return f"{day.isoformat()}.html"
+        return "{{ '" + self.permalink(day) + "' | relative_url }}"
+
+    def permalink(self, day: date) -> str:
+        """The talk page's permalink under ``page.url``."""
+        return f"{self.page_url or '/'}{day.isoformat()}.html"
 
     @property
     def call_label(self) -> str:

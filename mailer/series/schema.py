@@ -124,18 +124,25 @@ def _zone(record: Record) -> str | None:
     return name
 
 
-def _front_matter(record: Record) -> Mapping[str, Any]:
+def _front_matter(record: Record) -> tuple[Mapping[str, Any], str | None]:
+    """``page.front_matter`` and ``page.url`` (the site path the talk pages are published at)."""
     page = record.sub("page")
     if page is None:
-        return DEFAULT_FRONT_MATTER
-    page.check_keys(("front_matter",))
+        return DEFAULT_FRONT_MATTER, None
+    page.check_keys(("front_matter", "url"))
+    url = page.text("url", single_line=True)
+    if url is not None and not re.fullmatch(r"/(?:[A-Za-z0-9._~-]+/)*", url.rstrip("/") + "/"):
+        page.report("url", f"{url!r} is not a path on the site such as /lm/ (letters, digits, "
+                           "'.', '_', '~', '-' between slashes)")
+        url = None
+    url = url.rstrip("/") + "/" if url is not None else None
     value = page.value("front_matter")
     if value is None:
-        return DEFAULT_FRONT_MATTER
+        return DEFAULT_FRONT_MATTER, url
     if not isinstance(value, dict):
         page.report("front_matter", "expected a mapping of Jekyll front-matter keys")
-        return {}
-    return value
+        return {}, url
+    return value, url
 
 
 def load_series(path: Path) -> Series:
@@ -146,7 +153,7 @@ def load_series(path: Path) -> Series:
     team = record.text("team", required=True, single_line=True)
     zone_name = _zone(record)
     default_time = record.clock("default_time", required=True)
-    front_matter = _front_matter(record)
+    front_matter, page_url = _front_matter(record)
     mail = _mail_settings(record)
     images = _image_style(record, path.parent.parent)
     website = record.url("website")
@@ -166,7 +173,7 @@ def load_series(path: Path) -> Series:
         duration_minutes=duration, location=location, video_link=video_link,
         video_label=video_label, upcoming_count=upcoming_count,
         announce_days_before=days_before, announce_at=announce_at, remind_at=remind_at,
-        front_matter=front_matter, mail=mail, images=images,
+        front_matter=front_matter, page_url=page_url, mail=mail, images=images,
     )
 
 
