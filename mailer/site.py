@@ -130,7 +130,7 @@ def feed(store: Store, state: Path, now: datetime) -> str:
 
     series = store.series
     with Ledger.existing(state) as ledger:
-        events = [(seminar, ledger.sequence(seminar.id, event_digest(series, seminar))
+        events = [(seminar, ledger.sequence(seminar.key, event_digest(series, seminar))
                    if ledger else 0) for seminar in store.seminars() if not seminar.open]
     return build_calendar(series, events, stamp=now)
 

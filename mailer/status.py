@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from mailer.delivery.ledger import KindSummary, Ledger
 from mailer.errors import InputError
+from mailer.paths import display_path
 from mailer.series.model import TBA, Kind, Seminar, Status
 from mailer.series.schedule import upcoming_after
 from mailer.series.settings import MailSettings
@@ -56,7 +57,7 @@ def _row(seminar: Seminar, store: Store, ledger: Ledger | None) -> Row:
         status=seminar.status,
         note=seminar.note,
         missing=tuple(seminar.missing(photo=True)) if seminar.takes_place else (),
-        sent={kind: ledger.summary(seminar.id, kind) if ledger else None for kind in Kind},
+        sent={kind: ledger.summary(seminar.key, kind) if ledger else None for kind in Kind},
     )
 
 
@@ -184,6 +185,14 @@ def check(store: Store, today: date | None = None,
     except InputError as exc:
         result.problems.append(str(exc))
         return result
+    first: dict[str, Seminar] = {}
+    for seminar in good:  # a record copied by hand, uid: and all, is the same talk twice
+        other = first.setdefault(seminar.key, seminar)
+        if other is not seminar:
+            result.problems.append(
+                f"{display_path(store.folder / (seminar.id + '.yaml'))}: uid: {seminar.key} is "
+                f"also the identity of {other.id}; one talk, one record (remove one, or give "
+                "the new talk a record without uid:)")
     if result.problems:
         return result
     result.incomplete = [

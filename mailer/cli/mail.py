@@ -113,8 +113,12 @@ def _send_due(settings: Settings, store: Store, now: datetime, *, dry_run: bool,
               stop: Stop) -> int:
     """Send (or show) every mail due at ``now``; return the run's exit code."""
     from mailer.delivery import sending
+    from mailer.season import orphans
     from mailer.series.schedule import local_today
 
+    for line in orphans(store, settings.state, local_today(now, store.series.zone),
+                        once=not dry_run):
+        say(f"warning: {line}", err=True)
     plan = sending.due_now(store, settings.state, now, record=not dry_run)
     print_lines(sending.waiting_lines(settings.state, plan, record=not dry_run))
     if not plan.due and not quiet:

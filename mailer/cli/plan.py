@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, date
+from datetime import UTC, date, time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from mailer.cli.app import Today, app, examples, parse_day, say, session_of
+from mailer.cli.app import (
+    Today,
+    Which,
+    app,
+    examples,
+    parse_clock,
+    parse_day,
+    say,
+    session_of,
+)
 
 
 @app.command("list", epilog=examples("announce list", "announce list --all --json"))
@@ -59,6 +68,10 @@ def check(
     say(f"ok: series and {result.talks} talk(s) are valid and render")
     for line in result.incomplete:
         say(f"  {line}")
+    from mailer.season import orphans
+
+    for line in orphans(store, session.state, session.today(store, None)):
+        say(f"warning: {line}", err=True)
     from mailer.render.templates import unknown_overrides
 
     for warning in unknown_overrides(session.root):
@@ -87,6 +100,36 @@ def new(
     from mailer.scaffold import new_talk
 
     say(f"wrote {new_talk(session_of(ctx).root, day, speaker, affiliation, title)}")
+
+
+@app.command(epilog=examples(
+    "announce move 2026-12-10 2026-12-17", "announce move 2026-12-10-ada 2026-12-10 --time 16:00"))
+def move(
+    ctx: typer.Context,
+    which: Which,
+    day: Annotated[date, typer.Argument(
+        parser=parse_day, metavar="DATE", help="The new date, YYYY-MM-DD.")],
+    at: Annotated[Optional[time], typer.Option(  # noqa: UP045
+        "--time", parser=parse_clock, metavar="HH:MM", show_default=False,
+        help="The new start, local time; default: the talk's time as it is.")] = None,
+    today: Today = None,
+) -> None:
+    """Move a talk to another date (and time), keeping its calendar event and history."""
+    from mailer.errors import InputError
+    from mailer.season import move as move_talk
+
+    if which is None:
+        raise InputError("move: name the talk (its id or date) and the new date")
+    session = session_of(ctx)
+    store = session.store()
+    done = move_talk(store, session.state, which, day, at,
+                     today=session.today(store, today), now=session.now)
+    new_start = done.seminar.start(store.series)
+    say(f"moved {done.old.name} to {done.new.name} ({new_start:%Y-%m-%d %H:%M %Z}); "
+        f"uid: {done.seminar.key} keeps its calendar event and history")
+    if done.announced:
+        say("its announcement went out: the next `announce send --due` mails an update "
+            "(same calendar event, new time) to everyone who got it")
 
 
 @app.command(epilog=examples("announce init my-seminar --name \"Learning Machines\"",

@@ -239,6 +239,12 @@ class Ledger:
         )
         return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
 
+    def announced(self) -> set[str]:
+        """Every talk whose announcement reached anyone."""
+        return {str(row[0]) for row in self._read(
+            "SELECT DISTINCT c.seminar FROM campaigns c JOIN deliveries d ON d.campaign = c.id "
+            "WHERE c.kind = ? AND d.status = ?", (Kind.ANNOUNCEMENT, SENT))}
+
     def clamp(self, now: datetime) -> int:
         """Bring stamps later than ``now`` back to ``now``; return how many there were.
 

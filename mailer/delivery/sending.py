@@ -69,9 +69,9 @@ def due_now(store: Store, state: Path, now: datetime, *, record: bool = False) -
                 ledger.clamp(now)
             for seminar in talks:
                 for kind in Kind:
-                    first = ledger.first_sent(seminar.id, kind)
+                    first = ledger.first_sent(seminar.key, kind)
                     if first is not None:
-                        sent[seminar.id, kind] = min(first, now)
+                        sent[seminar.key, kind] = min(first, now)
     return due(talks, now, series, sent)
 
 
@@ -89,7 +89,7 @@ def _already_sent(ledger: Ledger, seminar: Seminar, kind: Kind,
     """Whether the latest campaign of a talk x kind settled every recipient in ``plan``."""
     if plan.test or not plan.total:
         return None
-    campaign = ledger.latest_campaign(seminar.id, kind)
+    campaign = ledger.latest_campaign(seminar.key, kind)
     if campaign is None:
         return None
     settled = ledger.settled(campaign)
@@ -118,8 +118,8 @@ def _history(store: Store, state: Path, seminar: Seminar, kind: Kind,
             return _History()
         return _History(
             sent=_already_sent(ledger, seminar, kind, plan) if ask_sent else None,
-            sequence=ledger.sequence(seminar.id, event_digest(store.series, seminar)),
-            announced=ledger.first_sent(seminar.id, Kind.ANNOUNCEMENT) is not None)
+            sequence=ledger.sequence(seminar.key, event_digest(store.series, seminar)),
+            announced=ledger.first_sent(seminar.key, Kind.ANNOUNCEMENT) is not None)
 
 
 def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
@@ -209,10 +209,10 @@ def send(state: Path, outgoing: Outgoing, *, force: bool,
         return outgoing.made + timedelta(seconds=time.monotonic() - started)
 
     with Ledger(folder, clock=clock) as ledger, run_lock(folder):
-        campaign = ledger.campaign(outgoing.seminar.id, outgoing.kind, force=force)
+        campaign = ledger.campaign(outgoing.seminar.key, outgoing.kind, force=force)
         for event in run(ledger, campaign):
             if isinstance(event, Report) and event.sent and outgoing.digest:
-                ledger.event_sent(outgoing.seminar.id, outgoing.digest)
+                ledger.event_sent(outgoing.seminar.key, outgoing.digest)
             yield event
 
 

@@ -22,8 +22,11 @@ _STATUS = {Status.CONFIRMED: "CONFIRMED", Status.TENTATIVE: "TENTATIVE",
 
 
 def uid(series: Series, seminar: Seminar) -> str:
-    """Return the talk's UID: stable for the life of the talk."""
-    return f"{seminar.id}.{slugify(series.name) or 'series'}@announce"
+    """Return the talk's UID: stable for the life of the talk, across a `move` too (the
+    record's ``uid:`` keeps its first id; one that holds an ``@`` is a UID as it stands)."""
+    if "@" in seminar.key:
+        return seminar.key
+    return f"{seminar.key}.{slugify(series.name) or 'series'}@announce"
 
 
 def _summary(series: Series, seminar: Seminar) -> str:

@@ -122,6 +122,14 @@ class Seminar:
     status: Status = Status.CONFIRMED
     note: str | None = None
     photo: str | None = None  # a path under the series folder, as written
+    uid: str | None = None  # the talk's identity once it has moved (written by `move`)
+    recording: str | None = None  # after the talk: a URL of the recording
+    slides: str | None = None  # after the talk: a URL of the slides
+
+    @property
+    def key(self) -> str:
+        """The talk's identity in the ledger and in calendars: its first id, kept by `move`."""
+        return self.uid or self.id
 
     @property
     def shown_title(self) -> str:

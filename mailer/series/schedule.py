@@ -131,7 +131,7 @@ def due(seminars: Iterable[Seminar], now: datetime, series: Series,
         if seminar.start(series) <= now:
             continue  # nothing goes out about a talk that has started
         if seminar.cancelled:
-            if seminar.date <= last and (seminar.id, Kind.ANNOUNCEMENT) in sent:
+            if seminar.date <= last and (seminar.key, Kind.ANNOUNCEMENT) in sent:
                 found.append(Due(seminar, Kind.CANCELLATION))
             continue
         if seminar.open:  # no speaker yet: nothing to announce, now or later
@@ -148,7 +148,7 @@ def due(seminars: Iterable[Seminar], now: datetime, series: Series,
             else:
                 found.append(Due(seminar, Kind.ANNOUNCEMENT))
         announcing_now = (Due(seminar, Kind.ANNOUNCEMENT) in found
-                          and (seminar.id, Kind.ANNOUNCEMENT) not in sent)
+                          and (seminar.key, Kind.ANNOUNCEMENT) not in sent)
         reminder = _reminder(seminar, now, series, sent, announcing_now=announcing_now)
         if reminder is not None:
             found.append(reminder)
@@ -166,7 +166,7 @@ def _reminder(seminar: Seminar, now: datetime, series: Series,
         return None
     if seminar.date != local_today(now, zone) or now < _at(seminar.date, series.remind_at, zone):
         return None
-    announced = sent.get((seminar.id, Kind.ANNOUNCEMENT))
+    announced = sent.get((seminar.key, Kind.ANNOUNCEMENT))
     if announcing_now or (announced and announced.astimezone(zone).date() == seminar.date):
         return None
     return Due(seminar, Kind.REMINDER)

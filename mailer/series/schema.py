@@ -38,7 +38,7 @@ SMTP_KEYS = ("host", "port", "security", "username", "timeout", "auth", "passwor
              "connections")
 RECORD_KEYS = (
     "date", "time", "speaker", "affiliation", "speakers", "title", "abstract", "bio",
-    "location", "video_link", "status", "note", "photo",
+    "location", "video_link", "status", "note", "photo", "uid", "recording", "slides",
 )
 STATUSES = tuple(Status)
 # The defaults of series.yaml have one home, the model: the schema asks it.
@@ -252,6 +252,19 @@ def _check_local_time(record: Record, seminar: Seminar, series: Series) -> None:
                            f"another time, such as {there:%H:%M}")
 
 
+_UID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,199}")
+
+
+def _uid(record: Record) -> str | None:
+    """``uid:``: the talk's identity (its first id), as `move` writes it."""
+    written = record.text("uid", single_line=True)
+    if written is not None and not _UID.fullmatch(written):
+        record.report("uid", f"{written!r} is not a talk identity (letters, digits and . _ @ + -, "
+                             "as `announce move` writes it); it must stay as it was written")
+        return None
+    return written
+
+
 def load_seminar(path: Path, talk_id: str, day: date, series: Series | None = None) -> Seminar:
     """Read and validate one talk record; ``day`` is the date in its file name. With
     ``series``, the talk's start must exist in the series' time zone."""
@@ -274,6 +287,9 @@ def load_seminar(path: Path, talk_id: str, day: date, series: Series | None = No
         status=Status(record.choice("status", STATUSES, Status.CONFIRMED)),
         note=record.words("note"),
         photo=image_file(record, "photo", path.parent.parent),
+        uid=_uid(record),
+        recording=record.url("recording"),
+        slides=record.url("slides"),
     )
     if series is not None and not record.problems:
         _check_local_time(record, seminar, series)
