@@ -204,7 +204,8 @@ def check(store: Store, today: date | None = None,
     for seminar in good:
         if seminar.open:
             continue  # nothing is sent or published about an open week
-        kinds = [Kind.CANCELLATION] if seminar.cancelled else [Kind.ANNOUNCEMENT, Kind.REMINDER]
+        kinds = [Kind.CANCELLATION] if seminar.cancelled else [Kind.ANNOUNCEMENT, Kind.REMINDER,
+                                                               Kind.UPDATE]
         try:
             upcoming = upcoming_after(store, seminar)
             for kind in kinds:

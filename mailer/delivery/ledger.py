@@ -15,7 +15,7 @@ from __future__ import annotations
 import fcntl
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +28,7 @@ from mailer.paths import display_path
 from mailer.series.model import Kind
 
 LEDGER_FILE = "ledger.sqlite3"
-LEDGER_VERSION = 2  # PRAGMA user_version: a ledger from a newer announce is never written to
+LEDGER_VERSION = 3  # PRAGMA user_version: a ledger from a newer announce is never written to
 _OUR_TABLES = frozenset({"campaigns", "deliveries"})
 LOCK_FILE = "send.lock"
 LOCK_WAIT_SECONDS = 5.0
@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS campaigns (
     seminar TEXT NOT NULL,
     kind TEXT NOT NULL,
     started TEXT NOT NULL,
-    forced INTEGER NOT NULL DEFAULT 0
+    forced INTEGER NOT NULL DEFAULT 0,
+    facts TEXT  -- announcements and updates: the date, place and link they told (JSON)
 );
 CREATE INDEX IF NOT EXISTS campaigns_by_talk ON campaigns (seminar, kind);
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -51,6 +52,11 @@ CREATE TABLE IF NOT EXISTS deliveries (
     code INTEGER NOT NULL,
     reply TEXT NOT NULL,
     at TEXT NOT NULL,
+    PRIMARY KEY (campaign, recipient)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audience (  -- an update goes to who got the announcement by then
+    campaign INTEGER NOT NULL REFERENCES campaigns (id),
+    recipient TEXT NOT NULL,
     PRIMARY KEY (campaign, recipient)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS notices (
@@ -72,6 +78,8 @@ ALTER TABLE events ADD COLUMN n INTEGER NOT NULL DEFAULT 0;
 UPDATE events SET n = (SELECT count(*) FROM events AS e
                        WHERE e.seminar = events.seminar AND e.first_sent <= events.first_sent);
 """
+# Version 3 keeps what each announcement and update told (campaigns.facts).
+_TO_VERSION_3 = "ALTER TABLE campaigns ADD COLUMN facts TEXT;"
 
 
 class LedgerWriteError(LedgerError):
@@ -121,12 +129,17 @@ class Ledger:
             self.db.execute("PRAGMA synchronous=NORMAL")
             if version < 2 and self._has_events():
                 self.db.executescript(_TO_VERSION_2)
+            if exists and version < 3 and "facts" not in self._columns("campaigns"):
+                self.db.executescript(_TO_VERSION_3)
             self.db.executescript(_SCHEMA)
             self.db.execute(f"PRAGMA user_version = {LEDGER_VERSION}")
         except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed"
             raise LedgerError(damaged.format(why=exc)) from None
         except (sqlite3.Error, OSError) as exc:
             raise LedgerError(self._help.format(why=exc)) from None
+
+    def _columns(self, table: str) -> set[str]:
+        return {str(row[1]) for row in self.db.execute(f"PRAGMA table_info({table})")}
 
     def _has_events(self) -> bool:
         return bool(self.db.execute(
@@ -195,14 +208,62 @@ class Ledger:
         )
         return None if row is None else int(row[0])
 
-    def campaign(self, seminar: str, kind: Kind, *, force: bool) -> int:
-        """Return the campaign to continue, or a new one (always new with ``force``)."""
-        latest = None if force else self.latest_campaign(seminar, kind)
+    def campaign(self, seminar: str, kind: Kind, *, force: bool, facts: str | None = None,
+                 audience: Iterable[str] = ()) -> int:
+        """Return the campaign to continue, or a new one (always new with ``force``).
+
+        An update continues only the campaign that told the same ``facts``; a new one keeps
+        its ``audience`` (who got the announcement by then), so a resumed run mails the same
+        people, and someone who subscribed since gets the current announcement instead.
+        """
+        if kind == Kind.UPDATE:
+            latest = None if force or facts is None else self.update_campaign(seminar, facts)
+        else:
+            latest = None if force else self.latest_campaign(seminar, kind)
         if latest is not None:
             return latest
-        cursor = self._write("INSERT INTO campaigns (seminar, kind, started, forced) "
-                             "VALUES (?, ?, ?, ?)", (seminar, kind, self._stamp(), int(force)))
-        return int(cursor.lastrowid or 0)
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            cursor = self.db.execute(
+                "INSERT INTO campaigns (seminar, kind, started, forced, facts) "
+                "VALUES (?, ?, ?, ?, ?)", (seminar, kind, self._stamp(), int(force), facts))
+            number = int(cursor.lastrowid or 0)
+            self.db.executemany("INSERT OR IGNORE INTO audience (campaign, recipient) "
+                                "VALUES (?, ?)", [(number, r.lower()) for r in audience])
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise LedgerWriteError(f"the ledger {display_path(self.path)} could not be "
+                                   f"written ({exc})") from None
+        return number
+
+    def update_campaign(self, seminar: str, facts: str) -> int | None:
+        """The newest update campaign of a talk that tells ``facts``, to continue."""
+        row = self._one("SELECT id FROM campaigns WHERE seminar = ? AND kind = ? AND facts = ? "
+                        "ORDER BY id DESC LIMIT 1", (seminar, Kind.UPDATE, facts))
+        return None if row is None else int(row[0])
+
+    def audience(self, campaign: int) -> set[str]:
+        """Who an update campaign is for."""
+        return {str(r[0]) for r in self._read(
+            "SELECT recipient FROM audience WHERE campaign = ?", (campaign,))}
+
+    def reached(self, seminar: str) -> set[str]:
+        """Everyone (lower-cased) the talk's announcement reached, in any campaign."""
+        return {str(r[0]) for r in self._read(
+            "SELECT DISTINCT d.recipient FROM deliveries d JOIN campaigns c ON d.campaign = c.id "
+            "WHERE c.seminar = ? AND c.kind = ? AND d.status = ?",
+            (seminar, Kind.ANNOUNCEMENT, SENT))}
+
+    def told(self, seminar: str) -> str | None:
+        """What people were last told of the talk's date, place and link (JSON), if known:
+        the newest announcement or update that reached anyone."""
+        row = self._one(
+            "SELECT c.facts FROM campaigns c WHERE c.seminar = ? AND c.kind IN (?, ?) AND "
+            "EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign = c.id AND d.status = ?) "
+            "ORDER BY c.id DESC LIMIT 1", (seminar, Kind.ANNOUNCEMENT, Kind.UPDATE, SENT))
+        return None if row is None or row[0] is None else str(row[0])
 
     def settled(self, campaign: int) -> dict[str, str]:
         """Return each recipient (lower-cased) that got the message or refused it for good,

@@ -6,6 +6,7 @@ are built here by pure functions; the command line only prints them.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -19,7 +20,7 @@ from mailer.delivery.loop import Pace, Record, Report
 from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL, InputError
 from mailer.mail.outgoing import Outgoing, RecipientPlan, compose, plan_recipients
 from mailer.series.model import Kind, Seminar
-from mailer.series.schedule import DueNow, Nothing, due, local_today, pick
+from mailer.series.schedule import DueNow, Nothing, changes, due, local_today, pick, talk_facts
 from mailer.series.settings import MailSettings
 from mailer.series.store import Store
 
@@ -57,13 +58,17 @@ def due_now(store: Store, state: Path, now: datetime, *, record: bool = False) -
     series = store.series
     today = local_today(now, series.zone)
     last = today + timedelta(days=series.announce_days_before)
-    talks = []
-    for seminar in store.seminars(today):
-        talks.append(seminar)
-        if seminar.date > last:
-            break
     sent: dict[tuple[str, Kind], datetime] = {}
+    told: dict[str, dict[str, str]] = {}
     with Ledger.existing(state) as ledger:
+        announced = ledger.announced() if ledger is not None else set()
+        talks: list[Seminar] = []
+        for seminar in store.seminars(today):  # the window, and announced talks after it
+            if seminar.date <= last or seminar.key in announced or not talks or \
+                    talks[-1].date <= last:
+                talks.append(seminar)
+            elif not announced:
+                break
         if ledger is not None:
             if record:
                 ledger.clamp(now)
@@ -72,7 +77,10 @@ def due_now(store: Store, state: Path, now: datetime, *, record: bool = False) -
                     first = ledger.first_sent(seminar.key, kind)
                     if first is not None:
                         sent[seminar.key, kind] = min(first, now)
-    return due(talks, now, series, sent)
+                facts = ledger.told(seminar.key) if seminar.key in announced else None
+                if facts is not None:
+                    told[seminar.key] = json.loads(facts)
+    return due(talks, now, series, sent, told)
 
 
 @dataclass(frozen=True)
@@ -85,11 +93,11 @@ class AlreadySent:
 
 
 def _already_sent(ledger: Ledger, seminar: Seminar, kind: Kind,
-                  plan: RecipientPlan) -> AlreadySent | None:
-    """Whether the latest campaign of a talk x kind settled every recipient in ``plan``."""
+                  plan: RecipientPlan, campaign: int | None) -> AlreadySent | None:
+    """Whether the campaign to continue (the latest of a talk x kind; for an update, the
+    one telling the same facts) settled every recipient in ``plan``."""
     if plan.test or not plan.total:
         return None
-    campaign = ledger.latest_campaign(seminar.key, kind)
     if campaign is None:
         return None
     settled = ledger.settled(campaign)
@@ -107,6 +115,8 @@ class _History:
     sent: AlreadySent | None = None  # the kind went out to everyone in the plan
     sequence: int = 0  # the calendar SEQUENCE of the talk as it is now
     announced: bool = False  # its announcement reached anyone, ever
+    plan: RecipientPlan | None = None  # an update's: who got the announcement
+    changed: tuple[tuple[str, str, str], ...] = ()  # an update's: what changed since told
 
 
 def _history(store: Store, state: Path, seminar: Seminar, kind: Kind,
@@ -116,10 +126,21 @@ def _history(store: Store, state: Path, seminar: Seminar, kind: Kind,
     with Ledger.existing(state) as ledger:
         if ledger is None:
             return _History()
+        changed: tuple[tuple[str, str, str], ...] = ()
+        campaign = ledger.latest_campaign(seminar.key, kind)
+        if kind == Kind.UPDATE:
+            facts = talk_facts(store.series, seminar)
+            told = ledger.told(seminar.key)
+            changed = tuple(changes(json.loads(told), facts)) if told else ()
+            campaign = ledger.update_campaign(seminar.key, json.dumps(facts, sort_keys=True))
+            if not plan.test:
+                plan = plan.only(ledger.audience(campaign) if campaign is not None
+                                 else ledger.reached(seminar.key))
         return _History(
-            sent=_already_sent(ledger, seminar, kind, plan) if ask_sent else None,
+            sent=_already_sent(ledger, seminar, kind, plan, campaign) if ask_sent else None,
             sequence=ledger.sequence(seminar.key, event_digest(store.series, seminar)),
-            announced=ledger.first_sent(seminar.key, Kind.ANNOUNCEMENT) is not None)
+            announced=ledger.first_sent(seminar.key, Kind.ANNOUNCEMENT) is not None,
+            plan=plan, changed=changed)
 
 
 def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
@@ -140,14 +161,30 @@ def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
                        ask_sent=not (request.force or request.preview))
     if history.sent is not None:
         return history.sent
+    if request.kind == Kind.UPDATE:
+        _refuse_update(chosen, history, request)
+        plan = history.plan or plan
     outgoing = compose(store, chosen, request.kind, plan, mail=mail, now=now,
-                       today=request.today, sequence=history.sequence)
+                       today=request.today, sequence=history.sequence, changed=history.changed)
     if request.kind == Kind.CANCELLATION and not history.announced:
         outgoing = replace(outgoing, warnings=(
             *outgoing.warnings, f"{chosen.id} was never announced by announce (the ledger has "
                                 "no announcement of it): the cancellation tells people about a "
                                 "talk they may not have heard of"))
     return outgoing
+
+
+def _refuse_update(seminar: Seminar, history: _History, request: Request) -> None:
+    """An update is for people who got the announcement, and says what changed."""
+    if request.preview or request.to:
+        return
+    if not history.announced:
+        raise InputError(f"{seminar.id} was never announced (the ledger has no announcement "
+                         "of it): an update has no one to go to. Send the announcement")
+    if not history.changed and not request.force:
+        raise InputError(f"{seminar.id}: its date, time, location and call link are as people "
+                         "were told; an update would say nothing new. Give --force to send it "
+                         "anyway (title, abstract and bio edits never send one by themselves)")
 
 
 def _refuse_out_of_time(store: Store, seminar: Seminar, request: Request,
@@ -209,7 +246,10 @@ def send(state: Path, outgoing: Outgoing, *, force: bool,
         return outgoing.made + timedelta(seconds=time.monotonic() - started)
 
     with Ledger(folder, clock=clock) as ledger, run_lock(folder):
-        campaign = ledger.campaign(outgoing.seminar.key, outgoing.kind, force=force)
+        audience = [r for d in outgoing.plan.deliveries() for r in d.recipients] \
+            if outgoing.kind == Kind.UPDATE else []
+        campaign = ledger.campaign(outgoing.seminar.key, outgoing.kind, force=force,
+                                   facts=outgoing.facts, audience=audience)
         for event in run(ledger, campaign):
             if isinstance(event, Report) and event.sent and outgoing.digest:
                 ledger.event_sent(outgoing.seminar.key, outgoing.digest)

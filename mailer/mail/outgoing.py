@@ -7,8 +7,9 @@ records, the resolved mail settings and the calendar SEQUENCE, and gives the fro
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from mailer.addresses import AddressProblem, Mailbox, parse_mailbox
 from mailer.errors import InputError
 from mailer.paths import write_files, write_folder
 from mailer.series.model import Kind, Seminar, Series, Status
-from mailer.series.schedule import upcoming_after
+from mailer.series.schedule import talk_facts, upcoming_after
 from mailer.series.settings import MailSettings
 from mailer.series.store import Store
 
@@ -64,6 +65,16 @@ class RecipientPlan:
             yield Delivery(0, self.lists, tuple(b.envelope for b in self.lists))
         for number, box in enumerate(self.subscribers, 1):
             yield Delivery(number, (box,), (box.envelope,))
+
+    def only(self, audience: set[str]) -> RecipientPlan:
+        """The plan cut to ``audience`` (lower-cased addresses): an update's recipients are
+        those of the current list and subscribers who got the announcement."""
+        kept = [(box, line) for box, line in zip(self.subscribers, self.lines or
+                                                 (0,) * len(self.subscribers), strict=True)
+                if box.envelope.lower() in audience]
+        return replace(self, lists=tuple(b for b in self.lists if b.envelope.lower() in audience),
+                       subscribers=tuple(box for box, _ in kept),
+                       lines=tuple(line for _, line in kept) if self.lines else ())
 
     def where(self, delivery: Delivery) -> str:
         """Where a delivery's addresses were written: ``file:line``, or the series file."""
@@ -122,6 +133,7 @@ class Outgoing:
     made: datetime  # the moment it was composed: Date header, calendar stamps
     digest: str | None  # the calendar event's version, when the mail carries one
     warnings: tuple[str, ...] = ()
+    facts: str | None = None  # what an announcement or update tells of date, place, link
 
     @property
     def sender(self) -> Mailbox | None:
@@ -164,13 +176,14 @@ def _warnings(seminar: Seminar, kind: Kind) -> tuple[str, ...]:
 
 
 def render_talk(store: Store, seminar: Seminar, kind: Kind, now: datetime,
-                sequence: int) -> Rendered:
-    """Render one kind of mail for a talk, its calendar event at ``sequence``."""
+                sequence: int, *, changed: Sequence[tuple[str, str, str]] = ()) -> Rendered:
+    """Render one kind of mail for a talk, its calendar event at ``sequence``; an update
+    names what ``changed`` (fact, old, new)."""
     from mailer.render.templates import Renderer
 
     return Renderer(store.root).message(store.series, seminar, upcoming_after(store, seminar),
                                         kind, sequence=sequence, stamp=now,
-                                        photo=mail_photo(store.root, seminar))
+                                        photo=mail_photo(store.root, seminar), changed=changed)
 
 
 def mail_photo(root: Path, seminar: Seminar) -> InlineImage | None:
@@ -185,7 +198,7 @@ def mail_photo(root: Path, seminar: Seminar) -> InlineImage | None:
 
 def compose(store: Store, seminar: Seminar, kind: Kind, plan: RecipientPlan, *,
             mail: MailSettings, now: datetime, today: date | None = None,
-            sequence: int = 0) -> Outgoing:
+            sequence: int = 0, changed: Sequence[tuple[str, str, str]] = ()) -> Outgoing:
     """Validate what the mail depends on and render it once for ``plan``.
 
     ``mail`` is the series' mail settings as the command resolved them (the environment's
@@ -196,7 +209,7 @@ def compose(store: Store, seminar: Seminar, kind: Kind, plan: RecipientPlan, *,
 
     # Every record from this talk's window on must be valid, not just the ones shown.
     list(store.seminars(min(today or seminar.date, seminar.date)))
-    rendered = render_talk(store, seminar, kind, now, sequence)
+    rendered = render_talk(store, seminar, kind, now, sequence, changed=changed)
     # Without mail.from a preview still works: its From is a placeholder, never sent.
     headers = Headers(sender=parse_mailbox(mail.sender or PLACEHOLDER_SENDER),
                       reply_to=parse_mailbox(mail.reply_to) if mail.reply_to else None,
@@ -205,9 +218,11 @@ def compose(store: Store, seminar: Seminar, kind: Kind, plan: RecipientPlan, *,
     blueprint = Blueprint(rendered, headers, date=now, name=seminar.id)
     verify(blueprint, plan, f"{store.folder.name}/{seminar.id}.yaml", kind)
     digest = event_digest(store.series, seminar) if rendered.ics else None
+    facts = json.dumps(talk_facts(store.series, seminar), sort_keys=True) \
+        if kind in (Kind.ANNOUNCEMENT, Kind.UPDATE) else None
     return Outgoing(series=store.series, seminar=seminar, kind=kind, rendered=rendered,
                     blueprint=blueprint, mail=mail, plan=plan, made=now, digest=digest,
-                    warnings=_warnings(seminar, kind))
+                    warnings=_warnings(seminar, kind), facts=facts)
 
 
 def verify(blueprint: Blueprint, plan: RecipientPlan, record: str, kind: Kind) -> None:

@@ -9,7 +9,7 @@ everywhere (formats.py), Markdown rendered and sanitized.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mailer.render.event import calendar_links
@@ -36,6 +36,8 @@ def layout_values(series: Series, seminar: Seminar, kind: Kind) -> dict[str, Any
         heading = f"Today at {hhmm(start)}: {heading}"
     elif kind == Kind.CANCELLATION:
         heading = f"Cancelled: {heading}"
+    elif kind == Kind.UPDATE:
+        heading = f"Changed: {heading}"
     return {
         "lang": "en",
         "heading": heading,
@@ -49,6 +51,21 @@ def layout_values(series: Series, seminar: Seminar, kind: Kind) -> dict[str, Any
         "team": series.team,
         "website": website,
         "website_label": website.split("://", 1)[-1].rstrip("/") if website else None,
+    }
+
+
+def change_values(series: Series, changed: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
+    """What an update says changed: each fact old -> new, on lines and in one sentence."""
+    labels = {"when": "Date and time", "location": "Location", "call": series.call_label}
+    in_text = {"when": "date and time", "location": "location", "call": series.call_label}
+    changes = [{"label": labels[key], "old": old, "new": new, "link": key == "call"}
+               for key, old, new in changed]
+    return {
+        "changes": changes,
+        "summary": "; ".join(f"{in_text[key]} {old or 'none'} → {new or 'none'}"
+                             for key, old, new in changed),
+        "moved_from": next((old for key, old, _ in changed if key == "when"), None),
+        "changed_what": " and ".join(in_text[key] for key, _, _ in changed) or "details",
     }
 
 

@@ -31,7 +31,12 @@ import yaml
 from mailer.errors import InputError
 from mailer.paths import display_path
 from mailer.render.formats import MarkdownFormat, PageFormat, TextFormat, markdown_to_html
-from mailer.render.htmlmail import first_paragraph, layout_values, rendered_values
+from mailer.render.htmlmail import (
+    change_values,
+    first_paragraph,
+    layout_values,
+    rendered_values,
+)
 from mailer.render.rendered import InlineImage, Rendered
 from mailer.render.times import hhmm, zone_abbreviation
 from mailer.series.model import TBA, Kind, Seminar, Series, Status
@@ -46,6 +51,7 @@ TEMPLATE_FOR = {
     Kind.ANNOUNCEMENT: "announcement.md.j2",
     Kind.REMINDER: "reminder.md.j2",
     Kind.CANCELLATION: "cancellation.md.j2",
+    Kind.UPDATE: "update.md.j2",
 }
 TEMPLATE_NAMES = (*TEMPLATE_FOR.values(), "subject.txt.j2", "email.html.j2",
                   "email-classic.html.j2", "program.md.j2")
@@ -178,8 +184,8 @@ class Renderer:
         return self._render(name, context)
 
     def context(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar],
-                kind: Kind) -> dict[str, Any]:
-        """Return the values the templates see."""
+                kind: Kind, changed: Sequence[tuple[str, str, str]] = ()) -> dict[str, Any]:
+        """Return the values the templates see (an update's: what ``changed``)."""
         start = seminar.start(series)
         zone = zone_abbreviation(start)
         items = []
@@ -214,6 +220,7 @@ class Renderer:
             "page_photo": None,  # the web page's photo file, set by page()
             "page_photo_alt": ", ".join(s.name for s in seminar.speakers),
             **layout_values(series, seminar, kind),
+            **change_values(series, changed),
         }
 
     def body(self, context: Mapping[str, Any], fmt: MarkdownFormat) -> str:
@@ -274,7 +281,9 @@ class Renderer:
         Template mistakes (a misspelt variable under StrictUndefined, bad syntax) show up here
         without loading the slower libraries that only turn correct output into e-mail.
         """
-        context = self.context(series, seminar, upcoming, kind)
+        example = [("when", "2024-01-01 15:00", f"{seminar.start(series):%Y-%m-%d %H:%M}")]
+        context = self.context(series, seminar, upcoming, kind,
+                               example if kind == Kind.UPDATE else ())
         subject = self.subject(context)
         self.body(context, TextFormat())
         body = self.body(context, MarkdownFormat(checked=False))
@@ -284,15 +293,16 @@ class Renderer:
             self.page(series, seminar, upcoming, PageFormat(checked=False))
 
     def message(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar], kind: Kind,
-                *, sequence: int, stamp: datetime, photo: InlineImage | None = None) -> Rendered:
-        """Render one kind of mail for a talk."""
-        context = self.context(series, seminar, upcoming, kind)
+                *, sequence: int, stamp: datetime, photo: InlineImage | None = None,
+                changed: Sequence[tuple[str, str, str]] = ()) -> Rendered:
+        """Render one kind of mail for a talk (an update says what ``changed``)."""
+        context = self.context(series, seminar, upcoming, kind, changed)
         subject = self.subject(context)
         text = self.body(context, TextFormat())
         html_doc = self.html_part(series, seminar, context, subject,
                                   photo_src=photo.src if photo else None)
         ics = None
-        if kind in (Kind.ANNOUNCEMENT, Kind.CANCELLATION):
+        if kind in (Kind.ANNOUNCEMENT, Kind.CANCELLATION, Kind.UPDATE):
             from mailer.render.calendar import build_calendar
 
             ics = build_calendar(series, [(seminar, sequence)], stamp=stamp)

@@ -23,6 +23,7 @@ class Kind(StrEnum):
     ANNOUNCEMENT = "announcement"
     REMINDER = "reminder"
     CANCELLATION = "cancellation"
+    UPDATE = "update"  # an announced talk's date, time, place or call link changed
 
 
 class Status(StrEnum):

@@ -88,6 +88,19 @@ def upcoming(later: Iterable[Seminar], count: int) -> list[Seminar]:
     return found
 
 
+def talk_facts(series: Series, seminar: Seminar) -> dict[str, str]:
+    """What an announcement told people that a correction must reach them about: when the
+    talk is, where, and the call link. Title, abstract or bio edits are not among them."""
+    return {"when": f"{seminar.start(series):%Y-%m-%d %H:%M}",
+            "location": seminar.place(series) or "", "call": seminar.call(series) or ""}
+
+
+def changes(told: Mapping[str, str], now: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """What changed since people were told: (fact, old, new) for each fact that differs."""
+    return [(key, told.get(key, ""), value) for key, value in now.items()
+            if told.get(key, "") != value]
+
+
 @dataclass(frozen=True)
 class Due:
     """One mail whose moment has come: the talk and the kind."""
@@ -110,16 +123,21 @@ def _at(day: date, moment: time, zone: tzinfo) -> datetime:
 
 
 def due(seminars: Iterable[Seminar], now: datetime, series: Series,
-        sent: Mapping[tuple[str, Kind], datetime]) -> DueNow:
+        sent: Mapping[tuple[str, Kind], datetime],
+        told: Mapping[str, Mapping[str, str]] | None = None) -> DueNow:
     """The mails due at ``now`` (SPEC 5): talks from today on, in date order.
 
     ``sent`` holds, for each talk x kind that went out to anyone, when it first did. A
     mail is due from its moment until the talk starts: the next talk's announcement from
     ``announce_days_before`` days before at ``announce_at``; the reminder on the talk's day
     from ``remind_at`` (not when the announcement itself went out that day); a cancellation
-    as soon as an announced talk is cancelled. Whether each went out to everyone is the
-    ledger's to say (a run that stopped half way is due until it is finished).
+    as soon as an announced talk is cancelled; an update as soon as the date, time, place or
+    call link of an announced talk differs from what people were last told (``told``, by
+    talk key; talks after the window come in only when they were announced). Whether each
+    went out to everyone is the ledger's to say (a run that stopped half way is due until it
+    is finished).
     """
+    told = told or {}
     zone = series.zone
     today = local_today(now, zone)
     last = today + timedelta(days=series.announce_days_before)
@@ -127,9 +145,15 @@ def due(seminars: Iterable[Seminar], now: datetime, series: Series,
     waiting: list[str] = []
     following: tuple[Seminar, Kind, datetime] | None = None
     announcing: Seminar | None = None
+    beyond = False  # past the window: only updates of announced talks
     for seminar in seminars:
         if seminar.start(series) <= now:
             continue  # nothing goes out about a talk that has started
+        if not seminar.cancelled and seminar.key in told and \
+                changes(told[seminar.key], talk_facts(series, seminar)):
+            found.append(Due(seminar, Kind.UPDATE))
+        if beyond:
+            continue
         if seminar.cancelled:
             if seminar.date <= last and (seminar.key, Kind.ANNOUNCEMENT) in sent:
                 found.append(Due(seminar, Kind.CANCELLATION))
@@ -152,8 +176,7 @@ def due(seminars: Iterable[Seminar], now: datetime, series: Series,
         reminder = _reminder(seminar, now, series, sent, announcing_now=announcing_now)
         if reminder is not None:
             found.append(reminder)
-        if seminar.date > last:
-            break
+        beyond = seminar.date > last
     return DueNow(tuple(found), tuple(waiting), following)
 
 
