@@ -212,3 +212,32 @@ def test_a_version_2_ledger_is_upgraded_and_sends_no_update_it_cannot_know(
     by_hand = invoke(cron_series, "send", TALK, "--kind", "update", "--today", "2024-02-19",
                      "--force", server=smtp_server)
     assert by_hand.code == 0, by_hand.both
+
+
+@pytest.mark.parametrize(("cadence", "first", "second"), [
+    ("weekly", "2024-04-11", "2024-04-18"), ("biweekly", "2024-04-18", "2024-05-02")])
+def test_new_next_takes_the_next_free_date_by_cadence(series: Path, cadence: str, first: str,
+                                                       second: str) -> None:
+    edit(series / "seminars" / "series.yaml", ("upcoming_count: 4", f"upcoming_count: 4\n"
+                                                                    f"cadence: {cadence}"))
+    for name, day in (("Cai Wu", first), ("Dan Li", second)):
+        result = invoke(series, "new", "--next", "--speaker", name, "--today", "2024-02-19")
+        assert result.code == 0, result.both
+        assert f"seminars/{day}-" in result.out
+    assert invoke(series, "check").code == 0
+    assert invoke(series, "new", "--speaker", "X").code == 2
+    taken = invoke(series, "new", first, "--speaker", "Eva Berg")
+    assert taken.code == 2 and f"{first} has a talk already" in taken.err
+
+
+def test_new_next_never_takes_a_date_in_the_past(series: Path) -> None:
+    result = invoke(series, "new", "--next", "--speaker", "Cai Wu", "--today", "2024-06-01")
+    assert result.code == 0, result.both
+    assert "seminars/2024-06-06-cai-wu.yaml" in result.out  # a Thursday, as the series' talks
+
+
+def test_a_bad_cadence_names_the_key(series: Path) -> None:
+    edit(series / "seminars" / "series.yaml", ("upcoming_count: 4", "upcoming_count: 4\n"
+                                                                    "cadence: monthly"))
+    result = invoke(series, "check")
+    assert result.code == 2 and "cadence" in result.err and "biweekly" in result.err

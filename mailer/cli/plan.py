@@ -85,21 +85,40 @@ def check(
 
 @app.command(epilog=examples(
     'announce new 2026-12-10 --speaker "Jonas Åström" --affiliation KTH',
-    'announce new 2026-12-17 --speaker "Пётр Чайковский"   # petr-chaykovskiy.yaml'))
+    'announce new 2026-12-17 --speaker "Пётр Чайковский"   # petr-chaykovskiy.yaml',
+    'announce new --next --speaker "Ada Lovelace"   # one cadence after the last talk'))
 def new(
     ctx: typer.Context,
-    day: Annotated[date, typer.Argument(
-        parser=parse_day, metavar="DATE", help="The talk's date, YYYY-MM-DD.")],
     speaker: Annotated[str, typer.Option(help="The speaker's full name.")],
+    day: Annotated[Optional[date], typer.Argument(  # noqa: UP045
+        parser=parse_day, metavar="DATE", show_default=False,
+        help="The talk's date, YYYY-MM-DD (or --next).")] = None,
+    next_: Annotated[bool, typer.Option(
+        "--next", help="Take the next free date: one cadence (weekly or biweekly) after the "
+                       "last talk, on the series' weekday.")] = False,
     affiliation: Annotated[Optional[str], typer.Option(  # noqa: UP045
         help="The speaker's affiliation (university, company).", show_default=False)] = None,
     title: Annotated[Optional[str], typer.Option(  # noqa: UP045
         help="The talk's title, if known (else TBA until it is).", show_default=False)] = None,
+    today: Today = None,
 ) -> None:
     """Write a new talk record, seminars/DATE-<slug>.yaml."""
+    from mailer.errors import InputError
     from mailer.scaffold import new_talk
 
-    say(f"wrote {new_talk(session_of(ctx).root, day, speaker, affiliation, title)}")
+    session = session_of(ctx)
+    if next_ == (day is not None):
+        raise InputError("new: give the talk's DATE, or --next for the next free date")
+    if day is None:
+        from mailer.series.schedule import next_free_date
+
+        store = session.store()
+        day = next_free_date([entry.date for entry in store.entries()], store.series.cadence,
+                             session.today(store, today))
+        if day is None:
+            raise InputError("new --next: the series has no talk yet to follow; give the "
+                             "first talk's DATE")
+    say(f"wrote {new_talk(session.root, day, speaker, affiliation, title)}")
 
 
 @app.command(epilog=examples(

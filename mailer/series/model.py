@@ -79,6 +79,8 @@ class Series:
     remind_at: time | None = None
     front_matter: Mapping[str, Any] = field(default_factory=lambda: DEFAULT_FRONT_MATTER)
     page_url: str | None = None  # "/lm/": where the talk pages are published on the site
+    cadence: str = "weekly"  # weekly | biweekly: how `new --next` spaces the talks
+    followup_days_after: int | None = None  # the recording's mail: up to this many days after
     mail: MailSettings = field(default_factory=MailSettings)
     images: ImageStyle = field(default_factory=ImageStyle)
 

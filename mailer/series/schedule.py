@@ -6,7 +6,8 @@ stops early reads no more records than it needs); the moment comes in as an argu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
@@ -99,6 +100,27 @@ def changes(told: Mapping[str, str], now: Mapping[str, str]) -> list[tuple[str, 
     """What changed since people were told: (fact, old, new) for each fact that differs."""
     return [(key, told.get(key, ""), value) for key, value in now.items()
             if told.get(key, "") != value]
+
+
+CADENCE_DAYS = {"weekly": 7, "biweekly": 14}
+
+
+def next_free_date(days: Sequence[date], cadence: str, today: date) -> date | None:
+    """The date ``new --next`` takes: one cadence after the last talk, on the weekday most
+    talks are on, and not before tomorrow (then on from today by the cadence). None when
+    there is no talk yet to follow."""
+    if not days:
+        return None
+    step = CADENCE_DAYS[cadence]
+    weekday = Counter(day.weekday() for day in days).most_common(1)[0][0]
+    last = max(days)
+    candidate = last + timedelta(days=step)
+    candidate -= timedelta(days=(candidate.weekday() - weekday) % 7)
+    if candidate <= last:
+        candidate += timedelta(days=7)
+    while candidate <= today:
+        candidate += timedelta(days=step)
+    return candidate
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,9 @@ from mailer.smtp.settings import AUTH_MODES, MAX_CONNECTIONS, SECURITY_MODES, Sm
 SERIES_KEYS = (
     "name", "team", "website", "timezone", "default_time", "duration_minutes", "location",
     "video_link", "video_label", "upcoming_count", "announce_days_before", "announce_at",
-    "remind_at", "page", "mail", "images",
+    "remind_at", "page", "mail", "images", "cadence", "followup_days_after",
 )
+CADENCES = ("weekly", "biweekly")
 IMAGE_KEYS = ("background", "accent", "text", "logo")
 MAIL_KEYS = (
     "from", "to", "recipients_file", "reply_to", "unsubscribe", "rate_per_minute",
@@ -166,6 +167,8 @@ def load_series(path: Path) -> Series:
                                  0, 366)
     announce_at = record.clock("announce_at") or _DEFAULTS["announce_at"]
     remind_at = record.clock("remind_at")
+    cadence = record.choice("cadence", CADENCES, _DEFAULTS["cadence"])
+    followup = record.integer("followup_days_after", 0, 1, 366) or None  # absent: no follow-up
     record.finish()
     assert name and team and zone_name and default_time  # noqa: S101 (finish() raised otherwise)
     return Series(
@@ -174,6 +177,7 @@ def load_series(path: Path) -> Series:
         video_label=video_label, upcoming_count=upcoming_count,
         announce_days_before=days_before, announce_at=announce_at, remind_at=remind_at,
         front_matter=front_matter, page_url=page_url, mail=mail, images=images,
+        cadence=cadence, followup_days_after=followup,
     )
 
 
