@@ -163,6 +163,8 @@ def program(store: Store, year: int | None) -> str:
             "tentative": seminar.status == Status.TENTATIVE,
             "stabp": stabp(seminar),
             "note": seminar.note,
+            "recording": seminar.recording,
+            "slides": seminar.slides,
         })
     body = Renderer(store.root).render_named("program.md.j2", {
         "series": series, "year": year if year is not None else "", "rows": rows,

@@ -204,8 +204,8 @@ def check(store: Store, today: date | None = None,
     for seminar in good:
         if seminar.open:
             continue  # nothing is sent or published about an open week
-        kinds = [Kind.CANCELLATION] if seminar.cancelled else [Kind.ANNOUNCEMENT, Kind.REMINDER,
-                                                               Kind.UPDATE]
+        kinds = [Kind.CANCELLATION] if seminar.cancelled else [
+            Kind.ANNOUNCEMENT, Kind.REMINDER, Kind.UPDATE, Kind.FOLLOWUP]
         try:
             upcoming = upcoming_after(store, seminar)
             for kind in kinds:

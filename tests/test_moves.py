@@ -241,3 +241,51 @@ def test_a_bad_cadence_names_the_key(series: Path) -> None:
                                                                     "cadence: monthly"))
     result = invoke(series, "check")
     assert result.code == 2 and "cadence" in result.err and "biweekly" in result.err
+
+
+RECORDING = "https://youtu.be/dQw4w9WgXcQ"
+SLIDES = "https://example.org/slides/mathis.pdf"
+
+
+def test_the_recording_goes_once_after_the_talk_and_shows_everywhere(
+        cron_series: Path, smtp_server: Server) -> None:
+    edit(cron_series / "seminars" / "series.yaml",
+         ("upcoming_count: 4", "upcoming_count: 4\nfollowup_days_after: 7"))
+    assert len(due(cron_series, smtp_server, "2024-02-19T08:00")[2]) == 1
+    path = record(cron_series, "2024-02-22")
+    write(path, path.read_text(encoding="utf-8") + f"recording: {RECORDING}\nslides: {SLIDES}\n")
+    assert due(cron_series, smtp_server, "2024-02-22T14:00")[2] == []  # not before the talk
+    code, out, got = due(cron_series, smtp_server, "2024-02-23T08:00")
+    assert code == 0, out
+    assert got == ["Recording: Learning Machines seminar 2024-02-22: Measuring behavior and "
+                   "modeling the brain with machine learning (Alexander Mathis, EPFL)"]
+    mail = parts(smtp_server.received[-1].message)
+    text = mail["text/plain"].get_content()
+    assert text.startswith("The recording of this week's Learning Machines seminar is online.")
+    assert f"Recording: {RECORDING}" in text and f"Slides: {SLIDES}" in text
+    assert f'href="{RECORDING}"' in mail["text/html"].get_content()
+    assert "text/calendar" not in mail
+    assert due(cron_series, smtp_server, "2024-02-24T08:00")[2] == []  # once
+    page = invoke(cron_series, "page", TALK).out
+    assert f"**Recording:** [{RECORDING}]({RECORDING})" in page
+    assert f"**Slides:** [{SLIDES}]({SLIDES})" in page
+    programme = invoke(cron_series, "program", "2024").out
+    assert f"[recording]({RECORDING}) · [slides]({SLIDES})" in programme
+    [event] = [e for e in feed_events(cron_series) if "Measuring" in str(e["SUMMARY"])]
+    assert f"Recording: {RECORDING}" in str(event["DESCRIPTION"])
+    listed = next(line for line in invoke(cron_series, "list", "--all").out.splitlines()
+                  if line.startswith(TALK))
+    assert "followup sent" in listed and "announcement sent" in listed
+
+
+def test_no_followup_after_its_days_or_without_the_setting(cron_series: Path,
+                                                           smtp_server: Server) -> None:
+    path = record(cron_series, "2024-02-22")
+    write(path, path.read_text(encoding="utf-8") + f"recording: {RECORDING}\n")
+    assert due(cron_series, smtp_server, "2024-02-23T08:00")[2] == []  # no followup_days_after
+    edit(cron_series / "seminars" / "series.yaml",
+         ("upcoming_count: 4", "upcoming_count: 4\nfollowup_days_after: 3"))
+    assert due(cron_series, smtp_server, "2024-02-26T08:00")[2] == []  # four days after
+    early = invoke(cron_series, "send", "2024-03-14", "--kind", "followup", "--today",
+                   "2024-02-26", server=smtp_server)
+    assert early.code == 2 and "has no recording" in early.err

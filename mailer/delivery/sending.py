@@ -58,12 +58,13 @@ def due_now(store: Store, state: Path, now: datetime, *, record: bool = False) -
     series = store.series
     today = local_today(now, series.zone)
     last = today + timedelta(days=series.announce_days_before)
+    since = today - timedelta(days=series.followup_days_after or 0)  # recordings of past talks
     sent: dict[tuple[str, Kind], datetime] = {}
     told: dict[str, dict[str, str]] = {}
     with Ledger.existing(state) as ledger:
         announced = ledger.announced() if ledger is not None else set()
         talks: list[Seminar] = []
-        for seminar in store.seminars(today):  # the window, and announced talks after it
+        for seminar in store.seminars(since):  # the window, and announced talks after it
             if seminar.date <= last or seminar.key in announced or not talks or \
                     talks[-1].date <= last:
                 talks.append(seminar)
@@ -191,6 +192,9 @@ def _refuse_out_of_time(store: Store, seminar: Seminar, request: Request,
                         now: datetime) -> None:
     """By hand, a reminder on another day than the talk's, or an announcement of a talk that
     has started, needs --force (SPEC 5): it would say "Today" or "this week" wrongly."""
+    if request.kind == Kind.FOLLOWUP and not seminar.recording:
+        raise InputError(f"{seminar.id} has no recording: yet; the follow-up says where it is. "
+                         "Set recording: (and slides:) in its record first")
     if request.kind == Kind.REMINDER and seminar.date != request.today:
         raise InputError(f"{seminar.id} is on {seminar.date}, not today ({request.today}): a "
                          "reminder says \"Today at ...\". Send it on the day, or give --force "
@@ -199,6 +203,9 @@ def _refuse_out_of_time(store: Store, seminar: Seminar, request: Request,
     zone = store.series.zone
     if request.today != local_today(now, zone):  # --today stands in for the clock
         now = datetime.combine(request.today, clock_time(0, 0), tzinfo=zone)
+    if request.kind == Kind.FOLLOWUP and start > now:
+        raise InputError(f"{seminar.id} has not taken place yet (at {start:%Y-%m-%d %H:%M %Z}): "
+                         "the follow-up goes after the talk. Give --force to send it anyway")
     if request.kind == Kind.ANNOUNCEMENT and start <= now:
         raise InputError(f"{seminar.id} has started (at {start:%Y-%m-%d %H:%M %Z}): nothing "
                          "goes out about a talk that has started. Give --force to send it "

@@ -43,6 +43,10 @@ def _description(series: Series, seminar: Seminar) -> str:
         parts.insert(0, f"Title: {seminar.title}")
     if video:
         parts.append(f"{series.video_label or 'Video link'}: {video}")
+    if seminar.recording:
+        parts.append(f"Recording: {seminar.recording}")
+    if seminar.slides:
+        parts.append(f"Slides: {seminar.slides}")
     if seminar.note:
         parts.append(f"Note: {seminar.note}")
     if seminar.abstract:

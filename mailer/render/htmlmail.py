@@ -38,6 +38,8 @@ def layout_values(series: Series, seminar: Seminar, kind: Kind) -> dict[str, Any
         heading = f"Cancelled: {heading}"
     elif kind == Kind.UPDATE:
         heading = f"Changed: {heading}"
+    elif kind == Kind.FOLLOWUP:
+        heading = f"Recording: {heading}"
     return {
         "lang": "en",
         "heading": heading,

@@ -52,6 +52,7 @@ TEMPLATE_FOR = {
     Kind.REMINDER: "reminder.md.j2",
     Kind.CANCELLATION: "cancellation.md.j2",
     Kind.UPDATE: "update.md.j2",
+    Kind.FOLLOWUP: "followup.md.j2",
 }
 TEMPLATE_NAMES = (*TEMPLATE_FOR.values(), "subject.txt.j2", "email.html.j2",
                   "email-classic.html.j2", "program.md.j2")

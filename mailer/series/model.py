@@ -24,6 +24,7 @@ class Kind(StrEnum):
     REMINDER = "reminder"
     CANCELLATION = "cancellation"
     UPDATE = "update"  # an announced talk's date, time, place or call link changed
+    FOLLOWUP = "followup"  # after the talk: its recording is online
 
 
 class Status(StrEnum):

@@ -155,7 +155,8 @@ def due(seminars: Iterable[Seminar], now: datetime, series: Series,
     from ``remind_at`` (not when the announcement itself went out that day); a cancellation
     as soon as an announced talk is cancelled; an update as soon as the date, time, place or
     call link of an announced talk differs from what people were last told (``told``, by
-    talk key; talks after the window come in only when they were announced). Whether each
+    talk key; talks after the window come in only when they were announced); after a talk,
+    its follow-up once its recording is set (``followup_days_after``). Whether each
     went out to everyone is the ledger's to say (a run that stopped half way is due until it
     is finished).
     """
@@ -169,12 +170,12 @@ def due(seminars: Iterable[Seminar], now: datetime, series: Series,
     announcing: Seminar | None = None
     beyond = False  # past the window: only updates of announced talks
     for seminar in seminars:
-        if seminar.start(series) <= now:
-            continue  # nothing goes out about a talk that has started
-        if not seminar.cancelled and seminar.key in told and \
-                changes(told[seminar.key], talk_facts(series, seminar)):
-            found.append(Due(seminar, Kind.UPDATE))
-        if beyond:
+        started = seminar.start(series) <= now  # nothing goes out about it, but its recording
+        correction = _followup(seminar, now, series, sent) if started else \
+            _update(seminar, series, told)
+        if correction is not None:
+            found.append(correction)
+        if started or beyond:
             continue
         if seminar.cancelled:
             if seminar.date <= last and (seminar.key, Kind.ANNOUNCEMENT) in sent:
@@ -200,6 +201,27 @@ def due(seminars: Iterable[Seminar], now: datetime, series: Series,
             found.append(reminder)
         beyond = seminar.date > last
     return DueNow(tuple(found), tuple(waiting), following)
+
+
+def _update(seminar: Seminar, series: Series,
+            told: Mapping[str, Mapping[str, str]]) -> Due | None:
+    """The update of an announced talk whose date, time, place or call link changed."""
+    if seminar.cancelled or seminar.key not in told:
+        return None
+    return Due(seminar, Kind.UPDATE) if changes(told[seminar.key], talk_facts(series, seminar)) \
+        else None
+
+
+def _followup(seminar: Seminar, now: datetime, series: Series,
+              sent: Mapping[tuple[str, Kind], datetime]) -> Due | None:
+    """The recording's mail: once, when the recording is set, up to ``followup_days_after``
+    days after the talk (SPEC 5)."""
+    if series.followup_days_after is None or not seminar.recording or seminar.cancelled:
+        return None
+    last = seminar.date + timedelta(days=series.followup_days_after)
+    if local_today(now, series.zone) > last or (seminar.key, Kind.FOLLOWUP) in sent:
+        return None
+    return Due(seminar, Kind.FOLLOWUP)
 
 
 def _reminder(seminar: Seminar, now: datetime, series: Series,
@@ -230,6 +252,10 @@ def _choose(store: Store, today: date, kind: Kind) -> Choice:
         return on_day(store.seminars(today), today)
     if kind == Kind.CANCELLATION:
         return cancelled_in_window(store.seminars(today), today, days)
+    if kind == Kind.FOLLOWUP:
+        past = [s for s in store.seminars(today - timedelta(days=60))
+                if s.date <= today and s.recording and s.takes_place]
+        return Choice(past[-1] if past else None)
     return this_week(store.seminars(today), today, days)
 
 
@@ -237,6 +263,9 @@ def _nothing(store: Store, today: date, kind: Kind, following: Seminar | None) -
     _, last = window(today, store.series.announce_days_before)
     if kind == Kind.CANCELLATION:
         return Nothing(f"No cancelled seminar between {today} and {last}.")
+    if kind == Kind.FOLLOWUP:
+        return Nothing("No talk of the last 60 days has a recording: set recording: in its "
+                       "record, or name the talk")
     hint = (f" Next: {following.id} on {following.date}." if following
             else " No talk is planned after that.")
     if kind == Kind.REMINDER:
