@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import os
 import pty
 import random
@@ -12,12 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
-from support import Faults, Server, cli_env, edit, popen, run, subscribe
+from support import Faults, Server, cli_env, edit, popen, run, subscribe, write
 
 
-def kill_after(series: Path, server: Server, received: int, connections: int) -> None:
+def kill_after(series: Path, server: Server, received: int, connections: int,
+               command: tuple[str, ...] = ("send", "2024-02-22")) -> None:
     """Start a send and kill -9 it once the server has ``received`` messages in all."""
-    process = popen(series, "send", "2024-02-22", "--quiet", server=server,
+    process = popen(series, *command, "--quiet", server=server,
                     ANNOUNCE_SMTP_CONNECTIONS=str(connections))
     deadline = time.monotonic() + 60
     while len(server.received) < received and process.poll() is None:
@@ -44,6 +46,33 @@ def test_five_kills_at_random_moments_lose_nobody(series: Path, smtp_server: Ser
     assert set(got) == set(people)
     extra = sum(got.values()) - len(people)
     assert extra <= 5 * connections, "more than one extra copy per connection at a kill"
+
+
+def test_a_killed_update_resumes_to_the_same_audience(series: Path,
+                                                      smtp_server: Server) -> None:
+    people = subscribe(series, 400)
+    assert run(series, "send", "2024-02-22", server=smtp_server).code == 0
+    moved = run(series, "move", "2024-02-22", "2024-02-23", "--today", "2024-02-20")
+    assert moved.code == 0, moved.both
+    smtp_server.sink.faults = Faults(slow_seconds=0.0005)
+    start = len(smtp_server.received)
+    for _ in range(2):
+        kill_after(series, smtp_server, len(smtp_server.received) + 60, 2,
+                   ("send", "--due", "--now", "2024-02-20T09:00"))
+    updates = smtp_server.received[start:]
+    assert 0 < len(updates) < len(people), "the kills came too late to test a resume"
+    write(series / "subscribers.txt", "\n".join([*people, "late@example.org"]) + "\n")
+    smtp_server.sink.faults = Faults()
+    result = run(series, "send", "--due", "--now", "2024-02-20T09:00", server=smtp_server)
+    assert result.code == 0, result.both
+    got = collections.Counter(r.rcpt_tos[0] for r in smtp_server.received[start:]
+                              if str(r.message["Subject"]).startswith("Moved:"))
+    assert set(got) == set(people), result.both  # the late one gets the announcement instead
+    assert sum(got.values()) - len(people) <= 2 * 2, "more than one extra copy a connection"
+    late = [str(r.message["Subject"]) for r in smtp_server.received[start:]
+            if r.rcpt_tos == ["late@example.org"]]
+    assert late == ["Learning Machines seminar 2024-02-23 15:00: Measuring behavior and "
+                    "modeling the brain with machine learning (Alexander Mathis, EPFL)"]
 
 
 def test_progress_bar_on_a_terminal_and_not_in_a_pipe(series: Path, smtp_server: Server) -> None:

@@ -258,11 +258,15 @@ class Ledger:
 
     def told(self, seminar: str) -> str | None:
         """What people were last told of the talk's date, place and link (JSON), if known:
-        the newest announcement or update that reached anyone."""
+        the newest announcement that reached anyone, or update that reached its whole
+        audience (one stopped half way is still to finish, so it is due again)."""
         row = self._one(
-            "SELECT c.facts FROM campaigns c WHERE c.seminar = ? AND c.kind IN (?, ?) AND "
-            "EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign = c.id AND d.status = ?) "
-            "ORDER BY c.id DESC LIMIT 1", (seminar, Kind.ANNOUNCEMENT, Kind.UPDATE, SENT))
+            "SELECT c.facts FROM campaigns c WHERE c.seminar = ? AND ((c.kind = ? AND "
+            "EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign = c.id AND d.status = ?)) OR "
+            "(c.kind = ? AND EXISTS (SELECT 1 FROM audience a WHERE a.campaign = c.id) AND "
+            "NOT EXISTS (SELECT 1 FROM audience a WHERE a.campaign = c.id AND NOT EXISTS ("
+            "SELECT 1 FROM deliveries d WHERE d.campaign = c.id AND d.recipient = a.recipient))"
+            ")) ORDER BY c.id DESC LIMIT 1", (seminar, Kind.ANNOUNCEMENT, SENT, Kind.UPDATE))
         return None if row is None or row[0] is None else str(row[0])
 
     def settled(self, campaign: int) -> dict[str, str]:

@@ -165,6 +165,9 @@ def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
     if request.kind == Kind.UPDATE:
         _refuse_update(chosen, history, request)
         plan = history.plan or plan
+        if not plan.total and not request.preview:
+            return Nothing(f"update of {chosen.id}: nobody who got its announcement is on the "
+                           "list now; nothing to send")
     outgoing = compose(store, chosen, request.kind, plan, mail=mail, now=now,
                        today=request.today, sequence=history.sequence, changed=history.changed)
     if request.kind == Kind.CANCELLATION and not history.announced:
