@@ -107,12 +107,15 @@ CADENCE_DAYS = {"weekly": 7, "biweekly": 14}
 
 def next_free_date(days: Sequence[date], cadence: str, today: date) -> date | None:
     """The date ``new --next`` takes: one cadence after the last talk, on the weekday most
-    talks are on, and not before tomorrow (then on from today by the cadence). None when
-    there is no talk yet to follow."""
+    talks are on (of a tie, the latest talk's), and not before tomorrow (then on from today
+    by the cadence). None when there is no talk yet to follow."""
     if not days:
         return None
     step = CADENCE_DAYS[cadence]
-    weekday = Counter(day.weekday() for day in days).most_common(1)[0][0]
+    counts = Counter(day.weekday() for day in days)
+    most = max(counts.values())  # a tie goes to the weekday of the latest of them
+    weekday = next(day.weekday() for day in sorted(days, reverse=True)
+                   if counts[day.weekday()] == most)
     last = max(days)
     candidate = last + timedelta(days=step)
     candidate -= timedelta(days=(candidate.weekday() - weekday) % 7)
