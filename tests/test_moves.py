@@ -48,7 +48,10 @@ def record(root: Path, day: str) -> Path:
     return path
 
 
-def test_move_renames_keeps_identity_and_every_other_word(series: Path) -> None:
+def test_move_renames_keeps_identity_and_every_other_word(series: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    mine = write(site / "about.md", "our own page\n")
+    assert invoke(series, "page", "--all", "--out", str(site)).code == 0
     before = record(series, "2024-02-22").read_text(encoding="utf-8")
     result = invoke(series, "move", "2024-02-22", "2024-02-23", "--time", "16:00",
                     "--today", "2024-02-19")
@@ -61,6 +64,9 @@ def test_move_renames_keeps_identity_and_every_other_word(series: Path) -> None:
     [event] = [e for e in feed_events(series) if "Measuring behavior" in str(e["SUMMARY"])]
     assert str(event["UID"]).startswith(f"{TALK}.")
     assert event.decoded("DTSTART").isoformat() == "2024-02-23T16:00:00+01:00"
+    assert invoke(series, "page", "--all", "--out", str(site)).code == 0
+    assert not (site / "2024-02-22.md").exists() and (site / "2024-02-23.md").is_file()
+    assert mine.is_file()
 
 
 @pytest.mark.parametrize(("args", "says"), [
@@ -100,6 +106,9 @@ def test_a_move_sends_one_update_and_the_calendar_moves_the_event(
     assert update["UID"] == announced["UID"]
     assert int(update["SEQUENCE"]) > int(announced.get("SEQUENCE", 0))
     assert due(cron_series, smtp_server, "2024-02-19T09:15")[2] == []  # once
+    listed = next(line for line in invoke(cron_series, "list", "--all").out.splitlines()
+                  if line.startswith("2024-02-23-mathis"))
+    assert "announcement sent" in listed and "update sent" in listed
     [event] = [e for e in feed_events(cron_series) if e["UID"] == announced["UID"]]
     assert event.decoded("DTSTART").isoformat() == "2024-02-23T16:00:00+01:00"
     assert int(event["SEQUENCE"]) == int(update["SEQUENCE"])
@@ -172,6 +181,10 @@ def test_an_update_by_hand(cron_series: Path, smtp_server: Server) -> None:
                   server=smtp_server)
     assert sent.code == 0, sent.both
     assert str(smtp_server.received[-1].message["Subject"]).startswith("Changed location:")
+    edit(record(cron_series, "2024-02-22"), ("Room 4, Kista", "Room 5, Kista"))
+    late = invoke(cron_series, "send", TALK, "--kind", "update", "--today", "2024-02-23",
+                  server=smtp_server)
+    assert late.code == 2 and "has started" in late.err
 
 
 def test_a_record_renamed_by_hand_is_named_once(cron_series: Path,

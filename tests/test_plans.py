@@ -128,3 +128,12 @@ def test_bad_rows_are_reported_together_and_nothing_is_written(fresh: Path) -> N
     assert "2025.md:10: a row coloured 'green'" in result.err
     assert "Traceback" not in result.both
     assert sorted(p.name for p in (fresh / "seminars").iterdir()) == ["series.yaml"]
+
+
+def test_two_pages_for_one_date_are_refused_naming_both(fresh: Path) -> None:
+    first = write(fresh / "a" / "2025-01-09.md", "**Speaker:** Ada Lovelace\n")
+    second = write(fresh / "b" / "2025-01-09.md", "**Speaker:** Bo Ek\n")
+    result = invoke(fresh, "import", str(first), str(second))
+    assert result.code == 2
+    assert "b/2025-01-09.md:1: 2025-01-09 is also the date of a/2025-01-09.md:1" in result.err
+    assert sorted(p.name for p in (fresh / "seminars").iterdir()) == ["series.yaml"]

@@ -209,7 +209,7 @@ def _refuse_out_of_time(store: Store, seminar: Seminar, request: Request,
     if request.kind == Kind.FOLLOWUP and start > now:
         raise InputError(f"{seminar.id} has not taken place yet (at {start:%Y-%m-%d %H:%M %Z}): "
                          "the follow-up goes after the talk. Give --force to send it anyway")
-    if request.kind == Kind.ANNOUNCEMENT and start <= now:
+    if request.kind in (Kind.ANNOUNCEMENT, Kind.UPDATE) and start <= now:
         raise InputError(f"{seminar.id} has started (at {start:%Y-%m-%d %H:%M %Z}): nothing "
                          "goes out about a talk that has started. Give --force to send it "
                          "anyway")

@@ -188,9 +188,9 @@ def _plan(store: Store, drafts: list[Draft], result: Imported) -> dict[Path, str
                                          f"({display_path(taken[draft.day].path)}); left alone")
                 continue
             if draft.day in planned:
-                result.left_alone.append(f"{draft.where}: {draft.day} is already the talk of "
-                                         f"{planned[draft.day].where} (one talk a day); left out")
-                continue
+                raise InputError(f"{draft.where}: {draft.day} is also the date of "
+                                 f"{planned[draft.day].where}; a series has one talk a day. "
+                                 "Import one of them, or correct a date; nothing was written")
             planned[draft.day] = draft
             text = _build(draft, talk_id, store.series, Path(scratch))
             records[store.folder / f"{talk_id}.yaml"] = text
