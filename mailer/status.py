@@ -34,6 +34,7 @@ class Row:
     note: str | None
     missing: tuple[str, ...]
     sent: dict[Kind, KindSummary | None]
+    addressed: bool = True  # a speaker has an email: address (so announce can ask them)
 
     def as_json(self) -> dict[str, Any]:
         """The row as plain JSON values."""
@@ -41,6 +42,7 @@ class Row:
             "id": self.id, "date": self.date.isoformat(), "time": self.time,
             "speaker": self.speaker, "affiliation": self.affiliation,
             "status": str(self.status), "note": self.note, "missing": list(self.missing),
+            "speaker_address": self.addressed,
             "sent": {str(kind): None if summary is None else {
                 "recipients": summary.sent, "refused": summary.refused, "last": summary.last}
                 for kind, summary in self.sent.items()},
@@ -58,6 +60,7 @@ def _row(seminar: Seminar, store: Store, ledger: Ledger | None) -> Row:
         note=seminar.note,
         missing=tuple(seminar.missing(photo=True)) if seminar.takes_place else (),
         sent={kind: ledger.summary(seminar.key, kind) if ledger else None for kind in Kind},
+        addressed=bool(seminar.asked()),
     )
 
 
@@ -72,6 +75,8 @@ def _state(row: Row) -> str:
     if row.status in (Status.CANCELLED, Status.OPEN):
         return str(row.status).upper() + (f": {row.note}" if row.note else "")
     state = ("missing " + ", ".join(row.missing)) if row.missing else "complete"
+    if row.missing and not row.addressed:
+        state += " (no speaker address: announce cannot ask)"
     return f"tentative; {state}" if row.status == Status.TENTATIVE else state
 
 
@@ -197,6 +202,7 @@ def check(store: Store, today: date | None = None,
         return result
     result.incomplete = [
         f"{seminar.id}: still missing {', '.join(seminar.missing(photo=True))}"
+        + ("" if seminar.asked() else "; its speakers cannot be asked (no email: address)")
         for seminar in good if today is not None and seminar.date >= today
         and seminar.takes_place and seminar.missing(photo=True)]
     render = Renderer(store.root)
@@ -205,7 +211,8 @@ def check(store: Store, today: date | None = None,
         if seminar.open:
             continue  # nothing is sent or published about an open week
         kinds = [Kind.CANCELLATION] if seminar.cancelled else [
-            Kind.ANNOUNCEMENT, Kind.REMINDER, Kind.UPDATE, Kind.FOLLOWUP]
+            Kind.ANNOUNCEMENT, Kind.REMINDER, Kind.UPDATE, Kind.FOLLOWUP, Kind.REQUEST,
+            Kind.BRIEF]
         try:
             upcoming = upcoming_after(store, seminar)
             for kind in kinds:

@@ -13,7 +13,8 @@ from support import REPO, Server, free_port, invoke
 from mailer import __version__
 from mailer.cli import app
 
-COMMANDS = ["send", "preview", "page", "ics", "list", "program", "check", "new", "move", "init",
+COMMANDS = ["send", "ask", "preview", "page", "ics", "list", "program", "check", "new", "move",
+            "init",
             "template", "import", "images"]
 RENDERING = {"markdown", "premailer", "icalendar", "nh3", "cssutils", "lxml"}
 
@@ -33,10 +34,10 @@ def test_every_command_has_help_text_and_examples(series: Path) -> None:
 
 def test_kind_is_a_choice_and_a_bad_one_is_a_usage_error(series: Path) -> None:
     shown = " ".join(invoke(series, "send", "--help").out.split())
-    assert "--kind [announcement|reminder|cancellation|update|followup]" in shown
+    assert "--kind [announcement|reminder|request|brief|cancellation|update|followup]" in shown
     bad = invoke(series, "send", "--kind", "remind")
     assert bad.code == 2
-    assert "'remind' is not one of 'announcement', 'reminder', 'cancellation'" in bad.err
+    assert "'remind' is not one of 'announcement', 'reminder', 'request'" in bad.err
 
 
 def test_dates_are_typed(series: Path) -> None:

@@ -110,4 +110,5 @@ def test_check_names_coming_talks_that_miss_parts(series: Path) -> None:
     result = invoke(series, "check")
     assert result.code == 0, result.both
     assert result.out.splitlines()[1:] == [
-        "  2099-01-01-future: still missing abstract, bio, photo"]  # past talks are not named
+        "  2099-01-01-future: still missing abstract, bio, photo; its speakers cannot be asked "
+        "(no email: address)"]  # past talks are not named

@@ -119,7 +119,9 @@ def _send_due(settings: Settings, store: Store, now: datetime, *, dry_run: bool,
     for line in orphans(store, settings.state, local_today(now, store.series.zone),
                         once=not dry_run):
         say(f"warning: {line}", err=True)
-    plan = sending.due_now(store, settings.state, now, record=not dry_run)
+    from mailer.delivery.due import due_now
+
+    plan = due_now(store, settings.state, now, record=not dry_run)
     print_lines(sending.waiting_lines(settings.state, plan, record=not dry_run))
     if not plan.due and not quiet:
         say(sending.nothing_due_line(plan, now))
@@ -128,9 +130,50 @@ def _send_due(settings: Settings, store: Store, now: datetime, *, dry_run: bool,
         if stop():
             break
         codes.append(_send_one(settings, store, sending.Request(
-            item.seminar.id, item.kind, local_today(now, store.series.zone), dry_run=dry_run),
-            now, quiet=quiet, stop=stop))
+            item.seminar.id, item.kind, local_today(now, store.series.zone), dry_run=dry_run,
+            speaker=item.speaker, round=item.round, last=item.last), now, quiet=quiet,
+            stop=stop))
     return sending.exit_code_of(codes)
+
+
+@app.command(epilog=examples(
+    "announce ask 2024-02-22 --today 2024-01-25      # ask its speakers for what is missing",
+    "announce ask 2024-02-22 --dry-run               # show the request, send nothing"))
+def ask(
+    ctx: typer.Context,
+    which: Which = None,
+    today: Today = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Show each request and write its preview; send nothing.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print only problems.")] = False,
+) -> None:
+    """Ask a talk's speakers now for what is still missing (one mail each, a form to reply)."""
+    from mailer.delivery import sending
+    from mailer.delivery.asking import next_round, refuse
+    from mailer.errors import InputError
+    from mailer.mail.outgoing import require_mail_settings
+
+    if which is None:
+        raise InputError("ask: name the talk (its id or date)")
+    session = session_of(ctx)
+    store = session.store()
+    settings = session.settings(store)
+    require_mail_settings(settings.mail)
+    day = session.today(store, today)
+    seminar = store.find(which)
+    moment = sending.standing_in(store, day, session.now)
+    refuse(seminar, Kind.REQUEST, moment, store)
+    number, last = next_round(store, settings.state, seminar, moment)
+    from mailer.cli.signals import stop_on_signals
+
+    codes = []
+    with stop_on_signals() as stop:
+        for person in seminar.asked():
+            request = sending.Request(seminar.id, Kind.REQUEST, day, dry_run=dry_run,
+                                      speaker=person.email, round=number, last=last)
+            codes.append(_send_one(settings, store, request, session.now, quiet=quiet,
+                                   stop=stop))
+    raise typer.Exit(stop.exit_code or sending.exit_code_of(codes))
 
 
 def _progress(done: int, total: int) -> None:

@@ -13,6 +13,7 @@ last rows back, which would mean a repeated message, never a lost one.
 from __future__ import annotations
 
 import fcntl
+import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -216,8 +217,9 @@ class Ledger:
         its ``audience`` (who got the announcement by then), so a resumed run mails the same
         people, and someone who subscribed since gets the current announcement instead.
         """
-        if kind == Kind.UPDATE:
-            latest = None if force or facts is None else self.update_campaign(seminar, facts)
+        if kind in (Kind.UPDATE, Kind.REQUEST):  # one campaign per change set, per round
+            latest = None if force or facts is None else \
+                self.matching_campaign(seminar, kind, facts)
         else:
             latest = None if force else self.latest_campaign(seminar, kind)
         if latest is not None:
@@ -238,11 +240,30 @@ class Ledger:
                                    f"written ({exc})") from None
         return number
 
-    def update_campaign(self, seminar: str, facts: str) -> int | None:
-        """The newest update campaign of a talk that tells ``facts``, to continue."""
+    def matching_campaign(self, seminar: str, kind: Kind, facts: str) -> int | None:
+        """The newest campaign of a talk x kind with these ``facts`` (an update's change set,
+        a request's round), to continue."""
         row = self._one("SELECT id FROM campaigns WHERE seminar = ? AND kind = ? AND facts = ? "
-                        "ORDER BY id DESC LIMIT 1", (seminar, Kind.UPDATE, facts))
+                        "ORDER BY id DESC LIMIT 1", (seminar, kind, facts))
         return None if row is None else int(row[0])
+
+    def rounds(self, seminar: str) -> list[tuple[int, datetime | None, frozenset[str]]]:
+        """A talk's request rounds: number, when it first reached anyone, who is settled."""
+        found = []
+        for campaign, facts in self._read(
+                "SELECT id, facts FROM campaigns WHERE seminar = ? AND kind = ? ORDER BY id",
+                (seminar, Kind.REQUEST)):
+            first = self._one("SELECT min(at) FROM deliveries WHERE campaign = ? AND status = ?",
+                              (campaign, SENT))
+            number = int(json.loads(facts)["round"]) if facts else 1
+            found.append((number, datetime.fromisoformat(first[0]) if first and first[0]
+                          else None, frozenset(self.settled(int(campaign)))))
+        return found
+
+    def briefed(self, seminar: str) -> frozenset[str]:
+        """Whom the talk's brief reached (or who refused it for good)."""
+        campaign = self.latest_campaign(seminar, Kind.BRIEF)
+        return frozenset(self.settled(campaign)) if campaign is not None else frozenset()
 
     def audience(self, campaign: int) -> set[str]:
         """Who an update campaign is for."""

@@ -15,12 +15,13 @@ from datetime import time as clock_time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mailer.delivery.asking import SPEAKER_KINDS
 from mailer.delivery.ledger import REFUSED, Ledger, run_lock
 from mailer.delivery.loop import Pace, Record, Report
 from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL, InputError
 from mailer.mail.outgoing import Outgoing, RecipientPlan, compose, plan_recipients
 from mailer.series.model import Kind, Seminar
-from mailer.series.schedule import DueNow, Nothing, changes, due, local_today, pick, talk_facts
+from mailer.series.schedule import DueNow, Nothing, changes, local_today, pick, talk_facts
 from mailer.series.settings import MailSettings
 from mailer.series.store import Store
 
@@ -42,46 +43,14 @@ class Request:
     force: bool = False
     dry_run: bool = False
     preview: bool = False  # `preview`: render it whatever the ledger says; it reaches no one
+    speaker: str | None = None  # a request: the speaker's address
+    round: int = 1  # a request: its round
+    last: bool = False  # a request: the last before the deadline
 
     @property
     def reaches_people(self) -> bool:
         """Whether this is a real send to the audience (not a dry run, preview or --to)."""
         return not (self.dry_run or self.preview or self.to)
-
-
-def due_now(store: Store, state: Path, now: datetime, *, record: bool = False) -> DueNow:
-    """What mail is due at ``now``, from the records and the ledger (SPEC 5, ``send --due``).
-
-    A send the ledger dates after ``now`` counts as sent at ``now`` (the clock ran ahead
-    then); with ``record``, the ledger is corrected so, for good.
-    """
-    series = store.series
-    today = local_today(now, series.zone)
-    last = today + timedelta(days=series.announce_days_before)
-    since = today - timedelta(days=series.followup_days_after or 0)  # recordings of past talks
-    sent: dict[tuple[str, Kind], datetime] = {}
-    told: dict[str, dict[str, str]] = {}
-    with Ledger.existing(state) as ledger:
-        announced = ledger.announced() if ledger is not None else set()
-        talks: list[Seminar] = []
-        for seminar in store.seminars(since):  # the window, and announced talks after it
-            if seminar.date <= last or seminar.key in announced or not talks or \
-                    talks[-1].date <= last:
-                talks.append(seminar)
-            elif not announced:
-                break
-        if ledger is not None:
-            if record:
-                ledger.clamp(now)
-            for seminar in talks:
-                for kind in Kind:
-                    first = ledger.first_sent(seminar.key, kind)
-                    if first is not None:
-                        sent[seminar.key, kind] = min(first, now)
-                facts = ledger.told(seminar.key) if seminar.key in announced else None
-                if facts is not None:
-                    told[seminar.key] = json.loads(facts)
-    return due(talks, now, series, sent, told)
 
 
 @dataclass(frozen=True)
@@ -133,7 +102,8 @@ def _history(store: Store, state: Path, seminar: Seminar, kind: Kind,
             facts = talk_facts(store.series, seminar)
             told = ledger.told(seminar.key)
             changed = tuple(changes(json.loads(told), facts)) if told else ()
-            campaign = ledger.update_campaign(seminar.key, json.dumps(facts, sort_keys=True))
+            campaign = ledger.matching_campaign(seminar.key, Kind.UPDATE,
+                                              json.dumps(facts, sort_keys=True))
             if not plan.test:
                 plan = plan.only(ledger.audience(campaign) if campaign is not None
                                  else ledger.reached(seminar.key))
@@ -151,6 +121,8 @@ def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
     The ledger is asked before anything is rendered, so a cron job that runs again after
     the send costs little and repeats no warnings.
     """
+    if request.kind in SPEAKER_KINDS:
+        return _prepare_speaker(store, state, mail, request, now)
     chosen = pick(store, request.which, request.today, request.kind)
     if isinstance(chosen, Nothing):
         return chosen
@@ -175,6 +147,28 @@ def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
             *outgoing.warnings, f"{chosen.id} was never announced by announce (the ledger has "
                                 "no announcement of it): the cancellation tells people about a "
                                 "talk they may not have heard of"))
+    return outgoing
+
+
+def standing_in(store: Store, today: date, now: datetime) -> datetime:
+    """``now``, or the start of ``--today`` when it stands in for the clock."""
+    zone = store.series.zone
+    if today != local_today(now, zone):
+        return datetime.combine(today, clock_time(0, 0), tzinfo=zone)
+    return now
+
+
+def _prepare_speaker(store: Store, state: Path, mail: MailSettings, request: Request,
+                     now: datetime) -> AlreadySent | Outgoing:
+    """A request or a brief, unless every speaker it is for has it already."""
+    from mailer.delivery.asking import already_to, prepare_speaker
+
+    outgoing = prepare_speaker(store, state, mail, request.which, request.kind,
+                               speaker=request.speaker, number=request.round,
+                               last=request.last, today=standing_in(store, request.today, now),
+                               now=now)
+    if not (request.force or request.preview) and already_to(state, outgoing):
+        return AlreadySent(what(outgoing), outgoing.plan.total, 0)
     return outgoing
 
 
@@ -203,9 +197,7 @@ def _refuse_out_of_time(store: Store, seminar: Seminar, request: Request,
                          "reminder says \"Today at ...\". Send it on the day, or give --force "
                          "to send it anyway (--dry-run and --to are never refused)")
     start = seminar.start(store.series)
-    zone = store.series.zone
-    if request.today != local_today(now, zone):  # --today stands in for the clock
-        now = datetime.combine(request.today, clock_time(0, 0), tzinfo=zone)
+    now = standing_in(store, request.today, now)  # --today stands in for the clock
     if request.kind == Kind.FOLLOWUP and start > now:
         raise InputError(f"{seminar.id} has not taken place yet (at {start:%Y-%m-%d %H:%M %Z}): "
                          "the follow-up goes after the talk. Give --force to send it anyway")

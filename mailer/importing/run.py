@@ -83,12 +83,14 @@ def _record_text(draft: Draft, series: Series, *, quoted: bool = False) -> str:
     if len(draft.speakers) == 1:
         put("speaker", draft.speakers[0].name)
         put("affiliation", draft.speakers[0].affiliation)
+        put("email", draft.speakers[0].email)
     elif draft.speakers:
         lines.append("speakers:")
         for speaker in draft.speakers:
             lines.append(f"  - name: {_scalar(speaker.name, block=False)}")
-            if speaker.affiliation:
-                lines.append(f"    affiliation: {_scalar(speaker.affiliation, block=False)}")
+            for key in ("affiliation", "email"):
+                if getattr(speaker, key):
+                    lines.append(f"    {key}: {_scalar(getattr(speaker, key), block=False)}")
     for key in ("title", "abstract", "bio", "location", "video_link"):
         put(key, getattr(draft, key))
     if draft.status != Status.CONFIRMED:

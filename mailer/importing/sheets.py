@@ -21,10 +21,11 @@ from mailer.importing.draft import Draft, given
 from mailer.paths import MAX_SUBSCRIBER_BYTES, decode_text, display_path, read_regular
 from mailer.render.usertext import decode_entities
 from mailer.series.model import Speaker, Status
-from mailer.series.schema import RECORD_KEYS
 from mailer.series.yamlfile import parse_clock
 
-COLUMNS = tuple(k for k in RECORD_KEYS if k != "speakers")
+# What a row can carry (the rest of a record, such as host: or uid:, is not spreadsheet data).
+COLUMNS = ("date", "time", "speaker", "affiliation", "email", "title", "abstract", "bio",
+           "location", "video_link", "status", "note")
 _ALIASES = {"speakers": "speaker", "about the speaker": "bio", "video link": "video_link",
             "zoom link": "video_link", "link": "video_link"}
 
@@ -58,8 +59,10 @@ def _header(where: str, names: list[str]) -> tuple[dict[str, int], list[str]]:
     return known, unknown
 
 
-def _speakers(names: str | None, affiliations: str | None) -> list[Speaker]:
-    """One speaker, or several separated by ``;`` with their affiliations in the same order."""
+def _speakers(names: str | None, affiliations: str | None,
+              emails: str | None = None) -> list[Speaker]:
+    """One speaker, or several separated by ``;`` with their affiliations (and addresses) in
+    the same order."""
     if not names:
         return []
     # "Erik Ylipää and Joakim Nivre" is two speakers, as the page importer reads it.
@@ -67,7 +70,9 @@ def _speakers(names: str | None, affiliations: str | None) -> list[Speaker]:
     places = [a.strip() for a in (affiliations or "").split(";")]
     if len(people) > 1 and len(places) == 1:
         places = places * len(people)
-    return [Speaker(name, given(places[i]) if i < len(places) else None)
+    addresses = [e.strip() for e in (emails or "").split(";")]
+    return [Speaker(name, given(places[i]) if i < len(places) else None,
+                    given(addresses[i]) if i < len(addresses) else None)
             for i, name in enumerate(people)]
 
 
@@ -122,7 +127,7 @@ def _row(where: str, line: int, cells: dict[str, str | None]) -> Draft:
             draft.status = Status(status.lower())
     if problems:
         raise InputError("\n".join(f"{where}:{line}: {problem}" for problem in problems))
-    draft.speakers = _speakers(cells.get("speaker"), cells.get("affiliation"))
+    draft.speakers = _speakers(cells.get("speaker"), cells.get("affiliation"), cells.get("email"))
     for key in ("title", "abstract", "bio", "location", "video_link", "note"):
         setattr(draft, key, cells.get(key))
     return draft

@@ -45,6 +45,8 @@ class Headers:
     list_name: str  # the series name: the List-Id phrase
     unsubscribe: str | None = None
     bulk: bool = False  # announce expands the list itself: Precedence: bulk
+    personal: bool = False  # to a speaker: no List-Id or List-Unsubscribe, it is not list mail
+    cc: tuple[Mailbox, ...] = ()
 
 
 class MessageProblem(ValueError):
@@ -76,6 +78,10 @@ def _body(content: Rendered, name: str) -> EmailMessage:
         message.make_mixed()
         message.add_attachment(content.ics, subtype="calendar", cte="quoted-printable",
                                filename=_file_name(name, "ics"), params={"method": "PUBLISH"})
+    for attached in content.attachments:  # add_attachment makes the message mixed if need be
+        message.add_attachment(attached.data, maintype="image", subtype=attached.subtype,
+                               filename=_file_name(attached.filename.rsplit(".", 1)[0],
+                                                   attached.subtype))
     return message
 
 
@@ -84,8 +90,9 @@ def _shape(content: Rendered) -> str:
     if content.images:
         html = f"multipart/related({html},{','.join('image/' + i.subtype for i in content.images)})"
     alternative = f"multipart/alternative(text/plain,{html})"
-    return f"multipart/mixed({alternative},text/calendar)" if content.ics is not None \
-        else alternative
+    extra = ["text/calendar"] if content.ics is not None else []
+    extra += [f"image/{a.subtype}" for a in content.attachments]
+    return f"multipart/mixed({','.join([alternative, *extra])})" if extra else alternative
 
 
 def _shape_of(part: EmailMessage) -> str:
@@ -110,6 +117,7 @@ def _content_problems(message: EmailMessage, content: Rendered) -> list[str]:
                                    *(i.data for i in content.images)]
     if content.ics is not None:
         expected.append(content.ics)
+    expected += [a.data for a in content.attachments]
     for leaf, want in zip(leaves, expected, strict=True):
         got = leaf.get_content()
         same = got == want if isinstance(want, bytes) else _lines(str(got)) == _lines(want)
@@ -127,10 +135,13 @@ class Blueprint:
         phrase, label = list_id(headers.list_name, self._domain)
         fields = [token("Date", format_datetime(date)), address_field("From", [headers.sender]),
                   text_field("Subject", content.subject)]
+        if headers.cc:
+            fields.append(address_field("Cc", headers.cc))
         if headers.reply_to is not None:
             fields.append(address_field("Reply-To", [headers.reply_to]))
-        fields.append(phrase_field("List-Id", phrase, label))
-        if headers.unsubscribe:
+        if not headers.personal:
+            fields.append(phrase_field("List-Id", phrase, label))
+        if headers.unsubscribe and not headers.personal:
             fields.append(token("List-Unsubscribe", f"<{headers.unsubscribe}>"))
             if headers.unsubscribe.startswith("https://"):
                 fields.append(token("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))

@@ -8,23 +8,24 @@ records, the resolved mail settings and the calendar SEQUENCE, and gives the fro
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mailer.addresses import AddressProblem, Mailbox, parse_mailbox
 from mailer.errors import InputError
 from mailer.paths import write_files, write_folder
 from mailer.series.model import Kind, Seminar, Series, Status
+from mailer.series.names import slugify
 from mailer.series.schedule import talk_facts, upcoming_after
 from mailer.series.settings import MailSettings
 from mailer.series.store import Store
 
 if TYPE_CHECKING:
     from mailer.mail.message import Blueprint
-    from mailer.render.rendered import InlineImage, Rendered
+    from mailer.render.rendered import Attachment, InlineImage, Rendered
 
 PLACEHOLDER_SENDER = "seminar@example.invalid"
 
@@ -48,11 +49,12 @@ class RecipientPlan:
     source: str | None = None  # the subscriber file, as shown to the user
     test: bool = False  # --to: a test send, not recorded as the real one
     lines: tuple[int, ...] = ()  # each subscriber's line in the subscriber file
+    cc: tuple[Mailbox, ...] = ()  # in copy of the list message (a brief's host)
 
     @property
     def total(self) -> int:
         """How many recipients in all."""
-        return len(self.lists) + len(self.subscribers)
+        return len(self.lists) + len(self.subscribers) + len(self.cc)
 
     @property
     def bulk(self) -> bool:
@@ -62,7 +64,7 @@ class RecipientPlan:
     def deliveries(self) -> Iterator[Delivery]:
         """The messages to send: one for the list addresses, then one per subscriber."""
         if self.lists:
-            yield Delivery(0, self.lists, tuple(b.envelope for b in self.lists))
+            yield Delivery(0, self.lists, tuple(b.envelope for b in (*self.lists, *self.cc)))
         for number, box in enumerate(self.subscribers, 1):
             yield Delivery(number, (box,), (box.envelope,))
 
@@ -117,6 +119,15 @@ def plan_recipients(root: Path, mail: MailSettings, to: Sequence[str] = ()) -> R
     numbered = source.load_numbered()
     return RecipientPlan(lists=lists, subscribers=tuple(box for box, _ in numbered),
                          source=source.where, lines=tuple(line for _, line in numbered))
+
+
+@dataclass(frozen=True)
+class Personal:
+    """What a mail to a speaker adds: the template's values, files, and its round."""
+
+    values: Mapping[str, Any]
+    attachments: tuple[Attachment, ...] = ()
+    facts: str | None = None  # a request: '{"round": 2}'
 
 
 @dataclass(frozen=True)
@@ -176,14 +187,16 @@ def _warnings(seminar: Seminar, kind: Kind) -> tuple[str, ...]:
 
 
 def render_talk(store: Store, seminar: Seminar, kind: Kind, now: datetime,
-                sequence: int, *, changed: Sequence[tuple[str, str, str]] = ()) -> Rendered:
+                sequence: int, *, changed: Sequence[tuple[str, str, str]] = (),
+                extra: Mapping[str, Any] | None = None) -> Rendered:
     """Render one kind of mail for a talk, its calendar event at ``sequence``; an update
-    names what ``changed`` (fact, old, new)."""
+    names what ``changed`` (fact, old, new); a mail to a speaker has its ``extra`` values."""
     from mailer.render.templates import Renderer
 
     return Renderer(store.root).message(store.series, seminar, upcoming_after(store, seminar),
                                         kind, sequence=sequence, stamp=now,
-                                        photo=mail_photo(store.root, seminar), changed=changed)
+                                        photo=mail_photo(store.root, seminar), changed=changed,
+                                        extra=extra)
 
 
 def mail_photo(root: Path, seminar: Seminar) -> InlineImage | None:
@@ -198,7 +211,8 @@ def mail_photo(root: Path, seminar: Seminar) -> InlineImage | None:
 
 def compose(store: Store, seminar: Seminar, kind: Kind, plan: RecipientPlan, *,
             mail: MailSettings, now: datetime, today: date | None = None,
-            sequence: int = 0, changed: Sequence[tuple[str, str, str]] = ()) -> Outgoing:
+            sequence: int = 0, changed: Sequence[tuple[str, str, str]] = (),
+            personal: Personal | None = None) -> Outgoing:
     """Validate what the mail depends on and render it once for ``plan``.
 
     ``mail`` is the series' mail settings as the command resolved them (the environment's
@@ -209,17 +223,24 @@ def compose(store: Store, seminar: Seminar, kind: Kind, plan: RecipientPlan, *,
 
     # Every record from this talk's window on must be valid, not just the ones shown.
     list(store.seminars(min(today or seminar.date, seminar.date)))
-    rendered = render_talk(store, seminar, kind, now, sequence, changed=changed)
+    rendered = render_talk(store, seminar, kind, now, sequence, changed=changed,
+                           extra=personal.values if personal else None)
+    if personal is not None and personal.attachments:
+        rendered = replace(rendered, attachments=personal.attachments)
     # Without mail.from a preview still works: its From is a placeholder, never sent.
-    headers = Headers(sender=parse_mailbox(mail.sender or PLACEHOLDER_SENDER),
-                      reply_to=parse_mailbox(mail.reply_to) if mail.reply_to else None,
-                      list_name=store.series.name, unsubscribe=mail.unsubscribe,
-                      bulk=plan.bulk)
+    sender = parse_mailbox(mail.sender or PLACEHOLDER_SENDER)
+    reply_to = parse_mailbox(mail.reply_to) if mail.reply_to else None
+    if personal is not None:  # a speaker replies to the organiser
+        headers = Headers(sender=sender, reply_to=reply_to or sender,
+                          list_name=store.series.name, personal=True, cc=plan.cc)
+    else:
+        headers = Headers(sender=sender, reply_to=reply_to, list_name=store.series.name,
+                          unsubscribe=mail.unsubscribe, bulk=plan.bulk)
     blueprint = Blueprint(rendered, headers, date=now, name=seminar.id)
     verify(blueprint, plan, f"{store.folder.name}/{seminar.id}.yaml", kind)
     digest = event_digest(store.series, seminar) if rendered.ics else None
     facts = json.dumps(talk_facts(store.series, seminar), sort_keys=True) \
-        if kind in (Kind.ANNOUNCEMENT, Kind.UPDATE) else None
+        if kind in (Kind.ANNOUNCEMENT, Kind.UPDATE) else personal.facts if personal else None
     return Outgoing(series=store.series, seminar=seminar, kind=kind, rendered=rendered,
                     blueprint=blueprint, mail=mail, plan=plan, made=now, digest=digest,
                     warnings=_warnings(seminar, kind), facts=facts)
@@ -270,6 +291,9 @@ def write_preview(state: Path, outgoing: Outgoing, out: Path | None = None) -> P
     if out is not None:
         write_files(out, files)
         return out
-    folder = state / "preview" / f"{outgoing.seminar.id}-{outgoing.kind}"
+    name = f"{outgoing.seminar.id}-{outgoing.kind}"
+    if outgoing.kind == Kind.REQUEST:  # one request a speaker: a folder each
+        name += "-" + "-".join(slugify(b.addr.split("@")[0]) for b in outgoing.plan.lists)
+    folder = state / "preview" / name
     write_folder(folder, files)
     return folder

@@ -40,6 +40,8 @@ def layout_values(series: Series, seminar: Seminar, kind: Kind) -> dict[str, Any
         heading = f"Changed: {heading}"
     elif kind == Kind.FOLLOWUP:
         heading = f"Recording: {heading}"
+    elif kind in (Kind.REQUEST, Kind.BRIEF):
+        heading = f"Your talk: {heading}"
     return {
         "lang": "en",
         "heading": heading,

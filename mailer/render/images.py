@@ -209,13 +209,34 @@ def file_name(kind: str, seminar: Seminar) -> str:
     return f"{seminar.date.isoformat()}-{kind}-{who or 'speaker'}.jpg"
 
 
-def talk_images(root: Path, series: Series, seminar: Seminar) -> dict[str, bytes]:
-    """The three images of a talk, by file name (paths in the records are under ``root``)."""
+def _sources(root: Path, series: Series, seminar: Seminar,
+             need: int) -> tuple[Image | None, Image | None]:
+    """The speaker's photo and the series' logo, opened at the size the images need."""
     from mailer.render.photos import open_photo
 
-    need = max(max(size) for size in SIZES.values())
     photo = open_photo(root, seminar.photo, need=need) if seminar.photo else None
     logo = (open_photo(root, series.images.logo, need=need, keep_alpha=True)
             if series.images.logo else None)
+    return photo, logo
+
+
+def talk_images(root: Path, series: Series, seminar: Seminar) -> dict[str, bytes]:
+    """The three images of a talk, by file name (paths in the records are under ``root``)."""
+    photo, logo = _sources(root, series, seminar, max(max(size) for size in SIZES.values()))
     return {file_name(kind, seminar): draw(kind, series, seminar, photo, logo)
             for kind in SIZES}
+
+
+def backdrop(root: Path, series: Series, seminar: Seminar) -> tuple[str, bytes]:
+    """The talk's meeting backdrop: the one in ``images/`` when `announce images` made it,
+    else drawn now."""
+    from mailer.paths import MAX_IMAGE_BYTES, image_format, read_regular
+
+    name = file_name("meeting-backdrop", seminar)
+    made = root / "images" / name
+    if made.is_file():
+        data = read_regular(made, "an image", inside=root, limit=MAX_IMAGE_BYTES)
+        if image_format(data[:16]) == "JPEG":
+            return name, data
+    photo, logo = _sources(root, series, seminar, max(SIZES["meeting-backdrop"]))
+    return name, draw("meeting-backdrop", series, seminar, photo, logo)

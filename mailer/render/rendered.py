@@ -24,6 +24,15 @@ class InlineImage:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file the mail carries for the reader to save, such as the meeting backdrop."""
+
+    filename: str
+    data: bytes
+    subtype: str = "jpeg"  # image/<subtype>
+
+
+@dataclass(frozen=True)
 class Rendered:
     """Everything a talk turns into for one kind of mail."""
 
@@ -32,3 +41,4 @@ class Rendered:
     html: str
     ics: str | None
     images: tuple[InlineImage, ...] = ()
+    attachments: tuple[Attachment, ...] = ()

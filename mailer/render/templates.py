@@ -20,6 +20,7 @@ import sys
 import traceback
 import types
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from mailer.render.htmlmail import (
 )
 from mailer.render.rendered import InlineImage, Rendered
 from mailer.render.times import hhmm, zone_abbreviation
-from mailer.series.model import TBA, Kind, Seminar, Series, Status
+from mailer.series.model import TBA, Kind, Seminar, Series, Speaker, Status
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # mailer/
 # Installed, the wheel carries templates/ inside the package; in a checkout, the repo's own.
@@ -53,9 +54,26 @@ TEMPLATE_FOR = {
     Kind.CANCELLATION: "cancellation.md.j2",
     Kind.UPDATE: "update.md.j2",
     Kind.FOLLOWUP: "followup.md.j2",
+    Kind.REQUEST: "request.md.j2",
+    Kind.BRIEF: "brief.md.j2",
 }
 TEMPLATE_NAMES = (*TEMPLATE_FOR.values(), "subject.txt.j2", "email.html.j2",
                   "email-classic.html.j2", "program.md.j2")
+
+
+def example_values(series: Series, seminar: Seminar, kind: Kind) -> dict[str, Any]:
+    """What ``check`` gives the speaker templates: a last reminder asking for everything."""
+    from mailer.render.speakermail import brief_values, request_values
+
+    if kind == Kind.REQUEST:
+        everything = replace(seminar, title=None, abstract=None, bio=None, photo=None)
+        speaker = seminar.speakers[0] if seminar.speakers else Speaker("A Speaker")
+        return request_values(series, everything, speaker, round_=2, last=True,
+                              deadline=seminar.date)
+    if kind == Kind.BRIEF:
+        return brief_values(series, seminar, announced="(the announcement's subject)",
+                            backdrop="meeting-backdrop.jpg")
+    return {}
 
 
 class _NoNetwork:
@@ -283,8 +301,9 @@ class Renderer:
         without loading the slower libraries that only turn correct output into e-mail.
         """
         example = [("when", "2024-01-01 15:00", f"{seminar.start(series):%Y-%m-%d %H:%M}")]
-        context = self.context(series, seminar, upcoming, kind,
-                               example if kind == Kind.UPDATE else ())
+        context = {**self.context(series, seminar, upcoming, kind,
+                                  example if kind == Kind.UPDATE else ()),
+                   **example_values(series, seminar, kind)}
         subject = self.subject(context)
         self.body(context, TextFormat())
         body = self.body(context, MarkdownFormat(checked=False))
@@ -295,9 +314,11 @@ class Renderer:
 
     def message(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar], kind: Kind,
                 *, sequence: int, stamp: datetime, photo: InlineImage | None = None,
-                changed: Sequence[tuple[str, str, str]] = ()) -> Rendered:
-        """Render one kind of mail for a talk (an update says what ``changed``)."""
-        context = self.context(series, seminar, upcoming, kind, changed)
+                changed: Sequence[tuple[str, str, str]] = (),
+                extra: Mapping[str, Any] | None = None) -> Rendered:
+        """Render one kind of mail for a talk (an update says what ``changed``; a mail to a
+        speaker has the ``extra`` values of :mod:`mailer.render.speakermail`)."""
+        context = {**self.context(series, seminar, upcoming, kind, changed), **(extra or {})}
         subject = self.subject(context)
         text = self.body(context, TextFormat())
         html_doc = self.html_part(series, seminar, context, subject,

@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from mailer.series.names import slugify
 from mailer.series.settings import MailSettings
 
 TBA = "TBA"  # what a missing speaker, title or abstract shows as
@@ -22,6 +23,8 @@ class Kind(StrEnum):
 
     ANNOUNCEMENT = "announcement"
     REMINDER = "reminder"
+    REQUEST = "request"  # to the speaker: what is still missing, and a form to reply with
+    BRIEF = "brief"  # to the speaker, the host in copy: the practical details
     CANCELLATION = "cancellation"
     UPDATE = "update"  # an announced talk's date, time, place or call link changed
     FOLLOWUP = "followup"  # after the talk: its recording is online
@@ -42,6 +45,8 @@ class Speaker:
 
     name: str
     affiliation: str | None = None
+    email: str | None = None  # the address they are asked and briefed at (SPEC 8)
+    timezone: str | None = None  # IANA: their own time is shown beside the series'
 
     def line(self) -> str:
         """Return ``Name, Affiliation``, or the name alone."""
@@ -59,6 +64,16 @@ class ImageStyle:
     accent: RGB = (199, 182, 242)
     text: RGB = (255, 255, 255)
     logo: str | None = None  # a path under the series folder
+
+
+@dataclass(frozen=True)
+class SpeakerMail:
+    """``speakers:`` in series.yaml: when a speaker is asked, chased and briefed (SPEC 8)."""
+
+    request_days_before: int = 28
+    chase_every_days: int = 7
+    deadline_days_before: int = 10
+    brief_days_before: int = 1
 
 
 @dataclass(frozen=True)
@@ -81,6 +96,7 @@ class Series:
     front_matter: Mapping[str, Any] = field(default_factory=lambda: DEFAULT_FRONT_MATTER)
     page_url: str | None = None  # "/lm/": where the talk pages are published on the site
     cadence: str = "weekly"  # weekly | biweekly: how `new --next` spaces the talks
+    speaker_mail: SpeakerMail = field(default_factory=SpeakerMail)
     followup_days_after: int | None = None  # the recording's mail: up to this many days after
     mail: MailSettings = field(default_factory=MailSettings)
     images: ImageStyle = field(default_factory=ImageStyle)
@@ -98,6 +114,12 @@ class Series:
     def permalink(self, day: date) -> str:
         """The talk page's permalink under ``page.url``."""
         return f"{self.page_url or '/'}{day.isoformat()}.html"
+
+    @property
+    def token(self) -> str:
+        """``[learning-machines]``: the series' mark in the subject of mail to speakers,
+        which their replies keep."""
+        return f"[{slugify(self.name) or 'seminar'}]"
 
     @property
     def call_label(self) -> str:
@@ -127,8 +149,13 @@ class Seminar:
     note: str | None = None
     photo: str | None = None  # a path under the series folder, as written
     uid: str | None = None  # the talk's identity once it has moved (written by `move`)
+    host: Speaker | None = None  # who introduces the speaker: name and address
     recording: str | None = None  # after the talk: a URL of the recording
     slides: str | None = None  # after the talk: a URL of the slides
+
+    def asked(self) -> tuple[Speaker, ...]:
+        """The speakers who can be asked and briefed: those with an address."""
+        return tuple(speaker for speaker in self.speakers if speaker.email)
 
     @property
     def key(self) -> str:

@@ -132,6 +132,9 @@ class Due:
 
     seminar: Seminar
     kind: Kind
+    speaker: str | None = None  # a request: the speaker's address
+    round: int = 0  # a request: which round (1, then each repeat)
+    last: bool = False  # a request: the last before the deadline
 
 
 @dataclass(frozen=True)

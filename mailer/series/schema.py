@@ -14,20 +14,19 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
 from mailer.addresses import AddressProblem, parse_mailbox
 from mailer.errors import InputError
 from mailer.paths import IMAGE_FORMATS, MAX_IMAGE_BYTES, image_format, read_regular
-from mailer.series.model import DEFAULT_FRONT_MATTER, ImageStyle, Seminar, Series, Speaker, Status
+from mailer.series import people
+from mailer.series.model import DEFAULT_FRONT_MATTER, ImageStyle, Seminar, Series, Status
 from mailer.series.settings import DEFAULT_RETRY_SECONDS, MailSettings
-from mailer.series.yamlfile import Record, kind_of, line_of, read_record
+from mailer.series.yamlfile import Record, read_record
 from mailer.smtp.settings import AUTH_MODES, MAX_CONNECTIONS, SECURITY_MODES, SmtpSettings
 
 SERIES_KEYS = (
     "name", "team", "website", "timezone", "default_time", "duration_minutes", "location",
     "video_link", "video_label", "upcoming_count", "announce_days_before", "announce_at",
-    "remind_at", "page", "mail", "images", "cadence", "followup_days_after",
+    "remind_at", "page", "mail", "images", "cadence", "followup_days_after", "speakers",
 )
 CADENCES = ("weekly", "biweekly")
 IMAGE_KEYS = ("background", "accent", "text", "logo")
@@ -40,6 +39,7 @@ SMTP_KEYS = ("host", "port", "security", "username", "timeout", "auth", "passwor
 RECORD_KEYS = (
     "date", "time", "speaker", "affiliation", "speakers", "title", "abstract", "bio",
     "location", "video_link", "status", "note", "photo", "uid", "recording", "slides",
+    "email", "host",
 )
 STATUSES = tuple(Status)
 # The defaults of series.yaml have one home, the model: the schema asks it.
@@ -169,6 +169,7 @@ def load_series(path: Path) -> Series:
     remind_at = record.clock("remind_at")
     cadence = record.choice("cadence", CADENCES, _DEFAULTS["cadence"])
     followup = record.integer("followup_days_after", 0, 1, 366) or None  # absent: no follow-up
+    speaker_mail = people.speaker_mail(record)
     record.finish()
     assert name and team and zone_name and default_time  # noqa: S101 (finish() raised otherwise)
     return Series(
@@ -177,7 +178,7 @@ def load_series(path: Path) -> Series:
         video_label=video_label, upcoming_count=upcoming_count,
         announce_days_before=days_before, announce_at=announce_at, remind_at=remind_at,
         front_matter=front_matter, page_url=page_url, mail=mail, images=images,
-        cadence=cadence, followup_days_after=followup,
+        cadence=cadence, followup_days_after=followup, speaker_mail=speaker_mail,
     )
 
 
@@ -203,46 +204,6 @@ def _image_style(record: Record, root: Path) -> ImageStyle:
                       accent=_colour(images, "accent", default.accent),
                       text=_colour(images, "text", default.text),
                       logo=image_file(images, "logo", root))
-
-
-def _speaker_list(record: Record, node: yaml.Node) -> tuple[Speaker, ...]:
-    if not isinstance(node, yaml.SequenceNode):
-        record.report("speakers",
-                      f"expected a list of {{name, affiliation}}, found {kind_of(node)}")
-        return ()
-    speakers = []
-    for index, node_item in enumerate(node.value):
-        item = node_item
-        if isinstance(item, yaml.ScalarNode):  # "- Ada Lovelace": a name alone
-            key = yaml.ScalarNode("tag:yaml.org,2002:str", "name", item.start_mark)
-            item = yaml.MappingNode("tag:yaml.org,2002:map", [(key, item)], item.start_mark)
-        if not isinstance(item, yaml.MappingNode):
-            record.report("speakers", f"expected {{name, affiliation}}, found {kind_of(item)}",
-                          line_of(item))
-            continue
-        entry = record.nested(item, f"speakers[{index}].")
-        entry.check_keys(("name", "affiliation"))
-        name = entry.words("name", required=True, single_line=True)
-        if name:
-            speakers.append(Speaker(name, entry.words("affiliation", single_line=True)))
-    return tuple(speakers)
-
-
-def _speakers(record: Record) -> tuple[Speaker, ...]:
-    node = record.nodes.get("speakers")
-    if node is not None:
-        for key in ("speaker", "affiliation"):
-            if key in record.nodes:
-                record.report(key, "cannot be used together with speakers:; "
-                                   "give each speaker's name and affiliation in the list")
-        return _speaker_list(record, node)
-    name = record.words("speaker", single_line=True)
-    affiliation = record.words("affiliation", single_line=True)
-    if name is None:
-        if affiliation is not None:
-            record.report("affiliation", "is given without a speaker")
-        return ()
-    return (Speaker(name, affiliation),)
 
 
 def _check_local_time(record: Record, seminar: Seminar, series: Series) -> None:
@@ -282,7 +243,7 @@ def load_seminar(path: Path, talk_id: str, day: date, series: Series | None = No
         id=talk_id,
         date=day,
         time=record.clock("time"),
-        speakers=_speakers(record),
+        speakers=people.speakers(record),
         title=record.words("title", single_line=True),
         abstract=record.words("abstract"),
         bio=record.words("bio"),
@@ -292,6 +253,7 @@ def load_seminar(path: Path, talk_id: str, day: date, series: Series | None = No
         note=record.words("note"),
         photo=image_file(record, "photo", path.parent.parent),
         uid=_uid(record),
+        host=people.host(record),
         recording=record.url("recording"),
         slides=record.url("slides"),
     )

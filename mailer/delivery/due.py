@@ -1,0 +1,72 @@
+"""What is due at a moment (``send --due``): the records and the ledger read together, then
+SPEC 5's and 8's rules (:mod:`mailer.series.schedule`, :mod:`mailer.series.asking`) applied.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from mailer.delivery.ledger import Ledger
+from mailer.series.asking import Asked, Round, speaker_due
+from mailer.series.model import Kind, Seminar
+from mailer.series.schedule import DueNow, due, local_today
+from mailer.series.store import Store
+
+
+def due_now(store: Store, state: Path, now: datetime, *, record: bool = False) -> DueNow:
+    """What mail is due at ``now``, from the records and the ledger (SPEC 5 and 8,
+    ``send --due``): to the list, and to speakers.
+
+    A send the ledger dates after ``now`` counts as sent at ``now`` (the clock ran ahead
+    then); with ``record``, the ledger is corrected so, for good.
+    """
+    series = store.series
+    today = local_today(now, series.zone)
+    last = today + timedelta(days=series.announce_days_before)
+    rules = series.speaker_mail
+    horizon = today + timedelta(days=max(series.announce_days_before, rules.request_days_before,
+                                         rules.brief_days_before))
+    since = today - timedelta(days=series.followup_days_after or 0)  # recordings of past talks
+    with Ledger.existing(state) as ledger:
+        announced = ledger.announced() if ledger is not None else set()
+        talks: list[Seminar] = []
+        for seminar in store.seminars(since):  # the windows, and announced talks after them
+            if seminar.date <= horizon or seminar.key in announced or not talks or \
+                    talks[-1].date <= last:
+                talks.append(seminar)
+            elif not announced:
+                break
+        if ledger is not None and record:
+            ledger.clamp(now)
+        sent, told, asked = _histories(ledger, talks, announced, now)
+    plan = due(talks, now, series, sent, told)
+    to_speakers, notes = speaker_due([t for t in talks if t.date <= horizon], now, series, asked)
+    return replace(plan, due=(*plan.due, *to_speakers), waiting=(*plan.waiting, *notes))
+
+
+def _histories(ledger: Ledger | None, talks: Sequence[Seminar], announced: set[str],
+               now: datetime) -> tuple[dict[tuple[str, Kind], datetime],
+                                       dict[str, dict[str, str]], dict[str, Asked]]:
+    """What the ledger says of each talk: when each kind first went out, what people were
+    last told of its date, place and link, and what went to its speakers."""
+    sent: dict[tuple[str, Kind], datetime] = {}
+    told: dict[str, dict[str, str]] = {}
+    asked: dict[str, Asked] = {}
+    if ledger is None:
+        return sent, told, asked
+    for seminar in talks:
+        for kind in Kind:
+            first = ledger.first_sent(seminar.key, kind)
+            if first is not None:
+                sent[seminar.key, kind] = min(first, now)
+        facts = ledger.told(seminar.key) if seminar.key in announced else None
+        if facts is not None:
+            told[seminar.key] = json.loads(facts)
+        if seminar.asked():
+            asked[seminar.key] = Asked(tuple(Round(*r) for r in ledger.rounds(seminar.key)),
+                                       ledger.briefed(seminar.key))
+    return sent, told, asked

@@ -1,0 +1,75 @@
+"""What the mails to a speaker say beyond the talk itself (SPEC 8): the values the
+``request`` and ``brief`` templates see.
+
+A speaker's own time is the talk's start in their ``timezone``, computed for that day, so a
+talk on the week the clocks change shows each side's offset as it is then.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from mailer.render.times import hhmm, long_day, zone_abbreviation
+from mailer.series.model import Seminar, Series, Speaker
+
+FORM_LABELS = {"title": "Title:", "abstract": "Abstract:", "bio": "About you:"}
+PHOTO_LINE = "attach a photo (JPEG or PNG)"
+
+
+def and_list(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def their_time(start: datetime, speaker: Speaker) -> str | None:
+    """The talk's start in the speaker's own zone (``09:00 EST, America/New_York``), or None
+    when they have none or it reads the same as the series' time."""
+    if not speaker.timezone:
+        return None
+    there = start.astimezone(ZoneInfo(speaker.timezone))
+    if there.utcoffset() == start.utcoffset():
+        return None
+    day = "" if there.date() == start.date() else f"{long_day(there)}, "
+    return f"{day}{hhmm(there)} {zone_abbreviation(there)} ({speaker.timezone})"
+
+
+def request_values(series: Series, seminar: Seminar, speaker: Speaker, *, round_: int,
+                   last: bool, deadline: date) -> dict[str, Any]:
+    """The request's values: who is asked, what is missing, by when, and the form."""
+    start = seminar.start(series)
+    missing = seminar.missing(photo=True)
+    others = [s.name for s in seminar.speakers if s is not speaker and s.name != speaker.name]
+    return {
+        "speaker": speaker,
+        "others": and_list(others) if others else None,
+        "missing": missing,
+        "missing_text": and_list(missing),
+        "form": [FORM_LABELS[part] for part in ("title", "abstract", "bio") if part in missing],
+        "photo_line": PHOTO_LINE if "photo" in missing else None,
+        "deadline": long_day(datetime.combine(deadline, start.timetz())),
+        "round": round_,
+        "last": last,
+        "series_time": f"{long_day(start)}, {hhmm(start)} {zone_abbreviation(start)}",
+        "their_time": their_time(start, speaker),
+        "organiser": series.team,
+    }
+
+
+def brief_values(series: Series, seminar: Seminar, *, announced: str | None,
+                 backdrop: str | None) -> dict[str, Any]:
+    """The brief's values: the time in every speaker's zone, the host, what the audience got."""
+    start = seminar.start(series)
+    speakers = seminar.asked()
+    return {
+        "names": and_list([s.name for s in speakers]) if speakers else "",
+        "speaker_count": len(speakers),
+        "series_time": f"{long_day(start)}, {hhmm(start)} {zone_abbreviation(start)}",
+        "their_times": [{"name": s.name, "time": t} for s in speakers
+                        if (t := their_time(start, s)) is not None],
+        "host": seminar.host,
+        "announced": announced,
+        "backdrop": backdrop,
+        "organiser": series.team,
+    }

@@ -1,0 +1,110 @@
+"""SPEC 8's rules for the mail to speakers, as pure functions: no disk, clock or network.
+
+A talk's speakers with an address are asked for what is missing from
+``request_days_before`` days before it (at ``announce_at``); unanswered, the request is
+repeated every ``chase_every_days`` while the talk is incomplete and the deadline
+(``deadline_days_before``) has not passed, and the repeat that comes last says so. Each
+repeat is a round: one message per speaker, recorded like any mail, so a run that stopped
+half way finishes its round. ``brief_days_before`` days before, the speakers get the brief.
+Nothing goes to a speaker about a talk that has started, is cancelled or is an open week.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from mailer.series.model import Kind, Seminar, Series, Status
+from mailer.series.schedule import Due, local_today
+
+
+@dataclass(frozen=True)
+class Round:
+    """One round of requests as the ledger has it."""
+
+    number: int
+    first: datetime | None  # when it first reached a speaker (None: not yet)
+    settled: frozenset[str]  # the addresses it reached or that refused it for good
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What went to a talk's speakers: the request rounds, and whom the brief reached."""
+
+    rounds: tuple[Round, ...] = ()
+    briefed: frozenset[str] = frozenset()
+
+
+def _at(day: date, moment: time, series: Series) -> datetime:
+    return datetime.combine(day, moment, tzinfo=series.zone)
+
+
+def deadline(series: Series, seminar: Seminar) -> date:
+    """The day the request names as its deadline."""
+    return seminar.date - timedelta(days=series.speaker_mail.deadline_days_before)
+
+
+def request_round(series: Series, seminar: Seminar, asked: Asked, today: date,
+                  emails: Iterable[str]) -> tuple[int, frozenset[str]] | None:
+    """The round of requests to send now and to whom, or None: a round left half way is
+    finished first; a new one starts ``chase_every_days`` after the last first went out."""
+    emails = frozenset(email.lower() for email in emails)
+    if not asked.rounds:
+        return 1, emails
+    last = asked.rounds[-1]
+    pending = emails - last.settled
+    if pending:  # a round that stopped half way, or a speaker whose address came later
+        return last.number, pending
+    chase = timedelta(days=series.speaker_mail.chase_every_days)
+    if last.first is not None and today >= last.first.astimezone(series.zone).date() + chase:
+        return last.number + 1, emails
+    return None
+
+
+def is_last_round(series: Series, seminar: Seminar, today: date) -> bool:
+    """Whether a request sent today is the last before the deadline."""
+    chase = timedelta(days=series.speaker_mail.chase_every_days)
+    return today + chase > deadline(series, seminar)
+
+
+def speaker_due(seminars: Iterable[Seminar], now: datetime, series: Series,
+                asked: Mapping[str, Asked]) -> tuple[list[Due], list[str]]:
+    """The mails to speakers due at ``now``, and what the organiser must be told (once)."""
+    found: list[Due] = []
+    notes: list[str] = []
+    today = local_today(now, series.zone)
+    rules = series.speaker_mail
+    for seminar in seminars:
+        if seminar.start(series) <= now or not seminar.takes_place:
+            continue
+        history = asked.get(seminar.key, Asked())
+        speakers = seminar.asked()
+        missing = seminar.missing(photo=True)
+        opens = _at(seminar.date - timedelta(days=rules.request_days_before),
+                    series.announce_at, series)
+        if missing and speakers and now >= opens:  # no address: `check` and `list` say so
+            if today > deadline(series, seminar):
+                notes.append(f"{seminar.id} still misses {', '.join(missing)} and its deadline "
+                             f"({deadline(series, seminar)}) has passed; ask the speaker "
+                             "yourself")
+            else:
+                found += _requests(series, seminar, history, today)
+        briefs = _at(seminar.date - timedelta(days=rules.brief_days_before),
+                     series.announce_at, series)
+        emails = {s.email.lower() for s in speakers if s.email}
+        if speakers and seminar.status == Status.CONFIRMED and now >= briefs and \
+                emails - history.briefed:
+            found.append(Due(seminar, Kind.BRIEF))
+    return found, notes
+
+
+def _requests(series: Series, seminar: Seminar, history: Asked, today: date) -> list[Due]:
+    emails = [s.email for s in seminar.asked() if s.email]
+    chosen = request_round(series, seminar, history, today, emails)
+    if chosen is None:
+        return []
+    number, to = chosen
+    last = is_last_round(series, seminar, today)
+    return [Due(seminar, Kind.REQUEST, speaker=email, round=number, last=last)
+            for email in emails if email.lower() in to]

@@ -1,0 +1,175 @@
+"""Speakers (SPEC 8): asked for what is missing, chased, briefed the day before.
+
+A season simulation: ``send --due`` every morning through five weeks against a real SMTP
+server, the record edited between runs as a speaker's answer would. The talk is on
+2024-03-21 at 15:00 CET; New York moved to summer time on 2024-03-10 and Stockholm only on
+2024-03-31, so a speaker there starts at 10:00 EDT, not at the winter 09:00.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from support import Faults, Server, edit, invoke, parts, write
+
+TALK = "2024-03-21-gustafsson"
+FREDRIK = "fredrik@example.org"
+ANN = "ann.ek@example.org"
+HOST = "olof@example.org"
+RECORD = f"""date: 2024-03-21
+speakers:
+  - name: Fredrik Gustafsson
+    affiliation: Karolinska Institutet
+    email: {FREDRIK}
+  - name: Ann Ek
+    affiliation: Columbia University
+    email: {ANN}
+    timezone: America/New_York
+host: {{name: Olof Mogren, email: {HOST}}}
+"""
+
+
+@pytest.fixture
+def season(series: Path) -> Path:
+    edit(series / "seminars" / "series.yaml",
+         ("announce_days_before: 6", 'announce_days_before: 3\nannounce_at: "08:00"\n'
+                                     "speakers:\n  request_days_before: 21\n"
+                                     "  chase_every_days: 7\n  deadline_days_before: 7\n"
+                                     "  brief_days_before: 1"))
+    write(series / "seminars" / f"{TALK}.yaml", RECORD)
+    return series
+
+
+def to_speakers(server: Server, start: int) -> list[EmailMessage]:
+    people = {FREDRIK, ANN, HOST}
+    return [r.message for r in server.received[start:] if set(r.rcpt_tos) & people]
+
+
+def run_day(root: Path, server: Server, day: date) -> tuple[str, list[EmailMessage]]:
+    start = len(server.received)
+    result = invoke(root, "send", "--due", "--now", f"{day.isoformat()}T08:30", server=server)
+    assert result.code == 0, result.both
+    return result.both, to_speakers(server, start)
+
+
+def test_a_season_of_requests_repeats_and_the_brief(season: Path, smtp_server: Server) -> None:
+    got: dict[str, list[EmailMessage]] = {}
+    said: dict[str, str] = {}
+    day = date(2024, 2, 26)
+    while day <= date(2024, 3, 21):
+        if day == date(2024, 3, 10):  # the speakers answered with a title and an abstract
+            write(season / "seminars" / f"{TALK}.yaml",
+                  RECORD + "title: Microscopy at scale\nabstract: We image cells.\n")
+        said[day.isoformat()], mails = run_day(season, smtp_server, day)
+        if mails:
+            got[day.isoformat()] = mails
+        day += timedelta(days=1)
+    assert sorted(got) == ["2024-02-29", "2024-03-07", "2024-03-14", "2024-03-20"]
+    first = {str(m["To"]): m for m in got["2024-02-29"]}
+    assert set(first) == {f"Fredrik Gustafsson <{FREDRIK}>", f"Ann Ek <{ANN}>"}
+    ann = first[f"Ann Ek <{ANN}>"]
+    text = parts(ann)["text/plain"].get_content()
+    assert str(ann["Subject"]).startswith("[learning-machines] Your Learning Machines seminar "
+                                          "on 2024-03-21: please send its title, abstract, bio")
+    assert text.startswith("Dear Ann Ek,")
+    assert "Thursday 21 March 2024, 15:00 CET (10:00 EDT (America/New_York) for you)" in text
+    assert "with Fredrik Gustafsson" in text
+    for label in ("Title:", "Abstract:", "About you:", "attach a photo (JPEG or PNG)"):
+        assert label in text
+    assert "by Thursday 14 March 2024" in text
+    assert str(ann["Reply-To"]) == "lm-seminar@example.org"
+    assert "List-Id" not in ann and "List-Unsubscribe" not in ann
+    assert "Precedence" not in ann and "text/html" in parts(ann)
+    second = got["2024-03-07"]
+    assert len(second) == 2 and all("Reminder:" in str(m["Subject"]) for m in second)
+    last = got["2024-03-14"]
+    assert len(last) == 2 and all("Last reminder:" in str(m["Subject"]) for m in last)
+    last_text = parts(last[0])["text/plain"].get_content()
+    assert "still need its bio and photo" in last_text
+    form = [line.strip() for line in last_text.splitlines()]
+    assert "About you:" in form and "Title:" not in form and "Abstract:" not in form
+    assert "its deadline (2024-03-14) has passed" in said["2024-03-15"]
+    assert "its deadline (2024-03-14) has passed" not in said["2024-03-16"]  # told once
+    [brief] = got["2024-03-20"]
+    assert str(brief["Cc"]) == f"Olof Mogren <{HOST}>"
+    brief_text = parts(brief)["text/plain"].get_content()
+    assert "Time for Ann Ek: 10:00 EDT (America/New_York)" in brief_text
+    assert "Your host: Olof Mogren (olof@example.org)" in brief_text
+    assert "The audience was sent: Learning Machines seminar 2024-03-21 15:00: " \
+           "Microscopy at scale" in brief_text
+    [image] = [p for p in brief.walk() if p.get_content_type() == "image/jpeg"]
+    assert Image.open(io.BytesIO(image.get_content())).size == (1920, 1080)
+    listed = next(line for line in invoke(season, "list", "--all").out.splitlines()
+                  if line.startswith(TALK))
+    assert "request sent" in listed and "brief sent" in listed
+
+
+def test_the_brief_reaches_every_speaker_and_the_host(season: Path,
+                                                      smtp_server: Server) -> None:
+    assert run_day(season, smtp_server, date(2024, 3, 20))[1]
+    [received] = [r for r in smtp_server.received if HOST in r.rcpt_tos]
+    assert sorted(received.rcpt_tos) == sorted([FREDRIK, ANN, HOST])
+
+
+def test_a_complete_talk_is_never_asked(season: Path, smtp_server: Server) -> None:
+    from support import make_photo
+
+    make_photo(season / "photos" / "gustafsson.jpg")
+    write(season / "seminars" / f"{TALK}.yaml", RECORD + "title: T\nabstract: A\nbio: B\n"
+                                                         "photo: photos/gustafsson.jpg\n")
+    assert run_day(season, smtp_server, date(2024, 2, 29))[1] == []
+    refused = invoke(season, "ask", TALK, "--today", "2024-02-29", server=smtp_server)
+    assert refused.code == 2 and "there is nothing to ask for" in refused.err
+
+
+def test_a_speaker_without_an_address_gets_nothing_and_list_says_so(
+        season: Path, smtp_server: Server) -> None:
+    write(season / "seminars" / f"{TALK}.yaml",
+          "date: 2024-03-21\nspeaker: Fredrik Gustafsson\n")
+    assert run_day(season, smtp_server, date(2024, 2, 29))[1] == []
+    listed = next(line for line in invoke(season, "list", "--all", "--today",
+                                          "2024-02-29").out.splitlines()
+                  if line.startswith(TALK))
+    assert "no speaker address" in listed
+    write(season / "seminars" / "2099-01-15-ek.yaml", "date: 2099-01-15\nspeaker: Bo Ek\n")
+    assert "2099-01-15-ek: still missing title, abstract, bio, photo; its speakers cannot be " \
+           "asked (no email: address)" in invoke(season, "check").out
+
+
+def test_a_run_that_stopped_half_way_finishes_the_round_once(season: Path,
+                                                             smtp_server: Server) -> None:
+    smtp_server.sink.faults = Faults(rcpt=lambda rcpt: "451 4.7.1 try later"
+                                     if rcpt == ANN else None)
+    invoke(season, "send", "--due", "--now", "2024-02-29T08:30", server=smtp_server,
+           ANNOUNCE_RETRY_SECONDS="0")
+    assert [m["To"] for m in to_speakers(smtp_server, 0)] == [
+        f"Fredrik Gustafsson <{FREDRIK}>"]
+    smtp_server.sink.faults = Faults()
+    _, mails = run_day(season, smtp_server, date(2024, 2, 29))
+    assert [str(m["To"]) for m in mails] == [f"Ann Ek <{ANN}>"]
+    assert run_day(season, smtp_server, date(2024, 3, 1))[1] == []
+
+
+def test_ask_by_hand_and_its_dry_run(season: Path, smtp_server: Server) -> None:
+    dry = invoke(season, "ask", TALK, "--today", "2024-02-20", "--dry-run", server=smtp_server)
+    assert dry.code == 0, dry.both
+    assert "Kind: request" in dry.out and smtp_server.received == []
+    sent = invoke(season, "ask", TALK, "--today", "2024-02-20", server=smtp_server)
+    assert sent.code == 0, sent.both
+    assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == sorted([ANN, FREDRIK])
+    started = invoke(season, "ask", TALK, "--today", "2024-03-22", server=smtp_server)
+    assert started.code == 2 and "has started" in started.err
+
+
+def test_bad_addresses_and_zones_name_the_key(season: Path) -> None:
+    write(season / "seminars" / f"{TALK}.yaml", RECORD.replace(ANN, "ann at example")
+          .replace("America/New_York", "Mars/Olympus"))
+    result = invoke(season, "check")
+    assert result.code == 2
+    assert f"{TALK}.yaml:8: speakers[1].email: 'ann at example' is not an e-mail" in result.err
+    assert f"{TALK}.yaml:9: speakers[1].timezone: \"Mars/Olympus\" is not an IANA" in result.err
