@@ -30,10 +30,12 @@ _EXAMPLE_BIO = ("Ada Lovelace translated and annotated Menabrea's paper on Babba
 
 
 def _talk_lines(day: date, speaker: str, affiliation: str | None, title: str | None,
-                example: bool = False) -> list[str]:
+                example: bool = False, email: str | None = None) -> list[str]:
     lines = [f"date: {day.isoformat()}", f"speaker: {_yaml_text(speaker)}"]
     if affiliation:
         lines.append(f"affiliation: {_yaml_text(affiliation)}")
+    lines.append(f"email: {_yaml_text(email)}" if email else
+                 "# email: speaker@example.org   # to ask them for what is missing")
     lines.append(f"title: {_yaml_text(title)}" if title else "# title: ")
     lines.append("# time: \"15:00\"      # when not the series' default_time")
     if example:
@@ -45,7 +47,7 @@ def _talk_lines(day: date, speaker: str, affiliation: str | None, title: str | N
 
 
 def new_talk(root: Path, day: date, speaker: str, affiliation: str | None,
-             title: str | None, *, example: bool = False) -> Path:
+             title: str | None, *, example: bool = False, email: str | None = None) -> Path:
     """Write ``seminars/DATE-<slug>.yaml`` for a new talk; never overwrite.
 
     The file name is the speaker's name in ASCII ("Пётр Чайковский" gives
@@ -67,7 +69,7 @@ def new_talk(root: Path, day: date, speaker: str, affiliation: str | None,
                          "one talk a day. Choose another date, or edit that record")
     try:
         with open(path, "x", encoding="utf-8") as out:
-            out.write("\n".join(_talk_lines(day, speaker, affiliation, title, example)))
+            out.write("\n".join(_talk_lines(day, speaker, affiliation, title, example, email)))
     except FileExistsError:
         raise InputError(f"{display_path(path)}: already exists; edit it instead") from None
     try:

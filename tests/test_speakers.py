@@ -173,3 +173,20 @@ def test_bad_addresses_and_zones_name_the_key(season: Path) -> None:
     assert result.code == 2
     assert f"{TALK}.yaml:8: speakers[1].email: 'ann at example' is not an e-mail" in result.err
     assert f"{TALK}.yaml:9: speakers[1].timezone: \"Mars/Olympus\" is not an IANA" in result.err
+
+
+def test_new_and_import_take_the_speakers_address(series: Path) -> None:
+    result = invoke(series, "new", "2024-05-02", "--speaker", "Bo Ek", "--email", "bo@example.org")
+    assert result.code == 0, result.both
+    from mailer.series.store import Store
+
+    assert Store(series).find("2024-05-02").speakers[0].email == "bo@example.org"
+    bad = invoke(series, "new", "2024-05-09", "--speaker", "Cai Wu", "--email", "cai at x")
+    assert bad.code == 2 and "email: 'cai at x' is not an e-mail address" in bad.err
+    assert not list((series / "seminars").glob("2024-05-09-*"))
+    sheet = write(series / "plan.csv", "date,speaker,email\n2024-05-16,Dan Li;Eva Berg,"
+                                       "dan@example.org;eva@example.org\n")
+    imported = invoke(series, "import", str(sheet))
+    assert imported.code == 0, imported.both
+    assert [s.email for s in Store(series).find("2024-05-16").speakers] == [
+        "dan@example.org", "eva@example.org"]

@@ -100,6 +100,9 @@ def new(
         help="The speaker's affiliation (university, company).", show_default=False)] = None,
     title: Annotated[Optional[str], typer.Option(  # noqa: UP045
         help="The talk's title, if known (else TBA until it is).", show_default=False)] = None,
+    email: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="The speaker's address: announce asks them for what is missing and briefs them.",
+        show_default=False)] = None,
     today: Today = None,
 ) -> None:
     """Write a new talk record, seminars/DATE-<slug>.yaml."""
@@ -118,7 +121,7 @@ def new(
         if day is None:
             raise InputError("new --next: the series has no talk yet to follow; give the "
                              "first talk's DATE")
-    say(f"wrote {new_talk(session.root, day, speaker, affiliation, title)}")
+    say(f"wrote {new_talk(session.root, day, speaker, affiliation, title, email=email)}")
 
 
 @app.command(epilog=examples(
