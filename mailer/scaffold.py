@@ -29,7 +29,7 @@ _EXAMPLE_BIO = ("Ada Lovelace translated and annotated Menabrea's paper on Babba
                 "Analytical Engine (1843).")
 
 
-def _talk_lines(day: date, speaker: str, affiliation: str | None, title: str | None,
+def _talk_lines(day: date, speaker: str, affiliation: str | None, title: str | None, *,
                 example: bool = False, email: str | None = None) -> list[str]:
     lines = [f"date: {day.isoformat()}", f"speaker: {_yaml_text(speaker)}"]
     if affiliation:
@@ -69,7 +69,8 @@ def new_talk(root: Path, day: date, speaker: str, affiliation: str | None,
                          "one talk a day. Choose another date, or edit that record")
     try:
         with open(path, "x", encoding="utf-8") as out:
-            out.write("\n".join(_talk_lines(day, speaker, affiliation, title, example, email)))
+            out.write("\n".join(_talk_lines(day, speaker, affiliation, title, example=example,
+                                            email=email)))
     except FileExistsError:
         raise InputError(f"{display_path(path)}: already exists; edit it instead") from None
     try:
