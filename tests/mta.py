@@ -29,6 +29,8 @@ HOSTNAME = "announce-test.localdomain"
 LIST = "list@example.org"
 MEMBERS = ("a@example.org", "b@example.org", "c@example.org")
 PEOPLE = tuple(f"person{i:05d}@example.org" for i in range(2000))
+ORGANISER = "lm-seminar@example.org"  # the bundled series' mail.from: bounces come back here
+GONE = "gone@example.org"  # accepted, then bounced by Postfix itself (error(8), 5.1.1)
 
 
 def require_postfix() -> None:
@@ -72,11 +74,12 @@ class Postfix:
         cert.private_key_and_cert_chain_pem.write_to_path(str(self.conf / "tls.pem"))
         (self.conf / "main.cf").write_text(self._main_cf(postfix.pw_uid, postfix.pw_gid))
         (self.conf / "master.cf").write_text(self._master_cf())
-        users = [*MEMBERS, *PEOPLE]
+        users = [*MEMBERS, *PEOPLE, ORGANISER, GONE]
         (self.conf / "vmailbox").write_text(
             "".join(f"{u} example.org/{u.split('@')[0]}/\n" for u in users))
         (self.conf / "virtual").write_text(f"{LIST} {', '.join(MEMBERS)}\n")
-        for table in ("vmailbox", "virtual"):
+        (self.conf / "transport").write_text(f"{GONE} error:5.1.1 This mailbox is gone\n")
+        for table in ("vmailbox", "virtual", "transport"):
             self._run("postmap", "-c", str(self.conf), f"hash:{self.conf / table}")
         (self.conf / "sasl" / "smtpd.conf").write_text(
             f"pwcheck_method: auxprop\nauxprop_plugin: sasldb\nmech_list: PLAIN LOGIN\n"
@@ -111,6 +114,7 @@ virtual_mailbox_maps = hash:{self.conf}/vmailbox
 virtual_alias_maps = hash:{self.conf}/virtual
 virtual_uid_maps = static:{uid}
 virtual_gid_maps = static:{gid}
+transport_maps = hash:{self.conf}/transport
 smtpd_tls_chain_files = {self.conf}/tls.pem
 smtpd_tls_security_level = may
 smtpd_tls_received_header = yes
@@ -179,6 +183,10 @@ smtpd_sasl_local_domain = {HOSTNAME}
                 return
             assert time.monotonic() < deadline, queued[:2000]
             time.sleep(0.2)
+
+    def maildir(self, user: str) -> Path:
+        """The Maildir Postfix delivers ``user``'s mail to."""
+        return self.mail / "example.org" / user.split("@", maxsplit=1)[0]
 
     def clear(self) -> None:
         """Forget every delivered message (between tests)."""

@@ -10,7 +10,8 @@ import pytest
 from support import Faults, Server, invoke, subscribe, write
 
 from mailer.addresses import Mailbox
-from mailer.delivery.ledger import Ledger, run_lock
+from mailer.delivery.ledger import Ledger
+from mailer.delivery.lock import run_lock
 from mailer.delivery.loop import Delivery, Event, Notice, Pace, Progress, Report, deliver
 from mailer.smtp.session import SmtpTransport
 from mailer.smtp.settings import SmtpSettings

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mailer.delivery.ledger import REFUSED, SENT, Ledger, run_lock
+from mailer.delivery.ledger import REFUSED, SENT, Ledger
+from mailer.delivery.lock import run_lock
 from mailer.errors import LedgerError, TemporaryFailure
 
 T0 = datetime(2024, 2, 20, 7, 0, tzinfo=UTC)

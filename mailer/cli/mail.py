@@ -116,6 +116,15 @@ def _send_due(settings: Settings, store: Store, now: datetime, *, dry_run: bool,
     from mailer.season import orphans
     from mailer.series.schedule import local_today
 
+    if settings.mail.inbox is not None:  # what came back first: replies, bounces, unsubscribes
+        from mailer.inbox.run import read_inbox
+        from mailer.series.store import Store
+
+        read = read_inbox(store, settings.state, settings.mail, now, dry_run=dry_run)
+        for line in read.lines:
+            if not quiet or line in read.attention:
+                say(line, err=line in read.attention)
+        store = Store(store.root)  # the records a reply filled, read afresh
     for line in orphans(store, settings.state, local_today(now, store.series.zone),
                         once=not dry_run):
         say(f"warning: {line}", err=True)

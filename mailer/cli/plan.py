@@ -47,12 +47,16 @@ def list_(
 
 @app.command(epilog=examples(
     "announce check", "announce --root ~/seminar check",
-    "announce check --smtp      # connect, TLS, log in, QUIT: test the relay, send nothing"))
+    "announce check --smtp      # connect, TLS, log in, QUIT: test the relay, send nothing",
+    "announce check --inbox     # log in to mail.inbox and say what is there"))
 def check(
     ctx: typer.Context,
     smtp: Annotated[bool, typer.Option(
         "--smtp", help="Also connect to the relay, negotiate TLS, log in and say QUIT; "
                        "print what it offers. Sends nothing.")] = False,
+    inbox: Annotated[bool, typer.Option(
+        "--inbox", help="Also log in to mail.inbox, open its folder and say what is there. "
+                        "Changes nothing.")] = False,
 ) -> None:
     """Validate the series, every record, and render every talk with every template."""
     from mailer import status
@@ -81,6 +85,15 @@ def check(
 
         for line in status.relay_lines(check_relay(session.settings(store).mail.smtp)):
             say(line)
+    if inbox:
+        from mailer.inbox.sources import open_source
+
+        mail = session.settings(store).mail
+        if mail.inbox is None:
+            raise InputError("check --inbox: seminars/series.yaml has no mail.inbox")
+        with open_source(session.root, mail.inbox, readonly=True) as source:
+            say(f"inbox {source.where}: {source.count()} message(s), "
+                f"{len(source.unseen())} unseen")
 
 
 @app.command(epilog=examples(

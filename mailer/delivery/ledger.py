@@ -1,4 +1,4 @@
-"""The SQLite ledger of sends, and the lock that keeps two runs apart.
+"""The SQLite ledger of sends (the lock that keeps two runs apart is in ``lock``).
 
 One row per talk x kind x recipient, written and committed right after the
 server's 250 (or 5xx refusal): a run that stops half way is resumed by the next
@@ -12,10 +12,8 @@ last rows back, which would mean a repeated message, never a lost one.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import sqlite3
-import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,15 +22,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from mailer.errors import LedgerError, TemporaryFailure
+from mailer.errors import LedgerError
 from mailer.paths import display_path
 from mailer.series.model import Kind
 
 LEDGER_FILE = "ledger.sqlite3"
-LEDGER_VERSION = 3  # PRAGMA user_version: a ledger from a newer announce is never written to
+LEDGER_VERSION = 4  # PRAGMA user_version: a ledger from a newer announce is never written to
 _OUR_TABLES = frozenset({"campaigns", "deliveries"})
-LOCK_FILE = "send.lock"
-LOCK_WAIT_SECONDS = 5.0
 SENT = "sent"
 REFUSED = "refused"
 
@@ -59,6 +55,23 @@ CREATE TABLE IF NOT EXISTS audience (  -- an update goes to who got the announce
     campaign INTEGER NOT NULL REFERENCES campaigns (id),
     recipient TEXT NOT NULL,
     PRIMARY KEY (campaign, recipient)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS suppressed (  -- addresses no send goes to (bounces, unsubscribes)
+    address TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL,
+    message TEXT NOT NULL  -- the Message-ID (or file) of the mail that caused it
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bounces (  -- temporary failures, counted until three suppress
+    address TEXT NOT NULL,
+    message TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (address, message)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS handled (  -- inbox messages acted on, so a second run does nothing
+    message TEXT PRIMARY KEY,
+    what TEXT NOT NULL,
+    at TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS notices (
     key TEXT PRIMARY KEY,
@@ -343,6 +356,45 @@ class Ledger:
         cursor = self._write("UPDATE deliveries SET at = ? WHERE at > ?", (stamp, stamp))
         return int(cursor.rowcount)
 
+    def suppressed(self) -> dict[str, tuple[str, str, str]]:
+        """Every suppressed address (lower-cased) -> (reason, when, the message that caused it)."""
+        return {str(a): (str(r), str(t), str(m)) for a, r, t, m in self._read(
+            "SELECT address, reason, at, message FROM suppressed ORDER BY address", ())}
+
+    def suppress(self, address: str, reason: str, message: str) -> bool:
+        """Suppress ``address``; False when it already was."""
+        cursor = self._write("INSERT OR IGNORE INTO suppressed (address, reason, at, message) "
+                             "VALUES (?, ?, ?, ?)", (address.lower(), reason, self._stamp(),
+                                                     message))
+        return cursor.rowcount == 1
+
+    def restore(self, address: str) -> bool:
+        """Lift a suppression (and forget its temporary failures); False when there was none."""
+        cursor = self._write("DELETE FROM suppressed WHERE address = ?", (address.lower(),))
+        self._write("DELETE FROM bounces WHERE address = ?", (address.lower(),))
+        return cursor.rowcount == 1
+
+    def soft_bounce(self, address: str, message: str) -> int:
+        """Count a temporary failure for ``address``; return how many there are now."""
+        self._write("INSERT OR IGNORE INTO bounces (address, message, at) VALUES (?, ?, ?)",
+                    (address.lower(), message, self._stamp()))
+        row = self._one("SELECT count(*) FROM bounces WHERE address = ?", (address.lower(),))
+        return int(row[0]) if row else 0
+
+    def was_handled(self, message: str) -> bool:
+        """Whether an inbox message was acted on before."""
+        return self._one("SELECT 1 FROM handled WHERE message = ?", (message,)) is not None
+
+    def handled(self, message: str, what: str) -> None:
+        """Note that an inbox message was acted on."""
+        self._write("INSERT OR IGNORE INTO handled (message, what, at) VALUES (?, ?, ?)",
+                    (message, what, self._stamp()))
+
+    def reached_anyone(self, address: str) -> bool:
+        """Whether announce ever delivered to ``address`` (a bounce must be for our mail)."""
+        return self._one("SELECT 1 FROM deliveries WHERE recipient = ? AND status = ? LIMIT 1",
+                         (address.lower(), SENT)) is not None
+
     def first_time(self, notice: str) -> bool:
         """Record that ``notice`` was said; True only the first time (cron says it once)."""
         cursor = self._write("INSERT OR IGNORE INTO notices (key, said) VALUES (?, ?)",
@@ -362,31 +414,3 @@ class Ledger:
         self._write("INSERT OR IGNORE INTO events (seminar, digest, first_sent, n) VALUES "
                     "(?, ?, ?, (SELECT count(*) + 1 FROM events WHERE seminar = ?))",
                     (seminar, digest, self._stamp("microseconds"), seminar))
-
-
-@contextmanager
-def run_lock(folder: Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
-    """Hold the series' send lock; wait up to ``wait`` seconds for another run to finish."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handle = open(folder / LOCK_FILE, "a+")  # noqa: SIM115 (held for the whole run)
-    except OSError as exc:
-        raise LedgerError(f"{display_path(folder / LOCK_FILE)}: cannot open the lock file "
-                          f"({exc.strerror}); nothing was sent") from None
-    deadline = time.monotonic() + wait
-    try:
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise TemporaryFailure(
-                        f"another announce send is running for this series (lock "
-                        f"{display_path(folder / LOCK_FILE)} held for over {wait:g} s); "
-                        "nothing was sent by this run, try again later"
-                    ) from None
-                time.sleep(0.1)
-        yield
-    finally:
-        handle.close()

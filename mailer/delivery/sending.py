@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mailer.delivery.asking import SPEAKER_KINDS
-from mailer.delivery.ledger import REFUSED, Ledger, run_lock
+from mailer.delivery.ledger import REFUSED, Ledger
+from mailer.delivery.lock import run_lock
 from mailer.delivery.loop import Pace, Record, Report
+from mailer.delivery.suppression import unsuppressed
 from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL, InputError
 from mailer.mail.outgoing import Outgoing, RecipientPlan, compose, plan_recipients
 from mailer.series.model import Kind, Seminar
@@ -128,7 +130,7 @@ def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
         return chosen
     if request.reaches_people and not request.force:
         _refuse_out_of_time(store, chosen, request, now)
-    plan = plan_recipients(store.root, mail, request.to)
+    plan, skipped = unsuppressed(state, plan_recipients(store.root, mail, request.to))
     # A dry run asks too: it says what a real run would do.
     history = _history(store, state, chosen, request.kind, plan,
                        ask_sent=not (request.force or request.preview))
@@ -147,6 +149,10 @@ def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
             *outgoing.warnings, f"{chosen.id} was never announced by announce (the ledger has "
                                 "no announcement of it): the cancellation tells people about a "
                                 "talk they may not have heard of"))
+    if skipped:
+        outgoing = replace(outgoing, warnings=(
+            *outgoing.warnings, f"{skipped} suppressed address(es) skipped (bounced or "
+                                "unsubscribed; `announce subscribers` lists them)"))
     return outgoing
 
 
@@ -159,7 +165,7 @@ def standing_in(store: Store, today: date, now: datetime) -> datetime:
 
 
 def _prepare_speaker(store: Store, state: Path, mail: MailSettings, request: Request,
-                     now: datetime) -> AlreadySent | Outgoing:
+                     now: datetime) -> Nothing | AlreadySent | Outgoing:
     """A request or a brief, unless every speaker it is for has it already."""
     from mailer.delivery.asking import already_to, prepare_speaker
 
@@ -167,6 +173,11 @@ def _prepare_speaker(store: Store, state: Path, mail: MailSettings, request: Req
                                speaker=request.speaker, number=request.round,
                                last=request.last, today=standing_in(store, request.today, now),
                                now=now)
+    plan, _ = unsuppressed(state, outgoing.plan)
+    if not plan.total:
+        return Nothing(f"{what(outgoing)}: every address it is for is suppressed (bounced); "
+                       "`announce subscribers` lists them")
+    outgoing = replace(outgoing, plan=plan)
     if not (request.force or request.preview) and already_to(state, outgoing):
         return AlreadySent(what(outgoing), outgoing.plan.total, 0)
     return outgoing

@@ -76,7 +76,8 @@ class RecipientPlan:
                 if box.envelope.lower() in audience]
         return replace(self, lists=tuple(b for b in self.lists if b.envelope.lower() in audience),
                        subscribers=tuple(box for box, _ in kept),
-                       lines=tuple(line for _, line in kept) if self.lines else ())
+                       lines=tuple(line for _, line in kept) if self.lines else (),
+                       cc=tuple(b for b in self.cc if b.envelope.lower() in audience))
 
     def where(self, delivery: Delivery) -> str:
         """Where a delivery's addresses were written: ``file:line``, or the series file."""

@@ -19,9 +19,15 @@ from mailer.errors import InputError
 from mailer.paths import IMAGE_FORMATS, MAX_IMAGE_BYTES, image_format, read_regular
 from mailer.series import people
 from mailer.series.model import DEFAULT_FRONT_MATTER, ImageStyle, Seminar, Series, Status
-from mailer.series.settings import DEFAULT_RETRY_SECONDS, MailSettings
+from mailer.series.settings import DEFAULT_RETRY_SECONDS, InboxSettings, MailSettings
 from mailer.series.yamlfile import Record, read_record
-from mailer.smtp.settings import AUTH_MODES, MAX_CONNECTIONS, SECURITY_MODES, SmtpSettings
+from mailer.smtp.settings import (
+    AUTH_MODES,
+    MAX_CONNECTIONS,
+    SECURITY_MODES,
+    ImapSettings,
+    SmtpSettings,
+)
 
 SERIES_KEYS = (
     "name", "team", "website", "timezone", "default_time", "duration_minutes", "location",
@@ -32,7 +38,7 @@ CADENCES = ("weekly", "biweekly")
 IMAGE_KEYS = ("background", "accent", "text", "logo")
 MAIL_KEYS = (
     "from", "to", "recipients_file", "reply_to", "unsubscribe", "rate_per_minute",
-    "retry_seconds", "smtp",
+    "retry_seconds", "smtp", "inbox", "confirm_unsubscribe",
 )
 SMTP_KEYS = ("host", "port", "security", "username", "timeout", "auth", "password_command",
              "connections")
@@ -110,7 +116,40 @@ def _mail_settings(record: Record) -> MailSettings:
         retry_seconds=float(mail.integer("retry_seconds", int(DEFAULT_RETRY_SECONDS), 0,
                                          24 * 3600)),
         smtp=_smtp_settings(mail),
+        inbox=_inbox_settings(mail),
+        confirm_unsubscribe=mail.choice("confirm_unsubscribe", ("true", "false"),
+                                        "false") == "true",
     )
+
+
+IMAP_KEYS = ("host", "port", "security", "username", "auth", "password_command", "folder",
+             "timeout")
+
+
+def _inbox_settings(mail: Record) -> InboxSettings | None:
+    inbox = mail.sub("inbox")
+    if inbox is None:
+        return None
+    inbox.check_keys(("imap", "maildir"))
+    maildir = inbox.text("maildir", single_line=True)
+    imap = inbox.sub("imap")
+    if (imap is None) == (maildir is None):
+        inbox.report("imap" if imap else "maildir", "give either imap: {host, ...} or "
+                     "maildir: PATH, not both")
+        return None
+    if imap is None:
+        return InboxSettings(maildir=maildir)
+    imap.check_keys(IMAP_KEYS)
+    host = imap.text("host", required=True, single_line=True) or "localhost"
+    security = imap.choice("security", SECURITY_MODES, "tls")
+    return InboxSettings(imap=ImapSettings(
+        host=host, security=security,
+        port=imap.integer("port", 993 if security == "tls" else 143, 1, 65535),
+        username=imap.text("username", single_line=True),
+        auth=imap.choice("auth", ("auto", "xoauth2", "oauthbearer"), "auto"),
+        password_command=imap.text("password_command", single_line=True),
+        folder=imap.text("folder", single_line=True) or "INBOX",
+        timeout=float(imap.integer("timeout", 30, 1, 600))))
 
 
 def _zone(record: Record) -> str | None:

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mailer.smtp.settings import SmtpSettings
+from mailer.smtp.settings import ImapSettings, SmtpSettings
 
 DEFAULT_RETRY_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class InboxSettings:
+    """``mail.inbox``: the organiser's mailbox, over IMAP or as a Maildir folder."""
+
+    imap: ImapSettings | None = None
+    maildir: str | None = None  # relative to the series folder, or absolute
 
 
 @dataclass(frozen=True)
@@ -21,3 +29,5 @@ class MailSettings:
     rate_per_minute: int = 0
     retry_seconds: float = DEFAULT_RETRY_SECONDS
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    inbox: InboxSettings | None = None
+    confirm_unsubscribe: bool = False  # a one-line "you are unsubscribed" back

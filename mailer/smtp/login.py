@@ -26,8 +26,13 @@ _BEARER = ("XOAUTH2", "OAUTHBEARER")
 
 
 def _run_command(command: str) -> str:
-    """Run the password command; return the first line it prints, or say why not (never it)."""
-    named = f"mail.smtp.password_command ({command})"
+    """Run the SMTP password command (see :func:`run_secret_command`)."""
+    return run_secret_command(command, "mail.smtp.password_command")
+
+
+def run_secret_command(command: str, key: str) -> str:
+    """Run a password command; return the first line it prints, or say why not (never it)."""
+    named = f"{key} ({command})"
     try:
         done = subprocess.run(["/bin/sh", "-c", command], stdin=subprocess.DEVNULL,
                               capture_output=True, timeout=COMMAND_TIMEOUT_SECONDS, check=False)

@@ -36,6 +36,23 @@ class SmtpSettings:
 
 
 
+IMAP_PASSWORD_VARIABLE = "ANNOUNCE_IMAP_PASSWORD"  # noqa: S105 (a variable name)
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    """Where and how to read the organiser's mailbox (``mail.inbox.imap``)."""
+
+    host: str
+    port: int = 993
+    security: str = "tls"  # tls (993) | starttls (143) | none (loopback tests only)
+    username: str | None = None
+    auth: str = "auto"  # auto (LOGIN) | xoauth2 | oauthbearer
+    password_command: str | None = None
+    folder: str = "INBOX"
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+
+
 def smtp_password(environ: Mapping[str, str] | None = None) -> str | None:
     """Read the SMTP password from the environment, at the moment it is needed."""
     env = os.environ if environ is None else environ

@@ -1,0 +1,1 @@
+"""The organiser's mailbox: speakers' replies, bounces and unsubscribes (SPEC 7)."""
