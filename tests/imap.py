@@ -21,7 +21,7 @@ import pytest
 import trustme
 
 USER = "organiser"
-PASSWORD = "Imap-Pw-4711"  # noqa: S105 (a test account's password)
+PASSWORD = "Imap-Pw-4711"
 
 
 def require_dovecot() -> None:

@@ -74,11 +74,13 @@ class Postfix:
         cert.private_key_and_cert_chain_pem.write_to_path(str(self.conf / "tls.pem"))
         (self.conf / "main.cf").write_text(self._main_cf(postfix.pw_uid, postfix.pw_gid))
         (self.conf / "master.cf").write_text(self._master_cf())
-        users = [*MEMBERS, *PEOPLE, ORGANISER, GONE]
+        users = [*MEMBERS, *PEOPLE, ORGANISER]
         (self.conf / "vmailbox").write_text(
             "".join(f"{u} example.org/{u.split('@')[0]}/\n" for u in users))
-        (self.conf / "virtual").write_text(f"{LIST} {', '.join(MEMBERS)}\n")
-        (self.conf / "transport").write_text(f"{GONE} error:5.1.1 This mailbox is gone\n")
+        # gone@ is accepted (an alias), then bounced by error(8): Postfix writes the report.
+        (self.conf / "virtual").write_text(f"{LIST} {', '.join(MEMBERS)}\n"
+                                           f"{GONE} gone@dead.invalid\n")
+        (self.conf / "transport").write_text("dead.invalid error:5.1.1 This mailbox is gone\n")
         for table in ("vmailbox", "virtual", "transport"):
             self._run("postmap", "-c", str(self.conf), f"hash:{self.conf / table}")
         (self.conf / "sasl" / "smtpd.conf").write_text(

@@ -14,8 +14,7 @@ from mailer import __version__
 from mailer.cli import app
 
 COMMANDS = ["send", "ask", "preview", "page", "ics", "list", "program", "check", "new", "move",
-            "init",
-            "template", "import", "images"]
+            "init", "template", "import", "images", "inbox", "subscribers"]
 RENDERING = {"markdown", "premailer", "icalendar", "nh3", "cssutils", "lxml"}
 
 

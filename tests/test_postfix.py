@@ -12,7 +12,17 @@ from pathlib import Path
 
 import pytest
 import trustme
-from mta import LIST, MEMBERS, PEOPLE, SASL_PASSWORD, SASL_USER, Postfix, require_postfix
+from mta import (
+    GONE,
+    LIST,
+    MEMBERS,
+    ORGANISER,
+    PEOPLE,
+    SASL_PASSWORD,
+    SASL_USER,
+    Postfix,
+    require_postfix,
+)
 from support import edit, free_port, invoke, popen, run, use_subscriber_file, write
 
 
@@ -158,3 +168,27 @@ def test_kill_9_against_postfix_then_rerun(series: Path, relay: Postfix) -> None
     got = relay.counts()
     assert set(got) == set(people)
     assert sum(got.values()) - len(people) <= 3
+
+
+def test_a_bounce_postfix_writes_itself_suppresses_the_address(series: Path,
+                                                              relay: Postfix) -> None:
+    """Postfix accepts gone@, bounces it (5.1.1) and mails the report to the organiser's
+    Maildir, which announce reads as its inbox."""
+    kept = PEOPLE[0]
+    write(series / "subscribers.txt", f"{GONE}\n{kept}\n")
+    use_subscriber_file(series, "subscribers.txt")
+    edit(series / "seminars" / "series.yaml",
+         ("  smtp:\n", f"  inbox:\n    maildir: {relay.maildir(ORGANISER)}\n  smtp:\n"))
+    assert invoke(series, "send", "2024-02-22", **env(relay)).code == 0
+    relay.wait_until_idle()
+    [report] = relay.messages(ORGANISER)
+    assert report.get_content_type() == "multipart/report"  # written by Postfix, not by us
+    result = invoke(series, "inbox", **env(relay))
+    assert result.code == 0, result.both
+    assert f"suppressed {GONE} (bounced: permanent failure)" in result.out
+    resent = invoke(series, "send", "2024-02-22", "--force", **env(relay))
+    assert resent.code == 0, resent.both
+    assert "1 suppressed address(es) skipped" in resent.both
+    relay.wait_until_idle()
+    assert relay.counts()[kept] == 2
+    assert len(relay.messages(ORGANISER)) == 0  # the report was moved to .announce.done

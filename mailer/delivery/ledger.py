@@ -22,78 +22,20 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from mailer.delivery.tables import (
+    LEDGER_VERSION,
+    OUR_TABLES,
+    SCHEMA,
+    TO_VERSION_2,
+    TO_VERSION_3,
+)
 from mailer.errors import LedgerError
 from mailer.paths import display_path
 from mailer.series.model import Kind
 
 LEDGER_FILE = "ledger.sqlite3"
-LEDGER_VERSION = 4  # PRAGMA user_version: a ledger from a newer announce is never written to
-_OUR_TABLES = frozenset({"campaigns", "deliveries"})
 SENT = "sent"
 REFUSED = "refused"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS campaigns (
-    id INTEGER PRIMARY KEY,
-    seminar TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    started TEXT NOT NULL,
-    forced INTEGER NOT NULL DEFAULT 0,
-    facts TEXT  -- announcements and updates: the date, place and link they told (JSON)
-);
-CREATE INDEX IF NOT EXISTS campaigns_by_talk ON campaigns (seminar, kind);
-CREATE TABLE IF NOT EXISTS deliveries (
-    campaign INTEGER NOT NULL REFERENCES campaigns (id),
-    recipient TEXT NOT NULL,
-    status TEXT NOT NULL,
-    code INTEGER NOT NULL,
-    reply TEXT NOT NULL,
-    at TEXT NOT NULL,
-    PRIMARY KEY (campaign, recipient)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS audience (  -- an update goes to who got the announcement by then
-    campaign INTEGER NOT NULL REFERENCES campaigns (id),
-    recipient TEXT NOT NULL,
-    PRIMARY KEY (campaign, recipient)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS suppressed (  -- addresses no send goes to (bounces, unsubscribes)
-    address TEXT PRIMARY KEY,
-    reason TEXT NOT NULL,
-    at TEXT NOT NULL,
-    message TEXT NOT NULL  -- the Message-ID (or file) of the mail that caused it
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS bounces (  -- temporary failures, counted until three suppress
-    address TEXT NOT NULL,
-    message TEXT NOT NULL,
-    at TEXT NOT NULL,
-    PRIMARY KEY (address, message)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS handled (  -- inbox messages acted on, so a second run does nothing
-    message TEXT PRIMARY KEY,
-    what TEXT NOT NULL,
-    at TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS notices (
-    key TEXT PRIMARY KEY,
-    said TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS events (
-    seminar TEXT NOT NULL,
-    digest TEXT NOT NULL,
-    first_sent TEXT NOT NULL,
-    n INTEGER NOT NULL DEFAULT 0,  -- the order the versions went out in (SEQUENCE)
-    PRIMARY KEY (seminar, digest)
-) WITHOUT ROWID;
-"""
-# Version 1 ordered a talk's event versions by the clock (which --now sets); version 2
-# numbers them as they go out.
-_TO_VERSION_2 = """
-ALTER TABLE events ADD COLUMN n INTEGER NOT NULL DEFAULT 0;
-UPDATE events SET n = (SELECT count(*) FROM events AS e
-                       WHERE e.seminar = events.seminar AND e.first_sent <= events.first_sent);
-"""
-# Version 3 keeps what each announcement and update told (campaigns.facts).
-_TO_VERSION_3 = "ALTER TABLE campaigns ADD COLUMN facts TEXT;"
 
 
 class LedgerWriteError(LedgerError):
@@ -142,10 +84,10 @@ class Ledger:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             if version < 2 and self._has_events():
-                self.db.executescript(_TO_VERSION_2)
+                self.db.executescript(TO_VERSION_2)
             if exists and version < 3 and "facts" not in self._columns("campaigns"):
-                self.db.executescript(_TO_VERSION_3)
-            self.db.executescript(_SCHEMA)
+                self.db.executescript(TO_VERSION_3)
+            self.db.executescript(SCHEMA)
             self.db.execute(f"PRAGMA user_version = {LEDGER_VERSION}")
         except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed"
             raise LedgerError(damaged.format(why=exc)) from None
@@ -166,7 +108,7 @@ class Ledger:
             raise LedgerError(damaged.format(why=f"SQLite's check: {problems[0]}"))
         tables = {str(row[0]) for row in self.db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not tables >= _OUR_TABLES:
+        if not tables >= OUR_TABLES:
             raise LedgerError(damaged.format(why="it holds no announce tables"))
         version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
         if version > LEDGER_VERSION:

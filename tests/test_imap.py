@@ -1,0 +1,95 @@
+"""The organiser's mailbox over IMAP, against a real Dovecot (tests/imap.py): a speaker's reply
+and a bounce are appended with IMAP APPEND, ``inbox`` acts on them, flags them seen and moves
+them to announce/done; a second run and a dry run change nothing on the server."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import trustme
+from imap import PASSWORD, USER, Dovecot, require_dovecot
+from mailbox_samples import ANN, SPEAKER_RECORD, TALK, dsn, png, reply
+from support import Server, edit, free_port, invoke, subscribe, write
+
+from mailer.series.store import Store
+
+NOW = "2024-03-01T08:00"
+
+
+@pytest.fixture(scope="module")
+def dovecot(authority: trustme.CA) -> Iterator[Dovecot]:
+    require_dovecot()
+    base = Path(tempfile.mkdtemp(prefix="announce-dovecot-"))
+    server = Dovecot(base, free_port(), authority)
+    try:
+        server.configure()
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def imap(dovecot: Dovecot) -> Iterator[Dovecot]:
+    dovecot.clear()
+    yield dovecot
+
+
+@pytest.fixture
+def organiser(series: Path, imap: Dovecot) -> Path:
+    edit(series / "seminars" / "series.yaml", ("  smtp:\n", (
+        "  inbox:\n    imap:\n      host: 127.0.0.1\n"
+        f"      port: {imap.port}\n      security: tls\n      username: {USER}\n  smtp:\n")))
+    write(series / "seminars" / f"{TALK}.yaml", SPEAKER_RECORD)
+    return series
+
+
+def env(imap: Dovecot, password: str = PASSWORD) -> dict[str, str]:
+    return {"ANNOUNCE_IMAP_PASSWORD": password, "SSL_CERT_FILE": str(imap.base / "ca.pem")}
+
+
+def test_replies_and_bounces_over_imap(organiser: Path, imap: Dovecot,
+                                       smtp_server: Server) -> None:
+    people = subscribe(organiser, 2)
+    assert invoke(organiser, "send", "2024-02-22", server=smtp_server).code == 0
+    imap.append(reply(f"Ann Ek <{ANN}>", "Abstract: Graphs.\n\nAbout you: Ann.\n", photo=png()))
+    imap.append(dsn(people[0], "5.1.1"))
+    checked = invoke(organiser, "check", "--inbox", **env(imap))
+    assert checked.code == 0, checked.both
+    assert "2 message(s), 2 unseen" in checked.out
+    before = imap.folder("INBOX")
+    dry = invoke(organiser, "inbox", "--dry-run", "--now", NOW, **env(imap))
+    assert dry.code == 0, dry.both
+    assert "would act on 2" in dry.out
+    assert imap.folder("INBOX") == before and imap.folder("announce/done") == []
+    assert Store(organiser).find(TALK).abstract is None
+    result = invoke(organiser, "inbox", "--now", NOW, **env(imap))
+    assert result.code == 0, result.both
+    assert f"suppressed {people[0]} (bounced: permanent failure)" in result.out
+    talk = Store(organiser).find(TALK)
+    assert (talk.abstract, talk.bio) == ("Graphs.", "Ann.") and talk.photo
+    done = imap.folder("announce/done")
+    assert len(done) == 2 and all(b"\\Seen" in head for head, _ in done)
+    assert imap.folder("INBOX") == []
+    again = invoke(organiser, "inbox", "--now", NOW, **env(imap))
+    assert "0 new message(s)" in again.out and len(imap.folder("announce/done")) == 2
+
+
+def test_a_wrong_password_is_exit_1_naming_the_login(organiser: Path, imap: Dovecot) -> None:
+    imap.append(dsn("someone@example.org", "5.1.1"))
+    result = invoke(organiser, "inbox", "--now", NOW, **env(imap, "not-it"))
+    assert result.code == 1
+    assert f"the login as '{USER}' at 127.0.0.1 was refused" in result.err
+    assert "not-it" not in result.both
+    assert len(imap.folder("INBOX")) == 1 and imap.folder("announce/done") == []
+
+
+def test_an_untrusted_certificate_is_refused(organiser: Path, imap: Dovecot) -> None:
+    result = invoke(organiser, "inbox", "--now", NOW, ANNOUNCE_IMAP_PASSWORD=PASSWORD)
+    assert result.code == 1
+    assert "is not trusted" in result.err
