@@ -166,3 +166,23 @@ def test_send_due_reads_the_inbox_first(organiser: Path, smtp_server: Server) ->
     assert [r.rcpt_tos for r in smtp_server.received[before:]] == [[people[1]]]  # the update
     assert "Moved:" in str(smtp_server.received[-1].message["Subject"])
     assert parts(smtp_server.received[-1].message)["text/plain"]
+
+
+def test_an_unsubscribe_is_confirmed_once_when_asked_to(organiser: Path,
+                                                        smtp_server: Server) -> None:
+    people = subscribe(organiser, 2)
+    edit(organiser / "seminars" / "series.yaml",
+         ("  inbox:\n", "  confirm_unsubscribe: true\n  inbox:\n"))
+    assert invoke(organiser, "send", "2024-02-22", server=smtp_server).code == 0
+    deliver(organiser, unsubscribe(people[1], subject="unsubscribe",
+                                   to="lm-seminar@example.org"))
+    before = len(smtp_server.received)
+    result = invoke(organiser, "inbox", "--now", NOW, server=smtp_server)
+    assert result.code == 0, result.both
+    assert f"confirmed the unsubscribe to {people[1]}" in result.out
+    [sent] = smtp_server.received[before:]
+    assert sent.rcpt_tos == [people[1]]
+    assert str(sent.message["Subject"]) == "Learning Machines: you are unsubscribed"
+    assert "List-Id" not in sent.message
+    assert invoke(organiser, "inbox", "--now", NOW, server=smtp_server).code == 0
+    assert len(smtp_server.received) == before + 1

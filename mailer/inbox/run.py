@@ -41,6 +41,7 @@ class Outcome:
     lines: list[str] = field(default_factory=list)
     handled: bool = False
     attention: bool = False  # a person should look (cron shows it under --quiet)
+    unsubscribed: str | None = None
 
 
 @dataclass
@@ -51,6 +52,7 @@ class InboxRun:
     attention: list[str] = field(default_factory=list)
     handled: int = 0
     left: int = 0
+    unsubscribed: list[str] = field(default_factory=list)  # to confirm, with confirm_unsubscribe
 
 
 class _Context:
@@ -134,7 +136,7 @@ def _act(message: Message, context: _Context) -> Outcome:
     if unsubscribing(message, context.mail.unsubscribe):
         if context.ours(message.sender):
             return Outcome([context.suppress(message.sender, "unsubscribed", message)],
-                           handled=True)
+                           handled=True, unsubscribed=message.sender)
         return Outcome([f"an unsubscribe request from {message.sender}, who is not on the "
                         "list; left alone"])
     if context.store.series.token.lower() in message.subject.lower():
@@ -157,6 +159,10 @@ def read_inbox(store: Store, state: Path, mail: MailSettings, now: datetime, *,
     with run_lock(state), Ledger(state) as ledger, \
             open_source(store.root, mail.inbox, readonly=False) as source:
         _each(source, _Context(store, mail, ledger, now, dry_run=False), result)
+    if mail.confirm_unsubscribe and result.unsubscribed:
+        from mailer.inbox.confirm import confirm
+
+        result.lines += confirm(store, mail, result.unsubscribed, now)
     return result
 
 
@@ -175,6 +181,8 @@ def _each(box: Source, context: _Context, result: InboxRun) -> None:
             result.attention += outcome.lines
         if outcome.handled:
             result.handled += 1
+            if outcome.unsubscribed:
+                result.unsubscribed.append(outcome.unsubscribed)
             if not context.dry_run and ledger is not None:
                 ledger.handled(message.key, "; ".join(outcome.lines))
                 box.done(key)
