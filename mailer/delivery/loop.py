@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 from mailer.delivery.ledger import REFUSED, SENT, LedgerWriteError
 from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL, TemporaryFailure
 from mailer.mail.outgoing import Delivery
-from mailer.smtp.pool import Job, Pool, Transport
+from mailer.smtp.pool import Job, NotSent, Pool, Result, Transport
 
 if TYPE_CHECKING:  # a dry run plans deliveries without loading smtplib
     from mailer.smtp.session import Outcome
@@ -193,10 +193,25 @@ class _Run:
         self.pool.hand(Job((delivery, todo), todo, self.message(delivery)))
 
     def collect(self) -> Generator[Event, None, Delivery | None]:
-        """Take one finished message and record it; return its delivery once it is done with."""
+        """Take one finished message and record it; return its delivery once it is done with.
+
+        Only then may its connection send the next body (whose envelope may have gone ahead):
+        the pool is told so, or, when the run is stopping, told to send nothing more."""
+        job, result = self.pool.next_result()
+        if isinstance(result, NotSent):
+            return None  # held, never sent: the next run sends it
+        try:
+            finished = yield from self._settle_result(job, result)
+        except BaseException:
+            self.pool.recorded(go=False)
+            raise
+        self.pool.recorded(go=not self.stopped())
+        return finished
+
+    def _settle_result(self, job: Job[_Key],
+                       result: Result) -> Generator[Event, None, Delivery | None]:
         from mailer.smtp.session import ConnectionLost  # here: a dry run loads no smtplib
 
-        job, result = self.pool.next_result()
         delivery, todo = job.key
         lost = result if isinstance(result, ConnectionLost) else None
         if lost is not None and lost.unconfirmed:
@@ -262,9 +277,12 @@ class _Run:
         """Record what the connections still carry (after an interrupt), before they close."""
         while self.pool.busy:
             _, result = self.pool.next_result()
+            if isinstance(result, NotSent):
+                continue
             if isinstance(result, dict):
                 for recipient, outcome in result.items():
                     self.settle(recipient, outcome)
+            self.pool.recorded(go=False)
 
 
 def deliver(deliveries: Iterable[Delivery], *, message: Callable[[Delivery], bytes],

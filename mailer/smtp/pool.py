@@ -3,10 +3,12 @@
 The pool never opens more connections than it was given, and only as many as there is work
 for. A worker sends the message it was handed and hands the outcome (or the exception) back;
 what to do about a failure is the run's to decide (:mod:`mailer.delivery.loop`); a worker
-whose connection dropped opens a fresh one (a fresh login) for its next message. It gets
-its next message only once the run has recorded the last outcome in the ledger. So at a
-kill -9, at most one message per open connection can have been accepted by the server and
-not yet recorded.
+whose connection dropped opens a fresh one (a fresh login) for its next message.
+
+A worker may hold a second message: its envelope goes ahead with the first one's body (one
+round trip a message, RFC 2920), but its body goes only once the run has recorded the first
+outcome in the ledger and said so (:meth:`Pool.recorded`). So at a kill -9, at most one
+message per open connection can have been accepted by the server and not yet recorded.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ if TYPE_CHECKING:
 class Transport(Protocol):
     """What a worker needs of a connection."""
 
-    def send(self, recipients: tuple[str, ...], data: bytes) -> dict[str, Outcome]: ...
+    def send(self, recipients: tuple[str, ...], data: bytes,
+             ahead: tuple[str, ...] | None = None) -> dict[str, Outcome]: ...
 
     def close(self) -> None: ...
 
@@ -43,6 +46,11 @@ class Job(Generic[Key]):
 
 
 Result = dict[str, "Outcome"] | Exception
+_EMPTY = object()
+
+
+class NotSent(Exception):
+    """A message a worker held but did not send: the run stopped before its turn."""
 
 
 class _Worker(Generic[Key]):
@@ -51,19 +59,41 @@ class _Worker(Generic[Key]):
         self.transport = transport
         self.inbox: queue.SimpleQueue[Job[Key] | None] = queue.SimpleQueue()
         self.results = results
+        self.go: queue.SimpleQueue[bool] = queue.SimpleQueue()  # the run recorded the last one
+        self.held = 0  # messages handed to it and not yet given back
         self.thread = threading.Thread(target=self._loop, name="announce-smtp", daemon=True)
         self.thread.start()
 
-    def _loop(self) -> None:
+    def _next(self, *, wait: bool) -> Job[Key] | object | None:
+        if wait:
+            return self.inbox.get()
         try:
-            while (job := self.inbox.get()) is not None:
-                self.results.put((self, job, self._send(job)))
+            return self.inbox.get_nowait()
+        except queue.Empty:
+            return _EMPTY
+
+    def _loop(self) -> None:
+        job: Job[Key] | object | None = self._next(wait=True)
+        try:
+            while isinstance(job, Job):
+                following = self._next(wait=False)
+                ahead = following.recipients if isinstance(following, Job) else None
+                self.results.put((self, job, self._send(job, ahead)))
+                if not self.go.get():  # the run stops: nothing it holds is sent
+                    held = [following]
+                    while (more := self._next(wait=False)) is not _EMPTY:
+                        held.append(more)
+                    for item in held:
+                        if isinstance(item, Job):
+                            self.results.put((self, item, NotSent("the run stopped")))
+                    return
+                job = following if following is not _EMPTY else self._next(wait=True)
         finally:
             self.transport.close()
 
-    def _send(self, job: Job[Key]) -> Result:
+    def _send(self, job: Job[Key], ahead: tuple[str, ...] | None) -> Result:
         try:
-            return self.transport.send(job.recipients, job.data)
+            return self.transport.send(job.recipients, job.data, ahead)
         except Exception as exc:  # handed back to the run, which decides what it means
             return exc
 
@@ -80,15 +110,18 @@ class Pool(Generic[Key]):
             queue.SimpleQueue()
         self._proven = False  # a first message went through: the settings and login work
         self.busy = 0
+        self._unrecorded: list[_Worker[Key]] = []  # gave a result the run is recording
 
     @property
     def has_room(self) -> bool:
-        """Whether a message can be handed over now.
+        """Whether a message can be handed over now: to an idle connection, a new one, or as
+        the second message of a busy one (its envelope goes ahead).
 
         The first connection goes alone: a wrong password or TLS mode then costs one
         attempt, not one per connection (relays lock accounts after a few failed logins).
         """
-        return bool(self._idle) or len(self._workers) < (self._size if self._proven else 1)
+        return bool(self._idle) or len(self._workers) < (self._size if self._proven else 1) \
+            or (self._proven and any(w.held == 1 for w in self._workers))
 
     @property
     def opened(self) -> int:
@@ -96,22 +129,37 @@ class Pool(Generic[Key]):
         return len(self._workers)
 
     def hand(self, job: Job[Key]) -> None:
-        """Give ``job`` to an idle worker, starting one if there is room."""
+        """Give ``job`` to an idle worker, a new one if there is room, else as the second
+        message of a busy one."""
         if self._idle:
             worker = self._idle.pop()
-        else:
+        elif len(self._workers) < (self._size if self._proven else 1):
             worker = _Worker(self._connect(), self._results)
             self._workers.append(worker)
+        else:
+            worker = next(w for w in self._workers if w.held == 1)
         self.busy += 1
+        worker.held += 1
         worker.inbox.put(job)
 
     def next_result(self) -> tuple[Job[Key], Result]:
-        """Wait for the next finished message; its worker is free again."""
+        """Wait for the next finished message. Its worker sends nothing more until the run
+        calls :meth:`recorded`."""
         worker, job, result = self._results.get()
         self.busy -= 1
-        self._idle.append(worker)
+        worker.held -= 1
         self._proven = self._proven or not isinstance(result, Exception)
+        if not isinstance(result, NotSent):
+            self._unrecorded.append(worker)
         return job, result
+
+    def recorded(self, *, go: bool = True) -> None:
+        """The last result is in the ledger: its worker may send its next body (or, with
+        ``go`` false, must not: the run stops)."""
+        worker = self._unrecorded.pop(0)
+        worker.go.put(go)
+        if worker.held == 0 and go:
+            self._idle.append(worker)
 
     def close(self, wait: float = 60.0) -> None:
         """Let every worker finish its message, say QUIT, and stop; wait ``wait`` seconds for

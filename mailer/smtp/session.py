@@ -2,6 +2,14 @@
 
 Connecting, TLS and the login are :mod:`mailer.smtp.connect`'s; the password is read at the
 moment of login and is not kept.
+
+With PIPELINING (RFC 2920 3.1) a message costs one round trip: its MAIL, RCPT and DATA go in
+one write, and the end of its body is followed, in the same write, by the next message's
+MAIL, RCPT and DATA (``ahead``). The replies are read in order: the body's 250 first, which
+the caller records before it lets the next body go (it calls :meth:`SmtpTransport.send` for
+that message only then), then the next envelope's. A message whose envelope went ahead but
+that is not sent after all (the run stops) ends the connection without a body: the server
+discards an envelope whose data never came, so nothing goes out by accident.
 """
 
 from __future__ import annotations
@@ -54,6 +62,7 @@ class SmtpTransport:
         self.where = f"{settings.host}:{settings.port}"
         self._conn: smtplib.SMTP | None = None
         self._body_sent = False  # the current message's end of data went out
+        self._ahead: tuple[str, ...] | None = None  # recipients whose envelope went ahead
 
     def open(self) -> None:
         """Connect, secure the connection and log in, as the settings say."""
@@ -67,39 +76,60 @@ class SmtpTransport:
                 conn.close()
 
     def close(self) -> None:
-        """Say QUIT when the connection is still there, and forget it."""
+        """Say QUIT when the connection is still there, and forget it (an envelope that went
+        ahead of a body that will not come ends the connection instead: no QUIT in DATA)."""
         conn, self._conn = self._conn, None
         if conn is None:
+            return
+        if self._ahead is not None:
+            self._ahead = None
+            self._drop(conn)
             return
         try:
             conn.quit()
         except (smtplib.SMTPException, OSError):
             self._drop(conn)
 
-    def send(self, recipients: Sequence[str], data: bytes) -> dict[str, Outcome]:
-        """Send one message (``data`` dot-stuffed, CRLF-terminated) to ``recipients``.
+    def send(self, recipients: Sequence[str], data: bytes,
+             ahead: Sequence[str] | None = None) -> dict[str, Outcome]:
+        """Send one message (``data`` dot-stuffed, CRLF-terminated) to ``recipients``; with
+        ``ahead``, the next message's envelope follows its body in the same write.
 
         Returns each recipient's outcome. Raises :class:`ConnectionLost` when the
         connection breaks before the server has answered the end of DATA.
         """
+        if self._ahead is not None and tuple(recipients) != self._ahead:
+            self.close()  # not the message whose envelope went ahead: start afresh
         if self._conn is None:
             self.open()
         conn = self._conn
         assert conn is not None  # noqa: S101 (open() set it or raised)
         self._body_sent = False
         try:
-            return self._transaction(conn, recipients, data)
+            return self._transaction(conn, recipients, data, ahead)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop(conn)
             self._conn = None
+            self._ahead = None
             unconfirmed = self._body_sent
             what = "after the message, before the server confirmed it" if unconfirmed else ""
             raise ConnectionLost(f"{self.where}: connection lost {what}".rstrip()
                                  + f" ({describe_error(exc)})", unconfirmed=unconfirmed) from None
 
-    def _transaction(self, conn: smtplib.SMTP, recipients: Sequence[str],
-                     data: bytes) -> dict[str, Outcome]:
+    def _envelope(self, recipients: Sequence[str]) -> list[str] | None:
+        """MAIL, RCPT and DATA of a plain-ASCII message, to go ahead; None for one that needs
+        SMTPUTF8 (that check comes first, in its own transaction)."""
+        if not self.sender.isascii() or not all(r.isascii() for r in recipients):
+            return None
+        return [f"MAIL FROM:<{self.sender}>", *(f"RCPT TO:<{r}>" for r in recipients), "DATA"]
+
+    def _transaction(self, conn: smtplib.SMTP, recipients: Sequence[str], data: bytes,
+                     ahead: Sequence[str] | None = None) -> dict[str, Outcome]:
         """One message: refuse what needs SMTPUTF8 the server lacks, then MAIL, RCPT, DATA."""
+        if self._ahead is not None:  # its envelope went with the last body: read the replies
+            self._ahead = None
+            replies = [conn.getreply() for _ in range(len(recipients) + 2)]
+            return self._finish(conn, recipients, replies, data, ahead)
         outcomes: dict[str, Outcome] = {}
         utf8 = not self.sender.isascii() or not all(r.isascii() for r in recipients)
         if utf8 and not conn.has_extn("smtputf8"):
@@ -116,9 +146,11 @@ class SmtpTransport:
             # written directly: smtplib's mail()/rcpt() would parse every address again.
             mail = f"MAIL FROM:<{self.sender}>" + (" SMTPUTF8" if utf8 else "")
             commands = [mail, *(f"RCPT TO:<{r}>" for r in recipients), "DATA"]
-            replies = (self._pipelined(conn, commands) if conn.has_extn("pipelining")
+            pipelining = conn.has_extn("pipelining")
+            replies = (self._pipelined(conn, commands) if pipelining
                        else self._one_by_one(conn, commands))
-            outcomes.update(self._finish(conn, recipients, replies, data))
+            outcomes.update(self._finish(conn, recipients, replies, data,
+                                         ahead if pipelining else None))
         return outcomes
 
     @staticmethod
@@ -140,7 +172,8 @@ class SmtpTransport:
         return replies
 
     def _finish(self, conn: smtplib.SMTP, recipients: Sequence[str],
-                replies: list[tuple[int, bytes]], data: bytes) -> dict[str, Outcome]:
+                replies: list[tuple[int, bytes]], data: bytes,
+                ahead: Sequence[str] | None = None) -> dict[str, Outcome]:
         """Map the replies to outcomes; send the body if DATA was welcome and someone took it."""
         mail_code, mail_reply = replies[0]
         if mail_code != 250:
@@ -162,7 +195,11 @@ class SmtpTransport:
         code, reply = replies[-1] if len(replies) == len(recipients) + 2 else (421, b"")
         if code == 354:
             self._body_sent = True
-            conn.send(data + b".\r\n")
+            following = self._envelope(ahead) if ahead else None
+            tail = ("\r\n".join(following) + "\r\n").encode("ascii") if following else b""
+            conn.send(data + b".\r\n" + tail)  # RFC 2920 3.1: the next envelope, same write
+            if following:
+                self._ahead = tuple(ahead or ())
             code, reply = conn.getreply()
         else:
             self._after_failure(conn, code)
