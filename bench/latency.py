@@ -8,6 +8,10 @@ Each figure is the median of PAIRS alternating runs (floor, announce, floor, ann
 - `announce send --dry-run` on the bundled example against
   `python -c "import jinja2, yaml, markdown, premailer, typer, icalendar"`. Goal <= 1.3.
 - the same dry run in a folder holding 5,000 past talks against one holding 20. Goal <= 1.1.
+- `send --due` with nothing due (what cron runs every 15 minutes), 5,000 past talks against 20.
+  Goal <= 1.1.
+- `check` at 17, 1,000 and 5,000 talks: linear in the archive, (t(5,000) - t(17)) <=
+  5.5 x (t(1,000) - t(17)); the three times and the cost per talk are printed.
 """
 
 from __future__ import annotations
@@ -72,6 +76,24 @@ def series_with_past(folder: Path, past: int) -> Path:
     return folder
 
 
+def check_growth(work: Path, announce: list[str], pairs: int, env: dict[str, str]) -> str:
+    """Time `check` at 17, 1,000 and 5,000 talks (medians); say whether it grows linearly."""
+    check = [*announce, "check"]
+    times = {}
+    for talks in (17, 1000, 5000):
+        folder = series_with_past(work / f"check-{talks}", talks - 7)  # the example has 7
+        seconds(check, folder, env)
+        times[talks] = statistics.median(seconds(check, folder, env) for _ in range(pairs))
+    small, middle, large = times[17], times[1000], times[5000]
+    allowed = 5.5 * (middle - small)
+    verdict = "ok" if large - small <= allowed else "OVER"
+    per_talk = (large - small) / (5000 - 17) * 1e6
+    return (f"check: 17 talks {small * 1000:.0f} ms, 1,000 {middle * 1000:.0f} ms, 5,000 "
+            f"{large * 1000:.0f} ms; {per_talk:.0f} us per talk; t(5,000)-t(17) = "
+            f"{(large - small) * 1000:.0f} ms, goal <= 5.5 x (t(1,000)-t(17)) = "
+            f"{allowed * 1000:.0f} ms {verdict}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=7)
@@ -97,6 +119,10 @@ def main() -> None:
         many = series_with_past(work / "many", 5000)
         a, b, r = ratio(dry, dry, args.pairs, floor_cwd=few, ours_cwd=many, env=env)
         rows.append(("dry run, 5,000 past talks / 20 past talks", a, b, r, 1.1))
+        due = [*announce, "send", "--due", "--now", "2030-01-07T08:00"]  # every talk is past
+        a, b, r = ratio(due, due, args.pairs, floor_cwd=few, ours_cwd=many, env=env)
+        rows.append(("send --due, nothing due: 5,000 / 20 past talks", a, b, r, 1.1))
+        linear = check_growth(work, announce, args.pairs, env)
         import typer  # only to print its version
 
         print(f"Python {sys.version.split()[0]}, Typer {typer.__version__}; "
@@ -105,6 +131,7 @@ def main() -> None:
             verdict = "ok" if value <= goal else "OVER"
             print(f"{name:<48} {floor * 1000:7.0f} ms {ours * 1000:7.0f} ms  "
                   f"ratio {value:.2f} (goal <= {goal}) {verdict}")
+        print(linear)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

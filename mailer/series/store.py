@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import difflib
-import itertools
 import os
 import re
 from collections.abc import Iterator
@@ -90,16 +89,25 @@ class Store:
 
     def entries(self, start: date | None = None) -> list[Entry]:
         """The record files dated ``start`` or later (all without it), in date order."""
+        return list(self.iter_entries(start))
+
+    def iter_entries(self, start: date | None = None) -> Iterator[Entry]:
+        """The record files dated ``start`` or later, one at a time: a caller that stops
+        early (the next four talks) looks at no more names than it needs."""
         names = self._listing()
         first = bisect.bisect_left(names, start.isoformat()) if start is not None else 0
-        found = [e for e in map(self._entry, names[first:]) if e is not None]
-        for one, other in itertools.pairwise(found):
-            if one.date == other.date:  # a record is one talk on one day (SPEC 3)
+        previous: Entry | None = None
+        for index in range(first, len(names)):
+            entry = self._entry(names[index])
+            if entry is None:
+                continue
+            if previous is not None and previous.date == entry.date:  # one talk a day (SPEC 3)
                 raise InputError(
-                    f"{display_path(one.path)} and {display_path(other.path)}: two talks on "
-                    f"{one.date}; a series has one talk a day. Give one its real date (file "
-                    "name and date:) or delete it")
-        return found
+                    f"{display_path(previous.path)} and {display_path(entry.path)}: two talks "
+                    f"on {entry.date}; a series has one talk a day. Give one its real date "
+                    "(file name and date:) or delete it")
+            previous = entry
+            yield entry
 
     def ids(self) -> list[str]:
         """Every talk id, in date order, without reading a record."""
@@ -134,7 +142,7 @@ class Store:
 
     def seminars(self, start: date | None = None) -> Iterator[Seminar]:
         """Read the records from ``start`` on, in date order."""
-        for entry in self.entries(start):
+        for entry in self.iter_entries(start):
             yield self.seminar(entry)
 
     def after(self, seminar: Seminar) -> Iterator[Seminar]:
