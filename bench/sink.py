@@ -1,6 +1,7 @@
 """A local SMTP sink for the benchmarks: accepts everything, counts messages, keeps nothing.
 
-Run as ``python bench/sink.py PORT``; prints "ready" when it listens on 127.0.0.1:PORT.
+Run as ``python bench/sink.py PORT``; prints "ready" when it listens on 127.0.0.1:PORT, and
+its count so far on SIGUSR1 (the benchmark checks every run delivered every message).
 It offers PIPELINING, as every real relay does (aiosmtpd reads pipelined commands but does
 not say so by itself).
 """
@@ -34,11 +35,13 @@ class Counter:
 
 def main() -> None:
     port = int(sys.argv[1])
-    controller = Controller(Counter(), hostname="127.0.0.1", port=port)
+    counter = Counter()
+    controller = Controller(counter, hostname="127.0.0.1", port=port)
     controller.start()
     print("ready", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGUSR1, lambda *_: print(counter.count, flush=True))
     try:
         stop.wait()
     finally:
