@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import trustme
-from support import Server, copy_example, start_server
+from support import Server, copy_example, invoke, start_server
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +28,12 @@ def smtp_server() -> Iterator[Server]:
 def series(tmp_path: Path) -> Path:
     """A copy of the bundled Learning Machines series in a temporary folder."""
     return copy_example(tmp_path / "series")
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Path:
+    """A new, empty series folder."""
+    assert invoke(tmp_path, "init", "s", "--name", "Learning Machines").code == 0
+    for example in (tmp_path / "s" / "seminars").glob("20*.yaml"):
+        example.unlink()
+    return tmp_path / "s"

@@ -10,15 +10,14 @@ and in CI (``.ci/run`` installs dovecot-imapd) they must run.
 from __future__ import annotations
 
 import imaplib
-import os
 import shutil
 import ssl
 import subprocess
 import time
 from pathlib import Path
 
-import pytest
 import trustme
+from support import require_root_tools
 
 USER = "organiser"
 PASSWORD = "Imap-Pw-4711"
@@ -26,12 +25,7 @@ PASSWORD = "Imap-Pw-4711"
 
 def require_dovecot() -> None:
     """Skip (or, in CI, fail) unless Dovecot can be started here."""
-    why = ("dovecot not installed" if not shutil.which("dovecot") else
-           "Dovecot's master must be started as root" if os.geteuid() != 0 else "")
-    if why:
-        if os.environ.get("CI"):
-            pytest.fail(f"{why}; .ci/run installs dovecot-imapd")
-        pytest.skip(f"{why} (CI runs these tests)")
+    require_root_tools(("dovecot",), "Dovecot's master", ".ci/run installs dovecot-imapd")
 
 
 class Dovecot:

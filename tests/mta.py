@@ -20,8 +20,8 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
-import pytest
 import trustme
+from support import require_root_tools
 
 SASL_USER = "seminar"
 SASL_PASSWORD = "Postfix-Sasl-Pw-4711"
@@ -35,13 +35,8 @@ GONE = "gone@example.org"  # accepted, then bounced by Postfix itself (error(8),
 
 def require_postfix() -> None:
     """Skip (or, in CI, fail) unless Postfix can be started here."""
-    missing = [tool for tool in ("postfix", "postmap", "saslpasswd2") if not shutil.which(tool)]
-    why = (f"{', '.join(missing)} not installed" if missing else
-           "Postfix's master must be started as root" if os.geteuid() != 0 else "")
-    if why:
-        if os.environ.get("CI"):
-            pytest.fail(f"{why}; .ci/run installs and runs it")
-        pytest.skip(f"{why} (CI runs these tests)")
+    require_root_tools(("postfix", "postmap", "saslpasswd2"), "Postfix's master",
+                       ".ci/run installs and runs it")
 
 
 class Postfix:

@@ -340,6 +340,18 @@ def parts(message: EmailMessage) -> dict[str, EmailMessage]:
             if not part.is_multipart()}
 
 
+def require_root_tools(tools: tuple[str, ...], master: str, hint: str) -> None:
+    """Skip (or, in CI, fail) unless ``tools`` are installed and we are root (``master``, such
+    as "Postfix's master", starts as root); ``hint`` says how CI gets them."""
+    missing = [tool for tool in tools if not shutil.which(tool)]
+    why = (f"{', '.join(missing)} not installed" if missing else
+           f"{master} must be started as root" if os.geteuid() != 0 else "")
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(f"{why}; {hint}")
+        pytest.skip(f"{why} (CI runs these tests)")
+
+
 def require_tool(name: str) -> str:
     """Return the tool's path; skip locally when it is absent, fail in CI where it must be."""
     found = shutil.which(name)

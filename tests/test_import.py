@@ -20,15 +20,6 @@ ARCHIVE = TESTS / "archive"
 SECTION = re.compile(r"^\*\*([^*]+):\*\*", re.MULTILINE)
 
 
-@pytest.fixture
-def fresh(tmp_path: Path) -> Path:
-    """A new, empty series folder."""
-    assert invoke(tmp_path, "init", "s", "--name", "Learning Machines").code == 0
-    for example in (tmp_path / "s" / "seminars").glob("20*.yaml"):
-        example.unlink()
-    return tmp_path / "s"
-
-
 def sections(page: str) -> dict[str, str]:
     """The page's bold-label sections, read naively: label -> the text up to the next label."""
     found = list(SECTION.finditer(page))

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-import pytest
 from support import TESTS, invoke, write
 
 from mailer.series.model import Status
@@ -18,15 +17,6 @@ from mailer.series.store import Store
 
 PLAN = TESTS / "plans" / "2024.md"
 PAGE = TESTS / "archive" / "2024-02-22.md"
-
-
-@pytest.fixture
-def fresh(tmp_path: Path) -> Path:
-    """A new, empty series folder."""
-    assert invoke(tmp_path, "init", "s", "--name", "Learning Machines").code == 0
-    for example in (tmp_path / "s" / "seminars").glob("20*.yaml"):
-        example.unlink()
-    return tmp_path / "s"
 
 
 def row(day: str, speaker: str, colour: str | None = None, comment: str = "STABP") -> str:

@@ -14,24 +14,12 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from mailbox_samples import ANN, FREDRIK, SPEAKER_RECORD, TALK
 from PIL import Image
 from support import Faults, Server, edit, invoke, parts, write
 
-TALK = "2024-03-21-gustafsson"
-FREDRIK = "fredrik@example.org"
-ANN = "ann.ek@example.org"
 HOST = "olof@example.org"
-RECORD = f"""date: 2024-03-21
-speakers:
-  - name: Fredrik Gustafsson
-    affiliation: Karolinska Institutet
-    email: {FREDRIK}
-  - name: Ann Ek
-    affiliation: Columbia University
-    email: {ANN}
-    timezone: America/New_York
-host: {{name: Olof Mogren, email: {HOST}}}
-"""
+RECORD = SPEAKER_RECORD + f"host: {{name: Olof Mogren, email: {HOST}}}\n"
 
 
 @pytest.fixture
@@ -171,8 +159,8 @@ def test_bad_addresses_and_zones_name_the_key(season: Path) -> None:
           .replace("America/New_York", "Mars/Olympus"))
     result = invoke(season, "check")
     assert result.code == 2
-    assert f"{TALK}.yaml:8: speakers[1].email: 'ann at example' is not an e-mail" in result.err
-    assert f"{TALK}.yaml:9: speakers[1].timezone: \"Mars/Olympus\" is not an IANA" in result.err
+    assert f"{TALK}.yaml:10: speakers[1].email: 'ann at example' is not an e-mail" in result.err
+    assert f"{TALK}.yaml:11: speakers[1].timezone: \"Mars/Olympus\" is not an IANA" in result.err
 
 
 def test_new_and_import_take_the_speakers_address(series: Path) -> None:
