@@ -16,10 +16,10 @@ from pathlib import Path
 import yaml
 
 from mailer.delivery.ledger import Ledger
+from mailer.delivery.sending import standing_in
 from mailer.errors import InputError
 from mailer.paths import display_path, write_atomically
 from mailer.series.model import Kind, Seminar
-from mailer.series.schedule import local_today
 from mailer.series.schema import load_seminar
 from mailer.series.store import Store
 
@@ -32,14 +32,6 @@ class Moved:
     old: Path
     new: Path
     announced: bool  # its announcement went out: an update is due
-
-
-def clock_for(today: date, now: datetime, store: Store) -> datetime:
-    """``now``, or the start of ``--today`` when it stands in for the clock."""
-    zone = store.series.zone
-    if today == local_today(now, zone):
-        return now
-    return datetime.combine(today, time(0, 0), tzinfo=zone)
 
 
 def _spans(text: str, path: Path) -> tuple[dict[str, tuple[int, int]], int]:
@@ -113,7 +105,7 @@ def move(
 ) -> Moved:
     """Move a talk to ``day`` (and ``at``), keeping its identity; refuse what cannot move."""
     seminar = store.find(which)
-    _refuse(store, seminar, day, at, clock_for(today, now, store))
+    _refuse(store, seminar, day, at, standing_in(store, today, now))
     old = store.folder / f"{seminar.id}.yaml"
     text = old.read_text(encoding="utf-8")
     new_id = f"{day.isoformat()}{seminar.id[10:]}"
