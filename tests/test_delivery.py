@@ -100,6 +100,18 @@ def test_dropped_connection_every_100_everyone_delivered(series: Path,
     assert smtp_server.sink.connections >= 4
 
 
+def test_a_server_that_takes_one_message_a_connection_gets_everyone(series: Path,
+                                                                    smtp_server: Server) -> None:
+    """Its 421 to the next MAIL (pipelined after the body) is a limit, not a failure: every
+    message goes, each once, however often a retried one meets a worn connection."""
+    people = subscribe(series, 30)
+    smtp_server.sink.faults = Faults(drop_every=1)
+    result = invoke(series, "send", "2024-02-22", server=smtp_server,
+                    ANNOUNCE_SMTP_CONNECTIONS="2", ANNOUNCE_RETRY_SECONDS="0")
+    assert result.code == 0, result.both
+    assert sorted(smtp_server.addresses()) == people
+
+
 def test_partial_refusal_then_new_subscribers(series: Path, smtp_server: Server) -> None:
     people = subscribe(series, 4)
     smtp_server.sink.faults = Faults(rcpt=lambda a: "550 5.1.1 gone" if a == people[0] else None)

@@ -224,10 +224,13 @@ class _Run:
                         "sent again in this run")
                 return delivery
             self.unconfirmed.add(delivery.number)
-        elif lost is not None and delivery.number not in self.redone:
+        elif lost is not None and (lost.worn or delivery.number not in self.redone):
             # The line dropped before the message was whole: nothing was taken. Send it
-            # again at once, on a fresh connection; a second drop waits out the backoff.
-            self.redone.add(delivery.number)
+            # again at once, on a fresh connection; a second drop waits out the backoff,
+            # unless the connection had carried messages (a server's per-connection limit,
+            # such as "421 too many messages": a fresh connection is what it asks for).
+            if not lost.worn:
+                self.redone.add(delivery.number)
             self.retry.appendleft((delivery, todo))
             return None
         if isinstance(result, TemporaryFailure):  # unreachable: wait a step and try it again

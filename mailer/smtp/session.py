@@ -48,9 +48,10 @@ class ConnectionLost(TemporaryFailure):
     have taken it (a relay that stores and then hangs): sending it again may mean a copy.
     """
 
-    def __init__(self, text: str, *, unconfirmed: bool = False) -> None:
+    def __init__(self, text: str, *, unconfirmed: bool = False, worn: bool = False) -> None:
         super().__init__(text)
         self.unconfirmed = unconfirmed
+        self.worn = worn  # the connection had carried messages: a server's per-connection limit
 
 
 class SmtpTransport:
@@ -63,11 +64,13 @@ class SmtpTransport:
         self._conn: smtplib.SMTP | None = None
         self._body_sent = False  # the current message's end of data went out
         self._ahead: tuple[str, ...] | None = None  # recipients whose envelope went ahead
+        self._carried = 0  # messages this connection has carried
 
     def open(self) -> None:
         """Connect, secure the connection and log in, as the settings say."""
         self.close()
         self._conn, _ = connect(self.settings)
+        self._carried = 0
 
     @staticmethod
     def _drop(conn: smtplib.SMTP | None) -> None:
@@ -106,7 +109,7 @@ class SmtpTransport:
         assert conn is not None  # noqa: S101 (open() set it or raised)
         self._body_sent = False
         try:
-            return self._transaction(conn, recipients, data, ahead)
+            outcomes = self._transaction(conn, recipients, data, ahead)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop(conn)
             self._conn = None
@@ -114,7 +117,10 @@ class SmtpTransport:
             unconfirmed = self._body_sent
             what = "after the message, before the server confirmed it" if unconfirmed else ""
             raise ConnectionLost(f"{self.where}: connection lost {what}".rstrip()
-                                 + f" ({describe_error(exc)})", unconfirmed=unconfirmed) from None
+                                 + f" ({describe_error(exc)})", unconfirmed=unconfirmed,
+                                 worn=self._carried > 0) from None
+        self._carried += 1
+        return outcomes
 
     def _envelope(self, recipients: Sequence[str]) -> list[str] | None:
         """MAIL, RCPT and DATA of a plain-ASCII message, to go ahead; None for one that needs
