@@ -144,3 +144,15 @@ def test_refusals_inside_a_group_are_recorded_as_any_refusal(series: Path,
 def _quick_timeouts(series: Path) -> None:
     edit(series / "seminars" / "series.yaml", ("    security: none\n",
                                                "    security: none\n    timeout: 5\n"))
+
+
+def test_the_trace_of_a_pipelined_write_shows_no_body(series: Path, wire: Wire) -> None:
+    subscribe(series, 6)
+    result = invoke(series, "--verbose", "send", "2024-02-22", ANNOUNCE_SMTP_HOST="127.0.0.1",
+                    ANNOUNCE_SMTP_PORT=str(wire.port), ANNOUNCE_SMTP_CONNECTIONS="1")
+    assert result.code == 0, result.both
+    lines = result.err.splitlines()
+    bodies = [i for i, line in enumerate(lines) if line.endswith("bytes, and its final .>")]
+    assert len(bodies) == 6
+    assert lines[bodies[1] + 1] == "smtp[1] > MAIL FROM:<lm-seminar@example.org>"
+    assert not any("Mathis" in line or "Unsubscribe" in line for line in lines)

@@ -100,11 +100,15 @@ class _Traced(smtplib.SMTP):
         """Send ``s``, and say what was sent."""
         if trace.sink is not None:
             data = s.encode("utf-8") if isinstance(s, str) else bytes(s)
-            if data.endswith(b".\r\n") and (len(data) == 3 or data.endswith(b"\r\n.\r\n")):
-                self._say(f"> <the message, {len(data)} bytes, and its final .>")
-            else:
-                for line in data.decode("utf-8", "replace").split("\r\n")[:-1]:
-                    self._say(f"> {self._shown(line)}")
+            # A body ends at the first CRLF . CRLF (it is dot-stuffed); the next message's
+            # MAIL, RCPT and DATA may follow it in the same write (RFC 2920 3.1).
+            found = data.find(b"\r\n.\r\n")
+            end = 3 if data.startswith(b".\r\n") else found + 5 if found >= 0 else 0
+            if end:
+                self._say(f"> <the message, {end} bytes, and its final .>")
+                data = data[end:]
+            for line in data.decode("utf-8", "replace").split("\r\n")[:-1]:
+                self._say(f"> {self._shown(line)}")
         super().send(s)
 
     def _shown(self, line: str) -> str:
