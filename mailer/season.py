@@ -20,6 +20,7 @@ from mailer.delivery.sending import standing_in
 from mailer.errors import InputError
 from mailer.paths import display_path, write_atomically
 from mailer.series.model import Kind, Seminar
+from mailer.series.schedule import local_moment
 from mailer.series.schema import load_seminar
 from mailer.series.store import Store
 
@@ -83,7 +84,7 @@ def _refuse(store: Store, seminar: Seminar, day: date, at: time | None, now: dat
             f"{seminar.id} has started (at {start:%Y-%m-%d %H:%M %Z}): a talk "
             "that took place is not moved; nothing was changed"
         )
-    new_start = datetime.combine(day, at or seminar.time or series.default_time, tzinfo=series.zone)
+    new_start = local_moment(day, at or seminar.time or series.default_time, series.zone)
     if new_start <= now:
         raise InputError(
             f"{day} {new_start:%H:%M} is in the past: a talk moves to a time to "

@@ -25,8 +25,7 @@ from email.utils import getaddresses, parseaddr
 
 _LABELS = {"title": "title", "abstract": "abstract", "about you": "bio", "about me": "bio",
            "bio": "bio", "biography": "bio", "about the speaker": "bio"}
-_LABEL = re.compile(r"(?im)^[ \t>*_]*(title|abstract|about you|about me|bio|biography|"
-                    r"about the speaker)[ \t*_]*:[ \t]*")
+_LABEL = re.compile(rf"(?im)^[ \t>*_]*({'|'.join(map(re.escape, _LABELS))})[ \t*_]*:[ \t]*")
 _IMAGES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 _DAEMONS = ("mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon")
 # Our own request's lines, which a reply that quotes without ">" may carry along.

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from mailer.series.model import Kind, Seminar, Series, Status
-from mailer.series.schedule import Due, local_today
+from mailer.series.schedule import Due, local_moment, local_today
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,6 @@ class Asked:
 
     rounds: tuple[Round, ...] = ()
     briefed: frozenset[str] = frozenset()
-
-
-def _at(day: date, moment: time, series: Series) -> datetime:
-    return datetime.combine(day, moment, tzinfo=series.zone)
 
 
 def deadline(series: Series, seminar: Seminar) -> date:
@@ -81,8 +77,8 @@ def speaker_due(seminars: Iterable[Seminar], now: datetime, series: Series,
         history = asked.get(seminar.key, Asked())
         speakers = seminar.asked()
         missing = seminar.missing(photo=True)
-        opens = _at(seminar.date - timedelta(days=rules.request_days_before),
-                    series.announce_at, series)
+        opens = local_moment(seminar.date - timedelta(days=rules.request_days_before),
+                             series.announce_at, series.zone)
         if missing and speakers and now >= opens:  # no address: `check` and `list` say so
             if today > deadline(series, seminar):
                 notes.append(f"{seminar.id} still misses {', '.join(missing)} and its deadline "
@@ -90,8 +86,8 @@ def speaker_due(seminars: Iterable[Seminar], now: datetime, series: Series,
                              "yourself")
             else:
                 found += _requests(series, seminar, history, today)
-        briefs = _at(seminar.date - timedelta(days=rules.brief_days_before),
-                     series.announce_at, series)
+        briefs = local_moment(seminar.date - timedelta(days=rules.brief_days_before),
+                              series.announce_at, series.zone)
         emails = {s.email.lower() for s in speakers if s.email}
         if speakers and seminar.status == Status.CONFIRMED and now >= briefs and \
                 emails - history.briefed:

@@ -146,7 +146,8 @@ class DueNow:
     next: tuple[Seminar, Kind, datetime] | None = None
 
 
-def _at(day: date, moment: time, zone: tzinfo) -> datetime:
+def local_moment(day: date, moment: time, zone: tzinfo) -> datetime:
+    """``moment`` on ``day`` in the series' zone."""
     return datetime.combine(day, moment, tzinfo=zone)
 
 
@@ -191,7 +192,7 @@ def due(seminars: Iterable[Seminar], now: datetime, series: Series,
             continue
         if announcing is None:
             announcing = seminar
-            moment = _at(seminar.date - timedelta(days=series.announce_days_before),
+            moment = local_moment(seminar.date - timedelta(days=series.announce_days_before),
                          series.announce_at, zone)
             if now < moment:
                 following = (seminar, Kind.ANNOUNCEMENT, moment)
@@ -237,7 +238,8 @@ def _reminder(seminar: Seminar, now: datetime, series: Series,
     zone = series.zone
     if series.remind_at is None or seminar.status != Status.CONFIRMED:
         return None
-    if seminar.date != local_today(now, zone) or now < _at(seminar.date, series.remind_at, zone):
+    if seminar.date != local_today(now, zone) or \
+            now < local_moment(seminar.date, series.remind_at, zone):
         return None
     announced = sent.get((seminar.key, Kind.ANNOUNCEMENT))
     if announcing_now or (announced and announced.astimezone(zone).date() == seminar.date):
