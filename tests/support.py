@@ -21,12 +21,13 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import pytest
 import trustme
@@ -338,6 +339,32 @@ def parts(message: EmailMessage) -> dict[str, EmailMessage]:
     """The leaf parts of a message by content type."""
     return {part.get_content_type(): part for part in message.walk()
             if not part.is_multipart()}
+
+
+class _Service(Protocol):
+    def configure(self) -> None: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+ServiceT = TypeVar("ServiceT", bound=_Service)
+
+
+@contextlib.contextmanager
+def private_service(make: Callable[[Path, int], ServiceT], prefix: str) -> Iterator[ServiceT]:
+    """A private Postfix or Dovecot on a free loopback port, in a folder of its own (not
+    pytest's private temporary folders: the service's own users must reach it)."""
+    base = Path(tempfile.mkdtemp(prefix=prefix))
+    service = make(base, free_port())
+    try:
+        service.configure()
+        service.start()
+        yield service
+    finally:
+        service.stop()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def require_root_tools(tools: tuple[str, ...], master: str, hint: str) -> None:

@@ -4,8 +4,6 @@ them to announce/done; a second run and a dry run change nothing on the server."
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +11,7 @@ import pytest
 import trustme
 from imap import PASSWORD, USER, Dovecot, require_dovecot
 from mailbox_samples import ANN, SPEAKER_RECORD, TALK, dsn, png, reply
-from support import Server, edit, free_port, invoke, subscribe, write
+from support import Server, edit, invoke, private_service, subscribe, write
 
 from mailer.series.store import Store
 
@@ -23,15 +21,9 @@ NOW = "2024-03-01T08:00"
 @pytest.fixture(scope="module")
 def dovecot(authority: trustme.CA) -> Iterator[Dovecot]:
     require_dovecot()
-    base = Path(tempfile.mkdtemp(prefix="announce-dovecot-"))
-    server = Dovecot(base, free_port(), authority)
-    try:
-        server.configure()
-        server.start()
+    with private_service(lambda base, port: Dovecot(base, port, authority),
+                         "announce-dovecot-") as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture

@@ -3,9 +3,7 @@ Maildirs; the tests read the Maildirs. In CI these run; elsewhere they need root
 
 from __future__ import annotations
 
-import shutil
 import signal
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,23 +21,15 @@ from mta import (
     Postfix,
     require_postfix,
 )
-from support import edit, free_port, invoke, popen, run, use_subscriber_file, write
+from support import edit, invoke, popen, private_service, run, use_subscriber_file, write
 
 
 @pytest.fixture(scope="module")
 def postfix(authority: trustme.CA) -> Iterator[Postfix]:
     require_postfix()
-    # Postfix's own processes run as the postfix user: the folder must be theirs to reach,
-    # which pytest's private temporary folders are not.
-    base = Path(tempfile.mkdtemp(prefix="announce-postfix-"))
-    server = Postfix(base, free_port(), authority)
-    try:
-        server.configure()
-        server.start()
+    with private_service(lambda base, port: Postfix(base, port, authority),
+                         "announce-postfix-") as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture
