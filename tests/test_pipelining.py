@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import edit, invoke, subscribe
@@ -24,6 +25,8 @@ class Wire:
     refuse: dict[str, str] = field(default_factory=dict)  # address -> reply
     reads: list[bytes] = field(default_factory=list)
     messages: list[list[str]] = field(default_factory=list)
+    verbs: list[str] = field(default_factory=list)  # every command's verb, as it came
+    greeted: threading.Event = field(default_factory=threading.Event)  # an EHLO came
     port: int = 0
 
     def start(self) -> None:
@@ -73,6 +76,9 @@ class Wire:
 
     def _reply(self, line: str, rcpts: list[str]) -> str:
         verb = line[:4].upper()
+        self.verbs.append(verb)
+        if verb == "EHLO":
+            self.greeted.set()
         if verb == "RCPT":
             address = line.split("<", 1)[1].rstrip(">")
             if address not in self.refuse:
@@ -156,3 +162,45 @@ def test_the_trace_of_a_pipelined_write_shows_no_body(series: Path, wire: Wire) 
     assert len(bodies) == 6
     assert lines[bodies[1] + 1] == "smtp[1] > MAIL FROM:<lm-seminar@example.org>"
     assert not any("Mathis" in line or "Unsubscribe" in line for line in lines)
+
+
+def test_the_first_connection_opens_while_the_mail_renders(series: Path, wire: Wire,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # The render waits (up to 10 s) for the server to see EHLO: only a connection opened
+    # during the render lets it see one.
+    from mailer.mail import outgoing
+
+    seen: list[bool] = []
+    render = outgoing.render_talk
+
+    def slow_render(*args: Any, **kwargs: Any) -> Any:
+        seen.append(wire.greeted.wait(10))
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(outgoing, "render_talk", slow_render)
+    people = subscribe(series, 3)
+    code, out = send(series, wire)
+    assert code == 0, out
+    assert seen == [True]
+    assert sorted(r[0] for r in wire.messages) == sorted(people)
+    assert wire.verbs.count("EHLO") == 1  # the connection opened ahead is the one used
+
+
+def test_a_run_refused_after_the_connection_opened_sends_nothing_and_quits(
+        series: Path, wire: Wire) -> None:
+    subscribe(series, 3)
+    # A talk after this one is broken: found while the mail is composed, the connection
+    # already opening.
+    edit(series / "seminars" / "2024-03-07-up-for-grabs.yaml",
+         ("note: Up for grabs", "note: [broken"))
+    code, out = send(series, wire)
+    assert code == 2, out
+    assert "2024-03-07-up-for-grabs.yaml" in out
+    assert "Traceback" not in out
+    assert wire.greeted.wait(10)
+    for _ in range(100):  # QUIT goes in the background
+        if "QUIT" in wire.verbs:
+            break
+        threading.Event().wait(0.05)
+    assert wire.verbs == ["EHLO", "QUIT"]
+    assert not wire.messages

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mailer.delivery.sending import Request
     from mailer.mail.outgoing import Outgoing
     from mailer.series.store import Store
+    from mailer.smtp.session import Ahead
 
 
 @app.command(epilog=examples(
@@ -89,24 +90,49 @@ def _send_one(settings: Settings, store: Store, request: Request, now: datetime,
     from mailer.mail.outgoing import write_preview
     from mailer.series.schedule import Nothing
 
+    if not request.dry_run:
+        from mailer.smtp.session import Ahead
+
+        connections = Ahead(settings.mail.smtp)
+        try:
+            return _send_for_real(settings, store, request, now, quiet=quiet, stop=stop,
+                                  connections=connections)
+        finally:
+            connections.close()
     outgoing = sending.prepare(store, settings.state, settings.mail, request, now)
     if isinstance(outgoing, Nothing | AlreadySent):
         if not quiet:
             say(outgoing.message if isinstance(outgoing, Nothing) else
-                ("Dry run: " if request.dry_run else "") + sending.already_sent_line(outgoing))
+                "Dry run: " + sending.already_sent_line(outgoing))
         return 0
     print_lines(sending.warning_lines(outgoing.warnings))
-    if not request.dry_run:
-        report = _deliver(settings.state, outgoing, force=request.force, quiet=quiet,
-                          stop=stop)
-        print_lines(sending.report_lines(report, outgoing, quiet=quiet))
-        return report.exit_code
     outgoing.require_sendable()
     for line in [*sending.summary_lines(outgoing), "", outgoing.rendered.text.rstrip("\n"), ""]:
         say(line)
     folder = write_preview(settings.state, outgoing)
     say(f"Dry run: nothing was sent. Preview written to {folder}/")
     return 0
+
+
+def _send_for_real(settings: Settings, store: Store, request: Request, now: datetime, *,
+                   quiet: bool, stop: Stop, connections: Ahead) -> int:
+    """Prepare and send one mail, the first connection opening while it renders."""
+    from mailer.delivery import sending
+    from mailer.delivery.sending import AlreadySent
+    from mailer.series.schedule import Nothing
+
+    outgoing = sending.prepare(store, settings.state, settings.mail, request, now,
+                               rendering=connections.start)
+    if isinstance(outgoing, Nothing | AlreadySent):
+        if not quiet:
+            say(outgoing.message if isinstance(outgoing, Nothing)
+                else sending.already_sent_line(outgoing))
+        return 0
+    print_lines(sending.warning_lines(outgoing.warnings))
+    report = _deliver(settings.state, outgoing, force=request.force, quiet=quiet, stop=stop,
+                      connections=connections)
+    print_lines(sending.report_lines(report, outgoing, quiet=quiet))
+    return report.exit_code
 
 
 def _send_due(settings: Settings, store: Store, now: datetime, *, dry_run: bool, quiet: bool,
@@ -194,14 +220,14 @@ def _progress(done: int, total: int) -> None:
 
 
 def _deliver(state: Path, outgoing: Outgoing, *, force: bool, quiet: bool,
-             stop: Stop) -> Report:
+             stop: Stop, connections: Ahead) -> Report:
     from mailer.delivery.loop import Notice, Progress, Report
     from mailer.delivery.sending import send as run_send
 
     show_bar = not quiet and sys.stderr.isatty() and outgoing.plan.total > 36
     report = Report()
     shown = -1
-    for event in run_send(state, outgoing, force=force, stop=stop):
+    for event in run_send(state, outgoing, force=force, stop=stop, connections=connections):
         if isinstance(event, Progress) and show_bar and event.total:
             percent = 100 * event.done // event.total
             if percent != shown or event.done == event.total:  # redraw when the figure changes

@@ -29,6 +29,7 @@ from mailer.series.store import Store
 
 if TYPE_CHECKING:
     from mailer.delivery.loop import Event
+    from mailer.smtp.session import Ahead
 
 MAX_REFUSED_SHOWN = 100
 MAX_DEFERRED_SHOWN = 20
@@ -117,11 +118,13 @@ def _history(store: Store, state: Path, seminar: Seminar, kind: Kind,
 
 
 def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
-            now: datetime) -> Nothing | AlreadySent | Outgoing:
+            now: datetime, *, rendering: Callable[[], None] = lambda: None,
+            ) -> Nothing | AlreadySent | Outgoing:
     """Pick the talk, plan the recipients, and render once, unless it already went out.
 
     The ledger is asked before anything is rendered, so a cron job that runs again after
-    the send costs little and repeats no warnings.
+    the send costs little and repeats no warnings; ``rendering`` is called just before the
+    render (the first connection opens meanwhile).
     """
     if request.kind in SPEAKER_KINDS:
         return _prepare_speaker(store, state, mail, request, now)
@@ -142,6 +145,7 @@ def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
         if not plan.total and not request.preview:
             return Nothing(f"update of {chosen.id}: nobody who got its announcement is on the "
                            "list now; nothing to send")
+    rendering()
     outgoing = compose(store, chosen, request.kind, plan, mail=mail, now=now,
                        today=request.today, sequence=history.sequence, changed=history.changed)
     if request.kind == Kind.CANCELLATION and not history.announced:
@@ -229,19 +233,22 @@ class _Scratch:
 
 
 def send(state: Path, outgoing: Outgoing, *, force: bool,
-         stop: Callable[[], bool] = lambda: False) -> Iterator[Event]:
-    """Deliver ``outgoing``; yield progress events and, last, the Report. Once ``stop()``
-    is true, no new message starts (see :func:`mailer.deliver.deliver`)."""
+         stop: Callable[[], bool] = lambda: False,
+         connections: Ahead | None = None) -> Iterator[Event]:
+    """Deliver ``outgoing`` over ``connections`` (the first perhaps opened during the
+    render); yield progress events and, last, the Report. Once ``stop()`` is true, no new
+    message starts (see :func:`mailer.deliver.deliver`)."""
     from mailer.delivery.loop import deliver
-    from mailer.smtp.session import SmtpTransport
+    from mailer.smtp.session import Ahead, SmtpTransport
 
     sender = outgoing.require_sendable()
     mail = outgoing.mail
     pace = Pace(retry_seconds=mail.retry_seconds, rate_per_minute=mail.rate_per_minute,
                 quit_seconds=mail.smtp.timeout)
+    pool = connections or Ahead(mail.smtp)
 
     def connection() -> SmtpTransport:
-        return SmtpTransport(mail.smtp, sender.envelope)
+        return pool.take(sender.envelope)
 
     def run(ledger: Record, campaign: int) -> Iterator[Event]:
         return deliver(outgoing.plan.deliveries(), message=outgoing.wire,

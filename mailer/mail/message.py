@@ -175,9 +175,11 @@ class Blueprint:
             problems.append(f"the message has the headers {parsed.keys()}")
         return problems + _content_problems(parsed, self.content)
 
-    def check(self, to: Sequence[Mailbox], number: int) -> list[str]:
-        """Check one recipient's own headers (To, Message-ID) as they would be sent."""
-        fields = self._fields(to, number)
+    def check(self, *copies: tuple[Sequence[Mailbox], int]) -> list[str]:
+        """Check recipients' own headers (To, Message-ID) as they would be sent: each copy is
+        (its To, its number). Many copies are read back as one block, each field still
+        compared with its own value; an empty list means every one is right."""
+        fields = [field for to, number in copies for field in self._fields(to, number)]
         return check_header_block(b"".join(f.wire for f in fields), fields)
 
     def eml(self, to: Sequence[Mailbox], number: int = 0) -> bytes:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import smtplib
+import threading
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -65,6 +66,31 @@ class SmtpTransport:
         self._body_sent = False  # the current message's end of data went out
         self._ahead: tuple[str, ...] | None = None  # recipients whose envelope went ahead
         self._carried = 0  # messages this connection has carried
+        self._opening: threading.Thread | None = None  # open_ahead's
+        self._open_failed: BaseException | None = None  # what open_ahead met, for send
+
+    def open_ahead(self) -> None:
+        """Start connecting, securing and logging in, in the background, while the mail is
+        rendered and checked: those round trips need not wait. The first :meth:`send`
+        waits for it; what went wrong is raised there, once (one login attempt, not two)."""
+        def opening() -> None:
+            try:
+                self.open()
+            except BaseException as exc:  # raised by send, in the thread that sends
+                self._open_failed = exc
+
+        self._opening = threading.Thread(target=opening, name="announce-open", daemon=True)
+        self._opening.start()
+
+    def _opened(self) -> None:
+        """Wait for :meth:`open_ahead`, if it ran; raise what it met."""
+        if self._opening is None:
+            return
+        self._opening.join()
+        self._opening = None
+        failed, self._open_failed = self._open_failed, None
+        if failed is not None:
+            raise failed
 
     def open(self) -> None:
         """Connect, secure the connection and log in, as the settings say."""
@@ -81,6 +107,8 @@ class SmtpTransport:
     def close(self) -> None:
         """Say QUIT when the connection is still there, and forget it (an envelope that went
         ahead of a body that will not come ends the connection instead: no QUIT in DATA)."""
+        with contextlib.suppress(Exception):
+            self._opened()
         conn, self._conn = self._conn, None
         if conn is None:
             return
@@ -101,6 +129,7 @@ class SmtpTransport:
         Returns each recipient's outcome. Raises :class:`ConnectionLost` when the
         connection breaks before the server has answered the end of DATA.
         """
+        self._opened()
         if self._ahead is not None and tuple(recipients) != self._ahead:
             self.close()  # not the message whose envelope went ahead: start afresh
         if self._conn is None:
@@ -230,3 +259,32 @@ class SmtpTransport:
 def _data_open(replies: list[tuple[int, bytes]], recipients: Sequence[str]) -> bool:
     """Whether a pipelined DATA got 354 (it must then be ended before anything else)."""
     return len(replies) == len(recipients) + 2 and replies[-1][0] == 354
+
+
+class Ahead:
+    """A run's connections, the first opened while the mail is rendered and checked (its
+    greeting, EHLO, TLS and login are round trips that need not wait for that)."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self._first: SmtpTransport | None = None
+
+    def start(self) -> None:
+        """Begin opening the first connection, in the background."""
+        self._first = SmtpTransport(self.settings, "")
+        self._first.open_ahead()
+
+    def take(self, sender: str) -> SmtpTransport:
+        """A connection for the pool: the one opened ahead, then new ones."""
+        transport, self._first = self._first, None
+        if transport is None:
+            return SmtpTransport(self.settings, sender)
+        transport.sender = sender
+        return transport
+
+    def close(self) -> None:
+        """Close the connection opened ahead if no run took it (the run was refused): QUIT
+        goes in the background, so a refusal is said without waiting for the relay."""
+        transport, self._first = self._first, None
+        if transport is not None:
+            threading.Thread(target=transport.close, name="announce-quit", daemon=True).start()
