@@ -28,7 +28,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/throughput.py
-	$(PY) bench/throughput.py --rtt-ms 50
+	$(PY) bench/throughput.py --rtt-ms 50 --subscribers 400
+	$(PY) bench/throughput.py --rtt-ms 50 --subscribers 1000
 	$(PY) bench/memory.py
 	$(PY) bench/latency.py
 

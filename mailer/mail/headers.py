@@ -36,6 +36,8 @@ _Q_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 _ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+")
 _PLAIN_LIMIT = 60  # a longer word is encoded, so that it can be split over lines
 _UNFOLD = re.compile(r"\r\n(?=[ \t])")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_CONTROL_OR_SPACE = re.compile("[\x00-\x20\x7f]")
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class Field:
 
 def _needs_encoding(word: str) -> bool:
     return (not word.isascii() or "=?" in word or "?=" in word or len(word) > _PLAIN_LIMIT
-            or any(ord(ch) < 33 or ord(ch) == 127 for ch in word))
+            or _CONTROL_OR_SPACE.search(word) is not None)
 
 
 def _q(char: str) -> str:
@@ -154,7 +156,7 @@ def phrase_field(name: str, phrase: str, tail: str) -> Field:
 def token_field(name: str, value: str) -> Field:
     """A header whose value announce makes itself (Date, Message-ID, a URL): ASCII, folded
     at its spaces."""
-    if not value.isascii() or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+    if not value.isascii() or _CONTROL.search(value):
         raise ValueError(f"{name}: {value!r} is not printable ASCII")
     return Field(name, value, _fold(name, value.split(" ")))
 
