@@ -197,7 +197,10 @@ class _Run:
 
         Only then may its connection send the next body (whose envelope may have gone ahead):
         the pool is told so, or, when the run is stopping, told to send nothing more."""
-        job, result = self.pool.next_result()
+        taken = self.pool.next_result()
+        if taken is None:  # a login worked: more connections may open
+            return None
+        job, result = taken
         if isinstance(result, NotSent):
             return None  # held, never sent: the next run sends it
         try:
@@ -279,7 +282,10 @@ class _Run:
     def drain(self) -> None:
         """Record what the connections still carry (after an interrupt), before they close."""
         while self.pool.busy:
-            _, result = self.pool.next_result()
+            taken = self.pool.next_result()
+            if taken is None:
+                continue
+            _, result = taken
             if isinstance(result, NotSent):
                 continue
             if isinstance(result, dict):

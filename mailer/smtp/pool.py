@@ -1,9 +1,11 @@
 """Parallel SMTP connections: each in a thread of its own, each with one message at a time.
 
 The pool never opens more connections than it was given, and only as many as there is work
-for. A worker sends the message it was handed and hands the outcome (or the exception) back;
-what to do about a failure is the run's to decide (:mod:`mailer.delivery.loop`); a worker
-whose connection dropped opens a fresh one (a fresh login) for its next message.
+for; the first opens alone, the others once it has logged in (a wrong password costs one
+attempt, not one per connection). A worker sends the message it was handed and hands the
+outcome (or the exception) back; what to do about a failure is the run's to decide
+(:mod:`mailer.delivery.loop`); a worker whose connection dropped opens a fresh one (a fresh
+login) for its next message.
 
 A worker may hold a second message: its envelope goes ahead with the first one's body (one
 round trip a message, RFC 2920), but its body goes only once the run has recorded the first
@@ -30,6 +32,10 @@ class Transport(Protocol):
     def send(self, recipients: tuple[str, ...], data: bytes,
              ahead: tuple[str, ...] | None = None) -> dict[str, Outcome]: ...
 
+    def ready(self) -> None:
+        """Connect and log in now, if not yet (raises what goes wrong)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -55,8 +61,10 @@ class NotSent(Exception):
 
 class _Worker(Generic[Key]):
     def __init__(self, transport: Transport,
-                 results: queue.SimpleQueue[tuple[_Worker[Key], Job[Key], Result]]) -> None:
+                 results: queue.SimpleQueue[tuple[_Worker[Key], Job[Key] | None, Result]],
+                 *, first: bool = False) -> None:
         self.transport = transport
+        self.first = first  # the pool's first connection: say when its login worked
         self.inbox: queue.SimpleQueue[Job[Key] | None] = queue.SimpleQueue()
         self.results = results
         self.go: queue.SimpleQueue[bool] = queue.SimpleQueue()  # the run recorded the last one
@@ -75,21 +83,35 @@ class _Worker(Generic[Key]):
     def _loop(self) -> None:
         job: Job[Key] | object | None = self._next(wait=True)
         try:
+            if self.first and isinstance(job, Job):
+                try:
+                    self.transport.ready()
+                except Exception as exc:  # the first message fails with it; no second login
+                    self.results.put((self, job, exc))
+                    job = self._after(job, _EMPTY)
+                else:
+                    self.results.put((self, None, {}))  # logged in: open the others
             while isinstance(job, Job):
                 following = self._next(wait=False)
                 ahead = following.recipients if isinstance(following, Job) else None
                 self.results.put((self, job, self._send(job, ahead)))
-                if not self.go.get():  # the run stops: nothing it holds is sent
-                    held = [following]
-                    while (more := self._next(wait=False)) is not _EMPTY:
-                        held.append(more)
-                    for item in held:
-                        if isinstance(item, Job):
-                            self.results.put((self, item, NotSent("the run stopped")))
-                    return
-                job = following if following is not _EMPTY else self._next(wait=True)
+                job = self._after(job, following)
         finally:
             self.transport.close()
+
+    def _after(self, job: Job[Key], following: Job[Key] | object | None,
+               ) -> Job[Key] | object | None:
+        """Wait until the run recorded ``job``'s outcome; then the next job (None: stop).
+        When the run stops, what the worker holds is given back unsent."""
+        if not self.go.get():
+            held = [following]
+            while (more := self._next(wait=False)) is not _EMPTY:
+                held.append(more)
+            for item in held:
+                if isinstance(item, Job):
+                    self.results.put((self, item, NotSent("the run stopped")))
+            return None
+        return following if following is not _EMPTY else self._next(wait=True)
 
     def _send(self, job: Job[Key], ahead: tuple[str, ...] | None) -> Result:
         try:
@@ -106,9 +128,9 @@ class Pool(Generic[Key]):
         self._size = max(1, size)
         self._workers: list[_Worker[Key]] = []
         self._idle: list[_Worker[Key]] = []
-        self._results: queue.SimpleQueue[tuple[_Worker[Key], Job[Key], Result]] = \
+        self._results: queue.SimpleQueue[tuple[_Worker[Key], Job[Key] | None, Result]] = \
             queue.SimpleQueue()
-        self._proven = False  # a first message went through: the settings and login work
+        self._proven = False  # the first connection logged in: the settings and login work
         self.busy = 0
         self._unrecorded: list[_Worker[Key]] = []  # gave a result the run is recording
 
@@ -117,8 +139,9 @@ class Pool(Generic[Key]):
         """Whether a message can be handed over now: to an idle connection, a new one, or as
         the second message of a busy one (its envelope goes ahead).
 
-        The first connection goes alone: a wrong password or TLS mode then costs one
-        attempt, not one per connection (relays lock accounts after a few failed logins).
+        The first connection goes alone until it has logged in: a wrong password or TLS mode
+        then costs one attempt, not one per connection (relays lock accounts after a few
+        failed logins).
         """
         return bool(self._idle) or len(self._workers) < (self._size if self._proven else 1) \
             or (self._proven and any(w.held == 1 for w in self._workers))
@@ -134,7 +157,7 @@ class Pool(Generic[Key]):
         if self._idle:
             worker = self._idle.pop()
         elif len(self._workers) < (self._size if self._proven else 1):
-            worker = _Worker(self._connect(), self._results)
+            worker = _Worker(self._connect(), self._results, first=not self._workers)
             self._workers.append(worker)
         else:
             worker = next(w for w in self._workers if w.held == 1)
@@ -142,10 +165,14 @@ class Pool(Generic[Key]):
         worker.held += 1
         worker.inbox.put(job)
 
-    def next_result(self) -> tuple[Job[Key], Result]:
+    def next_result(self) -> tuple[Job[Key], Result] | None:
         """Wait for the next finished message. Its worker sends nothing more until the run
-        calls :meth:`recorded`."""
+        calls :meth:`recorded`. None: the first connection logged in, so the others may open
+        (the run hands out more work)."""
         worker, job, result = self._results.get()
+        if job is None:
+            self._proven = True
+            return None
         self.busy -= 1
         worker.held -= 1
         self._proven = self._proven or not isinstance(result, Exception)

@@ -92,6 +92,12 @@ class SmtpTransport:
         if failed is not None:
             raise failed
 
+    def ready(self) -> None:
+        """Connect and log in now, if not yet (or wait for :meth:`open_ahead`)."""
+        self._opened()
+        if self._conn is None:
+            self.open()
+
     def open(self) -> None:
         """Connect, secure the connection and log in, as the settings say."""
         self.close()
