@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(PY) bench/throughput.py
 	$(PY) bench/throughput.py --rtt-ms 50 --subscribers 400
 	$(PY) bench/throughput.py --rtt-ms 50 --subscribers 1000
+	$(PY) bench/handoff.py
 	$(PY) bench/memory.py
 	$(PY) bench/latency.py
 
