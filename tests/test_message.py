@@ -108,3 +108,20 @@ def test_doubled_spaces_beside_encoded_words_survive(subject: str) -> None:
     assert check_header_block(field.wire, [field]) == []
     parsed = email.message_from_bytes(field.wire + b"\r\n", policy=email.policy.default)
     assert str(parsed["Subject"]) == subject
+
+
+def test_many_copies_are_checked_in_one_block_and_a_bad_one_is_named_by_its_line() -> None:
+    from mailer.errors import InputError
+    from mailer.mail.outgoing import RecipientPlan, verify
+    from mailer.series.model import Kind
+
+    made = blueprint(bulk=True)
+    people = tuple(Mailbox(f"p{i}@example.org", f"Person {i}") for i in range(600))
+    assert made.check(*(((box,), n) for n, box in enumerate(people, 1))) == []
+    # An address that would write a second header (the parser would never let it in).
+    people = (*people[:299], Mailbox("p299@example.org>\r\nBcc: <x@evil.example"), *people[300:])
+    assert made.check(*(((box,), n) for n, box in enumerate(people, 1)))
+    plan = RecipientPlan(subscribers=people, source="subscribers.txt",
+                         lines=tuple(range(2, 602)))
+    with pytest.raises(InputError, match=r"^subscribers\.txt:301: this recipient's message"):
+        verify(made, plan, "seminars/t.yaml", Kind.ANNOUNCEMENT)
