@@ -90,49 +90,34 @@ def _send_one(settings: Settings, store: Store, request: Request, now: datetime,
     from mailer.mail.outgoing import write_preview
     from mailer.series.schedule import Nothing
 
+    connections = None  # a dry run loads no smtplib
     if not request.dry_run:
         from mailer.smtp.session import Ahead
 
         connections = Ahead(settings.mail.smtp)
-        try:
-            return _send_for_real(settings, store, request, now, quiet=quiet, stop=stop,
-                                  connections=connections)
-        finally:
+    try:
+        outgoing = sending.prepare(store, settings.state, settings.mail, request, now,
+                                   rendering=connections.start if connections else None)
+        if isinstance(outgoing, Nothing | AlreadySent):
+            if not quiet:
+                say(outgoing.message if isinstance(outgoing, Nothing) else
+                    ("Dry run: " if request.dry_run else "") + sending.already_sent_line(outgoing))
+            return 0
+        print_lines(sending.warning_lines(outgoing.warnings))
+        if connections is not None:  # the first connection opened while it rendered
+            report = _deliver(settings.state, outgoing, force=request.force, quiet=quiet,
+                              stop=stop, connections=connections)
+            print_lines(sending.report_lines(report, outgoing, quiet=quiet))
+            return report.exit_code
+    finally:
+        if connections is not None:
             connections.close()
-    outgoing = sending.prepare(store, settings.state, settings.mail, request, now)
-    if isinstance(outgoing, Nothing | AlreadySent):
-        if not quiet:
-            say(outgoing.message if isinstance(outgoing, Nothing) else
-                "Dry run: " + sending.already_sent_line(outgoing))
-        return 0
-    print_lines(sending.warning_lines(outgoing.warnings))
     outgoing.require_sendable()
     for line in [*sending.summary_lines(outgoing), "", outgoing.rendered.text.rstrip("\n"), ""]:
         say(line)
     folder = write_preview(settings.state, outgoing)
     say(f"Dry run: nothing was sent. Preview written to {folder}/")
     return 0
-
-
-def _send_for_real(settings: Settings, store: Store, request: Request, now: datetime, *,
-                   quiet: bool, stop: Stop, connections: Ahead) -> int:
-    """Prepare and send one mail, the first connection opening while it renders."""
-    from mailer.delivery import sending
-    from mailer.delivery.sending import AlreadySent
-    from mailer.series.schedule import Nothing
-
-    outgoing = sending.prepare(store, settings.state, settings.mail, request, now,
-                               rendering=connections.start)
-    if isinstance(outgoing, Nothing | AlreadySent):
-        if not quiet:
-            say(outgoing.message if isinstance(outgoing, Nothing)
-                else sending.already_sent_line(outgoing))
-        return 0
-    print_lines(sending.warning_lines(outgoing.warnings))
-    report = _deliver(settings.state, outgoing, force=request.force, quiet=quiet, stop=stop,
-                      connections=connections)
-    print_lines(sending.report_lines(report, outgoing, quiet=quiet))
-    return report.exit_code
 
 
 def _send_due(settings: Settings, store: Store, now: datetime, *, dry_run: bool, quiet: bool,

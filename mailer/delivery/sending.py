@@ -118,7 +118,7 @@ def _history(store: Store, state: Path, seminar: Seminar, kind: Kind,
 
 
 def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
-            now: datetime, *, rendering: Callable[[], None] = lambda: None,
+            now: datetime, *, rendering: Callable[[], None] | None = None,
             ) -> Nothing | AlreadySent | Outgoing:
     """Pick the talk, plan the recipients, and render once, unless it already went out.
 
@@ -145,7 +145,8 @@ def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
         if not plan.total and not request.preview:
             return Nothing(f"update of {chosen.id}: nobody who got its announcement is on the "
                            "list now; nothing to send")
-    rendering()
+    if rendering is not None:
+        rendering()
     outgoing = compose(store, chosen, request.kind, plan, mail=mail, now=now,
                        today=request.today, sequence=history.sequence, changed=history.changed)
     if request.kind == Kind.CANCELLATION and not history.announced:
