@@ -143,8 +143,13 @@ class Pool(Generic[Key]):
         then costs one attempt, not one per connection (relays lock accounts after a few
         failed logins).
         """
-        return bool(self._idle) or len(self._workers) < (self._size if self._proven else 1) \
+        return bool(self._idle) or self._may_open \
             or (self._proven and any(w.held == 1 for w in self._workers))
+
+    @property
+    def _may_open(self) -> bool:
+        """Whether a new connection may open: one alone until it has logged in."""
+        return len(self._workers) < (self._size if self._proven else 1)
 
     @property
     def opened(self) -> int:
@@ -156,7 +161,7 @@ class Pool(Generic[Key]):
         message of a busy one."""
         if self._idle:
             worker = self._idle.pop()
-        elif len(self._workers) < (self._size if self._proven else 1):
+        elif self._may_open:
             worker = _Worker(self._connect(), self._results, first=not self._workers)
             self._workers.append(worker)
         else:

@@ -157,12 +157,14 @@ class SmtpTransport:
         self._carried += 1
         return outcomes
 
-    def _envelope(self, recipients: Sequence[str]) -> list[str] | None:
-        """MAIL, RCPT and DATA of a plain-ASCII message, to go ahead; None for one that needs
-        SMTPUTF8 (that check comes first, in its own transaction)."""
-        if not self.sender.isascii() or not all(r.isascii() for r in recipients):
-            return None
-        return [f"MAIL FROM:<{self.sender}>", *(f"RCPT TO:<{r}>" for r in recipients), "DATA"]
+    def _needs_utf8(self, recipients: Sequence[str]) -> bool:
+        return not self.sender.isascii() or not all(r.isascii() for r in recipients)
+
+    def _envelope(self, recipients: Sequence[str], *, utf8: bool = False) -> list[str]:
+        """MAIL, RCPT and DATA. Addresses were validated on the way in (mailer.addresses), so
+        the commands are written directly: smtplib's mail()/rcpt() would parse them again."""
+        mail = f"MAIL FROM:<{self.sender}>" + (" SMTPUTF8" if utf8 else "")
+        return [mail, *(f"RCPT TO:<{r}>" for r in recipients), "DATA"]
 
     def _transaction(self, conn: smtplib.SMTP, recipients: Sequence[str], data: bytes,
                      ahead: Sequence[str] | None = None) -> dict[str, Outcome]:
@@ -172,7 +174,7 @@ class SmtpTransport:
             replies = [conn.getreply() for _ in range(len(recipients) + 2)]
             return self._finish(conn, recipients, replies, data, ahead)
         outcomes: dict[str, Outcome] = {}
-        utf8 = not self.sender.isascii() or not all(r.isascii() for r in recipients)
+        utf8 = self._needs_utf8(recipients)
         if utf8 and not conn.has_extn("smtputf8"):
             refusal = Outcome(553, f"5.6.7 the address needs SMTPUTF8, which {self.where} "
                                    "does not offer")
@@ -183,10 +185,7 @@ class SmtpTransport:
             utf8 = False
         if recipients:
             conn.command_encoding = "utf-8" if utf8 else "ascii"
-            # Addresses were validated on the way in (mailer.addresses), so the commands are
-            # written directly: smtplib's mail()/rcpt() would parse every address again.
-            mail = f"MAIL FROM:<{self.sender}>" + (" SMTPUTF8" if utf8 else "")
-            commands = [mail, *(f"RCPT TO:<{r}>" for r in recipients), "DATA"]
+            commands = self._envelope(recipients, utf8=utf8)
             pipelining = conn.has_extn("pipelining")
             replies = (self._pipelined(conn, commands) if pipelining
                        else self._one_by_one(conn, commands))
@@ -236,7 +235,9 @@ class SmtpTransport:
         code, reply = replies[-1] if len(replies) == len(recipients) + 2 else (421, b"")
         if code == 354:
             self._body_sent = True
-            following = self._envelope(ahead) if ahead else None
+            # Only a plain-ASCII envelope goes ahead: one needing SMTPUTF8 is checked first,
+            # in its own transaction.
+            following = self._envelope(ahead) if ahead and not self._needs_utf8(ahead) else None
             tail = ("\r\n".join(following) + "\r\n").encode("ascii") if following else b""
             conn.send(data + b".\r\n" + tail)  # RFC 2920 3.1: the next envelope, same write
             if following:
