@@ -28,6 +28,7 @@ from mailer.delivery.tables import (
     SCHEMA,
     TO_VERSION_2,
     TO_VERSION_3,
+    TO_VERSION_5,
 )
 from mailer.errors import LedgerError
 from mailer.paths import display_path
@@ -53,6 +54,17 @@ class KindSummary:
     sent: int
     refused: int
     last: str | None
+
+
+@dataclass(frozen=True)
+class SentCopy:
+    """One copy announce sent: its Message-ID, recipient (lower-cased), kind (a mail kind or
+    an inbox note's purpose) and talk (empty for the inbox's notes)."""
+
+    message_id: str
+    recipient: str
+    kind: str
+    talk: str
 
 
 class Ledger:
@@ -87,6 +99,8 @@ class Ledger:
                 self.db.executescript(TO_VERSION_2)
             if exists and version < 3 and "facts" not in self._columns("campaigns"):
                 self.db.executescript(TO_VERSION_3)
+            if exists and version < 5 and "message_id" not in self._columns("deliveries"):
+                self.db.executescript(TO_VERSION_5)
             self.db.executescript(SCHEMA)
             self.db.execute(f"PRAGMA user_version = {LEDGER_VERSION}")
         except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed"
@@ -252,12 +266,14 @@ class Ledger:
                           (campaign,))
         return {str(recipient): str(status) for recipient, status in rows}
 
-    def record(self, campaign: int, recipient: str, status: str, code: int, reply: str) -> None:
-        """Record one recipient's outcome, durably, before the next message goes out."""
+    def record(self, campaign: int, recipient: str, status: str, code: int, reply: str,
+               *, message_id: str | None = None) -> None:
+        """Record one recipient's outcome, durably, before the next message goes out;
+        ``message_id`` is the copy's Message-ID, the proof a bounce or a reply names."""
         self._write(
-            "INSERT OR REPLACE INTO deliveries (campaign, recipient, status, code, reply, at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (campaign, recipient.lower(), status, code, reply, self._stamp()),
+            "INSERT OR REPLACE INTO deliveries (campaign, recipient, status, code, reply, at, "
+            "message_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (campaign, recipient.lower(), status, code, reply, self._stamp(), message_id),
         )
 
     def summary(self, seminar: str, kind: Kind) -> KindSummary | None:
@@ -331,6 +347,31 @@ class Ledger:
         """Note that an inbox message was acted on."""
         self._write("INSERT OR IGNORE INTO handled (message, what, at) VALUES (?, ?, ?)",
                     (message, what, self._stamp()))
+
+    def sent_to(self, message_ids: Iterable[str]) -> list[SentCopy]:
+        """What announce sent under these Message-IDs, to whom (SPEC 7: the proof a bounce,
+        a reply or an unsubscribe must carry); unknown ids give nothing."""
+        ids = sorted({m.strip() for m in message_ids if m.strip()})[:64]
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))  # only "?" marks are formatted into the queries
+        sent = ("SELECT d.message_id, d.recipient, c.kind, c.seminar FROM deliveries d JOIN "
+                "campaigns c ON d.campaign = c.id WHERE d.status = ? AND d.message_id IN ")
+        noted = "SELECT message_id, recipient, purpose, '' FROM notes WHERE message_id IN "
+        rows = self._read(f"{sent}({marks})", (SENT, *ids))
+        rows += self._read(f"{noted}({marks})", tuple(ids))
+        return [SentCopy(str(m), str(r), str(k), str(s)) for m, r, k, s in rows]
+
+    def noted(self, message_id: str, recipient: str, purpose: str) -> None:
+        """Note a mail the inbox sent (a receipt, a request to confirm), by its Message-ID."""
+        self._write("INSERT OR REPLACE INTO notes (message_id, recipient, purpose, at) VALUES "
+                    "(?, ?, ?, ?)", (message_id, recipient.lower(), purpose, self._stamp()))
+
+    def last_note(self, recipient: str, purpose: str) -> datetime | None:
+        """When the inbox last sent ``recipient`` a mail for ``purpose``; None if never."""
+        row = self._one("SELECT max(at) FROM notes WHERE recipient = ? AND purpose = ?",
+                        (recipient.lower(), purpose))
+        return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
 
     def reached_anyone(self, address: str) -> bool:
         """Whether announce ever delivered to ``address`` (a bounce must be for our mail)."""

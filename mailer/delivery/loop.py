@@ -29,7 +29,8 @@ class Record(Protocol):
 
     def settled(self, campaign: int) -> Mapping[str, str]: ...
 
-    def record(self, campaign: int, recipient: str, status: str, code: int, reply: str) -> None: ...
+    def record(self, campaign: int, recipient: str, status: str, code: int, reply: str,
+               *, message_id: str | None = None) -> None: ...
 
 
 @dataclass
@@ -109,8 +110,10 @@ class _Run:
 
     def __init__(self, message: Callable[[Delivery], bytes], pool: Pool[_Key],
                  ledger: Record, campaign: int, pace: Pace, *,
-                 stop: Callable[[], bool] = lambda: False) -> None:
+                 stop: Callable[[], bool] = lambda: False,
+                 message_id: Callable[[Delivery], str | None] = lambda _: None) -> None:
         self.message = message
+        self.message_id = message_id
         self.stop = stop
         self.pool = pool
         self.ledger = ledger
@@ -128,7 +131,7 @@ class _Run:
         self.waited = 0.0
         self.delay = 1.0
 
-    def settle(self, recipient: str, outcome: Outcome) -> bool:
+    def settle(self, recipient: str, outcome: Outcome, delivery: Delivery) -> bool:
         """Record one recipient's outcome; return False when it is deferred (4xx)."""
         reply = f"{outcome.code} {outcome.text}"
         if outcome.temporary:
@@ -137,7 +140,8 @@ class _Run:
         self.report.deferred.pop(recipient, None)
         status = SENT if outcome.ok else REFUSED
         try:
-            self.ledger.record(self.campaign, recipient, status, outcome.code, outcome.text)
+            self.ledger.record(self.campaign, recipient, status, outcome.code, outcome.text,
+                               message_id=self.message_id(delivery))
         except LedgerWriteError as exc:  # a full disk: stop, and say what went out
             self.failure = self.failure or exc
             self.unrecorded += outcome.ok
@@ -248,7 +252,8 @@ class _Run:
         elif isinstance(result, Exception):
             self.failure = self.failure or result
         else:
-            left = tuple(r for r, outcome in result.items() if not self.settle(r, outcome))
+            left = tuple(r for r, outcome in result.items()
+                         if not self.settle(r, outcome, delivery))
             if left:
                 self.later.append((delivery, left))
         return delivery
@@ -285,12 +290,12 @@ class _Run:
             taken = self.pool.next_result()
             if taken is None:
                 continue
-            _, result = taken
+            job, result = taken
             if isinstance(result, NotSent):
                 continue
             if isinstance(result, dict):
                 for recipient, outcome in result.items():
-                    self.settle(recipient, outcome)
+                    self.settle(recipient, outcome, job.key[0])
             self.pool.recorded(go=False)
 
 
@@ -298,16 +303,18 @@ def deliver(deliveries: Iterable[Delivery], *, message: Callable[[Delivery], byt
             transports: Callable[[], Transport], ledger: Record, campaign: int,
             connections: int = 1, total: int | None = None,
             pace: Pace | None = None, stop: Callable[[], bool] = lambda: False,
+            message_id: Callable[[Delivery], str | None] = lambda _: None,
             ) -> Iterator[Event]:
     """Send each delivery to the recipients not yet recorded, over up to ``connections``
     connections made by ``transports``; yield progress, then a Report.
 
     Once ``stop()`` is true, no new message starts: what is in flight is awaited and
     recorded, the connections are closed within ``pace.quit_seconds``, and the Report
-    says the run was stopped."""
+    says the run was stopped. ``message_id`` names each delivery's Message-ID for the ledger
+    (what a bounce or a reply must name to count)."""
     pace = pace or Pace()
     pool: Pool[_Key] = Pool(transports, connections)
-    run = _Run(message, pool, ledger, campaign, pace, stop=stop)
+    run = _Run(message, pool, ledger, campaign, pace, stop=stop, message_id=message_id)
     try:
         settled = ledger.settled(campaign)
         yield from run.loop(((d, run.skip_settled(d, settled)) for d in deliveries), total)

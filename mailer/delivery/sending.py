@@ -19,6 +19,7 @@ from mailer.delivery.asking import SPEAKER_KINDS
 from mailer.delivery.ledger import REFUSED, Ledger
 from mailer.delivery.lock import run_lock
 from mailer.delivery.loop import Pace, Record, Report
+from mailer.delivery.secret import series_secret
 from mailer.delivery.suppression import unsuppressed
 from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL, InputError
 from mailer.mail.outgoing import Outgoing, RecipientPlan, compose, plan_recipients
@@ -148,7 +149,8 @@ def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
     if rendering is not None:
         rendering()
     outgoing = compose(store, chosen, request.kind, plan, mail=mail, now=now,
-                       today=request.today, sequence=history.sequence, changed=history.changed)
+                       today=request.today, sequence=history.sequence, changed=history.changed,
+                       secret=series_secret(state, create=request.reaches_people))
     if request.kind == Kind.CANCELLATION and not history.announced:
         outgoing = replace(outgoing, warnings=(
             *outgoing.warnings, f"{chosen.id} was never announced by announce (the ledger has "
@@ -229,7 +231,8 @@ class _Scratch:
     def settled(self, campaign: int) -> dict[str, str]:
         return {}
 
-    def record(self, campaign: int, recipient: str, status: str, code: int, reply: str) -> None:
+    def record(self, campaign: int, recipient: str, status: str, code: int, reply: str,
+               *, message_id: str | None = None) -> None:
         return None
 
 
@@ -253,6 +256,7 @@ def send(state: Path, outgoing: Outgoing, *, force: bool,
 
     def run(ledger: Record, campaign: int) -> Iterator[Event]:
         return deliver(outgoing.plan.deliveries(), message=outgoing.wire,
+                       message_id=lambda d: outgoing.blueprint.message_id(d.number),
                        transports=connection, ledger=ledger, campaign=campaign,
                        connections=mail.smtp.connections, total=outgoing.plan.total,
                        pace=pace, stop=stop)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-LEDGER_VERSION = 4  # PRAGMA user_version: a ledger from a newer announce is never written to
+LEDGER_VERSION = 5  # PRAGMA user_version: a ledger from a newer announce is never written to
 OUR_TABLES = frozenset({"campaigns", "deliveries"})
 
 SCHEMA = """
@@ -22,8 +22,10 @@ CREATE TABLE IF NOT EXISTS deliveries (
     code INTEGER NOT NULL,
     reply TEXT NOT NULL,
     at TEXT NOT NULL,
+    message_id TEXT,  -- the Message-ID of the copy that went: what a bounce or reply names
     PRIMARY KEY (campaign, recipient)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS deliveries_by_message ON deliveries (message_id);
 CREATE TABLE IF NOT EXISTS audience (  -- an update goes to who got the announcement by then
     campaign INTEGER NOT NULL REFERENCES campaigns (id),
     recipient TEXT NOT NULL,
@@ -46,6 +48,13 @@ CREATE TABLE IF NOT EXISTS handled (  -- inbox messages acted on, so a second ru
     what TEXT NOT NULL,
     at TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS notes (  -- the inbox's own mail: receipts, confirmation requests
+    message_id TEXT PRIMARY KEY,
+    recipient TEXT NOT NULL,
+    purpose TEXT NOT NULL,  -- 'confirm-unsubscribe', 'unsubscribed', 'received:<talk>'
+    at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS notes_by_recipient ON notes (recipient, purpose);
 CREATE TABLE IF NOT EXISTS notices (
     key TEXT PRIMARY KEY,
     said TEXT NOT NULL
@@ -67,3 +76,5 @@ UPDATE events SET n = (SELECT count(*) FROM events AS e
 """
 # Version 3 keeps what each announcement and update told (campaigns.facts).
 TO_VERSION_3 = "ALTER TABLE campaigns ADD COLUMN facts TEXT;"
+# Version 5 keeps each copy's Message-ID, the proof a bounce or a reply must name (SPEC 7).
+TO_VERSION_5 = "ALTER TABLE deliveries ADD COLUMN message_id TEXT;"

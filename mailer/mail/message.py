@@ -4,7 +4,9 @@ The body (the MIME tree: text, HTML with its images, the calendar) is built once
 the email package. The headers are written by :mod:`mailer.mail.headers`, never by the email
 package's header folding. Each recipient's copy is then the prebuilt bytes with two
 headers of their own in front, To and Message-ID: sending to thousands of subscribers
-costs one build, not one build per subscriber.
+costs one build, not one build per subscriber. Where announce expands the list itself and
+``mail.unsubscribe`` is a ``mailto:``, each copy also carries its own List-Unsubscribe, with
+the recipient's token (:mod:`mailer.mail.tokens`).
 
 Before anything goes out, the bytes are read back by the email package's parser and
 compared with what announce meant (:meth:`Blueprint.problems`, :meth:`Blueprint.check`):
@@ -19,7 +21,7 @@ from __future__ import annotations
 import email.policy
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -29,6 +31,7 @@ from email.utils import format_datetime
 from mailer.addresses import Mailbox
 from mailer.mail.headers import Field, address_field, check_header_block, phrase_field, text_field
 from mailer.mail.headers import token_field as token
+from mailer.mail.tokens import unsubscribe_uri
 from mailer.render.rendered import Rendered
 from mailer.series.names import slugify
 
@@ -47,6 +50,9 @@ class Headers:
     bulk: bool = False  # announce expands the list itself: Precedence: bulk
     personal: bool = False  # to a speaker: no List-Id or List-Unsubscribe, it is not list mail
     cc: tuple[Mailbox, ...] = ()
+    # Each subscriber's own unsubscribe token (a mailto: unsubscribe, when announce expands
+    # the list): the address in, the token out.
+    token: Callable[[str], str] | None = None
 
 
 class MessageProblem(ValueError):
@@ -141,7 +147,11 @@ class Blueprint:
             fields.append(address_field("Reply-To", [headers.reply_to]))
         if not headers.personal:
             fields.append(phrase_field("List-Id", phrase, label))
-        if headers.unsubscribe and not headers.personal:
+        self._unsubscribe: tuple[str, Callable[[str], str]] | None = None
+        if headers.unsubscribe and not headers.personal and headers.token is not None and \
+                headers.bulk and headers.unsubscribe.startswith("mailto:"):
+            self._unsubscribe = (headers.unsubscribe, headers.token)  # each copy its own
+        elif headers.unsubscribe and not headers.personal:
             fields.append(token("List-Unsubscribe", f"<{headers.unsubscribe}>"))
             if headers.unsubscribe.startswith("https://"):
                 fields.append(token("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
@@ -155,18 +165,28 @@ class Blueprint:
             self._stuffed += b"\r\n"
         self._stem = f"{int(date.timestamp())}.{secrets.token_hex(6)}"
 
+    def message_id(self, number: int) -> str:
+        """The Message-ID of the copy numbered ``number`` (its place in the run)."""
+        return f"<{self._stem}.{number}@{self._domain}>"
+
     def _fields(self, to: Sequence[Mailbox], number: int) -> list[Field]:
-        message_id = f"<{self._stem}.{number}@{self._domain}>"
+        message_id = self.message_id(number)
         to_field = address_field("To", to) if to else token("To", "undisclosed-recipients:;")
-        return [to_field, token("Message-ID", message_id)]
+        own = [to_field, token("Message-ID", message_id)]
+        if self._unsubscribe is not None and to:
+            mailto, make = self._unsubscribe
+            own.append(token("List-Unsubscribe",
+                             f"<{unsubscribe_uri(mailto, make(to[0].envelope))}>"))
+        return own
 
     def _prefix(self, to: Sequence[Mailbox], number: int) -> bytes:
         return b"".join(f.wire for f in self._fields(to, number))
 
     def problems(self) -> list[str]:
         """Read the whole message back (as the first recipient's copy) and say what differs."""
-        fields = [*self._fields([Mailbox("check@example.org")], 0), *self.fields]
-        data = b"".join(f.wire for f in fields[:2]) + self.raw
+        own = self._fields([Mailbox("check@example.org")], 0)
+        fields = [*own, *self.fields]
+        data = b"".join(f.wire for f in own) + self.raw
         problems = check_header_block(b"".join(f.wire for f in fields), fields)
         parsed = BytesParser(policy=email.policy.default).parsebytes(data)
         assert isinstance(parsed, EmailMessage)  # noqa: S101 (the policy's message class)

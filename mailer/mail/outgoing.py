@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from mailer.addresses import AddressProblem, Mailbox, parse_mailbox
 from mailer.errors import InputError
+from mailer.mail.tokens import unsubscribe_token
 from mailer.paths import write_files, write_folder
 from mailer.series.model import Kind, Seminar, Series, Status
 from mailer.series.names import slugify
@@ -215,11 +216,12 @@ def mail_photo(root: Path, seminar: Seminar) -> InlineImage | None:
 def compose(store: Store, seminar: Seminar, kind: Kind, plan: RecipientPlan, *,
             mail: MailSettings, now: datetime, today: date | None = None,
             sequence: int = 0, changed: Sequence[tuple[str, str, str]] = (),
-            personal: Personal | None = None) -> Outgoing:
+            personal: Personal | None = None, secret: bytes | None = None) -> Outgoing:
     """Validate what the mail depends on and render it once for ``plan``.
 
     ``mail`` is the series' mail settings as the command resolved them (the environment's
-    overrides applied); ``sequence`` is the calendar event's SEQUENCE (the ledger's to say).
+    overrides applied); ``sequence`` is the calendar event's SEQUENCE (the ledger's to say);
+    ``secret`` keys each subscriber's unsubscribe token (none without it).
     """
     from mailer.mail.message import Blueprint, Headers
     from mailer.render.event import event_digest
@@ -237,8 +239,11 @@ def compose(store: Store, seminar: Seminar, kind: Kind, plan: RecipientPlan, *,
         headers = Headers(sender=sender, reply_to=reply_to or sender,
                           list_name=store.series.name, personal=True, cc=plan.cc)
     else:
+        series = store.series.token
         headers = Headers(sender=sender, reply_to=reply_to, list_name=store.series.name,
-                          unsubscribe=mail.unsubscribe, bulk=plan.bulk)
+                          unsubscribe=mail.unsubscribe, bulk=plan.bulk,
+                          token=None if secret is None else
+                          lambda address: unsubscribe_token(secret, series, address))
     blueprint = Blueprint(rendered, headers, date=now, name=seminar.id)
     verify(blueprint, plan, f"{store.folder.name}/{seminar.id}.yaml", kind)
     digest = event_digest(store.series, seminar) if rendered.ics else None

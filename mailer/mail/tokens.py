@@ -1,0 +1,48 @@
+"""Per-recipient unsubscribe tokens (SPEC 7 and 9): proof that a request comes from the mail
+announce sent to that address.
+
+A token is an HMAC (SHA-256) of the series and the address under the series' secret (kept in
+the state folder, never in a mail), cut to 20 base32 letters (100 bits): it names no address,
+cannot be made without the secret, and is checked in constant time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable
+
+TOKEN_LETTERS = 20
+_TOKEN = re.compile(rf"\b([a-z2-7]{{{TOKEN_LETTERS}}})\b")
+
+
+def unsubscribe_token(secret: bytes, series: str, address: str) -> str:
+    """The token that proves a request to leave ``series`` comes from ``address``'s mail."""
+    digest = hmac.new(secret, f"unsubscribe\n{series}\n{address.strip().lower()}".encode(),
+                      hashlib.sha256).digest()
+    return base64.b32encode(digest).decode("ascii").lower()[:TOKEN_LETTERS]
+
+
+def unsubscribe_uri(mailto: str, token: str) -> str:
+    """``mailto`` (the series' ``mail.unsubscribe``) with the token as its subject."""
+    return f"{mailto.split('?', maxsplit=1)[0]}?subject=unsubscribe%20{token}"
+
+
+def tokens_in(text: str) -> list[str]:
+    """The words of ``text`` shaped like a token (a subject, an address's local part)."""
+    return _TOKEN.findall(text.lower())
+
+
+def address_of(secret: bytes, series: str, found: Iterable[str],
+               candidates: Iterable[str]) -> str | None:
+    """The address among ``candidates`` whose token is among ``found``; None when none is."""
+    wanted = list(found)
+    if not wanted:
+        return None
+    for address in candidates:
+        token = unsubscribe_token(secret, series, address)
+        if any(hmac.compare_digest(token, given) for given in wanted):
+            return address.strip().lower()
+    return None
