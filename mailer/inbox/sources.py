@@ -1,13 +1,21 @@
 """The organiser's mailbox as announce reads it: an IMAP folder or a Maildir, one interface.
 
-``unseen()`` reads new messages without marking them; ``done(id)`` marks one seen and moves
-it to ``announce/done`` (a Maildir's ``.announce.done`` folder, Maildir++ as Dovecot keeps
-it). Nothing is ever deleted. A dry run opens the mailbox read-only.
+``unseen()`` lists the new messages, each by its key and its size, without loading or marking
+any; ``fetch(key)`` reads one (unmarked), and never one bigger than :data:`MAX_MESSAGE_BYTES`:
+the caller reports those by their size instead. ``done(key)`` marks one seen and moves it to
+``announce/done`` (a Maildir's ``.announce.done`` folder, Maildir++ as Dovecot keeps it).
+Nothing is ever deleted. A dry run opens the mailbox read-only.
+
+A message another client moved or deleted meanwhile is skipped: ``fetch`` gives ``b""`` and
+``done`` does nothing. Faults are one line each (``mailer.errors``): over IMAP see
+:mod:`mailer.smtp.imap`; a Maildir that is missing, not a Maildir or unreadable is a setting
+to fix (:class:`InputError`).
 """
 
 from __future__ import annotations
 
 import mailbox
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +26,7 @@ from mailer.paths import display_path
 from mailer.series.settings import InboxSettings
 
 DONE_MAILDIR = ".announce.done"
+MAX_MESSAGE_BYTES = 25 * 1024 * 1024  # bigger messages are never fetched (the caller reports them)
 
 
 class Source(Protocol):
@@ -25,54 +34,123 @@ class Source(Protocol):
 
     where: str
 
-    def unseen(self) -> list[tuple[str, bytes]]: ...
+    def unseen(self) -> list[tuple[str, int]]:
+        """(key, size in bytes) of each unseen message, oldest first; no bodies loaded."""
+        ...
 
-    def done(self, key: str) -> None: ...
+    def fetch(self, key: str) -> bytes:
+        """One message's bytes, marking nothing; ``b""`` if it is gone meanwhile."""
+        ...
 
-    def count(self) -> int: ...
+    def done(self, key: str) -> None:
+        """Flag it seen and move it to announce/done."""
+        ...
+
+    def count(self) -> int:
+        """How many messages the folder holds."""
+        ...
 
 
 class MaildirSource:
-    """A Maildir folder: ``new/`` and unseen ``cur/`` messages."""
+    """A Maildir folder: ``new/`` and unseen ``cur/`` messages.
 
-    def __init__(self, path: Path) -> None:
+    ``limit``: :meth:`fetch` refuses a message bigger than this many bytes.
+    """
+
+    def __init__(self, path: Path, *, limit: int = MAX_MESSAGE_BYTES) -> None:
         if not (path / "cur").is_dir() or not (path / "new").is_dir():
-            raise InputError(f"mail.inbox.maildir: {display_path(path)} is not a Maildir "
-                             "(it needs cur/ and new/)")
+            raise InputError(
+                f"mail.inbox.maildir: {display_path(path)} is not a Maildir "
+                "(it needs cur/ and new/)"
+            )
+        self.path = path
         self.where = display_path(path)
+        self.limit = limit
         self.box = mailbox.Maildir(path, factory=None, create=False)
 
-    def unseen(self) -> list[tuple[str, bytes]]:
-        found = []
-        for key in sorted(self.box.keys()):
-            message = self.box.get_message(key)
-            if "S" not in message.get_flags():
-                found.append((key, self.box.get_bytes(key)))
-        return found
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A Maildir that cannot be read or written (gone, permissions) is one line."""
+        try:
+            yield
+        except OSError as exc:
+            raise InputError(
+                f"mail.inbox.maildir: {self.where} cannot be read or written "
+                f"({exc.strerror or exc}); nothing more was done"
+            ) from None
+
+    def unseen(self) -> list[tuple[str, int]]:
+        """(key, size of its file) of each message not flagged seen, by key (the time it
+        came: oldest first). The files are listed and sized, not opened."""
+        found: dict[str, int] = {}
+        colon = self.box.colon
+        with self._reading():
+            for subdir in ("new", "cur"):
+                with os.scandir(self.path / subdir) as listing:
+                    for entry in listing:
+                        # The key and flags as mailbox.Maildir reads them from the name.
+                        key, _, info = entry.name.partition(colon)
+                        if info.startswith("2,") and "S" in info[2:]:
+                            continue
+                        try:
+                            if entry.is_dir():
+                                continue
+                            found[key] = entry.stat().st_size
+                        except FileNotFoundError:
+                            continue  # another client took it meanwhile
+        return sorted(found.items())
+
+    def fetch(self, key: str) -> bytes:
+        """The message's bytes; ``b""`` if its file is gone (another client moved it). One
+        bigger than ``limit`` is not read: asking for it is a mistake of the caller."""
+        with self._reading():
+            try:
+                with self.box.get_file(key) as file:
+                    file.seek(0, os.SEEK_END)
+                    size = file.tell()
+                    if size > self.limit:
+                        raise ValueError(
+                            f"{self.where}: message {key} has {size} bytes, more "
+                            f"than the {self.limit} announce reads; report it "
+                            "instead of fetching it"
+                        )
+                    file.seek(0)
+                    return file.read()
+            except (KeyError, FileNotFoundError):
+                return b""
 
     def count(self) -> int:
-        return len(self.box)
+        with self._reading():
+            return len(self.box)
 
     def done(self, key: str) -> None:
         name = DONE_MAILDIR.lstrip(".")  # mailbox names Maildir++ folders without the dot
-        folder = self.box.get_folder(name) if name in self.box.list_folders() else \
-            self.box.add_folder(name)
-        message = self.box.get_message(key)
-        message.set_subdir("cur")
-        message.add_flag("S")
-        folder.add(message)
-        self.box.discard(key)  # moved: it is in .announce.done now
+        with self._reading():
+            try:
+                message = self.box.get_message(key)
+            except (KeyError, FileNotFoundError):
+                return  # gone already (another client moved it): nothing to move
+            folder = (
+                self.box.get_folder(name)
+                if name in self.box.list_folders()
+                else self.box.add_folder(name)
+            )
+            message.set_subdir("cur")
+            message.add_flag("S")
+            folder.add(message)
+            self.box.discard(key)  # moved: it is in .announce.done now
 
 
 @contextmanager
 def open_source(root: Path, settings: InboxSettings, *, readonly: bool) -> Iterator[Source]:
-    """Open the mailbox ``mail.inbox`` names."""
+    """Open the mailbox ``mail.inbox`` names; a message over :data:`MAX_MESSAGE_BYTES` (read
+    now, so a test may set it) is never fetched."""
     if settings.maildir is not None:
         path = Path(settings.maildir)
-        yield MaildirSource(path if path.is_absolute() else root / path)
+        yield MaildirSource(path if path.is_absolute() else root / path, limit=MAX_MESSAGE_BYTES)
         return
     from mailer.smtp.imap import Imap
 
     assert settings.imap is not None  # noqa: S101 (the schema gives one of the two)
-    with Imap(settings.imap, readonly=readonly) as imap:
+    with Imap(settings.imap, readonly=readonly, limit=MAX_MESSAGE_BYTES) as imap:
         yield imap
