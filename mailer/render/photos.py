@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mailer.errors import InputError
-from mailer.paths import MAX_IMAGE_BYTES, display_path, read_regular
+from mailer.paths import MAX_IMAGE_BYTES, display_path, image_format, read_regular
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -24,39 +24,95 @@ MAX_PIXELS = 40_000_000  # decoded RGBA: 160 MB at the most
 MAX_JPEG_PIXELS = 64 * MAX_PIXELS  # a JPEG is decoded at up to 1/8 of each side
 
 
-def open_photo(root: Path, written: str, *, need: int, keep_alpha: bool = False) -> Image:
-    """The photo at ``written`` (under the series folder ``root``), upright (EXIF orientation
-    applied), in RGB (RGBA with ``keep_alpha``), decoded at no more than it takes to give
-    ``need`` pixels on its shorter side.
+# The ISO-BMFF ``ftyp`` brands of HEIF stills and sequences that pillow-heif opens (an iPhone
+# saves "heic"); AVIF, a HEIF of AV1, is not among them.
+HEIF_BRANDS = frozenset(
+    (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1")
+)
+HEIC_HINT = (
+    "is a HEIC photo (an iPhone's default); announce inbox converts attached ones, or "
+    "convert it to JPEG (e.g. `heif-convert` or Preview's Export)"
+)
+_USABLE = ("JPEG", "PNG", "WEBP")  # Pillow's names of the formats a record's photo may have
 
-    Work is bounded before anything is decoded: the file is read only if it is a regular
-    file inside the folder, and its pixel count is checked against :data:`MAX_PIXELS`. A
-    JPEG is decoded in draft mode (scaled by its DCT, up to 8 times smaller per side), so a
-    camera's 12000 x 12000 photo costs a fraction of its full size in memory.
+
+def is_heif(head: bytes) -> bool:
+    """Whether a file's first 12 bytes open a HEIF image (HEIC) that pillow-heif can read."""
+    return head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS
+
+
+def open_photo(root: Path, written: str, *, need: int, keep_alpha: bool = False) -> Image:
+    """The photo at ``written`` (under the series folder ``root``), decoded by :func:`decode`.
+
+    The file is read only if it is a regular file inside the folder, of at most
+    :data:`~mailer.paths.MAX_IMAGE_BYTES`. A HEIC photo (by its bytes, or a ``.heic`` or
+    ``.heif`` file that is no JPEG, PNG or WebP) is refused with the way to convert it.
+    """
+    path = root / written
+    data = read_regular(path, "a photo", inside=root, limit=MAX_IMAGE_BYTES)
+    where = display_path(path)
+    if Path(written).suffix.lower() in (".heic", ".heif") and image_format(data[:16]) is None:
+        raise InputError(f"{where}: {HEIC_HINT}")
+    return decode(data, where, need=need, keep_alpha=keep_alpha)
+
+
+def decode(
+    data: bytes, where: str, *, need: int, keep_alpha: bool = False, heif: bool = False
+) -> Image:
+    """The photo in ``data``, upright (EXIF orientation applied), in RGB (RGBA with
+    ``keep_alpha``), decoded whole at no more than it takes to give ``need`` pixels on its
+    shorter side; ``where`` names it in errors.
+
+    A JPEG, PNG or WebP is decoded; a HEIC (HEIF) too with ``heif`` (pillow-heif's opener is
+    registered then), and is refused with :data:`HEIC_HINT` without it. Work is bounded
+    before anything is decoded: the pixel count is checked against :data:`MAX_PIXELS`. A JPEG
+    is decoded in draft mode (scaled by its DCT, up to 8 times smaller per side), so a
+    camera's 12000 x 12000 photo costs a fraction of its full size in memory. A truncated or
+    damaged image is refused, never decoded in part. Every refusal is an InputError.
     """
     from PIL import Image as PILImage
     from PIL import ImageOps, UnidentifiedImageError
 
+    formats: tuple[str, ...] = _USABLE
+    if is_heif(data[:12]):
+        if not heif:
+            raise InputError(f"{where}: {HEIC_HINT}")
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
+        formats = ("HEIF",)
     # Our own budget below is the guard; Pillow's would warn (to a cron mail) about a camera's
     # JPEG that draft mode decodes small.
     PILImage.MAX_IMAGE_PIXELS = MAX_JPEG_PIXELS
-    path = root / written
-    data = read_regular(path, "a photo", inside=root, limit=MAX_IMAGE_BYTES)
-    where = display_path(path)
     try:
-        with PILImage.open(io.BytesIO(data)) as image:
+        with PILImage.open(io.BytesIO(data), formats=formats) as image:
             if image.format == "JPEG" and image.width * image.height <= MAX_JPEG_PIXELS:
                 scale = max(1, min(image.width, image.height) // max(need, 1))
                 image.draft("RGB", (image.width // scale, image.height // scale))
             if image.width * image.height > MAX_PIXELS:
-                raise InputError(f"{where}: {image.width} x {image.height} pixels is more than "
-                                 f"announce decodes ({MAX_PIXELS // 1_000_000} million); save a "
-                                 "smaller copy (2000 pixels a side is plenty)")
+                raise InputError(
+                    f"{where}: {image.width} x {image.height} pixels is more than "
+                    f"announce decodes ({MAX_PIXELS // 1_000_000} million); save a "
+                    "smaller copy (2000 pixels a side is plenty)"
+                )
             image.load()
             return ImageOps.exif_transpose(image).convert("RGBA" if keep_alpha else "RGB")
-    except (OSError, ValueError, UnidentifiedImageError, PILImage.DecompressionBombError) as exc:
-        # ValueError: a PNG text chunk that decompresses beyond Pillow's limit (a zTXt bomb).
+    except UnidentifiedImageError:
+        known = "HEIC" if is_heif(data[:12]) else image_format(data[:16])
+        said = (
+            f"it starts as a {known} image but does not open as one (truncated or damaged)"
+            if known
+            else "not a JPEG, PNG or WebP image"
+        )
+        raise InputError(f"{where}: cannot read the photo: {said}") from None
+    except PILImage.DecompressionBombError as exc:
         raise InputError(f"{where}: cannot read the photo ({exc})") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        # ValueError: a PNG text chunk that decompresses beyond Pillow's limit (a zTXt bomb).
+        said = " ".join(str(exc).split())  # libheif's reasons end in a line break
+        raise InputError(
+            f"{where}: cannot read the photo: the image is truncated or damaged ({said})"
+        ) from None
 
 
 def _jpeg(image: Image) -> bytes:
