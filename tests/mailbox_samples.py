@@ -24,12 +24,19 @@ def png(size: int = 64) -> bytes:
 
 def reply(sender: str, text: str, *, subject: str = f"Re: {REQUEST_SUBJECT}",
           charset: str = "utf-8", cte: str = "quoted-printable", html: str | None = None,
-          photo: bytes | None = None) -> bytes:
+          photo: bytes | None = None, in_reply_to: str | None = None,
+          photo_type: tuple[str, str] = ("image", "png"), headers: tuple[str, ...] = ()) -> bytes:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = "Learning Machines Seminar <lm-seminar@example.org>"
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="client.example")
+    if in_reply_to is not None:
+        message["In-Reply-To"] = in_reply_to
+        message["References"] = in_reply_to
+    for header in headers:
+        name, _, value = header.partition(": ")
+        message[name] = value
     if text:
         message.set_content(text, charset=charset, cte=cte)
         if html is not None:
@@ -37,7 +44,8 @@ def reply(sender: str, text: str, *, subject: str = f"Re: {REQUEST_SUBJECT}",
     elif html is not None:
         message.set_content(html, subtype="html", cte=cte)
     if photo is not None:
-        message.add_attachment(photo, maintype="image", subtype="png", filename="me.png")
+        message.add_attachment(photo, maintype=photo_type[0], subtype=photo_type[1],
+                               filename="me.png")
     return message.as_bytes()
 
 
@@ -104,12 +112,14 @@ def out_of_office(sender: str) -> bytes:
 
 
 def unsubscribe(sender: str, to: str = "lm-seminar-list-leave@example.org",
-                subject: str = "Leave") -> bytes:
+                subject: str = "Leave", in_reply_to: str | None = None) -> bytes:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="client.example")
+    if in_reply_to is not None:
+        message["In-Reply-To"] = in_reply_to
     message.set_content("Please take me off the list.\n")
     return message.as_bytes()
 

@@ -48,6 +48,19 @@ def deliver(root: Path, *messages: bytes) -> None:
         box.add(data)
 
 
+def asked(root: Path, server: Server, speaker: str) -> str:
+    """Ask the talk's speakers; return the Message-ID of ``speaker``'s request (a genuine
+    reply names it)."""
+    result = invoke(root, "ask", TALK, "--today", "2024-02-29", server=server)
+    assert result.code == 0, result.both
+    return copies(server)[speaker]
+
+
+def copies(server: Server) -> dict[str, str]:
+    """The Message-ID of the latest copy each address got."""
+    return {r.rcpt_tos[0]: str(r.message["Message-ID"]) for r in server.received}
+
+
 def snapshot(root: Path) -> dict[str, object]:
     """Every file of the series folder (records, photos, the Maildir), and what the ledger
     holds (its rows: SQLite rewrites its header on every opening)."""
@@ -61,11 +74,11 @@ def snapshot(root: Path) -> dict[str, object]:
 
 def test_a_reply_fills_the_record_keeps_its_comments_and_stops_the_chase(
         organiser: Path, smtp_server: Server) -> None:
-    asked = invoke(organiser, "ask", TALK, "--today", "2024-02-29", server=smtp_server)
-    assert asked.code == 0, asked.both
+    request = asked(organiser, smtp_server, FREDRIK)
     deliver(organiser, reply(f"Fredrik Gustafsson <{FREDRIK}>", FORM + "\nOn Thu, 29 Feb 2024 "
-                             "Learning Machines wrote:\n> Title:\n> Abstract:\n", photo=png()))
-    result = invoke(organiser, "inbox", "--now", NOW)
+                             "Learning Machines wrote:\n> Title:\n> Abstract:\n", photo=png(),
+                             in_reply_to=request))
+    result = invoke(organiser, "inbox", "--now", NOW, server=smtp_server)
     assert result.code == 0, result.both
     assert f"{TALK}: filled title, abstract, bio, photo from {FREDRIK}'s reply" in result.out
     text = (organiser / "seminars" / f"{TALK}.yaml").read_text(encoding="utf-8")
@@ -88,7 +101,9 @@ def test_a_reply_fills_the_record_keeps_its_comments_and_stops_the_chase(
 
 
 @pytest.mark.parametrize("style", ["gmail-html", "outlook", "iso-8859-1", "base64"])
-def test_replies_as_real_clients_send_them(organiser: Path, style: str) -> None:
+def test_replies_as_real_clients_send_them(organiser: Path, style: str,
+                                           smtp_server: Server) -> None:
+    request = asked(organiser, smtp_server, ANN)
     quote = "\n\nOn Thu, Feb 29, 2024 at 8:30 AM Learning Machines wrote:\n> Title:\n"
     outlook = ("\n\n________________________________\nFrom: Learning Machines Seminar "
                "<lm-seminar@example.org>\nSent: Thursday, February 29, 2024 08:30\nTo: Ann Ek\n"
@@ -97,22 +112,24 @@ def test_replies_as_real_clients_send_them(organiser: Path, style: str) -> None:
     data = {
         "gmail-html": reply(ANN, "", html=f"<div dir=ltr>{body.replace(chr(10), '<br>')}</div>"
                             "<div class=gmail_quote><blockquote>Title:<br>Abstract:"
-                            "</blockquote></div>"),
-        "outlook": reply(ANN, body + outlook),
-        "iso-8859-1": reply(ANN, body + quote, charset="iso-8859-1"),
-        "base64": reply(ANN, body + quote, cte="base64"),
+                            "</blockquote></div>", in_reply_to=request),
+        "outlook": reply(ANN, body + outlook, in_reply_to=request),
+        "iso-8859-1": reply(ANN, body + quote, charset="iso-8859-1", in_reply_to=request),
+        "base64": reply(ANN, body + quote, cte="base64", in_reply_to=request),
     }[style]
     deliver(organiser, data)
-    result = invoke(organiser, "inbox", "--now", NOW)
+    result = invoke(organiser, "inbox", "--now", NOW, server=smtp_server)
     assert result.code == 0, result.both
     talk = Store(organiser).find(TALK)
     assert (talk.title, talk.abstract, talk.bio) == ("Études on graphs", "Graphs, naïvely.",
                                                      "Ann.")
 
 
-def test_a_field_with_a_value_is_never_overwritten(organiser: Path) -> None:
+def test_a_field_with_a_value_is_never_overwritten(organiser: Path,
+                                                   smtp_server: Server) -> None:
+    request = asked(organiser, smtp_server, ANN)
     write(organiser / "seminars" / f"{TALK}.yaml", SPEAKER_RECORD + "title: Our title\n")
-    deliver(organiser, reply(ANN, "Title: Their title\n"))
+    deliver(organiser, reply(ANN, "Title: Their title\n", in_reply_to=request))
     result = invoke(organiser, "inbox", "--now", NOW)
     assert "the reply's title differs from the record's; the record's is kept" in result.out
     assert "fills nothing the record lacks; left unread" in result.out
@@ -124,9 +141,11 @@ def test_bounces_and_unsubscribes_keep_the_list_clean(organiser: Path,
                                                       smtp_server: Server) -> None:
     people = subscribe(organiser, 4)
     assert invoke(organiser, "send", "2024-02-22", server=smtp_server).code == 0
-    deliver(organiser, dsn(people[0], "5.1.1"), dsn(people[1], "4.2.2", style="exchange"),
-            dsn(people[1], "4.2.2", style="gmail", original_id="<2@x>"),
-            out_of_office(people[3]), unsubscribe(people[2]),
+    ids = copies(smtp_server)
+    deliver(organiser, dsn(people[0], "5.1.1", original_id=ids[people[0]]),
+            dsn(people[1], "4.2.2", style="exchange", original_id=ids[people[1]]),
+            dsn(people[1], "4.2.2", style="gmail", original_id=ids[people[1]]),
+            out_of_office(people[3]), unsubscribe(people[2], in_reply_to=ids[people[2]]),
             dsn("stranger@example.net", "5.1.1"))
     dry = invoke(organiser, "inbox", "--dry-run", "--now", NOW)
     assert f"would suppress {people[0]}" in dry.out
@@ -139,7 +158,7 @@ def test_bounces_and_unsubscribes_keep_the_list_clean(organiser: Path,
     assert f"temporary failure 2 of 3 for {people[1]}" in result.out
     assert f"suppressed {people[2]} (unsubscribed)" in result.out
     assert "6 new message(s); acted on 4, left 2 alone" in result.out
-    deliver(organiser, dsn(people[1], "4.2.2", original_id="<3@x>"))
+    deliver(organiser, dsn(people[1], "4.2.2", original_id=ids[people[1]]))
     assert f"suppressed {people[1]} (bounced: 3 temporary failures)" in \
         invoke(organiser, "inbox", "--now", NOW).out
     listed = invoke(organiser, "subscribers").out
@@ -158,7 +177,7 @@ def test_send_due_reads_the_inbox_first(organiser: Path, smtp_server: Server) ->
     people = subscribe(organiser, 2)
     assert invoke(organiser, "send", "--due", "--now", "2024-02-19T08:00",
                   server=smtp_server).code == 0
-    deliver(organiser, dsn(people[0], "5.1.1"))
+    deliver(organiser, dsn(people[0], "5.1.1", original_id=copies(smtp_server)[people[0]]))
     edit(organiser / "seminars" / "2024-02-22-mathis.yaml", ('time: "15:00"', 'time: "16:00"'))
     before = len(smtp_server.received)
     result = invoke(organiser, "send", "--due", "--now", "2024-02-19T09:00", server=smtp_server)
@@ -174,12 +193,12 @@ def test_an_unsubscribe_is_confirmed_once_when_asked_to(organiser: Path,
     edit(organiser / "seminars" / "series.yaml",
          ("  inbox:\n", "  confirm_unsubscribe: true\n  inbox:\n"))
     assert invoke(organiser, "send", "2024-02-22", server=smtp_server).code == 0
-    deliver(organiser, unsubscribe(people[1], subject="unsubscribe",
-                                   to="lm-seminar@example.org"))
+    deliver(organiser, unsubscribe(people[1], subject="unsubscribe", to="lm-seminar@example.org",
+                                   in_reply_to=copies(smtp_server)[people[1]]))
     before = len(smtp_server.received)
     result = invoke(organiser, "inbox", "--now", NOW, server=smtp_server)
     assert result.code == 0, result.both
-    assert f"confirmed the unsubscribe to {people[1]}" in result.out
+    assert f"sent {people[1]} 'Learning Machines: you are unsubscribed'" in result.out
     [sent] = smtp_server.received[before:]
     assert sent.rcpt_tos == [people[1]]
     assert str(sent.message["Subject"]) == "Learning Machines: you are unsubscribed"

@@ -206,7 +206,7 @@ def test_a_version_1_ledger_is_numbered_by_its_clock_once(series: Path,
     mailed = parts(smtp_server.received[-1].message)["text/calendar"].get_content()
     assert "SEQUENCE:1" in mailed
     with sqlite3.connect(ledger) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
         assert [n for (n,) in db.execute("SELECT n FROM events ORDER BY n")] == [1, 2]
 
 

@@ -127,14 +127,22 @@ def _send_due(settings: Settings, store: Store, now: datetime, *, dry_run: bool,
     from mailer.season import orphans
     from mailer.series.schedule import local_today
 
+    inbox_code = 0
     if settings.mail.inbox is not None:  # what came back first: replies, bounces, unsubscribes
+        from mailer.errors import MailerError
         from mailer.inbox.run import read_inbox
         from mailer.series.store import Store
 
-        read = read_inbox(store, settings.state, settings.mail, now, dry_run=dry_run)
-        for line in read.lines:
-            if not quiet or line in read.attention:
-                say(line, err=line in read.attention)
+        try:
+            read = read_inbox(store, settings.state, settings.mail, now, dry_run=dry_run)
+        except MailerError as exc:  # the weekly mail goes whatever the inbox does
+            say(f"announce: the inbox was not read: {exc}; sending what is due all the same",
+                err=True)
+            inbox_code = exc.exit_code
+        else:
+            for line in read.lines:
+                if not quiet or line in read.attention:
+                    say(line, err=line in read.attention)
         store = Store(store.root)  # the records a reply filled, read afresh
     for line in orphans(store, settings.state, local_today(now, store.series.zone),
                         once=not dry_run):
@@ -153,7 +161,7 @@ def _send_due(settings: Settings, store: Store, now: datetime, *, dry_run: bool,
             item.seminar.id, item.kind, local_today(now, store.series.zone), dry_run=dry_run,
             speaker=item.speaker, round=item.round, last=item.last), now, quiet=quiet,
             stop=stop))
-    return sending.exit_code_of(codes)
+    return sending.exit_code_of([*codes, inbox_code] if inbox_code else codes)
 
 
 @app.command(epilog=examples(

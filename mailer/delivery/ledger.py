@@ -58,8 +58,8 @@ class KindSummary:
 
 @dataclass(frozen=True)
 class SentCopy:
-    """One copy announce sent: its Message-ID, recipient (lower-cased), kind (a mail kind or
-    an inbox note's purpose) and talk (empty for the inbox's notes)."""
+    """One copy announce sent: its Message-ID, recipient (lower-cased), kind (a mail kind, or
+    an inbox note's purpose) and talk (the key; empty for a note about no talk)."""
 
     message_id: str
     recipient: str
@@ -357,15 +357,16 @@ class Ledger:
         marks = ", ".join("?" * len(ids))  # only "?" marks are formatted into the queries
         sent = ("SELECT d.message_id, d.recipient, c.kind, c.seminar FROM deliveries d JOIN "
                 "campaigns c ON d.campaign = c.id WHERE d.status = ? AND d.message_id IN ")
-        noted = "SELECT message_id, recipient, purpose, '' FROM notes WHERE message_id IN "
+        noted = "SELECT message_id, recipient, purpose, talk FROM notes WHERE message_id IN "
         rows = self._read(f"{sent}({marks})", (SENT, *ids))
         rows += self._read(f"{noted}({marks})", tuple(ids))
         return [SentCopy(str(m), str(r), str(k), str(s)) for m, r, k, s in rows]
 
-    def noted(self, message_id: str, recipient: str, purpose: str) -> None:
+    def noted(self, message_id: str, recipient: str, purpose: str, talk: str = "") -> None:
         """Note a mail the inbox sent (a receipt, a request to confirm), by its Message-ID."""
-        self._write("INSERT OR REPLACE INTO notes (message_id, recipient, purpose, at) VALUES "
-                    "(?, ?, ?, ?)", (message_id, recipient.lower(), purpose, self._stamp()))
+        self._write("INSERT OR REPLACE INTO notes (message_id, recipient, purpose, talk, at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (message_id, recipient.lower(), purpose, talk, self._stamp()))
 
     def last_note(self, recipient: str, purpose: str) -> datetime | None:
         """When the inbox last sent ``recipient`` a mail for ``purpose``; None if never."""

@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS handled (  -- inbox messages acted on, so a second ru
 CREATE TABLE IF NOT EXISTS notes (  -- the inbox's own mail: receipts, confirmation requests
     message_id TEXT PRIMARY KEY,
     recipient TEXT NOT NULL,
-    purpose TEXT NOT NULL,  -- 'confirm-unsubscribe', 'unsubscribed', 'received:<talk>'
+    purpose TEXT NOT NULL,  -- 'confirm-unsubscribe', 'unsubscribed', 'received'
+    talk TEXT NOT NULL DEFAULT '',  -- a receipt: the talk whose record the reply filled
     at TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS notes_by_recipient ON notes (recipient, purpose);

@@ -31,7 +31,9 @@ from collections.abc import Iterable
 from email.errors import MessageError
 from email.message import EmailMessage
 from email.utils import parseaddr
-from html.parser import HTMLParser
+
+from mailer.inbox.bodytext import text_of
+from mailer.inbox.quotes import LONGEST, end_of_reply, quoted
 
 __all__ = ["answers", "fields_of"]
 
@@ -57,122 +59,6 @@ _LABEL = re.compile(
 _FORM_NOISE = re.compile(
     r"\s*(?:and attach a photo.*|attach a photo \(jpeg or png\)\.?)", re.IGNORECASE
 )
-
-# --- Where the reply ends: quote headers, header blocks, separators, signatures. ---
-
-_LONGEST = 300  # no header, separator or closing is longer (and long lines cost regex time)
-
-_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
-_DATETIME = re.compile(
-    r"(?<!\d)\d{1,2}:\d{2}(?!\d)|(?<!\d)\d{1,4}[./-]\d{1,2}[./-]\d{1,4}(?!\d)"
-    r"|\d{1,4}\s*年\s*\d{1,2}\s*月"
-)
-_INTRO = re.compile(r"(?:(?:On|Am|Le|Den|El|Il|Op|Em|W dniu)\b|在|於)", re.IGNORECASE)
-_VERB_LAST = re.compile(
-    r"(?:\b(?:wrote|writes|a\s+écrit|skrev|escribió|ha\s+scritto|schreef|escreveu|kirjoitti"
-    r"|napisał(?:a|\(a\))?|пишет|написала?|написал\s*\([аa]\))"
-    r"|写道|寫道|が書きました|は書きました)\s*[:：]$",
-    re.IGNORECASE,
-)
-_VERB_INSIDE = re.compile(r"\b(?:schrieb|skrev|schreef)\b.+[:：]$", re.IGNORECASE)
-_FROM = re.compile(
-    r"[*_]*(?:from|von|de|från|fra|van|da|od|от|发件人|寄件者|差出人)[*_]*\s*[:：]", re.IGNORECASE
-)
-_HEADER = re.compile(
-    r"[*_]*(?:sent|date|to|cc|subject|gesendet|datum|an|betreff|envoyé|à|objet|skickat|till"
-    r"|kopia|ämne|enviado|fecha|para|asunto|inviato|data|a|oggetto|verzonden|aan|onderwerp"
-    r"|отправлено|дата|кому|копия|тема|发送时间|日期|收件人|抄送|主题|寄件日期|收件者|主旨"
-    r"|送信日時|宛先|件名)[*_]*\s*[:：]",
-    re.IGNORECASE,
-)
-_SEPARATOR = re.compile(
-    r"-{2,}\s*(?:original message|message d'origine|ursprüngliche nachricht"
-    r"|ursprungligt meddelande|mensaje original|messaggio originale|oorspronkelijk bericht"
-    r"|forwarded message|weitergeleitete nachricht|message transféré|vidarebefordrat meddelande"
-    r"|mensaje reenviado|messaggio inoltrato|doorgestuurd bericht|исходное сообщение"
-    r"|пересылаемое сообщение|原始邮件|原始郵件|转发邮件|元のメッセージ|転送メッセージ)"
-    r"\s*-{2,}"
-    r"|_{16,}"
-    r"|(?:begin forwarded message|anfang der weitergeleiteten nachricht"
-    r"|début du message réexpédié|vidarebefordrat brev)\s*:",
-    re.IGNORECASE,
-)
-_SENT_FROM = re.compile(
-    r"(?:sent from my\b|sent from (?:outlook|mail|yahoo|samsung|proton)|get outlook for\b"
-    r"|sent with proton\b|sent via\b|von meinem\b.*\bgesendet|gesendet von meinem\b"
-    r"|envoyé de mon\b|envoyé depuis mon\b|skickat från min\b|enviado desde mi\b"
-    r"|inviato da(?:l mio)?\b|verzonden (?:vanaf|met) mijn\b|发自我的|從我的.*傳送"
-    r"|iphoneから送信|отправлено с\b)",
-    re.IGNORECASE,
-)
-
-
-def _quoted(line: str) -> bool:
-    return line.lstrip().startswith(">")
-
-
-def _quote_header(text: str, *, bare_allowed: bool) -> bool:
-    """Whether one (joined) line is the header a client puts above the mail it quotes."""
-    text = re.sub(r"\s+>", ">", re.sub(r"<\s+", "<", text)).strip(" *_")
-    if len(text) > _LONGEST or not text.endswith((":", "：")):
-        return False
-    address, when = bool(_EMAIL.search(text)), bool(_DATETIME.search(text))
-    if _VERB_LAST.search(text) or _VERB_INSIDE.search(text):
-        # "Name wrote:" alone is one only above quoted lines ("As Feynman wrote:" is not).
-        return bool(_INTRO.match(text)) or address or when or (bare_allowed and len(text) <= 80)
-    return address and when
-
-
-def _header_at(lines: list[str], index: int, quoted_after: list[bool]) -> bool:
-    if not any(line.rstrip(" *_").endswith((":", "：")) for line in lines[index : index + 3]):
-        return False
-    first = lines[index].strip()
-    for span in (1, 2, 3):
-        chunk = lines[index : index + span]
-        if len(chunk) < span or any(
-            not line.strip() or _quoted(line) or len(line) > _LONGEST for line in chunk
-        ):
-            return False
-        if span > 1 and (
-            first.endswith((":", "："))
-            or not (_INTRO.match(first) or _EMAIL.search(first) or _DATETIME.search(first))
-        ):
-            return False
-        joined = " ".join(line.strip() for line in chunk)
-        if _quote_header(joined, bare_allowed=quoted_after[index + span - 1]):
-            return True
-    return False
-
-
-def _header_block_at(lines: list[str], index: int) -> bool:
-    """Outlook's "From: / Sent: / To: / Subject:" block, in any of its languages."""
-    if not _FROM.match(lines[index].strip()):
-        return False
-    following = [line.strip() for line in lines[index + 1 : index + 8] if line.strip()][:4]
-    return sum(bool(_HEADER.match(line)) for line in following) >= 2
-
-
-def _end(lines: list[str]) -> int:
-    """The index of the first line that is no longer the speaker's own text."""
-    # For each line: whether the next non-blank line after it is quoted, or there is none.
-    quoted_after = [True] * len(lines)
-    for index in range(len(lines) - 2, -1, -1):
-        following = lines[index + 1]
-        quoted_after[index] = _quoted(following) if following.strip() else quoted_after[index + 1]
-    for index, line in enumerate(lines):
-        if _quoted(line):
-            continue
-        bare = line.strip()
-        if len(bare) > _LONGEST:
-            continue
-        if bare == "--" or _SEPARATOR.fullmatch(bare):
-            return index
-        if _SENT_FROM.match(bare) and len(bare.split()) <= 10:
-            return index
-        if _header_block_at(lines, index) or _header_at(lines, index, quoted_after):
-            return index
-    return len(lines)
-
 
 # --- What ends a field: closings, "photo attached", a lone name. ---
 
@@ -211,9 +97,9 @@ _CLOSINGS = (
     "|с наилучшими пожеланиями|с благодарностью"
 )
 _NAME_WORD = r"[^\W\d_][\w.'’-]*"
-_LONGEST_FIRST = "|".join(sorted(_CLOSINGS.split("|"), key=len, reverse=True))
+LONGEST_FIRST = "|".join(sorted(_CLOSINGS.split("|"), key=len, reverse=True))
 _CLOSING = re.compile(  # a closing, and maybe a name: "Best, Ann", "Best wishes from Ann"
-    rf"(?i:{_LONGEST_FIRST})(?P<between>[\s.!,，、。！~]*(?:(?i:from|von|från|de)\s+)?)"
+    rf"(?i:{LONGEST_FIRST})(?P<between>[\s.!,，、。！~]*(?:(?i:from|von|från|de)\s+)?)"
     rf"(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})?[\s.!,，。！~]*"
 )
 # Sentences of thanks and anticipation that close a mail.
@@ -292,7 +178,7 @@ def _capitalised(name: str | None) -> bool:
 def _closing(line: str, names: frozenset[str], *, sentences: bool = True) -> bool:
     """A closing: "Best,", "Thanks!", "Best, Ann", "Thanks Ann" (from Ann), and, where
     ``sentences``, "Thanks for the invitation!" ("Best Practices for X" is none)."""
-    if len(line) > _LONGEST:
+    if len(line) > LONGEST:
         return False
     match = _CLOSING.fullmatch(" ".join(line.split()).strip("*_ "))
     if match:
@@ -306,11 +192,11 @@ def _closing(line: str, names: frozenset[str], *, sentences: bool = True) -> boo
 
 
 def _photo_line(line: str) -> bool:
-    return len(line) <= _LONGEST and bool(_PHOTO.fullmatch(_bare(line)))
+    return len(line) <= LONGEST and bool(_PHOTO.fullmatch(_bare(line)))
 
 
 def _name_line(line: str, names: frozenset[str]) -> bool:
-    if len(line) > _LONGEST:
+    if len(line) > LONGEST:
         return False
     text = " ".join(line.split())
     match = _LONE_NAME.fullmatch(text.rstrip(".,!"))
@@ -373,7 +259,7 @@ def _trimmed(lines: list[str], names: frozenset[str], *, title: bool) -> list[st
 def _value(lines: list[str], names: frozenset[str], *, title: bool) -> str:
     kept: list[str] = []
     for line in lines:
-        if _quoted(line):
+        if quoted(line):
             break
         if not _FORM_NOISE.fullmatch(line):
             kept.append(line)
@@ -388,11 +274,11 @@ def _lines(text: str) -> list[str]:
 
 def _fields(text: str, names: frozenset[str]) -> dict[str, str]:
     lines = _lines(text)
-    lines = lines[: _end(lines)]
+    lines = lines[: end_of_reply(lines)]
     labels = [
         (index, match)
         for index, line in enumerate(lines)
-        if not _quoted(line) and (match := _LABEL.match(line))
+        if not quoted(line) and (match := _LABEL.match(line))
     ]
     found: dict[str, str] = {}
     for number, (index, match) in enumerate(labels):
@@ -415,115 +301,6 @@ def fields_of(text: str) -> dict[str, str]:
     return _fields(text, frozenset())
 
 
-# --- The text of a message. ---
-
-
-class _HtmlText(HTMLParser):
-    """An HTML body's text: blocks and ``<br>`` are line breaks, quoted mail is left out."""
-
-    _SKIP = frozenset({"script", "style", "head", "title", "template", "blockquote"})
-    _SKIP_CLASSES = frozenset(
-        {"gmail_quote", "gmail_quote_container", "yahoo_quoted", "gmail_signature"}
-    )
-    _STOP_IDS = frozenset({"appendonsend", "divrplyfwdmsg"})  # Outlook: the quoted mail follows
-    _BLOCKS = frozenset(
-        {"div", "li", "tr", "table", "ul", "ol", "dl", "dt", "dd", "section", "article",
-         "header", "footer", "address", "center", "pre", "hr", "h1", "h2", "h3", "h4", "h5",
-         "h6"}
-    )  # fmt: skip
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._newlines = -1  # the line breaks the text ends with; -1 before any text
-        self._skipping: str | None = None
-        self._depth = 0
-        self._stopped = False
-        self._pre = 0
-
-    def _break(self, count: int) -> None:
-        if 0 <= self._newlines < count:
-            self.parts.append("\n" * (count - self._newlines))
-            self._newlines = count
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self._stopped:
-            return
-        if self._skipping is not None:
-            self._depth += tag == self._skipping
-            return
-        values = dict(attrs)
-        classes = set((values.get("class") or "").split())
-        if (values.get("id") or "").lower() in self._STOP_IDS:
-            self._stopped = True
-        elif tag in self._SKIP or classes & self._SKIP_CLASSES:
-            self._skipping, self._depth = tag, 1
-        elif tag == "br":
-            self.parts.append("\n")
-            self._newlines = max(self._newlines, 0) + 1
-        elif tag == "p":
-            self._break(1 if "MsoNormal" in classes else 2)
-        elif tag in self._BLOCKS:
-            self._break(1)
-            self._pre += tag == "pre"
-
-    def handle_endtag(self, tag: str) -> None:
-        if self._stopped:
-            return
-        if self._skipping is not None:
-            self._depth -= tag == self._skipping
-            if self._depth <= 0:
-                self._skipping = None
-            return
-        if tag == "p" or tag in self._BLOCKS:
-            self._break(1)
-        if tag == "pre" and self._pre > 0:
-            self._pre -= 1
-
-    def handle_data(self, data: str) -> None:
-        if self._stopped or self._skipping is not None:
-            return
-        if not self._pre:
-            data = re.sub(r"[ \t\r\n\f]+", " ", data)
-            if self._newlines != 0:  # at the start of a line: no indentation
-                data = data.lstrip(" ")
-        if data:
-            self.parts.append(data)
-            stripped = data.rstrip("\n")
-            self._newlines = (
-                len(data) - len(stripped) if stripped else max(self._newlines, 0) + len(data)
-            )
-
-
-def _html_text(markup: str) -> str:
-    parser = _HtmlText()
-    try:
-        parser.feed(markup)
-        parser.close()
-    except (AssertionError, ValueError):  # markup html.parser gives up on: tags taken out
-        return re.sub(r"<[^>]*>", " ", markup)
-    return "\n".join(line.strip() for line in "".join(parser.parts).split("\n"))
-
-
-def _content(part: EmailMessage) -> str:
-    try:
-        content = part.get_content()
-    except (LookupError, UnicodeError, ValueError, AttributeError):  # an unknown charset
-        payload = part.get_payload(decode=True)
-        content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
-    return content if isinstance(content, str) else ""
-
-
-def _text_of(message: EmailMessage) -> str:
-    """The reply's text: its plain body, or its HTML body as text when it has none."""
-    plain = message.get_body(("plain",))
-    text = _content(plain) if isinstance(plain, EmailMessage) else ""
-    if text.strip():
-        return text
-    markup = message.get_body(("html",))
-    return _html_text(_content(markup)) if isinstance(markup, EmailMessage) else text
-
-
 def _names(sender: str) -> frozenset[str]:
     """The ways a speaker signs with their name: whole, or by any word of it."""
     name = " ".join(sender.replace(",", " ").split())
@@ -541,4 +318,4 @@ def _header(message: EmailMessage, name: str) -> Iterable[str]:
 def answers(message: EmailMessage) -> dict[str, str]:
     """The form's fields ("title", "abstract", "bio") a reply fills, from its text."""
     sender = next(iter(_header(message, "From")), "")
-    return _fields(_text_of(message), _names(parseaddr(sender)[0]))
+    return _fields(text_of(message), _names(parseaddr(sender)[0]))

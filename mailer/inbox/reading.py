@@ -1,74 +1,140 @@
-"""What a message in the organiser's mailbox is (SPEC 7): a bounce, an unsubscribe request, a
-speaker's reply to a request, or something else, which is left alone.
+"""What a message in the organiser's mailbox is and what it claims (SPEC 7), read strictly.
+
+These functions only read: whether a message is a bounce and which recipients it reports,
+the Message-IDs it names (In-Reply-To, References, a bounce's returned headers), its sender
+(one clean address, or none), whether the organiser's own server found its From forged.
+What a message may change is decided in :mod:`mailer.inbox.run`, against the ledger.
 
 - A **bounce** is a delivery status notification (``multipart/report;
   report-type=delivery-status``, RFC 3464) or a non-standard one from a mailer daemon (empty
   return path, ``MAILER-DAEMON``/``postmaster``): flufl.bounce, Mailman's detectors, reads which
-  recipients failed and whether for good. An out-of-office reply is not a bounce, even one
-  marked ``Auto-Submitted``.
-- An **unsubscribe request** is sent to the ``mailto:`` of ``mail.unsubscribe``, or has the
-  subject "unsubscribe".
-- A **reply** has the series' ``[token]`` in its subject and is no automatic reply: its text
-  (the HTML's when there is no plain part), without the quoted mail and the signature
-  (mail-parser-reply), gives the form's sections; its first JPEG/PNG/WebP is the photo.
+  recipients failed and whether for good. An out-of-office reply is not a bounce.
+- An **unsubscribe request** is sent to the ``mailto:`` of ``mail.unsubscribe``, or its subject
+  starts with "unsubscribe".
 """
 
 from __future__ import annotations
 
 import email.policy
-import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from email.headerregistry import Address, AddressHeader, HeaderRegistry
 from email.message import EmailMessage
+from email.message import Message as AnyMessage
 from email.parser import BytesParser
-from email.utils import getaddresses, parseaddr
+from email.utils import getaddresses
 
-_LABELS = {"title": "title", "abstract": "abstract", "about you": "bio", "about me": "bio",
-           "bio": "bio", "biography": "bio", "about the speaker": "bio"}
-_LABEL = re.compile(rf"(?im)^[ \t>*_]*({'|'.join(map(re.escape, _LABELS))})[ \t*_]*:[ \t]*")
-_IMAGES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 _DAEMONS = ("mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon")
-# Our own request's lines, which a reply that quotes without ">" may carry along.
-_FORM_NOISE = re.compile(r"(?im)^\s*(and attach a photo.*|attach a photo \(jpeg or png\)\.?)$")
+_MESSAGE_ID = re.compile(r"<[^<>\s@]+@[^<>\s@]+>")
+_RETURNED_ID = re.compile(r"(?im)^message-id:\s*(<[^<>\s@]+@[^<>\s@]+>)")
+_RETURNED = ("text/rfc822-headers", "message/rfc822-headers")
+_FAILED_AUTH = re.compile(r"(?i)\bdmarc\s*=\s*fail\b")
+_DKIM = re.compile(r"(?i)\bdkim\s*=\s*(pass|fail)\b")
+_HEADER_FROM = re.compile(r"(?i)\bheader\.from\s*=\s*([^\s;]+)")
+_REGISTRY = HeaderRegistry()
 
 
 @dataclass(frozen=True)
 class Message:
-    """A message as read: its id, sender, subject, and the parsed message."""
+    """A message as read: its id, its one sender (None unless From is one clean address),
+    its subject, the Message-IDs it answers, and the parsed message."""
 
     key: str  # Message-ID, or the source's own id when there is none
-    sender: str  # the From address, lower-cased
+    sender: str | None  # the From address, lower-cased
     subject: str
+    answers: tuple[str, ...]  # Message-IDs in In-Reply-To and References
     parsed: EmailMessage
 
 
 @dataclass(frozen=True)
 class Bounce:
-    """The recipients a delivery status notification reports as failed."""
+    """The recipients a delivery status notification reports as failed, and the Message-IDs
+    of the mail it returns."""
 
     permanent: frozenset[str]
     temporary: frozenset[str]
+    returned: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Reply:
-    """A speaker's reply: the form's fields it fills, and its first image."""
+def _raw(parsed: AnyMessage, name: str) -> str:
+    """A header's first value as it came (never parsed: a broken one cannot raise)."""
+    for key, value in parsed.raw_items():
+        if key.lower() == name.lower():
+            return " ".join(str(value).split())
+    return ""
 
-    fields: dict[str, str] = field(default_factory=dict)
-    photo: tuple[bytes, str] | None = None  # the data and its extension
+
+def _ids(text: str) -> list[str]:
+    return _MESSAGE_ID.findall(text)
+
+
+def strict_sender(raw: str) -> str | None:
+    """The From address when the header is exactly one mailbox that parses without a defect;
+    None otherwise. A display name that looks like an address is not the address
+    (``fredrik@example.org <x@evil.test>`` is refused, ``"fredrik@…" <x@evil.test>`` is x's)."""
+    if not raw or len(raw) > 2000:
+        return None
+    try:
+        header = _REGISTRY("From", raw)
+        assert isinstance(header, AddressHeader)  # noqa: S101 (From is an address header)
+        boxes: tuple[Address, ...] = header.addresses
+        if header.defects or len(boxes) != 1:
+            return None
+        address = boxes[0].addr_spec
+    except Exception:
+        return None
+    if address.count("@") != 1 or not address.split("@")[0] or not address.split("@")[1]:
+        return None
+    return address.lower()
 
 
 def parse(data: bytes, fallback_key: str) -> Message:
-    """Read a message's bytes."""
+    """Read a message's bytes; headers are read as they came, so none can raise here."""
     parsed = BytesParser(policy=email.policy.default).parsebytes(data)
     assert isinstance(parsed, EmailMessage)  # noqa: S101 (the policy's message class)
-    key = str(parsed.get("Message-ID", "") or "").strip() or fallback_key
-    return Message(key=key, sender=parseaddr(str(parsed.get("From", "")))[1].lower(),
-                   subject=" ".join(str(parsed.get("Subject", "")).split()), parsed=parsed)
+    found = _ids(_raw(parsed, "Message-ID"))
+    answers = tuple(dict.fromkeys(_ids(_raw(parsed, "In-Reply-To")) +
+                                  _ids(_raw(parsed, "References"))))
+    return Message(key=found[0] if found else fallback_key,
+                   sender=strict_sender(_raw(parsed, "From")),
+                   subject=_raw(parsed, "Subject")[:500], answers=answers[-32:], parsed=parsed)
+
+
+def identity(data: bytes) -> tuple[str, str]:
+    """A message's Message-ID and From as a report names them, however broken it is."""
+    head = data[:65536].split(b"\r\n\r\n")[0].split(b"\n\n")[0]
+    found = {"message-id": "", "from": ""}
+    for line in re.split(rb"\r?\n(?![ \t])", head):
+        name, _, value = line.partition(b":")
+        key = name.decode("ascii", "replace").strip().lower()
+        if key in found and not found[key]:
+            text = value.decode("utf-8", "replace")
+            found[key] = "".join(ch if ch.isprintable() else "?" for ch in " ".join(
+                text.split()))[:120]
+    return found["message-id"] or "(no Message-ID)", found["from"] or "(no From)"
 
 
 def _addresses(found: frozenset[bytes] | set[bytes]) -> frozenset[str]:
     return frozenset(a.decode("utf-8", "replace").strip("<>").lower() for a in found)
+
+
+def returned_ids(parsed: EmailMessage) -> tuple[str, ...]:
+    """The Message-IDs of the mail a bounce returns: from its returned headers
+    (``text/rfc822-headers``, ``message/rfc822``) or, in a non-standard bounce, from a
+    ``Message-ID:`` line quoted in its text."""
+    found: list[str] = []
+    for part in parsed.walk():
+        kind = part.get_content_type()
+        if kind == "message/rfc822":
+            inner = part.get_payload()
+            for returned in inner if isinstance(inner, list) else []:
+                if isinstance(returned, AnyMessage):
+                    found += _ids(_raw(returned, "Message-ID"))
+        elif kind in _RETURNED or kind == "text/plain":
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                found += _RETURNED_ID.findall(payload[:1 << 20].decode("utf-8", "replace"))
+    return tuple(dict.fromkeys(found))
 
 
 def bounce(message: Message) -> Bounce | None:
@@ -78,81 +144,51 @@ def bounce(message: Message) -> Bounce | None:
     parsed = message.parsed
     report = parsed.get_content_type() == "multipart/report" and \
         str(parsed.get_param("report-type", "")).lower() == "delivery-status"
-    return_path = str(parsed.get("Return-Path", "")).strip()
-    daemon = return_path == "<>" or message.sender.split("@")[0] in _DAEMONS
+    return_path = _raw(parsed, "Return-Path")
+    local = (message.sender or _raw(parsed, "From").lower()).split("@")[0].split("<")[-1]
+    daemon = return_path == "<>" or local.strip() in _DAEMONS
     if not (report or daemon):
         return None
     temporary, permanent = all_failures(parsed)
     if not (temporary or permanent):
         return None
-    return Bounce(_addresses(permanent), _addresses(temporary) - _addresses(permanent))
+    return Bounce(_addresses(permanent), _addresses(temporary) - _addresses(permanent),
+                  returned_ids(parsed))
 
 
 def automatic(message: Message) -> bool:
     """Whether a message was sent by a machine (RFC 3834), such as an out-of-office reply."""
     parsed = message.parsed
-    submitted = str(parsed.get("Auto-Submitted", "no")).strip().lower()
-    return submitted != "no" or "X-Autoreply" in parsed or \
-        str(parsed.get("Precedence", "")).lower() in ("auto_reply", "bulk", "junk")
+    submitted = _raw(parsed, "Auto-Submitted").lower() or "no"
+    return submitted != "no" or any(k.lower() == "x-autoreply" for k in parsed) or \
+        _raw(parsed, "Precedence").lower() in ("auto_reply", "bulk", "junk")
 
 
 def unsubscribing(message: Message, mailto: str | None) -> bool:
     """Whether the message asks to be unsubscribed."""
-    if message.subject.strip().lower().rstrip(".!") == "unsubscribe":
+    words = message.subject.strip().lower().split()
+    if words and words[0].rstrip(".!:") == "unsubscribe":
         return True
-    if not mailto:
+    if not mailto or not mailto.startswith("mailto:"):
         return False
     target = mailto.removeprefix("mailto:").split("?")[0].lower()
-    headers = [str(v) for name in ("To", "Cc", "Delivered-To", "X-Original-To")
-               for v in message.parsed.get_all(name, [])]
-    return any(addr.lower() == target for _, addr in getaddresses(headers))
+    headers = [_raw(message.parsed, name) for name in ("To", "Cc", "Delivered-To",
+                                                       "X-Original-To")]
+    return any(addr.lower() == target for _, addr in getaddresses([h for h in headers if h]))
 
 
-def _text_of(parsed: EmailMessage) -> str:
-    part = parsed.get_body(("plain",))
-    if part is not None:
-        return str(part.get_content())
-    part = parsed.get_body(("html",))
-    if part is None:
-        return ""
-    markup = str(part.get_content())
-    markup = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", "", markup)
-    markup = re.sub(r"(?is)<blockquote\b.*?</blockquote>", "", markup)  # Gmail's quote
-    markup = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</h\d>|</li>", "\n", markup)
-    return html.unescape(re.sub(r"<[^>]+>", "", markup))
-
-
-def _unquoted(text: str) -> str:
-    from mailparser_reply import EmailReplyParser
-
-    text = text.replace("\r\n", "\n")
-    replies = EmailReplyParser(languages=["en", "de", "fr", "es", "sv", "it", "nl"]).read(text)
-    body = replies.replies[0].body if replies.replies else text
-    return "\n".join(line for line in body.split("\n") if not line.lstrip().startswith(">"))
-
-
-def _sections(text: str) -> dict[str, str]:
-    found: dict[str, str] = {}
-    labels = list(_LABEL.finditer(text))
-    for index, label in enumerate(labels):
-        end = labels[index + 1].start() if index + 1 < len(labels) else len(text)
-        value = _FORM_NOISE.sub("", text[label.end():end]).strip()
-        value = re.sub(r"\n{3,}", "\n\n", value)
-        key = _LABELS[label.group(1).lower()]
-        if value and key not in found:
-            found[key] = " ".join(value.split()) if key == "title" else value
-    return found
-
-
-def reply(message: Message) -> Reply:
-    """The form's fields a speaker's reply fills, and its first image."""
-    fields = _sections(_unquoted(_text_of(message.parsed)))
-    photo = None
-    for part in message.parsed.walk():
-        extension = _IMAGES.get(part.get_content_type())
-        if extension and isinstance(part, EmailMessage):
-            data = part.get_content()
-            if isinstance(data, bytes) and data:
-                photo = (data, extension)
-                break
-    return Reply(fields, photo)
+def forged(message: Message) -> bool:
+    """Whether an ``Authentication-Results`` header says the From domain failed DMARC, or
+    DKIM failed with no DKIM pass, for the sender's domain (or for no named domain)."""
+    domain = (message.sender or "").rpartition("@")[2]
+    for key, value in message.parsed.raw_items():
+        if key.lower() != "authentication-results":
+            continue
+        text = " ".join(str(value).split())
+        named = _HEADER_FROM.search(text)
+        if named is not None and named.group(1).lower().strip('"') != domain:
+            continue
+        verdicts = {v.lower() for v in _DKIM.findall(text)}
+        if _FAILED_AUTH.search(text) or verdicts == {"fail"}:
+            return True
+    return False

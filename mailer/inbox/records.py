@@ -5,15 +5,23 @@ stay as the organiser wrote them, and only the filled keys are added (PyYAML, wh
 records everywhere else, would drop every comment on writing). A field that has a value is
 never overwritten: the difference is reported for the organiser. The new record is read back
 by the schema before it replaces the old one, so a reply can never leave a broken record.
+
+Record and photo are one unit: a journal in the state folder names both while they are
+written, the photo first, the record replaced last; a run killed in between leaves the
+journal, and the next run removes the photo its record does not name (:func:`recover`).
 """
 
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
 
 from mailer.errors import InputError
-from mailer.paths import IMAGE_FORMATS, MAX_IMAGE_BYTES, image_format, write_atomically
+from mailer.paths import display_path, write_atomically
 from mailer.series.model import Seminar
 from mailer.series.schema import load_seminar
 from mailer.series.store import Store
@@ -27,6 +35,7 @@ class Filled:
 
     filled: list[str] = field(default_factory=list)
     differs: list[str] = field(default_factory=list)  # had a value: kept, the reply's reported
+    refused: str = ""  # why the photo attached was not used
 
 
 def _round_trip(text: str) -> object:
@@ -43,30 +52,55 @@ def _round_trip(text: str) -> object:
     return yaml
 
 
-def _photo(store: Store, seminar: Seminar, photo: tuple[bytes, str]) -> str:
-    """Save the reply's image as ``photos/<id>.<ext>``; check it as every photo is checked."""
-    data, extension = photo
-    if len(data) > MAX_IMAGE_BYTES or image_format(data[:16]) is None:
-        raise InputError(f"the photo attached is not a {', '.join(IMAGE_FORMATS)} image "
-                         "announce can use")
-    relative = f"photos/{seminar.id}.{extension}"
-    target = store.root / relative
-    if target.exists():
-        raise InputError(f"{relative} exists already; the photo attached was not saved")
-    write_atomically(target, data)
-    return relative
+JOURNAL = "inbox-journal.json"  # in the state folder while a reply is being written
 
 
-def fill(store: Store, seminar: Seminar, answers: dict[str, str],
+def _journal(state: Path) -> Path:
+    return state / JOURNAL
+
+
+def recover(store: Store, state: Path) -> list[str]:
+    """Finish what a run killed while writing a reply left: a photo its record does not
+    name is removed, a half-written record too (the reply is then applied afresh)."""
+    journal = _journal(state)
+    try:
+        entry = json.loads(journal.read_text(encoding="utf-8"))
+        record = store.root / str(entry["record"])
+        photo = store.root / str(entry["photo"]) if entry.get("photo") else None
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError, KeyError, TypeError):
+        journal.unlink(missing_ok=True)
+        return [f"{display_path(journal)} was damaged; removed"]
+    _staged(record).unlink(missing_ok=True)
+    lines = []
+    if photo is not None and photo.exists():
+        try:
+            named = (yaml.safe_load(record.read_text(encoding="utf-8")) or {}).get("photo")
+        except (OSError, yaml.YAMLError, AttributeError):
+            named = None
+        if named != str(entry["photo"]):
+            photo.unlink()
+            lines.append(f"removed {entry['photo']}: a run stopped before its record named it")
+    journal.unlink(missing_ok=True)
+    return lines
+
+
+def _staged(record: Path) -> Path:
+    return record.with_name(f".{record.name}.new")
+
+
+def fill(store: Store, state: Path, seminar: Seminar, answers: dict[str, str],
          photo: tuple[bytes, str] | None, *, dry_run: bool) -> Filled:
-    """Fill the record's missing title, abstract, bio and photo from a reply."""
+    """Fill the record's missing title, abstract, bio and photo from a reply (the photo
+    judged already), as one unit: both old or both new, whatever stops the run."""
     from ruamel.yaml.scalarstring import LiteralScalarString
 
     done = Filled()
     path = store.folder / f"{seminar.id}.yaml"
     text = path.read_text(encoding="utf-8")
-    yaml = _round_trip(text)
-    data = yaml.load(text)  # type: ignore[attr-defined]
+    yaml_rt = _round_trip(text)
+    data = yaml_rt.load(text)  # type: ignore[attr-defined]
     for key in FIELDS:
         answer = answers.get(key)
         if not answer:
@@ -80,22 +114,42 @@ def fill(store: Store, seminar: Seminar, answers: dict[str, str],
         done.filled.append(key)
     saved = None
     if photo is not None and not seminar.photo:
-        if not dry_run:
-            saved = _photo(store, seminar, photo)
-            data["photo"] = saved
+        saved = f"photos/{seminar.id}.{photo[1]}"
+        if (store.root / saved).exists():
+            raise InputError(f"{saved} exists already, and the record does not name it; the "
+                             "reply was not applied (move that file away, or name it in the "
+                             "record)")
+        data["photo"] = saved
         done.filled.append("photo")
     elif photo is not None:
         done.differs.append("photo")
     if dry_run or not done.filled:
         return done
     out = io.StringIO()
-    yaml.dump(data, out)  # type: ignore[attr-defined]
-    write_atomically(path, out.getvalue().encode("utf-8"))
-    try:
-        load_seminar(path, seminar.id, seminar.date, store.series)
-    except InputError:
-        write_atomically(path, text.encode("utf-8"))
-        if saved:
-            (store.root / saved).unlink(missing_ok=True)
-        raise
+    yaml_rt.dump(data, out)  # type: ignore[attr-defined]
+    _write_unit(store, state, path, out.getvalue().encode("utf-8"),
+                photo=(saved, photo[0]) if saved and photo else None, seminar=seminar)
     return done
+
+
+def _write_unit(store: Store, state: Path, path: Path, record: bytes, *,
+                photo: tuple[str, bytes] | None, seminar: Seminar) -> None:
+    """Journal, photo, staged record (validated), then the record replaced last."""
+    journal = _journal(state)
+    entry = {"record": str(path.relative_to(store.root)), "photo": photo[0] if photo else None}
+    state.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_atomically(journal, json.dumps(entry).encode())
+    staged = _staged(path)
+    try:
+        if photo is not None:
+            write_atomically(store.root / photo[0], photo[1])
+        write_atomically(staged, record)
+        load_seminar(staged, seminar.id, seminar.date, store.series)
+        staged.replace(path)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        if photo is not None:
+            (store.root / photo[0]).unlink(missing_ok=True)
+        raise
+    finally:
+        journal.unlink(missing_ok=True)

@@ -1,37 +1,63 @@
-"""``announce inbox``: act on what came back (SPEC 7), each message once.
+"""``announce inbox``: act on what came back (SPEC 7), one message at a time, on proof only.
 
-A speaker's reply fills the missing parts of their talk's record; a bounce suppresses the
-address that failed for good (or three times for now); an unsubscribe request suppresses its
-sender. What was acted on is marked seen and moved to ``announce/done``, and noted in the
-ledger by its Message-ID, so a second run does nothing new; anything else is left as it was,
-unread, and counted. ``--dry-run`` reads the mailbox read-only and says what it would do.
+A message changes state only when it proves that it answers mail announce sent to the
+address it speaks for, as the ledger knows every copy's Message-ID and recipient:
+
+- a **bounce** counts for a recipient only when the mail it returns (its Message-ID, from the
+  returned headers) went to that recipient; a permanent failure suppresses them, temporary
+  ones count (three suppress);
+- a **speaker's reply** fills their talk's record only when it answers (In-Reply-To or
+  References) a request, brief or receipt that went to that speaker, from that address read
+  strictly, and the organiser's own server did not find its From forged (DMARC); the speaker
+  then gets a receipt showing what was taken;
+- an **unsubscribe** takes effect at once with the recipient's token or as an answer to mail
+  announce sent to that address; otherwise one mail asks the address to confirm by replying
+  (at most one a day).
+
+Anything else is left as it was, unread, and named once. One message that cannot be read is
+quarantined the same way, never fatal; the mailbox itself failing (login, network) is an
+error of its own, raised for the caller. ``--dry-run`` reads the mailbox read-only and
+says what it would do.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from mailer.delivery.ledger import Ledger
+from mailer.delivery.ledger import Ledger, SentCopy
 from mailer.delivery.lock import run_lock
-from mailer.errors import InputError
+from mailer.delivery.secret import series_secret
+from mailer.errors import InputError, LedgerError
+from mailer.inbox.form import answers
+from mailer.inbox.notes import Note, send_notes
+from mailer.inbox.photo import attached_images, judge
 from mailer.inbox.reading import (
     Bounce,
     Message,
     automatic,
     bounce,
+    forged,
+    identity,
     parse,
-    reply,
     unsubscribing,
 )
-from mailer.inbox.records import fill
-from mailer.inbox.sources import Source, open_source
+from mailer.inbox.records import Filled, fill, recover
+from mailer.inbox.sources import MAX_MESSAGE_BYTES, Source, open_source
 from mailer.mail.outgoing import plan_recipients
-from mailer.series.model import Seminar
+from mailer.mail.tokens import address_of, tokens_in
+from mailer.render.rendered import Attachment
+from mailer.series.model import Kind, Seminar
 from mailer.series.schedule import local_today
 from mailer.series.settings import MailSettings
 from mailer.series.store import Store
+
+SPEAKER_MAIL = frozenset({Kind.REQUEST.value, Kind.BRIEF.value, "received"})
+CONFIRM = "confirm-unsubscribe"
+A_DAY = timedelta(days=1)
 
 
 @dataclass
@@ -41,7 +67,6 @@ class Outcome:
     lines: list[str] = field(default_factory=list)
     handled: bool = False
     attention: bool = False  # a person should look (cron shows it under --quiet)
-    unsubscribed: str | None = None
 
 
 @dataclass
@@ -52,27 +77,24 @@ class InboxRun:
     attention: list[str] = field(default_factory=list)
     handled: int = 0
     left: int = 0
-    unsubscribed: list[str] = field(default_factory=list)  # to confirm, with confirm_unsubscribe
 
 
 class _Context:
-    def __init__(self, store: Store, mail: MailSettings, ledger: Ledger | None, now: datetime,
-                 *, dry_run: bool) -> None:
+    def __init__(self, store: Store, state: Path, mail: MailSettings, ledger: Ledger | None,
+                 now: datetime, *, dry_run: bool) -> None:
         self.store = store
+        self.state = state
         self.mail = mail
         self.ledger = ledger
+        self.now = now
         self.dry_run = dry_run
+        self.secret = series_secret(state, create=False)
         plan = plan_recipients(store.root, mail)
         self.subscribers = {b.envelope.lower() for b in (*plan.lists, *plan.subscribers)}
-        self.speakers: dict[str, Seminar] = {}
-        for seminar in store.seminars(local_today(now, store.series.zone)):
-            if seminar.start(store.series) > now:
-                for person in seminar.asked():
-                    self.speakers.setdefault((person.email or "").lower(), seminar)
+        self.notes: list[Note] = []
 
-    def ours(self, address: str) -> bool:
-        reached = self.ledger is not None and self.ledger.reached_anyone(address)
-        return reached or address in self.subscribers
+    def copies(self, message: Message, ids: Sequence[str]) -> list[SentCopy]:
+        return self.ledger.sent_to(ids) if self.ledger is not None and ids else []
 
     def suppress(self, address: str, reason: str, message: Message) -> str:
         if self.dry_run or self.ledger is None:
@@ -80,16 +102,38 @@ class _Context:
         new = self.ledger.suppress(address, reason, message.key)
         return f"suppressed {address} ({reason})" if new else f"{address} was suppressed already"
 
+    def send(self, note: Note, *, every: timedelta | None = None) -> str:
+        """Queue one mail of the inbox's own (sent after the run), at most one per ``every``."""
+        if every is not None and self.ledger is not None:
+            last = self.ledger.last_note(note.to, note.purpose)
+            if (last is not None and self.now - last < every) or \
+                    any(n.to == note.to and n.purpose == note.purpose for n in self.notes):
+                return f"not asking {note.to} again today"
+        if self.dry_run:
+            return f"would send {note.to} {note.subject!r}"
+        self.notes.append(note)
+        return f"will send {note.to} {note.subject!r}"
+
+    def talk(self, key: str) -> Seminar | None:
+        """The talk whose ledger identity is ``key``, if it is still to come."""
+        for seminar in self.store.seminars(local_today(self.now, self.store.series.zone)):
+            if seminar.key == key and seminar.start(self.store.series) > self.now:
+                return seminar
+        return None
+
 
 def _bounced(found: Bounce, message: Message, context: _Context) -> Outcome:
+    copies = context.copies(message, found.returned)
+    went_to = {c.recipient for c in copies}
     done = Outcome()
-    for address in sorted(found.permanent):
-        if context.ours(address):
-            done.lines.append(context.suppress(address, "bounced: permanent failure", message))
-            done.handled = True
-    for address in sorted(found.temporary):
-        if not context.ours(address):
-            continue
+    failed = sorted(found.permanent | found.temporary)
+    if not copies:
+        return Outcome([f"a bounce ({message.key}) naming {', '.join(failed[:3])} returns no "
+                        "mail announce sent; left alone"], attention=True)
+    for address in sorted(found.permanent & went_to):
+        done.lines.append(context.suppress(address, "bounced: permanent failure", message))
+        done.handled = True
+    for address in sorted(found.temporary & went_to):
         done.handled = True
         if context.dry_run or context.ledger is None:
             done.lines.append(f"would count a temporary failure for {address}")
@@ -99,32 +143,129 @@ def _bounced(found: Bounce, message: Message, context: _Context) -> Outcome:
         if count >= 3:
             done.lines.append(context.suppress(address, "bounced: 3 temporary failures",
                                                message))
-    if not done.handled:
-        done.lines.append(f"a bounce for addresses announce never mailed ({message.key}); "
-                          "left alone")
+    strangers = [a for a in failed if a not in went_to]
+    if strangers:
+        done.lines.append(f"a bounce ({message.key}) names {', '.join(strangers[:3])}, to whom "
+                          "the mail it returns did not go; not counted")
+        done.attention = not done.handled
     return done
 
 
-def _replied(message: Message, context: _Context) -> Outcome:
-    seminar = context.speakers.get(message.sender)
+def _photo_of(message: Message, seminar: Seminar) -> tuple[tuple[bytes, str] | None, str]:
+    """The first attached image that passes the photo check, or why none did."""
+    if seminar.photo:
+        return None, ""
+    refused = ""
+    for name, data in attached_images(message.parsed):
+        try:
+            return judge(data, f"the photo {name}"), ""
+        except InputError as exc:
+            refused = refused or str(exc)
+    return None, refused
+
+
+def _receipt(seminar: Seminar, speaker: str, done: Filled, taken: dict[str, str], *,
+             photo: str | None, context: _Context) -> Note:
+    from mailer.render.photos import square
+
+    series = context.store.series
+    labels = {"title": "Title", "abstract": "Abstract", "bio": "About you"}
+    lines = [f"Thank you: we received your reply about your {series.name} seminar on "
+             f"{seminar.date}, and took:", ""]
+    for key in ("title", "abstract", "bio"):
+        if key in done.filled:
+            lines += [f"{labels[key]}:", taken[key], ""]
+    attachments: tuple[Attachment, ...] = ()
+    if photo is not None and "photo" in done.filled:
+        lines += ["Photo: attached, as it will be shown.", ""]
+        attachments = (Attachment(f"{seminar.id}.jpg", square(context.store.root, photo)),)
+    if done.refused:
+        lines += [f"The photo attached could not be used: {done.refused}. Please send a "
+                  "JPEG or PNG photo.", ""]
+    lines += ["If anything is wrong, reply to this mail and the organiser will correct it.",
+              "", f"-- {series.name}"]
+    return Note(to=speaker, purpose="received", talk=seminar.key,
+                subject=f"{series.name}: we received your reply ({seminar.date})",
+                text="\n".join(lines) + "\n", attachments=attachments)
+
+
+def _replied(message: Message, copies: list[SentCopy], context: _Context) -> Outcome:
+    sender = message.sender or ""
+    seminar = next((s for c in reversed(copies) if (s := context.talk(c.talk))), None)
     if seminar is None:
-        return Outcome([f"a reply from {message.sender}, who speaks at no coming talk "
-                        f"({message.subject!r}); left unread"], attention=True)
-    answer = reply(message)
+        return Outcome([f"a reply from {sender} ({message.key}) to a talk that is over or "
+                        "gone; left unread"], attention=True)
+    speaker = next((p.email for p in seminar.asked() if (p.email or "").lower() == sender), None)
+    if speaker is None:
+        return Outcome([f"{seminar.id}: a reply from {sender}, who no longer speaks at it; "
+                        "left unread"], attention=True)
+    if forged(message):
+        return Outcome([f"{seminar.id}: a reply from {sender} that the mail server found "
+                        "forged (Authentication-Results: DMARC or DKIM failed); left unread"],
+                       attention=True)
+    # A lone surrogate (UTF-7 can decode to one) cannot be written to a record: shown as ?.
+    taken = {k: v.encode("utf-8", "replace").decode("utf-8")
+             for k, v in answers(message.parsed).items()}
+    photo, refused = _photo_of(message, seminar)
     try:
-        done = fill(context.store, seminar, answer.fields, answer.photo,
+        done = fill(context.store, context.state, seminar, taken, photo,
                     dry_run=context.dry_run)
     except InputError as exc:
-        return Outcome([f"{seminar.id}: the reply from {message.sender} could not be used "
-                        f"({exc}); left unread"], attention=True)
+        return Outcome([f"{seminar.id}: the reply from {sender} could not be used ({exc}); "
+                        "left unread"], attention=True)
     verb = "would fill" if context.dry_run else "filled"
-    lines = [f"{seminar.id}: {verb} {', '.join(done.filled)} from {message.sender}'s reply"] \
-        if done.filled else [f"{seminar.id}: the reply from {message.sender} fills nothing "
-                             "the record lacks; left unread"]
+    lines = [f"{seminar.id}: {verb} {', '.join(done.filled)} from {sender}'s reply"] \
+        if done.filled else [f"{seminar.id}: the reply from {sender} fills nothing the record "
+                             "lacks; left unread"]
     lines += [f"{seminar.id}: the reply's {key} differs from the record's; the record's is "
               "kept (look at the reply)" for key in done.differs]
-    return Outcome(lines, handled=bool(done.filled), attention=not done.filled or
-                   bool(done.differs))
+    if refused:
+        done.refused = refused
+        lines.append(f"{seminar.id}: the photo from {sender} was not used: {refused}")
+    if done.filled and context.dry_run:
+        lines.append(f"would send {speaker} a receipt of what was taken")
+    elif done.filled:
+        saved = f"photos/{seminar.id}.{photo[1]}" if photo else None
+        lines.append(context.send(_receipt(seminar, speaker, done, taken, photo=saved,
+                                             context=context)))
+    return Outcome(lines, handled=bool(done.filled),
+                   attention=not done.filled or bool(done.differs) or bool(refused))
+
+
+def _unsubscribe(message: Message, copies: list[SentCopy], context: _Context) -> Outcome:
+    sender = message.sender
+    proven = None
+    if context.secret is not None:
+        found = tokens_in(message.subject) + tokens_in(" ".join(
+            str(v) for k, v in message.parsed.raw_items() if k.lower() in ("to", "cc")))
+        proven = address_of(context.secret, context.store.series.token, found,
+                            sorted(context.subscribers | ({sender} if sender else set())))
+    if proven is None and sender and any(c.recipient == sender for c in copies):
+        proven = sender
+    if proven is not None:
+        lines = [context.suppress(proven, "unsubscribed", message)]
+        if context.mail.confirm_unsubscribe:
+            lines.append(context.send(_unsubscribed(proven, context), every=A_DAY))
+        return Outcome(lines, handled=True)
+    if sender is None or (sender not in context.subscribers and not (
+            context.ledger is not None and context.ledger.reached_anyone(sender))):
+        return Outcome([f"an unsubscribe request from {sender or 'an unreadable From'}, who is "
+                        "not on the list; left alone"])
+    name = context.store.series.name
+    return Outcome([f"an unsubscribe request from {sender} without proof: " + context.send(
+        Note(to=sender, purpose=CONFIRM, subject=f"{name}: confirm that you want to leave",
+             text=(f"Someone asked to take {sender} off the mailing list of the {name} "
+                   "seminar.\n\nIf it was you, reply to this mail (what you write does not "
+                   "matter), and no more mail from the seminar will reach this address.\n\n"
+                   "If it was not you, ignore this mail: nothing changes.\n")), every=A_DAY)],
+        handled=True)
+
+
+def _unsubscribed(address: str, context: _Context) -> Note:
+    name = context.store.series.name
+    return Note(to=address, purpose="unsubscribed", subject=f"{name}: you are unsubscribed",
+                text=(f"You are unsubscribed: no more mail from the {name} seminar will reach "
+                      f"this address. To come back, write to {context.mail.sender}.\n"))
 
 
 def _act(message: Message, context: _Context) -> Outcome:
@@ -133,61 +274,98 @@ def _act(message: Message, context: _Context) -> Outcome:
         return _bounced(found, message, context)
     if automatic(message):
         return Outcome()  # an out-of-office reply: not for announce
-    if unsubscribing(message, context.mail.unsubscribe):
-        if context.ours(message.sender):
-            return Outcome([context.suppress(message.sender, "unsubscribed", message)],
-                           handled=True, unsubscribed=message.sender)
-        return Outcome([f"an unsubscribe request from {message.sender}, who is not on the "
-                        "list; left alone"])
+    copies = [c for c in context.copies(message, message.answers)
+              if message.sender is not None and c.recipient == message.sender]
+    # An unsubscribe, or the answer to "confirm that you want to leave":
+    if any(c.kind == CONFIRM for c in copies) or unsubscribing(message, context.mail.unsubscribe):
+        return _unsubscribe(message, copies, context)
+    speaking = [c for c in copies if c.kind in SPEAKER_MAIL]
+    if speaking:
+        return _replied(message, speaking, context)
     if context.store.series.token.lower() in message.subject.lower():
-        return _replied(message, context)
+        return Outcome([f"a message from {message.sender or 'an unreadable From'} "
+                        f"({message.key}) with the series' token in its subject answers no "
+                        "request announce sent to that address; left alone"], attention=True)
     return Outcome()
+
+
+@contextmanager
+def _opened(store: Store, state: Path, mail: MailSettings, *,
+            dry_run: bool) -> Iterator[tuple[Ledger | None, Source]]:
+    assert mail.inbox is not None  # noqa: S101 (checked by the caller)
+    if dry_run:
+        with Ledger.existing(state) as ledger, \
+                open_source(store.root, mail.inbox, readonly=True) as source:
+            yield ledger, source
+        return
+    with run_lock(state), Ledger(state) as ledger, \
+            open_source(store.root, mail.inbox, readonly=False) as source:
+        yield ledger, source
 
 
 def read_inbox(store: Store, state: Path, mail: MailSettings, now: datetime, *,
                dry_run: bool) -> InboxRun:
-    """Read ``mail.inbox`` and act on what came back; nothing changes with ``dry_run``."""
+    """Read ``mail.inbox`` and act on what came back; nothing changes with ``dry_run``.
+
+    The mailbox failing (no password, login refused, server down or stalled) raises its
+    MailerError; a message that cannot be read is left as it was and named once."""
     if mail.inbox is None:
         raise InputError("seminars/series.yaml: mail.inbox is not set: give imap: {host, ...} "
                          "or maildir: PATH")
     result = InboxRun()
-    if dry_run:
-        with Ledger.existing(state) as ledger, \
-                open_source(store.root, mail.inbox, readonly=True) as source:
-            _each(source, _Context(store, mail, ledger, now, dry_run=True), result)
-        return result
-    with run_lock(state), Ledger(state) as ledger, \
-            open_source(store.root, mail.inbox, readonly=False) as source:
-        _each(source, _Context(store, mail, ledger, now, dry_run=False), result)
-    if mail.confirm_unsubscribe and result.unsubscribed:
-        from mailer.inbox.confirm import confirm
-
-        result.lines += confirm(store, mail, result.unsubscribed, now)
+    with _opened(store, state, mail, dry_run=dry_run) as (ledger, source):
+        if not dry_run:
+            result.lines += recover(store, state)
+        context = _Context(store, state, mail, ledger, now, dry_run=dry_run)
+        _each(source, context, result)
+        if context.notes and ledger is not None:
+            result.lines += send_notes(store, mail, ledger, context.notes, now)
     return result
 
 
+def _judged(data: bytes, key: str, context: _Context) -> tuple[str, Outcome]:
+    """One message judged and acted on; any failure quarantines it."""
+    try:
+        message = parse(data, key)
+        if context.ledger is not None and context.ledger.was_handled(message.key):
+            return message.key, Outcome(handled=True)
+        return message.key, _act(message, context)
+    except LedgerError:
+        raise
+    except Exception as exc:  # one bad message is never fatal
+        message_id, sender = identity(data)
+        why = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        return key, Outcome([f"a message that cannot be read ({message_id} from {sender}): "
+                             f"{why}; left unread"], attention=True)
+
+
 def _each(box: Source, context: _Context, result: InboxRun) -> None:
-    messages = box.unseen()
-    for key, data in messages:
-        message = parse(data, f"{box.where}:{key}")
+    listed = box.unseen()
+    for key, size in listed:
+        if size > MAX_MESSAGE_BYTES:
+            name, outcome = key, Outcome([
+                f"a message of {size // (1 << 20)} MB in {box.where} is larger than announce "
+                f"reads ({MAX_MESSAGE_BYTES >> 20} MB); left unread"], attention=True)
+        else:
+            data = box.fetch(key)
+            if not data:  # another client moved or deleted it meanwhile
+                continue
+            name, outcome = _judged(data, f"{box.where}:{key}", context)
         ledger = context.ledger
-        if ledger is not None and ledger.was_handled(message.key):
-            if not context.dry_run:
-                box.done(key)  # acted on before, but not moved then
-            continue
-        outcome = _act(message, context)
-        result.lines += outcome.lines
-        if outcome.attention:
-            result.attention += outcome.lines
         if outcome.handled:
             result.handled += 1
-            if outcome.unsubscribed:
-                result.unsubscribed.append(outcome.unsubscribed)
             if not context.dry_run and ledger is not None:
-                ledger.handled(message.key, "; ".join(outcome.lines))
+                if outcome.lines:
+                    ledger.handled(name, "; ".join(outcome.lines))
                 box.done(key)
         else:
             result.left += 1
+            if outcome.lines and ledger is not None and not context.dry_run and \
+                    not ledger.first_time(f"inbox left {name}"):
+                continue  # said when it first came
+        result.lines += outcome.lines
+        if outcome.attention:
+            result.attention += outcome.lines
     verb = "would act on" if context.dry_run else "acted on"
-    result.lines.append(f"inbox {box.where}: {len(messages)} new message(s); {verb} "
+    result.lines.append(f"inbox {box.where}: {len(listed)} new message(s); {verb} "
                         f"{result.handled}, left {result.left} alone")

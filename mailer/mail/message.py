@@ -53,6 +53,7 @@ class Headers:
     # Each subscriber's own unsubscribe token (a mailto: unsubscribe, when announce expands
     # the list): the address in, the token out.
     token: Callable[[str], str] | None = None
+    auto: str | None = None  # Auto-Submitted (RFC 3834): the inbox's own answers say so
 
 
 class MessageProblem(ValueError):
@@ -155,6 +156,8 @@ class Blueprint:
             fields.append(token("List-Unsubscribe", f"<{headers.unsubscribe}>"))
             if headers.unsubscribe.startswith("https://"):
                 fields.append(token("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+        if headers.auto:
+            fields.append(token("Auto-Submitted", headers.auto))
         if headers.bulk:
             # We expand the list ourselves: ask vacation responders not to answer (RFC 3834).
             fields.append(token("Precedence", "bulk"))

@@ -1,0 +1,190 @@
+"""The inbox trusts no stranger (SPEC 7): only mail that proves it answers what announce sent
+to that address changes anything, one bad message is never fatal, and the weekly mail goes
+whatever the inbox holds.
+
+The mailbox is a Maildir; the mail announce sends goes to the tests' SMTP server, whose copies
+give the Message-IDs a genuine bounce or reply names.
+"""
+
+from __future__ import annotations
+
+import mailbox
+import urllib.parse
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+
+import pytest
+from mailbox_samples import FREDRIK, SPEAKER_RECORD, TALK, dsn, png, reply, unsubscribe
+from support import Server, edit, invoke, subscribe, write
+
+from mailer.series.store import Store
+
+NOW = "2024-03-01T08:00"
+FORM = ("Title: Cells at scale\n\nAbstract: We image a million cells.\n\n"
+        "About you: Fredrik builds microscopes.\n")
+
+
+@pytest.fixture
+def organiser(series: Path) -> Path:
+    edit(series / "seminars" / "series.yaml",
+         ("  smtp:\n", "  inbox:\n    maildir: inbox\n  smtp:\n"))
+    mailbox.Maildir(series / "inbox", create=True)
+    write(series / "seminars" / f"{TALK}.yaml", SPEAKER_RECORD)
+    return series
+
+
+def deliver(root: Path, *messages: bytes) -> None:
+    box = mailbox.Maildir(root / "inbox", create=False)
+    for data in messages:
+        box.add(data)
+
+
+def unread(root: Path) -> int:
+    return len(mailbox.Maildir(root / "inbox", create=False))
+
+
+def sent_to(server: Server, address: str) -> list[EmailMessage]:
+    return [r.message for r in server.received if r.rcpt_tos == [address]]
+
+
+def asked(root: Path, server: Server) -> str:
+    """Send the speakers' request; return the Message-ID of Fredrik's copy."""
+    result = invoke(root, "ask", TALK, "--today", "2024-02-29", server=server)
+    assert result.code == 0, result.both
+    return str(sent_to(server, FREDRIK)[-1]["Message-ID"])
+
+
+def test_a_forged_bounce_suppresses_nobody_a_genuine_one_its_recipient_only(
+        organiser: Path, smtp_server: Server) -> None:
+    people = subscribe(organiser, 5)
+    assert invoke(organiser, "send", "2024-02-22", server=smtp_server).code == 0
+    ids = {a: str(sent_to(smtp_server, a)[0]["Message-ID"]) for a in people}
+    deliver(organiser, *(dsn(a, "5.1.1", original_id=make_msgid()) for a in people))
+    deliver(organiser, dsn(people[1], "5.1.1", original_id=ids[people[0]]))  # not its copy
+    result = invoke(organiser, "inbox", "--now", NOW)
+    assert result.code == 0, result.both
+    assert "suppressed" not in result.out
+    assert result.out.count("returns no mail announce sent; left alone") == 5
+    assert f"names {people[1]}, to whom the mail it returns did not go" in result.out
+    assert "5 active, 0 suppressed" in invoke(organiser, "subscribers").out
+    assert unread(organiser) == 6
+    deliver(organiser, dsn(people[2], "5.1.1", original_id=ids[people[2]]))
+    genuine = invoke(organiser, "inbox", "--now", NOW)
+    assert f"suppressed {people[2]} (bounced: permanent failure)" in genuine.out
+    assert "left alone" not in genuine.out  # the forged ones were named once, not again
+    assert "4 active, 1 suppressed" in invoke(organiser, "subscribers").out
+
+
+def _hostile() -> list[bytes]:
+    """Messages that broke the email package or the record writer."""
+    plain = ("To: lm-seminar@example.org\r\nSubject: hi\r\n\r\nbody\r\n")
+    found = [f"From: {bad}\r\nMessage-ID: <h{n}@evil.test>\r\n{plain}".encode()
+             for n, bad in enumerate(['"', "<", "a@["])]
+    found.append(f"From: x@evil.test\r\nMessage-ID: <\r\n{plain}".encode())
+    found.append(b'From: x@evil.test\r\nTo: "\r\nSubject: x\r\n\r\nbody\r\n')
+    deep = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i)
+                    for i in range(3000))
+    found.append(b"From: x@evil.test\r\nMIME-Version: 1.0\r\n" + deep + b"x\r\n")
+    found.append(b"From: x@evil.test\r\nSubject: [learning-machines] Re\r\nMIME-Version: 1.0\r\n"
+                 b"Content-Type: text/plain; charset=x-klingon\r\n\r\nTitle: qapla\r\n")
+    found.append(b"From: x@evil.test\r\nSubject: [learning-machines] Re\r\nMIME-Version: 1.0\r\n"
+                 b"Content-Type: text/plain; charset=utf-7\r\n\r\nTitle: +2D3-\r\n")
+    return found
+
+
+def test_hostile_messages_are_named_once_and_the_announcement_goes(
+        organiser: Path, smtp_server: Server) -> None:
+    people = subscribe(organiser, 3)
+    deliver(organiser, *_hostile())
+    result = invoke(organiser, "send", "--due", "--now", "2024-02-19T08:00", server=smtp_server)
+    assert result.code == 0, result.both
+    assert "Traceback" not in result.both
+    assert sorted(a for r in smtp_server.received for a in r.rcpt_tos) == sorted(people)
+    assert "8 new message(s); acted on 0, left 8 alone" in result.out
+    # Unreadable headers claim nothing: counted, left alone. What failed to be read, and what
+    # claims to answer announce without proof, is named (under --quiet too).
+    assert "RecursionError" in result.err
+    assert result.err.count("answers no request announce sent") == 2
+    again = invoke(organiser, "inbox", "--now", "2024-02-19T09:00")
+    assert again.code == 0 and "evil.test" not in again.both  # said once
+    assert unread(organiser) == 8
+
+
+def test_only_a_reply_to_the_request_fills_the_record_and_the_speaker_sees_what_was_taken(
+        organiser: Path, smtp_server: Server) -> None:
+    request = asked(organiser, smtp_server)
+    phishing = "Title: Win a prize\n\nAbstract: Log in at https://evil.test\n"
+    deliver(organiser,
+            reply(FREDRIK, phishing),  # the token in the subject, no In-Reply-To
+            reply(f"{FREDRIK} <attacker@evil.test>", phishing, in_reply_to=request),
+            reply(f'"{FREDRIK}" <attacker@evil.test>', phishing, in_reply_to=request),
+            reply(FREDRIK, phishing, in_reply_to=make_msgid()),
+            reply(FREDRIK, phishing, in_reply_to=request, headers=(
+                "Authentication-Results: mx.example.org; dkim=fail; dmarc=fail "
+                "header.from=example.org",)))
+    forged = invoke(organiser, "inbox", "--now", NOW, server=smtp_server)
+    assert forged.code == 0, forged.both
+    assert Store(organiser).find(TALK).title is None
+    assert "answers no request announce sent" in forged.out
+    assert "found forged" in forged.out
+    assert unread(organiser) == 5
+    before = len(smtp_server.received)
+    deliver(organiser, reply(f"Fredrik <{FREDRIK}>", FORM + "\nBest,\nFredrik\n",
+                             in_reply_to=request, photo=png(), photo_type=(
+                                 "application", "octet-stream")))
+    result = invoke(organiser, "inbox", "--now", NOW, server=smtp_server)
+    assert result.code == 0, result.both
+    talk = Store(organiser).find(TALK)
+    assert (talk.title, talk.abstract, talk.bio) == ("Cells at scale",
+                                                     "We image a million cells.",
+                                                     "Fredrik builds microscopes.")
+    assert talk.photo == f"photos/{TALK}.png"
+    assert invoke(organiser, "check").code == 0
+    [receipt] = smtp_server.received[before:]
+    assert receipt.rcpt_tos == [FREDRIK]
+    message = receipt.message
+    assert str(message["Auto-Submitted"]) == "auto-replied" and "List-Id" not in message
+    body = message.get_body(("plain",))
+    assert body is not None and "Cells at scale" in body.get_content()
+    assert [p.get_content_type() for p in message.iter_attachments()] == ["image/jpeg"]
+    # A reply to the receipt counts as the speaker's too: a different title is reported.
+    deliver(organiser, reply(FREDRIK, "Title: Cells at a larger scale\n",
+                             in_reply_to=str(message["Message-ID"])))
+    corrected = invoke(organiser, "inbox", "--now", NOW, server=smtp_server)
+    assert "the reply's title differs from the record's" in corrected.out
+
+
+def test_an_unsubscribe_needs_proof_a_stranger_gets_one_confirmation_a_day(
+        organiser: Path, smtp_server: Server) -> None:
+    people = subscribe(organiser, 3)
+    assert invoke(organiser, "send", "2024-02-22", server=smtp_server).code == 0
+    header = str(sent_to(smtp_server, people[0])[0]["List-Unsubscribe"])
+    assert header != str(sent_to(smtp_server, people[1])[0]["List-Unsubscribe"])
+    subject = urllib.parse.unquote(header.strip("<>").partition("subject=")[2])
+    deliver(organiser, *(unsubscribe(people[1], subject="unsubscribe") for _ in range(20)))
+    deliver(organiser, unsubscribe("someone@elsewhere.test", to="lm-seminar-list-leave@example.org",
+                                   subject=subject))  # people[0]'s token, from another box
+    before = len(smtp_server.received)
+    result = invoke(organiser, "inbox", "--now", NOW, server=smtp_server)
+    assert result.code == 0, result.both
+    assert f"suppressed {people[0]} (unsubscribed)" in result.out
+    asks = [r for r in smtp_server.received[before:] if r.rcpt_tos == [people[1]]]
+    assert len(asks) == 1 and len(smtp_server.received) == before + 1
+    assert "confirm" in str(asks[0].message["Subject"])
+    assert "2 active, 1 suppressed" in invoke(organiser, "subscribers").out
+    deliver(organiser, unsubscribe(people[1], subject="Re: confirm",
+                                   in_reply_to=str(asks[0].message["Message-ID"])))
+    confirmed = invoke(organiser, "inbox", "--now", NOW, server=smtp_server)
+    assert f"suppressed {people[1]} (unsubscribed)" in confirmed.out
+    assert "1 active, 2 suppressed" in invoke(organiser, "subscribers").out
+
+
+def test_a_broken_inbox_does_not_stop_the_weekly_mail(organiser: Path,
+                                                      smtp_server: Server) -> None:
+    people = subscribe(organiser, 2)
+    edit(organiser / "seminars" / "series.yaml", ("maildir: inbox", "maildir: gone"))
+    result = invoke(organiser, "send", "--due", "--now", "2024-02-19T08:00", server=smtp_server)
+    assert result.err.splitlines()[0].startswith("announce: the inbox was not read")
+    assert sorted(a for r in smtp_server.received for a in r.rcpt_tos) == sorted(people)
+    assert result.code == 2  # the inbox's problem still shows in the exit code
