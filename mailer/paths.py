@@ -22,6 +22,13 @@ MAX_SUBSCRIBER_BYTES = 64 * MAX_FILE_BYTES
 MAX_IMAGE_BYTES = 64 * MAX_FILE_BYTES  # a camera's photo is a few MB
 IMAGE_FORMATS = ("JPEG", "PNG", "WebP")
 _MAGIC = ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"))
+HEIF_BRANDS = frozenset(
+    (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1")
+)
+HEIC_HINT = (
+    "is a HEIC photo (an iPhone's default); announce inbox converts attached ones, or "
+    "convert it to JPEG (e.g. `heif-convert` or Preview's Export)"
+)
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
           (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
 
@@ -75,6 +82,11 @@ def image_format(head: bytes) -> str | None:
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "WebP"
     return None
+
+
+def is_heif(head: bytes) -> bool:
+    """Whether a file's first 12 bytes open a HEIF image (HEIC) that pillow-heif can read."""
+    return head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS
 
 
 def decode_text(data: bytes, path: Path, what: str) -> str:

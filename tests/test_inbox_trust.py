@@ -8,7 +8,13 @@ give the Message-IDs a genuine bounce or reply names.
 
 from __future__ import annotations
 
+import io
+import json
 import mailbox
+import random
+import shutil
+import signal
+import time
 import urllib.parse
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -16,7 +22,8 @@ from pathlib import Path
 
 import pytest
 from mailbox_samples import FREDRIK, SPEAKER_RECORD, TALK, dsn, png, reply, unsubscribe
-from support import Server, edit, invoke, subscribe, write
+from PIL import Image
+from support import Server, edit, invoke, popen, run, subscribe, write
 
 from mailer.series.store import Store
 
@@ -188,3 +195,100 @@ def test_a_broken_inbox_does_not_stop_the_weekly_mail(organiser: Path,
     assert result.err.splitlines()[0].startswith("announce: the inbox was not read")
     assert sorted(a for r in smtp_server.received for a in r.rcpt_tos) == sorted(people)
     assert result.code == 2  # the inbox's problem still shows in the exit code
+
+
+def _noise_png(side: int) -> bytes:
+    image = Image.frombytes("RGB", (side, side), random.Random(7).randbytes(side * side * 3))
+    out = io.BytesIO()
+    image.save(out, "PNG", compress_level=1)
+    return out.getvalue()
+
+
+def _consistent(root: Path) -> bool:
+    """The photo is there only when the record names it (or the journal that rolls it back
+    does)."""
+    named = Store(root).find(TALK).photo
+    photos = sorted(p.name for p in (root / "photos").glob(f"{TALK}.*")) \
+        if (root / "photos").is_dir() else []
+    journal = root / ".state" / "inbox-journal.json"
+    if named is not None:
+        return photos == [Path(named).name]
+    return not photos or (journal.exists() and photos[0] in journal.read_text())
+
+
+def test_a_kill_at_any_moment_never_leaves_a_photo_without_its_record(
+        organiser: Path, smtp_server: Server, tmp_path: Path) -> None:
+    request = asked(organiser, smtp_server)
+    deliver(organiser, reply(FREDRIK, FORM, in_reply_to=request, photo=_noise_png(1400)))
+    template = tmp_path / "template"
+    shutil.copytree(organiser, template)
+    started = time.monotonic()
+    whole = run(organiser, "inbox", "--now", NOW, server=smtp_server)
+    took = time.monotonic() - started
+    assert whole.code == 0 and "filled title, abstract, bio, photo" in whole.out, whole.both
+    for step in range(1, 9):
+        shutil.rmtree(organiser)
+        shutil.copytree(template, organiser)
+        process = popen(organiser, "inbox", "--now", NOW, server=smtp_server)
+        time.sleep(took * step / 9)
+        process.send_signal(signal.SIGKILL)
+        process.communicate()
+        assert _consistent(organiser), f"after a kill at {step}/9 of the run"
+        again = invoke(organiser, "inbox", "--now", NOW, server=smtp_server)
+        assert again.code == 0, again.both
+        talk = Store(organiser).find(TALK)
+        assert talk.photo == f"photos/{TALK}.png" and (organiser / talk.photo).is_file()
+        assert talk.title == "Cells at scale" and _consistent(organiser)
+        assert not (organiser / ".state" / "inbox-journal.json").exists()
+
+
+def test_a_run_stopped_between_photo_and_record_is_rolled_back_by_the_next(
+        organiser: Path, smtp_server: Server) -> None:
+    request = asked(organiser, smtp_server)
+    photo = organiser / "photos" / f"{TALK}.png"
+    write(organiser / ".state" / "inbox-journal.json", json.dumps(
+        {"record": f"seminars/{TALK}.yaml", "photo": f"photos/{TALK}.png"}))
+    photo.parent.mkdir()
+    photo.write_bytes(png())  # as a kill after the photo, before the record, leaves it
+    deliver(organiser, reply(FREDRIK, FORM, in_reply_to=request, photo=png(96)))
+    result = invoke(organiser, "inbox", "--now", NOW, server=smtp_server)
+    assert result.code == 0, result.both
+    assert f"removed photos/{TALK}.png: a run stopped before its record named it" in result.out
+    assert Store(organiser).find(TALK).photo == f"photos/{TALK}.png"
+    assert Image.open(photo).size == (96, 96)  # the reply's own photo, applied afresh
+
+
+def test_a_reply_that_would_break_the_record_changes_nothing(organiser: Path,
+                                                            smtp_server: Server) -> None:
+    request = asked(organiser, smtp_server)
+    before = (organiser / "seminars" / f"{TALK}.yaml").read_bytes()
+    deliver(organiser, reply(FREDRIK, "Title: A bell\x07 rings\n", in_reply_to=request,
+                             photo=png()))
+    result = invoke(organiser, "inbox", "--now", NOW, server=smtp_server)
+    assert result.code == 0, result.both
+    assert "could not be used" in result.out
+    assert (organiser / "seminars" / f"{TALK}.yaml").read_bytes() == before
+    assert not (organiser / "photos").exists() or not list((organiser / "photos").iterdir())
+
+
+def test_a_heic_photo_is_converted_and_a_broken_one_refused(organiser: Path,
+                                                            smtp_server: Server) -> None:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), (10, 120, 200)).save(out, format="HEIF")
+    request = asked(organiser, smtp_server)
+    broken = png(2000)[:3000]  # truncated
+    deliver(organiser, reply(FREDRIK, FORM, in_reply_to=request, photo=broken))
+    refused = invoke(organiser, "inbox", "--now", NOW, server=smtp_server)
+    assert "the photo from fredrik@example.org was not used" in refused.out
+    assert Store(organiser).find(TALK).photo is None
+    deliver(organiser, reply(FREDRIK, "", in_reply_to=request, photo=out.getvalue(),
+                             photo_type=("image", "heic")))
+    result = invoke(organiser, "inbox", "--now", NOW, server=smtp_server)
+    assert result.code == 0, result.both
+    talk = Store(organiser).find(TALK)
+    assert talk.photo == f"photos/{TALK}.jpg"
+    assert Image.open(organiser / talk.photo).format == "JPEG"
+    assert invoke(organiser, "check").code == 0

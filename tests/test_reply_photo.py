@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from mailer import paths
 from mailer.errors import InputError
 from mailer.inbox.photo import attached_images, judge
 from mailer.render import photos
@@ -135,9 +136,9 @@ def test_a_heic_sent_as_octet_stream_is_found_and_kept_with_its_name() -> None:
 def test_the_heif_brands_are_those_pillow_heif_opens() -> None:
     from pillow_heif.as_plugin import _is_supported_heif  # what its opener accepts
 
-    for brand in (*photos.HEIF_BRANDS, b"avif", b"avis", b"isom", b"mp42", b"crx "):
+    for brand in (*paths.HEIF_BRANDS, b"avif", b"avis", b"isom", b"mp42", b"crx "):
         head = b"\0\0\0\x18ftyp" + brand + b"\0\0\0\0mif1"
-        assert photos.is_heif(head) == _is_supported_heif(io.BytesIO(head)), brand
+        assert paths.is_heif(head) == _is_supported_heif(io.BytesIO(head)), brand
 
 
 def test_a_30000_pixel_square_png_is_refused_before_it_is_decoded() -> None:
@@ -253,3 +254,20 @@ def test_a_converted_heic_passes_check_as_a_record_photo(tmp_path: Path) -> None
     (tmp_path / "photos").mkdir()
     (tmp_path / "photos" / f"me.{extension}").write_bytes(data)
     photos.check(tmp_path, f"photos/me.{extension}")
+
+
+def test_check_names_a_heic_record_photo_and_how_to_convert_it(series: Path) -> None:
+    import pillow_heif
+    from support import edit, invoke
+
+    pillow_heif.register_heif_opener()
+    out = io.BytesIO()
+    Image.new("RGB", (50, 50)).save(out, format="HEIF")
+    (series / "photos").mkdir()
+    (series / "photos" / "me.heic").write_bytes(out.getvalue())
+    edit(series / "seminars" / "2024-02-22-mathis.yaml",
+         ("date: 2024-02-22", "date: 2024-02-22\nphoto: photos/me.heic"))
+    result = invoke(series, "check")
+    assert result.code == 2
+    assert 'photo: "photos/me.heic" is a HEIC photo (an iPhone\'s default)' in result.err
+    assert "convert it to JPEG" in result.err and "Traceback" not in result.err

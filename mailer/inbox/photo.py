@@ -16,8 +16,8 @@ import io
 from email.message import EmailMessage
 
 from mailer.errors import InputError
-from mailer.paths import MAX_IMAGE_BYTES, image_format
-from mailer.render.photos import WEB_SIZE, decode, is_heif
+from mailer.paths import MAX_IMAGE_BYTES, image_format, is_heif
+from mailer.render.photos import WEB_SIZE, decode
 
 _EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WebP": "webp"}
 _HEIC_QUALITY = 90  # the JPEG a HEIC becomes keeps a photo's detail

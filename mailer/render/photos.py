@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mailer.errors import InputError
-from mailer.paths import MAX_IMAGE_BYTES, display_path, image_format, read_regular
+from mailer.paths import (
+    HEIC_HINT,
+    MAX_IMAGE_BYTES,
+    display_path,
+    image_format,
+    is_heif,
+    read_regular,
+)
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -26,19 +33,7 @@ MAX_JPEG_PIXELS = 64 * MAX_PIXELS  # a JPEG is decoded at up to 1/8 of each side
 
 # The ISO-BMFF ``ftyp`` brands of HEIF stills and sequences that pillow-heif opens (an iPhone
 # saves "heic"); AVIF, a HEIF of AV1, is not among them.
-HEIF_BRANDS = frozenset(
-    (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1")
-)
-HEIC_HINT = (
-    "is a HEIC photo (an iPhone's default); announce inbox converts attached ones, or "
-    "convert it to JPEG (e.g. `heif-convert` or Preview's Export)"
-)
 _USABLE = ("JPEG", "PNG", "WEBP")  # Pillow's names of the formats a record's photo may have
-
-
-def is_heif(head: bytes) -> bool:
-    """Whether a file's first 12 bytes open a HEIF image (HEIC) that pillow-heif can read."""
-    return head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS
 
 
 def open_photo(root: Path, written: str, *, need: int, keep_alpha: bool = False) -> Image:

@@ -16,7 +16,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mailer.addresses import AddressProblem, parse_mailbox
 from mailer.errors import InputError
-from mailer.paths import IMAGE_FORMATS, MAX_IMAGE_BYTES, image_format, read_regular
+from mailer.paths import (
+    HEIC_HINT,
+    IMAGE_FORMATS,
+    MAX_IMAGE_BYTES,
+    image_format,
+    is_heif,
+    read_regular,
+)
 from mailer.series import people
 from mailer.series.model import DEFAULT_FRONT_MATTER, ImageStyle, Seminar, Series, Status
 from mailer.series.settings import DEFAULT_RETRY_SECONDS, InboxSettings, MailSettings
@@ -318,6 +325,10 @@ def image_file(record: Record, key: str, root: Path) -> str | None:
     except InputError as exc:
         record.report(key, f'"{written}": {str(exc).partition(": ")[2]} (the path is relative '
                            "to the series folder)")
+        return None
+    if image_format(head) is None and (is_heif(head) or
+                                       written.lower().endswith((".heic", ".heif"))):
+        record.report(key, f'"{written}" {HEIC_HINT}')
         return None
     if image_format(head) is None:
         record.report(key, f'"{written}" is not a {", ".join(IMAGE_FORMATS)} image')
