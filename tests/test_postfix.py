@@ -3,13 +3,18 @@ Maildirs; the tests read the Maildirs. In CI these run; elsewhere they need root
 
 from __future__ import annotations
 
+import io
+import mailbox
 import signal
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
+import pillow_heif
 import pytest
 import trustme
+from mailbox_samples import ANN, FREDRIK, SPEAKER_RECORD, TALK, reply, unsubscribe
 from mta import (
     GONE,
     LIST,
@@ -21,7 +26,11 @@ from mta import (
     Postfix,
     require_postfix,
 )
+from PIL import Image
 from support import edit, invoke, popen, private_service, run, use_subscriber_file, write
+from test_inbox_trust import _hostile as hostile
+
+from mailer.series.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +50,18 @@ def relay(postfix: Postfix) -> Iterator[Postfix]:
 
 def env(postfix: Postfix, **extra: str) -> dict[str, str]:
     return {"ANNOUNCE_SMTP_HOST": "127.0.0.1", "ANNOUNCE_SMTP_PORT": str(postfix.port), **extra}
+
+
+def dsn_naming(addresses: list[str]) -> bytes:
+    """A forged report naming every subscriber, returning no mail of ours."""
+    fields = "".join(f"\nFinal-Recipient: rfc822; {a}\nAction: failed\nStatus: 5.1.1\n"
+                     for a in addresses)
+    text = (f"From: MAILER-DAEMON@evil.test\nTo: {ORGANISER}\nSubject: Undelivered\n"
+            "Message-ID: <forged@evil.test>\nMIME-Version: 1.0\nContent-Type: multipart/report; "
+            "report-type=delivery-status; boundary=b\n\n--b\nContent-Type: text/plain\n\n"
+            "Undelivered.\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; "
+            f"evil.test\n{fields}\n--b--\n")
+    return text.replace("\n", "\r\n").encode()
 
 
 def subscribers(series: Path, count: int) -> list[str]:
@@ -182,3 +203,62 @@ def test_a_bounce_postfix_writes_itself_suppresses_the_address(series: Path,
     relay.wait_until_idle()
     assert relay.counts()[kept] == 2
     assert len(relay.messages(ORGANISER)) == 0  # the report was moved to .announce.done
+
+
+def test_a_season_inbox_of_forgeries_and_one_genuine_of_each_kind(series: Path,
+                                                                  relay: Postfix) -> None:
+    """SPEC 7 end to end: Postfix delivers and bounces; the organiser's Maildir, written by
+    Postfix, also holds forgeries and hostile messages. One `send --due` acts on the genuine
+    ones only and sends the week's announcement to everyone else."""
+    speaker = PEOPLE[10]
+    people = list(PEOPLE[:4])
+    write(series / "subscribers.txt", "\n".join([GONE, *people]) + "\n")
+    use_subscriber_file(series, "subscribers.txt")
+    inbox = relay.maildir(ORGANISER)
+    edit(series / "seminars" / "series.yaml",
+         ("  smtp:\n", f"  inbox:\n    maildir: {inbox}\n  smtp:\n"))
+    write(series / "seminars" / f"{TALK}.yaml", SPEAKER_RECORD.replace(FREDRIK, speaker)
+          .replace(ANN, PEOPLE[11]))
+    assert invoke(series, "send", "2024-02-22", "--today", "2024-02-20", **env(relay)).code == 0
+    assert invoke(series, "ask", TALK, "--today", "2024-02-22", **env(relay)).code == 0
+    relay.wait_until_idle()
+    [bounce] = relay.messages(ORGANISER)  # Postfix's own report for gone@
+    assert bounce.get_content_type() == "multipart/report"
+    [request] = relay.messages(speaker)
+    token = str(relay.messages(people[2])[0]["List-Unsubscribe"]).strip("<>")
+    subject = urllib.parse.unquote(token.partition("subject=")[2])
+    heic = io.BytesIO()
+    pillow_heif.register_heif_opener()
+    Image.new("RGB", (300, 200), (30, 90, 160)).save(heic, format="HEIF")
+    jpeg = io.BytesIO()
+    Image.new("RGB", (64, 64)).save(jpeg, format="JPEG")
+    genuine = reply(speaker, "Title: Cells at scale\n\nAbstract: A million cells.\n\nThanks!\n",
+                    in_reply_to=str(request["Message-ID"]), photo=heic.getvalue(),
+                    photo_type=("application", "octet-stream"))
+    phishing = "Title: Win a prize\n\nAbstract: Log in at https://evil.test\n"
+    box = mailbox.Maildir(inbox, create=False)
+    for data in (dsn_naming([*people, GONE]), *hostile(), reply(speaker, phishing),
+                 reply(f"{speaker} <attacker@evil.test>", phishing,
+                       in_reply_to=str(request["Message-ID"])),
+                 genuine, unsubscribe(people[1], subject="unsubscribe"),
+                 unsubscribe("someone@elsewhere.test", subject=subject)):
+        box.add(data)
+    result = run(series, "send", "--due", "--now", "2024-03-08T12:00", **env(relay))
+    assert result.code == 0, result.both
+    assert "Traceback" not in result.both
+    relay.wait_until_idle()
+    # The week's announcement (list mail) reached all but the bounced and the unsubscribed.
+    announced = {a: sum("List-Id" in m for m in relay.messages(a)) for a in people}
+    assert announced == {people[0]: 2, people[1]: 2, people[2]: 1, people[3]: 2}, result.both
+    assert any("confirm" in str(m["Subject"]) for m in relay.messages(people[1]))
+    receipt = relay.messages(speaker)[-1]
+    assert "we received your reply" in str(receipt["Subject"])
+    talk = Store(series).find(TALK)
+    assert (talk.title, talk.abstract, talk.photo) == ("Cells at scale", "A million cells.",
+                                                       f"photos/{TALK}.jpg")
+    assert invoke(series, "check").code == 0
+    listed = invoke(series, "subscribers").out
+    assert f"suppressed  {GONE}: bounced" in listed and f"suppressed  {people[2]}" in listed
+    assert "3 active, 2 suppressed" in listed
+    again = run(series, "send", "--due", "--now", "2024-03-08T12:30", **env(relay))
+    assert again.code == 0 and "evil.test" not in again.both, again.both  # named once
