@@ -136,3 +136,17 @@ def test_a_dry_run_does_not_correct_the_ledger(cron_series: Path, smtp_server: S
     assert len(due(cron_series, smtp_server, "2024-02-22T08:00")[2]) == 1
     assert due(cron_series, smtp_server, "2024-02-16T10:00", "--dry-run")[2] == []
     assert due(cron_series, smtp_server, "2024-02-22T09:00")[2] == []  # still the same day
+
+
+def test_a_moved_talk_cancelled_weeks_ahead_is_cancelled_at_the_next_run(
+        cron_series: Path, smtp_server: Server) -> None:
+    assert len(due(cron_series, smtp_server, "2024-02-19T08:00")[2]) == 1
+    moved = invoke(cron_series, "move", "2024-02-22", "2024-04-02", "--today", "2024-02-20")
+    assert moved.code == 0, moved.both
+    code, out, got = due(cron_series, smtp_server, "2024-02-20T09:00")
+    assert code == 0 and len(got) == 1 and got[0].startswith("Moved"), out
+    edit(cron_series / "seminars" / "2024-04-02-mathis.yaml",
+         ("status: confirmed", "status: cancelled"))
+    code, out, got = due(cron_series, smtp_server, "2024-02-21T09:00")  # 41 days ahead
+    assert (code, got) == (0, ["Cancelled: Learning Machines seminar on 2024-04-02"]), out
+    assert due(cron_series, smtp_server, "2024-02-21T09:15")[2] == []

@@ -160,7 +160,7 @@ def due(seminars: Iterable[Seminar], now: datetime, series: Series,
     mail is due from its moment until the talk starts: the next talk's announcement from
     ``announce_days_before`` days before at ``announce_at``; the reminder on the talk's day
     from ``remind_at`` (not when the announcement itself went out that day); a cancellation
-    as soon as an announced talk is cancelled; an update as soon as the date, time, place or
+    as soon as an announced talk is cancelled, however far off it is; an update as soon as the date, time, place or
     call link of an announced talk differs from what people were last told (``told``, by
     talk key; talks after the window come in only when they were announced); after a talk,
     its follow-up once its recording is set (``followup_days_after``). Whether each
@@ -182,11 +182,12 @@ def due(seminars: Iterable[Seminar], now: datetime, series: Series,
             _update(seminar, series, told)
         if correction is not None:
             found.append(correction)
-        if started or beyond:
-            continue
-        if seminar.cancelled:
-            if seminar.date <= last and (seminar.key, Kind.ANNOUNCEMENT) in sent:
+        if seminar.cancelled and not started:
+            # Whoever saved the event hears at once, however far off the talk is.
+            if (seminar.key, Kind.ANNOUNCEMENT) in sent:
                 found.append(Due(seminar, Kind.CANCELLATION))
+            continue
+        if started or beyond:
             continue
         if seminar.open:  # no speaker yet: nothing to announce, now or later
             continue
