@@ -23,6 +23,7 @@ from mailer.series.model import Kind, Seminar
 from mailer.series.schedule import local_moment
 from mailer.series.schema import load_seminar
 from mailer.series.store import Store
+from mailer.series.yamlfile import out_of_range
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,9 @@ def moved_text(text: str, path: Path, seminar: Seminar, day: date, at: time | No
 
 
 def _refuse(store: Store, seminar: Seminar, day: date, at: time | None, now: datetime) -> None:
+    why = out_of_range(day)
+    if why is not None:
+        raise InputError(f"{day} {why}: a talk moves to a date in them; nothing was changed")
     series = store.series
     start = seminar.start(series)
     if start <= now:

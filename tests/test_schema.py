@@ -29,6 +29,10 @@ BROKEN = [
      f"seminars/{TALK}:1: date: \"2024-02-30\" is not a valid date"),
     ("speaker given twice", TALK, "date: 2024-02-22\nspeakers:\n  - name: A\n    name: B\n",
      f"seminars/{TALK}:4: speakers[0].name: given twice"),
+    ("date before 1900", TALK, "speaker: A\ndate: 1899-12-31\n",
+     f"seminars/{TALK}:2: date: \"1899-12-31\" is not in the years 1900 to 2200"),
+    ("date after 2200", TALK, "date: 9999-12-31\nspeaker: A\n",
+     f"seminars/{TALK}:1: date: \"9999-12-31\" is not in the years 1900 to 2200"),
 ]
 
 
@@ -57,6 +61,39 @@ def test_broken_folder_exits_2_naming_file_and_line(
     assert f"announce: {expected}" in result.err, result.err
     assert "Traceback" not in result.both
     assert not (series / ".state" / "preview").exists()
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "2201-01-01", "1899-12-31", "0001-01-01"])
+@pytest.mark.parametrize("command", [
+    ["check"], ["ics"], ["program"], ["list", "--all"], ["new", "--next", "--speaker", "A"],
+    ["page", "2024-02-22"], ["preview", "2024-02-22"],
+    ["send", "--due", "--dry-run", "--now", "2024-02-19T08:00"]])
+def test_a_file_name_date_out_of_range_is_an_error_and_no_command_overflows(
+        series: Path, day: str, command: list[str]) -> None:
+    old = series / "seminars" / "2024-03-14-martinez-balvanera.yaml"
+    edit(old, ("date: 2024-03-14", f"date: {day}"))
+    old.rename(series / "seminars" / f"{day}-martinez-balvanera.yaml")
+    result = invoke(series, *command)
+    assert "Traceback" not in result.both
+    # A command about one talk reads the records after it only: an early one is not its
+    # business. Every command that reads all the records stops at it.
+    if command[0] in ("page", "preview", "send") and day < "2024":
+        assert result.code == 0, result.both
+        return
+    assert result.code == 2, result.both
+    assert (f"announce: seminars/{day}-martinez-balvanera.yaml: the file name's date: "
+            f"\"{day}\" is not in the years 1900 to 2200") in result.err
+
+
+@pytest.mark.parametrize("day", ["1900-01-01", "2200-12-31"])
+def test_the_first_and_last_days_of_the_range_are_talk_dates(series: Path, day: str) -> None:
+    old = series / "seminars" / "2024-03-14-martinez-balvanera.yaml"
+    edit(old, ("date: 2024-03-14", f"date: {day}"))
+    old.rename(series / "seminars" / f"{day}-martinez-balvanera.yaml")
+    for command in (["check"], ["ics"], ["program"], ["preview", day],
+                    ["page", "--all", "--out", "site"]):
+        result = invoke(series, *command)
+        assert result.code == 0, (command, result.both)
 
 
 def test_unquoted_time_works(series: Path) -> None:

@@ -24,11 +24,11 @@ from support import (
     author_words,
     copy_example,
     in_order,
-    liquid,
     require_tool,
     shown,
     subsequence,
     visible,
+    without_liquid,
 )
 
 from mailer.mail.outgoing import compose, plan_recipients
@@ -99,7 +99,7 @@ def test_every_word_reaches_every_output(series_with, abstract: str) -> None:  #
     assert mail.text.count(as_typed) == 2, "text part, as typed"
     body = page(store, talk).split("\n---\n", 1)[1]
     assert "<p>" not in body, "the page was switched to HTML"
-    rendered = markdown.markdown(liquid(body), extensions=MARKDOWN_EXTENSIONS)
+    rendered = markdown.markdown(without_liquid(body), extensions=MARKDOWN_EXTENSIONS)
     assert in_order(expected, shown(rendered)), "page"
     assert_no_active_content(rendered)
 
@@ -119,7 +119,7 @@ def test_kramdown_renders_the_page_with_every_word(series_with, abstract: str) -
     ruby = require_tool("ruby")
     store = series_with(abstract)
     body = page(store, store.find("2024-02-22")).split("\n---\n", 1)[1]
-    done = subprocess.run([ruby, "-e", KRAMDOWN], input=liquid(body), capture_output=True,
+    done = subprocess.run([ruby, "-e", KRAMDOWN], input=without_liquid(body), capture_output=True,
                           text=True, check=False, timeout=60)
     if "cannot load such file" in done.stderr:
         require_tool("kramdown")  # ruby without the kramdown gems: skip locally, fail in CI
@@ -136,7 +136,7 @@ ALPHABET = st.sampled_from([*"abcxyz ABC<>&*_`\n", "https://example.org/p?q=1&r=
 @given(st.lists(ALPHABET, max_size=40).map("".join))
 def test_any_mix_of_brackets_markup_and_urls_keeps_every_word(text: str) -> None:
     expected = author_words(text)
-    page = liquid(PageFormat().md(text))
+    page = without_liquid(PageFormat().md(text))
     for output in (markdown_to_html(MarkdownFormat().md(text)),
                    markdown.markdown(page, extensions=MARKDOWN_EXTENSIONS)):
         text_shown = shown(output)
@@ -156,7 +156,7 @@ def _hrefs(document: str) -> list[str]:
 
 def test_links_lead_only_to_the_web_and_images_become_links() -> None:
     mail = markdown_to_html(MarkdownFormat().md(LINKS))
-    page = markdown.markdown(liquid(PageFormat().md(LINKS)), extensions=MARKDOWN_EXTENSIONS)
+    page = markdown.markdown(without_liquid(PageFormat().md(LINKS)), extensions=MARKDOWN_EXTENSIONS)
     for output in (mail, page):
         assert_no_active_content(output)
         assert _hrefs(output) == ["https://x.org/l.png", "https://x.org/r.png",
@@ -166,7 +166,7 @@ def test_links_lead_only_to_the_web_and_images_become_links() -> None:
 
 def test_kramdown_sees_no_disguised_scheme_on_the_page() -> None:
     ruby = require_tool("ruby")
-    done = subprocess.run([ruby, "-e", KRAMDOWN], input=liquid(PageFormat().md(LINKS)),
+    done = subprocess.run([ruby, "-e", KRAMDOWN], input=without_liquid(PageFormat().md(LINKS)),
                           capture_output=True, text=True, check=False, timeout=60)
     if "cannot load such file" in done.stderr:
         require_tool("kramdown")

@@ -10,6 +10,9 @@ non-markup ``<`` written as ``&lt;``, which every Markdown renderer (Python-Mark
 the HTML part, kramdown for a Jekyll page) shows as ``<``. Two more things would not show
 as typed, so they are escaped the same way: a link to a ``javascript:`` (or any scheme but
 http, https and mailto) stays text, and kramdown's attribute lists (``{: ...}``) stay text.
+
+A Jekyll page runs Liquid before kramdown: ``formats.without_braces`` writes that Markdown
+with no ``{`` or ``}`` left as a character, showing the same on the page.
 """
 
 from __future__ import annotations
@@ -106,7 +109,7 @@ def markup_at(text: str, at: int) -> int:
     return -1
 
 
-def _run_end(text: str, at: int) -> int:
+def run_end(text: str, at: int) -> int:
     """Return where the run of backticks starting at ``at`` ends."""
     end = at
     while end < len(text) and text[end] == "`":
@@ -120,7 +123,7 @@ def _code_span_end(text: str, at: int) -> int:
     As Python-Markdown reads them: a run of N backticks closes at the next run of exactly
     N; failing that, its first N-1, ... 1 backticks open the span (the rest are content).
     """
-    run = _run_end(text, at) - at
+    run = run_end(text, at) - at
     for size in range(run, 0, -1):
         closing = re.compile(r"(?<!`)`{%d}(?!`)" % size)  # noqa: UP031 (a regex)
         found = closing.search(text, at + size + 1)
@@ -160,7 +163,7 @@ def _inline(text: str, special: re.Pattern[str]) -> str:
             continue
         if char == "`":
             end = _code_span_end(text, start)
-            at = end if end > 0 else _run_end(text, start)
+            at = end if end > 0 else run_end(text, start)
             out.append(text[start:at])
             continue
         if char in "*_":  # asked for literal emphasis characters (see keep_every_word)
@@ -206,6 +209,43 @@ def _is_code_line(line: str, previous_blank: bool, in_code: bool, in_list: bool)
     return indented and (in_code or (previous_blank and not in_list)) and bool(line.strip())
 
 
+# What each line of Markdown is, as protect_markdown (and the page's braces) read it.
+OPENING, FENCED, CODE, BLANK, TEXT = "opening", "fenced", "code", "blank", "text"
+
+
+def line_kinds(lines: list[str], *, after_label: bool = False) -> list[str]:
+    """Each line's part: a fence's opening line, a fenced line (its closing line too), an
+    indented code line, a blank line, or text (an unclosed fence's opening is text).
+
+    ``after_label``: the first line follows a label on its line, so it starts no list.
+    """
+    kinds = []
+    fence = ""
+    previous_blank, in_code, in_list = True, False, False
+    for number, line in enumerate(lines):
+        if fence:
+            kinds.append(FENCED)
+            if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+                fence = ""
+            continue
+        opening = _FENCE.match(line)
+        if opening and _closed(lines[number + 1:], opening.group(1)):
+            fence = opening.group(1)
+            kinds.append(OPENING)
+            continue
+        in_code = _is_code_line(line, previous_blank, in_code, in_list)
+        if in_code:
+            kinds.append(CODE)
+        elif not line.strip():
+            kinds.append(BLANK)
+        else:
+            kinds.append(TEXT)
+            if not line.startswith((" ", "\t")):
+                in_list = bool(_LIST_ITEM.match(line)) and not (after_label and number == 0)
+        previous_blank = not line.strip()
+    return kinds
+
+
 def protect_markdown(text: str, *, literal_emphasis: bool = False) -> str:
     """Return the author's Markdown with every ``<`` that is not markup written ``&lt;``.
 
@@ -214,8 +254,6 @@ def protect_markdown(text: str, *, literal_emphasis: bool = False) -> str:
     special = _SPECIAL_AND_EMPHASIS if literal_emphasis else _SPECIAL
     out: list[str] = []
     paragraph: list[str] = []
-    fence = ""
-    previous_blank, in_code, in_list = True, False, False
 
     def flush() -> None:
         if paragraph:
@@ -223,35 +261,26 @@ def protect_markdown(text: str, *, literal_emphasis: bool = False) -> str:
             paragraph.clear()
 
     lines = text.split("\n")
-    for number, written in enumerate(lines):
+    for written, kind in zip(lines, line_kinds(lines), strict=True):
         line = written
-        if fence:
+        if kind == FENCED:
             out.append(line)
-            if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
-                fence = ""
-            continue
-        opening = _FENCE.match(line)
-        if opening and not _closed(lines[number + 1:], opening.group(1)):
-            # Unclosed, it is text, and must not close a fence that follows it on the page
-            # (the bio's): each of its marks is escaped.
-            run = opening.group(1)
-            line = run.replace(run[0], "\\" + run[0]) + line[len(run):]
-            opening = None
-        if opening:
+        elif kind == OPENING:
             flush()
-            fence = opening.group(1)
+            end = len(line) - len(line.lstrip(line[0]))  # the fence's marks
             # The info string ("```python") is text where a renderer has no fenced blocks
             # (Python-Markdown without the extension): it is escaped like any text.
-            out.append(line[:opening.end()] + _inline(line[opening.end():], special))
-            continue
-        in_code = _is_code_line(line, previous_blank, in_code, in_list)
-        if in_code or not line.strip():
+            out.append(line[:end] + _inline(line[end:], special))
+        elif kind in (CODE, BLANK):
             flush()
             out.append(line)
         else:
+            unclosed = _FENCE.match(line)
+            if unclosed:
+                # Unclosed, it is text, and must not close a fence that follows it on the page
+                # (the bio's): each of its marks is escaped.
+                run = unclosed.group(1)
+                line = run.replace(run[0], "\\" + run[0]) + line[len(run):]
             paragraph.append(_definition_as_text(line))
-            if not line.startswith((" ", "\t")):
-                in_list = bool(_LIST_ITEM.match(line))
-        previous_blank = not line.strip()
     flush()
     return "\n".join(out)

@@ -83,12 +83,29 @@ def line_of(node: yaml.Node) -> int:
     return int(node.start_mark.line) + 1
 
 
+# The years a talk's date may have: every date announce reckons from one (a week on, the
+# talk's local time in UTC) stays far inside what Python's dates can hold.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
+
+def out_of_range(day: date) -> str | None:
+    """Why a date is outside the years a talk may have, or None."""
+    if FIRST_YEAR <= day.year <= LAST_YEAR:
+        return None
+    return f"is not in the years {FIRST_YEAR} to {LAST_YEAR}"
+
+
 def parse_date(raw: str, report: Callable[[str], None]) -> date | None:
-    """Return a ``YYYY-MM-DD`` date, or report why it is not one."""
+    """Return a ``YYYY-MM-DD`` date in the years 1900 to 2200, or report why it is not one."""
     try:
         digits = raw.replace("-", "")
         if len(raw) == 10 and raw[4] == raw[7] == "-" and digits.isascii() and digits.isdigit():
-            return date.fromisoformat(raw)
+            day = date.fromisoformat(raw)
+            why = out_of_range(day)
+            if why is None:
+                return day
+            report(f'"{raw}" {why}')
+            return None
     except ValueError as exc:
         report(f'"{raw}" is not a valid date ({exc})')
         return None
