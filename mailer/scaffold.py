@@ -29,6 +29,11 @@ _EXAMPLE_BIO = ("Ada Lovelace translated and annotated Menabrea's paper on Babba
                 "Analytical Engine (1843).")
 
 
+_EXAMPLE_STATUS = ("# An example: announce mails nothing about a tentative talk. Make it yours (or "
+                   "delete it),\n# then set status: confirmed.\nstatus: tentative    "
+                   "# confirmed | tentative | cancelled | open")
+
+
 def _talk_lines(day: date, speaker: str, affiliation: str | None, title: str | None, *,
                 example: bool = False, email: str | None = None) -> list[str]:
     lines = [f"date: {day.isoformat()}", f"speaker: {_yaml_text(speaker)}"]
@@ -43,6 +48,8 @@ def _talk_lines(day: date, speaker: str, affiliation: str | None, title: str | N
     else:
         lines += ["# abstract: |", "#   Markdown, as the speaker wrote it.",
                   "# bio: |", "#   Markdown: \"About the speaker\"."]
+    if example:
+        return [*lines, _EXAMPLE_STATUS, ""]
     return [*lines, "status: confirmed    # confirmed | tentative | cancelled | open", ""]
 
 
@@ -116,17 +123,33 @@ _GITIGNORE = """\
 """
 
 
-def _host_zone() -> str:
-    """The host's IANA zone from /etc/localtime, or Europe/Stockholm."""
+def host_zone() -> str | None:
+    """The host's IANA zone from ``TZ`` or /etc/localtime; None when it cannot be known."""
+    told = os.environ.get("TZ", "").lstrip(":")
+    if told and "/" in told and _known_zone(told):
+        return told
     with contextlib.suppress(OSError):
         link = os.readlink("/etc/localtime")
-        if "zoneinfo/" in link:
-            return link.split("zoneinfo/", 1)[1]
-    return DEFAULT_ZONE
+        if "zoneinfo/" in link and _known_zone(zone := link.split("zoneinfo/", 1)[1]):
+            return zone
+    return None
 
 
-def init_series(folder: Path, today: date, name: str = "Example") -> Path:
-    """Make a series folder with its settings, a ``.gitignore`` and one example talk.
+def _known_zone(name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def init_series(folder: Path, today: date, name: str = "Example",
+                zone: str | None = None) -> Path:
+    """Make a series folder with its settings, a ``.gitignore`` and one example talk (in
+    ``zone``, by default the machine's). The example is tentative: nothing is mailed about
+    it until the organiser makes it theirs.
 
     The templates stay in the package, so an upgrade brings their fixes; a folder copies
     one into its own ``templates/`` only to change it (``announce template NAME``).
@@ -139,8 +162,11 @@ def init_series(folder: Path, today: date, name: str = "Example") -> Path:
         raise InputError(f"{display_path(settings)}: already exists; this folder is a series")
     if not name.strip() or any(ch in name for ch in "\r\n:#{}[]"):
         raise InputError(f"--name: {name!r}: give the series name in words, on one line")
-    write_atomically(settings, _SERIES_TEMPLATE.format(name=name.strip(), zone=_host_zone())
-                     .encode("utf-8"))
+    if zone is not None and not _known_zone(zone):
+        raise InputError(f"--timezone: {zone!r} is not a time zone announce knows; give an "
+                         "IANA name, such as Europe/Stockholm or America/New_York")
+    write_atomically(settings, _SERIES_TEMPLATE.format(
+        name=name.strip(), zone=zone or host_zone() or DEFAULT_ZONE).encode("utf-8"))
     ignore = folder / ".gitignore"
     if not ignore.exists():
         write_atomically(ignore, _GITIGNORE.encode("utf-8"))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from support import invoke
+from support import Server, invoke
 
 from mailer.render.templates import PACKAGE_TEMPLATES
 
@@ -97,3 +97,28 @@ def test_template_prints_a_default_to_copy(series: Path) -> None:
     assert "subject.txt.j2         templates/subject.txt.j2" in invoke(series, "template").out
     assert "Subject: Custom: Measuring" in invoke(series, "send", "--dry-run", "2024-02-22").out
     assert invoke(series, "template", "nope.j2").code == 2
+
+
+def test_nothing_init_writes_is_mailed_by_cron_over_the_next_weeks(tmp_path: Path,
+                                                                   smtp_server: Server) -> None:
+    made = invoke(tmp_path, "init", "s", "--timezone", "Europe/Berlin")
+    assert made.code == 0, made.both
+    assert "timezone: Europe/Berlin" in made.out and "tentative" in made.out
+    series = tmp_path / "s"
+    assert "timezone: Europe/Berlin" in (series / "seminars" / "series.yaml").read_text()
+    start = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0)
+    for day in range(31):
+        moment = (start + timedelta(days=day)).isoformat(timespec="minutes")
+        result = invoke(series, "send", "--due", "--now", moment, server=smtp_server)
+        assert result.code == 0, result.both
+    assert smtp_server.received == []
+
+
+def test_init_names_the_zone_it_chose_and_refuses_an_unknown_one(tmp_path: Path) -> None:
+    made = invoke(tmp_path, "init", "s", TZ="America/New_York")
+    assert made.code == 0 and "timezone: America/New_York, this machine's zone" in made.out
+    utc = invoke(tmp_path, "init", "u", TZ="Etc/UTC")
+    assert "seminars rarely do: give --timezone ZONE" in utc.out
+    bad = invoke(tmp_path, "init", "b", "--timezone", "Mars/Olympus")
+    assert bad.code == 2 and "--timezone: 'Mars/Olympus' is not a time zone" in bad.err
+    assert not (tmp_path / "b" / "seminars").exists()

@@ -175,20 +175,34 @@ def init(
         metavar="DIR", help="The new series folder.", show_default="the current folder")] = None,
     name: Annotated[str, typer.Option(
         help="The series name, as in \"this week's NAME seminar\".")] = "Example",
+    timezone: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--timezone", metavar="ZONE", help="The series' time zone (an IANA name).",
+        show_default="this machine's zone")] = None,
 ) -> None:
     """Make a new series folder that works at once."""
-    from mailer.scaffold import init_series
+    from mailer.scaffold import DEFAULT_ZONE, host_zone, init_series
     from mailer.series.schedule import local_today
 
     session = session_of(ctx)
-    made = init_series(folder or session.root, local_today(session.now, UTC), name)
+    machine = host_zone()
+    made = init_series(folder or session.root, local_today(session.now, UTC), name, timezone)
     say(f"made a new series in {made}/: edit seminars/series.yaml, then try "
          f"`announce --root {made} preview`")
-    from mailer.series.store import Store
-
-    zone = Store(made).series.timezone
-    say(f"timezone: {zone}, this machine's zone; if the seminar keeps another, change it in "
-        "seminars/series.yaml (an IANA name, such as Europe/Stockholm)")
+    say("the example talk is tentative: nothing is mailed about it until you make it yours "
+        "and set status: confirmed")
+    if timezone is not None:
+        say(f"timezone: {timezone}")
+    elif machine is None:
+        say(f"timezone: {DEFAULT_ZONE}: this machine's zone cannot be known; if the seminar "
+            "keeps another, give --timezone ZONE or change it in seminars/series.yaml")
+    elif machine in ("UTC", "Etc/UTC", "Etc/UCT", "Etc/GMT", "GMT", "Etc/Universal"):
+        say(f"timezone: {machine}, this machine's zone; servers often keep UTC, seminars "
+            "rarely do: give --timezone ZONE or change it in seminars/series.yaml (an IANA "
+            "name, such as Europe/Stockholm)")
+    else:
+        say(f"timezone: {machine}, this machine's zone; if the seminar keeps another, give "
+            "--timezone ZONE or change it in seminars/series.yaml (an IANA name, such as "
+            "Europe/Stockholm)")
 
 
 @app.command(epilog=examples(

@@ -160,9 +160,10 @@ def due(seminars: Iterable[Seminar], now: datetime, series: Series,
     mail is due from its moment until the talk starts: the next talk's announcement from
     ``announce_days_before`` days before at ``announce_at``; the reminder on the talk's day
     from ``remind_at`` (not when the announcement itself went out that day); a cancellation
-    as soon as an announced talk is cancelled, however far off it is; an update as soon as the date, time, place or
-    call link of an announced talk differs from what people were last told (``told``, by
-    talk key; talks after the window come in only when they were announced); after a talk,
+    as soon as an announced talk is cancelled, however far off it is; an update as soon as
+    the date, time, place or call link of an announced talk differs from what people were
+    last told (``told``, by talk key; talks after the window come in only when they were
+    announced); after a talk,
     its follow-up once its recording is set (``followup_days_after``). Whether each
     went out to everyone is the ledger's to say (a run that stopped half way is due until it
     is finished).
