@@ -45,6 +45,17 @@ def test_dates_are_typed(series: Path) -> None:
     assert "Invalid value for '--today': '22.02.2024' is not a date (YYYY-MM-DD)" in result.err
 
 
+@pytest.mark.parametrize("args", [("preview", "--today", "9999-12-31"),
+                                  ("send", "--due", "--now", "9999-12-31T23:00"),
+                                  ("send", "--due", "--now", "0001-01-01T00:00"),
+                                  ("list", "--today", "1899-12-31")])
+def test_days_outside_1900_to_2200_are_refused_not_overflowed(series: Path,
+                                                              args: tuple[str, ...]) -> None:
+    result = invoke(series, *args)
+    assert result.code == 2
+    assert "is not in the years 1900 to 2200" in result.err and "Traceback" not in result.both
+
+
 def test_version(series: Path) -> None:
     assert invoke(series, "--version").out.strip() == f"announce {__version__}"
 

@@ -110,9 +110,20 @@ class Session:
 
 def parse_day(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    _in_range(text, day)
+    return day
+
+
+def _in_range(text: str, day: date) -> None:
+    """A day in the years a talk may have (so no command overflows)."""
+    from mailer.series.yamlfile import out_of_range
+
+    why = out_of_range(day)
+    if why is not None:
+        raise typer.BadParameter(f"{text!r} {why}")
 
 
 def parse_clock(text: str) -> time:
@@ -125,10 +136,12 @@ def parse_clock(text: str) -> time:
 
 def parse_moment(text: str) -> datetime:
     try:
-        return datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not a date and time (YYYY-MM-DDTHH:MM, "
                                  "optionally with a UTC offset)") from None
+    _in_range(text, moment.date())
+    return moment
 
 
 def _complete_ids(ctx: typer.Context, incomplete: str) -> list[str]:
