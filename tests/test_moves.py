@@ -191,21 +191,37 @@ def test_an_update_by_hand(cron_series: Path, smtp_server: Server) -> None:
     assert late.code == 2 and "has started" in late.err
 
 
-def test_a_record_renamed_by_hand_is_named_once(cron_series: Path,
-                                                smtp_server: Server) -> None:
+def test_a_record_renamed_by_hand_is_held_named_once_and_never_announced_twice(
+        cron_series: Path, smtp_server: Server) -> None:
     """Far in the future, so that `check` (which asks the clock) sees a talk to come."""
     write(cron_series / "seminars" / "2099-01-15-ek.yaml",
           "date: 2099-01-15\nspeaker: Bo Ek\ntitle: Later\n")
     assert len(due(cron_series, smtp_server, "2099-01-12T08:00")[2]) == 1
-    (cron_series / "seminars" / "2099-01-15-ek.yaml").rename(
-        cron_series / "seminars" / "2099-01-15-bo-ek.yaml")
+    renamed = cron_series / "seminars" / "2099-01-15-bo-ek.yaml"
+    (cron_series / "seminars" / "2099-01-15-ek.yaml").rename(renamed)
     check = invoke(cron_series, "check")
-    assert "warning: 2099-01-15-ek was announced, but no record" in check.err
+    assert "warning: 2099-01-15-ek was announced, and 2099-01-15-bo-ek looks like it renamed " \
+           "by hand" in check.err
     assert "announce move" in check.err
-    out = due(cron_series, smtp_server, "2099-01-12T09:00")[1]
-    assert "2099-01-15-ek was announced, but no record" in out
-    assert "2099-01-15-ek was announced" not in due(cron_series, smtp_server,
-                                                    "2099-01-12T10:00")[1]
+    code, out, got = due(cron_series, smtp_server, "2099-01-12T09:00")
+    assert (code, got) == (0, []), out  # held: not announced a second time
+    assert "2099-01-15-ek was announced, and 2099-01-15-bo-ek looks like it" in out
+    code, out, got = due(cron_series, smtp_server, "2099-01-13T10:00")
+    assert (code, got) == (0, []) and "2099-01-15-ek was announced" not in out  # said once
+    edit(renamed, ("date: 2099-01-15\n", "date: 2099-01-15\nuid: 2099-01-15-ek\n"))
+    assert due(cron_series, smtp_server, "2099-01-13T11:00")[2] == []  # the same talk
+    assert "looks like" not in invoke(cron_series, "check").err
+
+
+def test_a_renamed_record_declared_a_new_talk_is_announced(cron_series: Path,
+                                                           smtp_server: Server) -> None:
+    write(cron_series / "seminars" / "2099-01-15-ek.yaml",
+          "date: 2099-01-15\nspeaker: Bo Ek\ntitle: Later\n")
+    assert len(due(cron_series, smtp_server, "2099-01-12T08:00")[2]) == 1
+    write(cron_series / "seminars" / "2099-01-15-ek.yaml".replace("ek", "bo-ek"),
+          "date: 2099-01-15\nuid: 2099-01-15-bo-ek\nspeaker: Bo Ek\ntitle: Another\n")
+    (cron_series / "seminars" / "2099-01-15-ek.yaml").unlink()
+    assert len(due(cron_series, smtp_server, "2099-01-12T09:00")[2]) == 1
 
 
 def test_a_version_2_ledger_is_upgraded_and_sends_no_update_it_cannot_know(

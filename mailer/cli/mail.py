@@ -144,12 +144,16 @@ def _send_due(settings: Settings, store: Store, now: datetime, *, dry_run: bool,
                 if not quiet or line in read.attention:
                     say(line, err=line in read.attention)
         store = Store(store.root)  # the records a reply filled, read afresh
-    for line in orphans(store, settings.state, local_today(now, store.series.zone),
-                        once=not dry_run):
+    lines, renamed = orphans(store, settings.state, local_today(now, store.series.zone),
+                             once=not dry_run)
+    for line in lines:
         say(f"warning: {line}", err=True)
+    from dataclasses import replace
+
     from mailer.delivery.due import due_now
 
     plan = due_now(store, settings.state, now, record=not dry_run)
+    plan = replace(plan, due=tuple(d for d in plan.due if d.seminar.id not in renamed))
     print_lines(sending.waiting_lines(settings.state, plan, record=not dry_run))
     if not plan.due and not quiet:
         say(sending.nothing_due_line(plan, now))

@@ -74,7 +74,7 @@ def check(
         say(f"  {line}")
     from mailer.season import orphans
 
-    for line in orphans(store, session.state, session.today(store, None)):
+    for line in orphans(store, session.state, session.today(store, None))[0]:
         say(f"warning: {line}", err=True)
     from mailer.render.templates import unknown_overrides
 
