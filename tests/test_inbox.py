@@ -205,3 +205,20 @@ def test_an_unsubscribe_is_confirmed_once_when_asked_to(organiser: Path,
     assert "List-Id" not in sent.message
     assert invoke(organiser, "inbox", "--now", NOW, server=smtp_server).code == 0
     assert len(smtp_server.received) == before + 1
+
+
+def test_a_suppression_is_said_once_not_on_every_send(organiser: Path,
+                                                      smtp_server: Server) -> None:
+    people = subscribe(organiser, 3)
+    assert invoke(organiser, "send", "--due", "--now", "2024-02-19T08:00",
+                  server=smtp_server).code == 0
+    deliver(organiser, dsn(people[0], "5.1.1", original_id=copies(smtp_server)[people[0]]))
+    edit(organiser / "seminars" / "2024-02-22-mathis.yaml", ('time: "15:00"', 'time: "16:00"'))
+    first = invoke(organiser, "send", "--due", "--quiet", "--now", "2024-02-19T09:00",
+                   server=smtp_server)
+    assert "1 suppressed address(es) skipped" in first.err, first.both
+    edit(organiser / "seminars" / "2024-02-22-mathis.yaml", ('time: "16:00"', 'time: "17:00"'))
+    second = invoke(organiser, "send", "--due", "--quiet", "--now", "2024-02-19T10:00",
+                    server=smtp_server)
+    assert second.code == 0 and second.both == "", second.both  # quiet means quiet
+    assert "suppressed  " + people[0] in invoke(organiser, "subscribers").out

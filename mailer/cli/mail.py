@@ -103,8 +103,12 @@ def _send_one(settings: Settings, store: Store, request: Request, now: datetime,
                 say(outgoing.message if isinstance(outgoing, Nothing) else
                     ("Dry run: " if request.dry_run else "") + sending.already_sent_line(outgoing))
             return 0
-        print_lines(sending.warning_lines(outgoing.warnings))
-        if connections is not None:  # the first connection opened while it rendered
+        if connections is None:
+            print_lines(sending.warning_lines(outgoing.warnings))
+        else:  # the first connection opened while it rendered
+            from mailer.delivery.suppression import said_once
+
+            print_lines(sending.warning_lines(said_once(settings.state, outgoing.warnings)))
             report = _deliver(settings.state, outgoing, force=request.force, quiet=quiet,
                               stop=stop, connections=connections)
             print_lines(sending.report_lines(report, outgoing, quiet=quiet))

@@ -24,3 +24,21 @@ def unsuppressed(state: Path, plan: RecipientPlan) -> tuple[RecipientPlan, int]:
     everyone = {b.envelope.lower() for b in (*plan.lists, *plan.subscribers, *plan.cc)}
     kept = plan.only(everyone - suppressed)
     return kept, plan.total - kept.total
+
+
+SKIPPED = "suppressed address(es) skipped"
+
+
+def skipped_warning(count: int) -> str:
+    """The warning a send gives when it leaves suppressed addresses out."""
+    return (f"{count} suppressed address(es) skipped (bounced or unsubscribed; "
+            "`announce subscribers` lists them)")
+
+
+def said_once(state: Path, warnings: tuple[str, ...]) -> tuple[str, ...]:
+    """The warnings less a suppression count said before: the same count from run to run is
+    no news (cron would mail it every week); a new suppression is said once."""
+    if not any(SKIPPED in w for w in warnings):
+        return warnings
+    with Ledger(state) as ledger:
+        return tuple(w for w in warnings if SKIPPED not in w or ledger.first_time(w))
