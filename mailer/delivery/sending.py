@@ -20,7 +20,7 @@ from mailer.delivery.ledger import REFUSED, Ledger
 from mailer.delivery.lock import run_lock
 from mailer.delivery.loop import Pace, Record, Report
 from mailer.delivery.secret import series_secret
-from mailer.delivery.suppression import unsuppressed
+from mailer.delivery.suppression import skipped_warning, unsuppressed
 from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL, InputError
 from mailer.mail.outgoing import Outgoing, RecipientPlan, compose, plan_recipients
 from mailer.series.model import Kind, Seminar
@@ -158,8 +158,7 @@ def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
                                 "talk they may not have heard of"))
     if skipped:
         outgoing = replace(outgoing, warnings=(
-            *outgoing.warnings, f"{skipped} suppressed address(es) skipped (bounced or "
-                                "unsubscribed; `announce subscribers` lists them)"))
+            *outgoing.warnings, skipped_warning(skipped)))
     return outgoing
 
 
