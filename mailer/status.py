@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,9 +59,18 @@ def _row(seminar: Seminar, store: Store, ledger: Ledger | None) -> Row:
         status=seminar.status,
         note=seminar.note,
         missing=tuple(seminar.missing(photo=True)) if seminar.takes_place else (),
-        sent={kind: ledger.summary(seminar.key, kind) if ledger else None for kind in Kind},
+        sent={kind: _local(ledger.summary(seminar.key, kind), store.series.zone)
+              if ledger else None for kind in Kind},
         addressed=bool(seminar.asked()),
     )
+
+
+def _local(summary: KindSummary | None, zone: tzinfo) -> KindSummary | None:
+    """When it went, in the series' zone (the ledger keeps UTC): an ISO time with its offset."""
+    if summary is None or summary.last is None:
+        return summary
+    return replace(summary, last=datetime.fromisoformat(summary.last).astimezone(zone)
+                   .isoformat(timespec="seconds"))
 
 
 def listing(store: Store, state: Path, today: date, *, every: bool) -> list[Row]:
@@ -80,8 +89,9 @@ def _state(row: Row) -> str:
     return f"tentative; {state}" if row.status == Status.TENTATIVE else state
 
 
-def _sent(kind: Kind, summary: KindSummary) -> str:
-    when = str(summary.last)[:16]
+def _sent(kind: Kind, summary: KindSummary, zone: tzinfo) -> str:
+    when = datetime.fromisoformat(summary.last).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") \
+        if summary.last else "?"
     if not summary.sent:
         everyone = ("its only recipient" if summary.refused == 1
                     else f"all {summary.refused} recipients")
@@ -98,12 +108,12 @@ def _padded(text: str, width: int) -> str:
     return text + " " * max(0, width - columns)
 
 
-def format_rows(rows: list[Row]) -> list[str]:
-    """Lay the rows out as aligned lines for a terminal."""
+def format_rows(rows: list[Row], zone: tzinfo = UTC) -> list[str]:
+    """Lay the rows out as aligned lines for a terminal; times in ``zone`` (the series')."""
     lines = []
     for row in rows:
         who = row.speaker + (f" ({row.affiliation})" if row.affiliation else "")
-        marks = [_sent(kind, summary) for kind, summary in row.sent.items() if summary]
+        marks = [_sent(kind, summary, zone) for kind, summary in row.sent.items() if summary]
         lines.append(f"{row.id:<34} {row.date} {row.time:<10} {_padded(who, 45)} {_state(row)}"
                      + (f" | {'; '.join(marks)}" if marks else " | not sent"))
     return lines

@@ -222,3 +222,22 @@ def test_a_suppression_is_said_once_not_on_every_send(organiser: Path,
                     server=smtp_server)
     assert second.code == 0 and second.both == "", second.both  # quiet means quiet
     assert "suppressed  " + people[0] in invoke(organiser, "subscribers").out
+
+
+def test_list_and_subscribers_show_times_in_the_series_zone(organiser: Path,
+                                                            smtp_server: Server) -> None:
+    import json
+    import re
+
+    people = subscribe(organiser, 2)
+    assert invoke(organiser, "send", "2024-02-22", server=smtp_server).code == 0
+    deliver(organiser, dsn(people[0], "5.1.1", original_id=copies(smtp_server)[people[0]]))
+    assert invoke(organiser, "inbox", "--now", NOW).code == 0
+    listed = invoke(organiser, "list", "--today", "2024-02-20").out
+    assert re.search(r"announcement sent \d{4}-\d\d-\d\d \d\d:\d\d CES?T to 2", listed), listed
+    rows = json.loads(invoke(organiser, "list", "--today", "2024-02-20", "--json").out)
+    last = rows[0]["sent"]["announcement"]["last"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00", last), last
+    suppressed = invoke(organiser, "subscribers").out
+    assert re.search(rf"suppressed  {people[0]}: .*, \d{{4}}-\d\d-\d\d \d\d:\d\d CES?T ",
+                     suppressed), suppressed

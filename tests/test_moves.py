@@ -74,10 +74,10 @@ def test_move_renames_keeps_identity_and_every_other_word(series: Path, tmp_path
     (("2024-02-22", "2024-02-18"), "2024-02-18 15:00 is in the past"),
     (("2024-02-22", "2024-02-29", "--today", "2024-02-23"), "has started"),
     (("2024-02-22", "2024-02-22"), "already; nothing was changed"),
-    (("2024-02-22", "2201-01-01"), "2201-01-01 is not in the years 1900 to 2200"),
-    (("2024-02-22", "9999-12-31"), "9999-12-31 is not in the years 1900 to 2200"),
-    (("2024-02-22", "1899-12-31", "--today", "1899-12-01"), "1899-12-31 is not in the years"),
-    (("2024-02-22", "0001-01-01"), "0001-01-01 is not in the years 1900 to 2200"),
+    (("2024-02-22", "2201-01-01"), "'2201-01-01' is not in the years 1900 to 2200"),
+    (("2024-02-22", "9999-12-31"), "'9999-12-31' is not in the years 1900 to 2200"),
+    (("2024-02-22", "1899-12-31", "--today", "1900-01-01"), "'1899-12-31' is not in the years"),
+    (("2024-02-22", "0001-01-01"), "'0001-01-01' is not in the years 1900 to 2200"),
 ])
 def test_move_refuses_and_changes_nothing(series: Path, args: tuple[str, ...],
                                           says: str) -> None:

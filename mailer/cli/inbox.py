@@ -59,5 +59,9 @@ def subscribers(
     say(f"{len(active)} active, {len(suppressed)} suppressed")
     for box in active:
         say(f"  active      {box.display()}")
+    from datetime import datetime
+
+    zone = store.series.zone
     for address, (reason, when, message) in suppressed.items():
-        say(f"  suppressed  {address}: {reason}, {when[:16]} (message {message})")
+        local = datetime.fromisoformat(when).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+        say(f"  suppressed  {address}: {reason}, {local} (message {message})")

@@ -41,7 +41,7 @@ def list_(
         return
     if not rows:
         say("No upcoming talks (use --all for past ones).")
-    for line in status.format_rows(rows):
+    for line in status.format_rows(rows, store.series.zone):
         say(line)
 
 
