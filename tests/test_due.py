@@ -150,3 +150,20 @@ def test_a_moved_talk_cancelled_weeks_ahead_is_cancelled_at_the_next_run(
     code, out, got = due(cron_series, smtp_server, "2024-02-21T09:00")  # 41 days ahead
     assert (code, got) == (0, ["Cancelled: Learning Machines seminar on 2024-04-02"]), out
     assert due(cron_series, smtp_server, "2024-02-21T09:15")[2] == []
+
+
+@pytest.mark.parametrize("setting", ["", "incomplete: hold\n"])
+def test_a_talk_without_a_title_is_announced_or_held_as_the_series_says(
+        cron_series: Path, smtp_server: Server, setting: str) -> None:
+    edit(cron_series / "seminars" / "series.yaml", ("remind_at:", f"{setting}remind_at:"))
+    edit(cron_series / "seminars" / "2024-02-22-mathis.yaml", ("\ntitle:", "\n# title:"))
+    code, out, got = due(cron_series, smtp_server, "2024-02-19T08:00")
+    assert code == 0, out
+    if not setting:  # the default: the week is announced (TBA) and the organiser warned
+        assert len(got) == 1 and "still missing title" in out
+        return
+    assert got == [] and "has no title yet: its announcement is due but held" in out
+    assert due(cron_series, smtp_server, "2024-02-19T09:00", "--quiet") == (0, "", [])
+    assert due(cron_series, smtp_server, "2024-02-22T09:30")[2] == []  # no reminder either
+    edit(cron_series / "seminars" / "2024-02-22-mathis.yaml", ("\n# title:", "\ntitle:"))
+    assert len(due(cron_series, smtp_server, "2024-02-22T09:45")[2]) == 1

@@ -98,6 +98,9 @@ class Series:
     cadence: str = "weekly"  # weekly | biweekly: how `new --next` spaces the talks
     speaker_mail: SpeakerMail = field(default_factory=SpeakerMail)
     followup_days_after: int | None = None  # the recording's mail: up to this many days after
+    # A talk still without a title when its announcement is due: "announce" it (TBA) or
+    # "hold" it until the title is in (the organiser is told once).
+    incomplete: str = "announce"
     mail: MailSettings = field(default_factory=MailSettings)
     images: ImageStyle = field(default_factory=ImageStyle)
 

@@ -201,6 +201,11 @@ def due(seminars: Iterable[Seminar], now: datetime, series: Series,
             elif seminar.status != Status.CONFIRMED:
                 waiting.append(f"{seminar.id} is {seminar.status}: its announcement is due "
                                "but waits until its status is confirmed")
+            elif series.incomplete == "hold" and not seminar.title and \
+                    (seminar.key, Kind.ANNOUNCEMENT) not in sent:
+                waiting.append(f"{seminar.id} has no title yet: its announcement is due but "
+                               "held (incomplete: hold) until the record has one; or send it "
+                               f"as it is with `announce send {seminar.id}`")
             else:
                 found.append(Due(seminar, Kind.ANNOUNCEMENT))
         announcing_now = (Due(seminar, Kind.ANNOUNCEMENT) in found
@@ -240,6 +245,9 @@ def _reminder(seminar: Seminar, now: datetime, series: Series,
     zone = series.zone
     if series.remind_at is None or seminar.status != Status.CONFIRMED:
         return None
+    if series.incomplete == "hold" and not seminar.title and \
+            (seminar.key, Kind.ANNOUNCEMENT) not in sent:
+        return None  # held with its announcement
     if seminar.date != local_today(now, zone) or \
             now < local_moment(seminar.date, series.remind_at, zone):
         return None

@@ -40,6 +40,7 @@ SERIES_KEYS = (
     "name", "team", "website", "timezone", "default_time", "duration_minutes", "location",
     "video_link", "video_label", "upcoming_count", "announce_days_before", "announce_at",
     "remind_at", "page", "mail", "images", "cadence", "followup_days_after", "speakers",
+    "incomplete",
 )
 CADENCES = ("weekly", "biweekly")
 IMAGE_KEYS = ("background", "accent", "text", "logo")
@@ -215,6 +216,7 @@ def load_series(path: Path) -> Series:
     remind_at = record.clock("remind_at")
     cadence = record.choice("cadence", CADENCES, _DEFAULTS["cadence"])
     followup = record.integer("followup_days_after", 0, 1, 366) or None  # absent: no follow-up
+    incomplete = record.choice("incomplete", ("announce", "hold"), "announce")
     speaker_mail = people.speaker_mail(record)
     record.finish()
     assert name and team and zone_name and default_time  # noqa: S101 (finish() raised otherwise)
@@ -225,6 +227,7 @@ def load_series(path: Path) -> Series:
         announce_days_before=days_before, announce_at=announce_at, remind_at=remind_at,
         front_matter=front_matter, page_url=page_url, mail=mail, images=images,
         cadence=cadence, followup_days_after=followup, speaker_mail=speaker_mail,
+        incomplete=incomplete,
     )
 
 
