@@ -178,3 +178,10 @@ def test_new_and_import_take_the_speakers_address(series: Path) -> None:
     assert imported.code == 0, imported.both
     assert [s.email for s in Store(series).find("2024-05-16").speakers] == [
         "dan@example.org", "eva@example.org"]
+
+
+def test_nothing_due_names_a_speaker_request_that_comes_before_the_next_announcement(
+        season: Path, smtp_server: Server) -> None:
+    result = invoke(season, "send", "--due", "--now", "2024-02-23T09:00", server=smtp_server)
+    assert result.code == 0, result.both
+    assert f"Next: the request of {TALK}, due from 2024-02-29 08:00 CET." in result.out

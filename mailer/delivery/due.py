@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from mailer.delivery.ledger import Ledger
-from mailer.series.asking import Asked, Round, speaker_due
+from mailer.series.asking import Asked, Round, next_to_speakers, speaker_due
 from mailer.series.model import Kind, Seminar
 from mailer.series.schedule import DueNow, due, local_today
 from mailer.series.store import Store
@@ -44,8 +44,13 @@ def due_now(store: Store, state: Path, now: datetime, *, record: bool = False) -
             ledger.clamp(now)
         sent, told, asked = _histories(ledger, talks, announced, now)
     plan = due(talks, now, series, sent, told)
-    to_speakers, notes = speaker_due([t for t in talks if t.date <= horizon], now, series, asked)
-    return replace(plan, due=(*plan.due, *to_speakers), waiting=(*plan.waiting, *notes))
+    near = [t for t in talks if t.date <= horizon]
+    to_speakers, notes = speaker_due(near, now, series, asked)
+    limit = plan.next[2] if plan.next else now + timedelta(days=366)
+    speakers_next = next_to_speakers(store.seminars(today), now, series, asked, limit)
+    following = [n for n in (plan.next, speakers_next) if n]
+    return replace(plan, due=(*plan.due, *to_speakers), waiting=(*plan.waiting, *notes),
+                   next=min(following, key=lambda n: n[2]) if following else None)
 
 
 def _histories(ledger: Ledger | None, talks: Sequence[Seminar], announced: set[str],

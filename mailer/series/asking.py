@@ -95,6 +95,35 @@ def speaker_due(seminars: Iterable[Seminar], now: datetime, series: Series,
     return found, notes
 
 
+def next_to_speakers(seminars: Iterable[Seminar], now: datetime, series: Series,
+                     asked: Mapping[str, Asked],
+                     before: datetime | None = None) -> tuple[Seminar, Kind, datetime] | None:
+    """The first request or brief to come after ``now`` and ``before`` the given moment (for
+    "Nothing is due ... Next:"); ``seminars`` in date order, read only as far as needed."""
+    rules = series.speaker_mail
+    best: tuple[Seminar, Kind, datetime] | None = None
+    for seminar in seminars:
+        opens = local_moment(seminar.date - timedelta(days=rules.request_days_before),
+                             series.announce_at, series.zone)
+        briefs = local_moment(seminar.date - timedelta(days=rules.brief_days_before),
+                              series.announce_at, series.zone)
+        limit = best[2] if best else before
+        if limit is not None and min(opens, briefs) >= limit:
+            break
+        if seminar.start(series) <= now or not seminar.takes_place or not seminar.asked():
+            continue
+        history = asked.get(seminar.key, Asked())
+        coming = []
+        if seminar.missing(photo=True) and not history.rounds and now < opens:
+            coming.append((seminar, Kind.REQUEST, opens))
+        if seminar.status == Status.CONFIRMED and not history.briefed and now < briefs:
+            coming.append((seminar, Kind.BRIEF, briefs))
+        for item in coming:
+            if best is None or item[2] < best[2]:
+                best = item
+    return best
+
+
 def _requests(series: Series, seminar: Seminar, history: Asked, today: date) -> list[Due]:
     emails = [s.email for s in seminar.asked() if s.email]
     chosen = request_round(series, seminar, history, today, emails)
