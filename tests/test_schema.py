@@ -180,3 +180,23 @@ def test_a_newcomers_yaml_mistakes_name_the_key_and_say_what_to_do(series: Path,
     result = invoke(series, "check")
     assert result.code == 2
     assert f"{TALK}:3: {says}" in result.err, result.err
+
+
+def test_a_comma_inside_a_flow_mapping_is_explained(series: Path) -> None:
+    record = series / "seminars" / "2024-02-22-mathis.yaml"
+    text = record.read_text(encoding="utf-8")
+    start, end = text.index("speaker:"), text.index("title:")
+    record.write_text(text[:start] + "speakers: [{name: Dana, email: dana@uni,test}]\n"
+                      + text[end:], encoding="utf-8")
+    result = invoke(series, "check")
+    assert result.code == 2
+    assert "speakers[0].test: unknown key; it has no value" in result.err
+    assert 'quote a value with a comma in it (email: "dana@uni,test")' in result.err
+
+
+def test_check_warns_that_send_needs_mail_from(series: Path) -> None:
+    edit(series / "seminars" / "series.yaml", ("  from:", "  # from:"))
+    result = invoke(series, "check")
+    assert result.code == 0, result.both
+    assert "mail.from is not set, so `send` will refuse until it is" in result.err
+    assert invoke(series, "send", "--dry-run").code == 2

@@ -70,6 +70,10 @@ def check(
     if result.problems:
         raise InputError("\n".join(result.problems))
     say(f"ok: series and {result.talks} talk(s) are valid and render")
+    if not with_environment(store.series.mail).sender:
+        say("warning: seminars/series.yaml: mail.from is not set, so `send` will refuse until "
+            "it is (e.g. from: Seminar Team <seminar@example.org>); preview and the web "
+            "outputs work without it", err=True)
     for line in result.incomplete:
         say(f"  {line}")
     from mailer.season import orphans

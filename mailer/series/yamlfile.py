@@ -151,6 +151,12 @@ class Record:
                 close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
                 hint = f'; did you mean "{close[0]}"?' if close else (
                     "; known keys: " + ", ".join(allowed))
+                node = self.nodes[key]
+                if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null") and \
+                        not close:
+                    hint = ("; it has no value, so it may be the end of the value before it, "
+                            "cut at a comma: inside { } a comma starts a new key, so quote a "
+                            'value with a comma in it (email: "dana@uni,test")')
                 self.report(key, f"unknown key{hint}")
 
     def words(self, key: str, *, required: bool = False,
