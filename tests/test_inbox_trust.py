@@ -55,9 +55,9 @@ def sent_to(server: Server, address: str) -> list[EmailMessage]:
     return [r.message for r in server.received if r.rcpt_tos == [address]]
 
 
-def asked(root: Path, server: Server) -> str:
+def asked(root: Path, server: Server, talk: str = TALK) -> str:
     """Send the speakers' request; return the Message-ID of Fredrik's copy."""
-    result = invoke(root, "ask", TALK, "--today", "2024-02-29", server=server)
+    result = invoke(root, "ask", talk, "--today", "2024-02-29", server=server)
     assert result.code == 0, result.both
     return str(sent_to(server, FREDRIK)[-1]["Message-ID"])
 
@@ -291,4 +291,26 @@ def test_a_heic_photo_is_converted_and_a_broken_one_refused(organiser: Path,
     talk = Store(organiser).find(TALK)
     assert talk.photo == f"photos/{TALK}.jpg"
     assert Image.open(organiser / talk.photo).format == "JPEG"
+    assert invoke(organiser, "check").code == 0
+
+
+def test_a_reply_fills_the_placeholders_announce_new_wrote(organiser: Path,
+                                                           smtp_server: Server) -> None:
+    (organiser / "seminars" / f"{TALK}.yaml").unlink()
+    made = invoke(organiser, "new", "2024-03-21", "--speaker", "Fredrik Gustafsson",
+                  "--email", FREDRIK)
+    assert made.code == 0, made.both
+    [record] = (organiser / "seminars").glob("2024-03-21-*.yaml")
+    assert "# title: \n" in record.read_text() and "# abstract: |\n" in record.read_text()
+    request = asked(organiser, smtp_server, record.stem)
+    deliver(organiser, reply(FREDRIK, FORM, in_reply_to=request))
+    result = invoke(organiser, "inbox", "--now", NOW, server=smtp_server)
+    assert result.code == 0, result.both
+    lines = record.read_text().splitlines()
+    assert "# title: " not in lines and "# abstract: |" not in lines and "# bio: |" not in lines
+    title, time_hint = lines.index("title: Cells at scale"), lines.index('# time: "15:00"      '
+                                                                        "# when not the series'"
+                                                                        " default_time")
+    assert title < time_hint < lines.index("abstract: |") < lines.index("bio: |")
+    assert lines[-1].startswith("status:")  # filled where the placeholders were, not below
     assert invoke(organiser, "check").code == 0

@@ -52,6 +52,27 @@ def _round_trip(text: str) -> object:
     return yaml
 
 
+def _at_placeholders(text: str, values: dict[str, object]) -> tuple[str, set[str]]:
+    """Write each value where the record has its commented placeholder (``# title:``, and
+    ``# abstract: |`` with its ``#   ...`` lines, as `announce new` writes them)."""
+    import re
+
+    from ruamel.yaml import YAML
+
+    placed = set()
+    for key, value in values.items():
+        found = re.search(rf"(?m)^# {key}:[^\n]*\n(?:#   [^\n]*\n)*", text)
+        if found is None:
+            continue
+        yaml = YAML()
+        yaml.width = 1 << 16
+        out = io.StringIO()
+        yaml.dump({key: value}, out)
+        text = text[:found.start()] + out.getvalue() + text[found.end():]
+        placed.add(key)
+    return text, placed
+
+
 JOURNAL = "inbox-journal.json"  # in the state folder while a reply is being written
 
 
@@ -99,8 +120,7 @@ def fill(store: Store, state: Path, seminar: Seminar, answers: dict[str, str],
     done = Filled()
     path = store.folder / f"{seminar.id}.yaml"
     text = path.read_text(encoding="utf-8")
-    yaml_rt = _round_trip(text)
-    data = yaml_rt.load(text)  # type: ignore[attr-defined]
+    values: dict[str, object] = {}
     for key in FIELDS:
         answer = answers.get(key)
         if not answer:
@@ -109,9 +129,15 @@ def fill(store: Store, state: Path, seminar: Seminar, answers: dict[str, str],
             if " ".join(str(getattr(seminar, key)).split()) != " ".join(answer.split()):
                 done.differs.append(key)
             continue
-        data[key] = LiteralScalarString(answer + "\n") if "\n" in answer or key != "title" \
+        values[key] = LiteralScalarString(answer + "\n") if "\n" in answer or key != "title" \
             else answer
         done.filled.append(key)
+    text, placed = _at_placeholders(text, values)
+    yaml_rt = _round_trip(text)
+    data = yaml_rt.load(text)  # type: ignore[attr-defined]
+    for key, value in values.items():
+        if key not in placed:
+            data[key] = value
     saved = None
     if photo is not None and not seminar.photo:
         saved = f"photos/{seminar.id}.{photo[1]}"
