@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import REPO, Server, invoke, require_tool, write
+from support import REPO, Server, edit, invoke, require_tool, write
 
 UNITS = REPO / "contrib" / "systemd"
 CRON_PATH = "/usr/bin:/bin"
@@ -40,8 +40,11 @@ def readme_cron_command() -> str:
 
 @pytest.fixture
 def new_series(tmp_path: Path) -> Path:
-    """A series made by `announce init`: its example talk is two days from now, so it is due."""
+    """A series made by `announce init`, its example talk (two days from now) made the
+    organiser's own: confirmed, so it is due."""
     assert invoke(tmp_path, "init", "series").code == 0
+    [example] = (tmp_path / "series" / "seminars").glob("20*.yaml")
+    edit(example, ("status: tentative", "status: confirmed"))
     return tmp_path / "series"
 
 

@@ -163,10 +163,9 @@ def due(seminars: Iterable[Seminar], now: datetime, series: Series,
     as soon as an announced talk is cancelled, however far off it is; an update as soon as
     the date, time, place or call link of an announced talk differs from what people were
     last told (``told``, by talk key; talks after the window come in only when they were
-    announced); after a talk,
-    its follow-up once its recording is set (``followup_days_after``). Whether each
-    went out to everyone is the ledger's to say (a run that stopped half way is due until it
-    is finished).
+    announced); after a talk, its follow-up once its recording is set
+    (``followup_days_after``). Whether each went out to everyone is the ledger's to say (a
+    run that stopped half way is due until it is finished).
     """
     told = told or {}
     zone = series.zone
@@ -194,20 +193,13 @@ def due(seminars: Iterable[Seminar], now: datetime, series: Series,
             continue
         if announcing is None:
             announcing = seminar
-            moment = local_moment(seminar.date - timedelta(days=series.announce_days_before),
-                         series.announce_at, zone)
-            if now < moment:
-                following = (seminar, Kind.ANNOUNCEMENT, moment)
-            elif seminar.status != Status.CONFIRMED:
-                waiting.append(f"{seminar.id} is {seminar.status}: its announcement is due "
-                               "but waits until its status is confirmed")
-            elif series.incomplete == "hold" and not seminar.title and \
-                    (seminar.key, Kind.ANNOUNCEMENT) not in sent:
-                waiting.append(f"{seminar.id} has no title yet: its announcement is due but "
-                               "held (incomplete: hold) until the record has one; or send it "
-                               f"as it is with `announce send {seminar.id}`")
+            verdict = _announcement(seminar, now, series, sent)
+            if isinstance(verdict, datetime):
+                following = (seminar, Kind.ANNOUNCEMENT, verdict)
+            elif isinstance(verdict, str):
+                waiting.append(verdict)
             else:
-                found.append(Due(seminar, Kind.ANNOUNCEMENT))
+                found.append(verdict)
         announcing_now = (Due(seminar, Kind.ANNOUNCEMENT) in found
                           and (seminar.key, Kind.ANNOUNCEMENT) not in sent)
         reminder = _reminder(seminar, now, series, sent, announcing_now=announcing_now)
@@ -215,6 +207,25 @@ def due(seminars: Iterable[Seminar], now: datetime, series: Series,
             found.append(reminder)
         beyond = seminar.date > last
     return DueNow(tuple(found), tuple(waiting), following)
+
+
+def _announcement(seminar: Seminar, now: datetime, series: Series,
+                  sent: Mapping[tuple[str, Kind], datetime]) -> Due | str | datetime:
+    """The next talk's announcement: due, held back (why, for the organiser), or its moment
+    to come."""
+    moment = local_moment(seminar.date - timedelta(days=series.announce_days_before),
+                          series.announce_at, series.zone)
+    if now < moment:
+        return moment
+    if seminar.status != Status.CONFIRMED:
+        return (f"{seminar.id} is {seminar.status}: its announcement is due but waits until "
+                "its status is confirmed")
+    if series.incomplete == "hold" and not seminar.title and \
+            (seminar.key, Kind.ANNOUNCEMENT) not in sent:
+        return (f"{seminar.id} has no title yet: its announcement is due but held "
+                "(incomplete: hold) until the record has one; or send it as it is with "
+                f"`announce send {seminar.id}`")
+    return Due(seminar, Kind.ANNOUNCEMENT)
 
 
 def _update(seminar: Seminar, series: Series,
