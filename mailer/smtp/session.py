@@ -15,14 +15,118 @@ discards an envelope whose data never came, so nothing goes out by accident.
 from __future__ import annotations
 
 import contextlib
+import enum
+import re
 import smtplib
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 from mailer.errors import TemporaryFailure
 from mailer.smtp.connect import connect, describe_error, reply_text
 from mailer.smtp.settings import SmtpSettings
+
+
+class About(enum.StrEnum):
+    """What an SMTP reply is about, and so what a run does about it (:func:`about`)."""
+
+    TAKEN = "taken"  # 2xx: the relay took the message
+    RECIPIENT = "recipient"  # this recipient: 5xx refused for good, 4xx deferred
+    UNSURE = "unsure"  # nothing says whose: one recipient's, unless several in a row get it
+    CONNECTION = "connection"  # this connection's own limit: a fresh connection goes on
+    CONNECTIONS = "connections"  # too many connections at once: go on over fewer
+    LIMIT = "limit"  # the sender's quota or rate: stop, the rest waits for the next run (75)
+    SENDER = "sender"  # the sender is refused (blocked, unauthorised): stop, for the organiser (1)
+
+
+# RFC 3463 (enhanced status codes, first in the text: RFC 2034) and the words of the big relays.
+_ENHANCED = re.compile(r"\s*#?([245])\.(\d{1,3})\.(\d{1,3})\b")
+_ANOTHER_ENHANCED = re.compile(r"\s#?[245]\.\d{1,3}\.\d{1,3}\s")  # a multi-line reply's lines
+_RECIPIENT_CODES = {(1, 1), (1, 2), (1, 3), (1, 4), (1, 5), (1, 6), (1, 10), (2, 1), (2, 2),
+                    (2, 4)}  # bad mailbox or domain, moved, mailbox disabled or full, a list
+_SENDER_CODES = {(1, 7), (1, 8)}  # bad sender's mailbox syntax, bad sender's system address
+
+
+def _words(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(patterns))
+
+
+_PER_CONNECTION = _words(
+    r"\b(too many|maximum|max)\b.{0,40}\b(in|on|per|for) (this|a|one|the|each) "
+    r"(connection|session)\b")
+_SENDER_NAMED = _words(
+    r"sender address rejected", r"sender verify failed", r"of sender address",
+    r"\bsender domain\b", r"the sender's address", r"client host rejected",
+    r"relay(ing)? access denied", r"relay(ing)? (is )?(denied|not permitted|not allowed)",
+    r"unable to relay")
+_RECIPIENT_WORDS = _words(
+    r"recipient address rejected", r"resolver\.(adr|rst)\.", r"\bthe recipient\b",
+    r"user you are trying to", r"you tried to reach", r"user unknown", r"unknown user",
+    r"no such (user|mailbox|recipient)", r"mailbox not found", r"mailbox (is )?full",
+    r"over quota", r"mailbox quota", r"out of storage", r"unrouteable address",
+    r"recipient not found", r"unknown recipient", r"invalid recipient",
+    r"does(n't| not) have an? [\w.-]+ account")
+_CONNECTIONS_WORDS = _words(
+    r"concurrent (smtp )?connections", r"too many (concurrent |simultaneous |open )?connections",
+    r"\bthread limit", r"max(imum)? (number of )?connections")
+_LIMIT_WORDS = _words(
+    r"quota ?exceeded", r"\b(sending|submission|message|daily|hourly|send|relay) quota\b",
+    r"quota (has been |was |is )?(exceeded|reached)", r"rate ?-?limit", r"rate exceeded",
+    r"\b(sending|message|submission) rate\b", r"too fast", r"too frequent", r"throttl",
+    r"too much mail", r"too many (recipients?|messages|e-?mails|mails)\b",
+    r"limit (has been |was )?(exceeded|reached)", r"exceeded .{0,40}\blimit",
+    r"reached .{0,30}\blimit", r"\bmax(imum)? .{0,40}\bexceeded", r"exceeded the max",
+    r"credits exceeded", r"daily .{0,40}\blimit", r"unexpected volume",
+    r"temporarily deferred", r"unusual rate", r"server busy", r"try again in \d+ (s|min)")
+_SENDER_WORDS = _words(
+    r"access denied", r"not (authori[sz]ed|permitted|allowed) to send", r"permissions? to send",
+    r"\bsend ?as\b", r"on behalf of", r"auth(entication)? required", r"not authenticated",
+    r"unauthenticated", r"must (be )?authenticat", r"authentication failed", r"blocked",
+    r"black ?list", r"block ?list", r"spamhaus", r"\bbanned\b", r"not verified",
+    r"unverified", r"not accepted from", r"sending paused", r"account (is )?(disabled|suspended)",
+    r"\bsuspended\b", r"not owned by", r"sender identity", r"the from address")
+
+
+def classify(code: int, text: str) -> About:
+    """What the reply ``code text`` is about: the recipient it answered, or the sender or the
+    session (a limit, a refused sender, too many connections), which no other recipient
+    escapes. Pure: the table of real relays' replies in the tests is its specification.
+
+    The enhanced status code (RFC 3463) decides where it is unambiguous (X.1.1 a bad mailbox,
+    X.2.2 a full one; X.1.8 a bad sender); otherwise the words, checked from the most to the
+    least specific (a "Recipient address rejected: Access denied" is the recipient's, a
+    "Sender address rejected: Access denied" the sender's); then X.4.5 (congestion: Gmail's
+    daily limit), X.5.3 (too many recipients) and a 421 with X.7.x (policy, closing: Gmail's
+    rate limit) are limits; any other 421 is the connection's; the rest is UNSURE.
+    """
+    return next(_verdicts(code, text), About.UNSURE)
+
+
+def _verdicts(code: int, text: str) -> Iterator[About]:
+    """:func:`classify`'s rules in order: the first verdict given is the reply's."""
+    if code < 400:
+        yield About.TAKEN
+    found = _ENHANCED.match(text)
+    enhanced = (int(found[2]), int(found[3])) if found else None
+    if enhanced in _SENDER_CODES:
+        yield About.SENDER
+    if enhanced in _RECIPIENT_CODES:
+        yield About.RECIPIENT
+    words = _ANOTHER_ENHANCED.sub(" ", " " + text.lower() + " ")
+    if enhanced == (6, 7):  # an address needs SMTPUTF8: the sender's, or this recipient's
+        yield About.SENDER if _SENDER_NAMED.search(words) else About.RECIPIENT
+    for patterns, verdict in ((_PER_CONNECTION, About.CONNECTION),
+                              (_SENDER_NAMED, About.SENDER),
+                              (_RECIPIENT_WORDS, About.RECIPIENT),
+                              (_CONNECTIONS_WORDS, About.CONNECTIONS),
+                              (_LIMIT_WORDS, About.LIMIT),
+                              (_SENDER_WORDS, About.SENDER)):
+        if patterns.search(words):
+            yield verdict
+    if enhanced in ((4, 5), (5, 3)) or (code == 421 and enhanced and enhanced[0] == 7):
+        yield About.LIMIT
+    if code == 421:
+        yield About.CONNECTION
 
 
 class Outcome(NamedTuple):
@@ -41,6 +145,11 @@ class Outcome(NamedTuple):
         """Whether trying again later may work (4xx)."""
         return 400 <= self.code < 500
 
+    @property
+    def about(self) -> About:
+        """Whom the reply is about: see :func:`classify`."""
+        return classify(self.code, self.text)
+
 
 class ConnectionLost(TemporaryFailure):
     """The server closed the connection or stopped answering during a transaction.
@@ -49,10 +158,20 @@ class ConnectionLost(TemporaryFailure):
     have taken it (a relay that stores and then hangs): sending it again may mean a copy.
     """
 
-    def __init__(self, text: str, *, unconfirmed: bool = False, worn: bool = False) -> None:
+    def __init__(self, text: str, *, unconfirmed: bool = False, worn: bool = False,
+                 reply: Outcome | None = None) -> None:
         super().__init__(text)
         self.unconfirmed = unconfirmed
         self.worn = worn  # the connection had carried messages: a server's per-connection limit
+        self.reply = reply  # the server's 421, when it said why it closed
+
+
+class _Closing(smtplib.SMTPServerDisconnected):
+    """The server answered 421: it is closing the connection, and says why."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(f"421 {text}")
+        self.reply = Outcome(421, text)
 
 
 class SmtpTransport:
@@ -99,9 +218,22 @@ class SmtpTransport:
             self.open()
 
     def open(self) -> None:
-        """Connect, secure the connection and log in, as the settings say."""
+        """Connect, secure the connection and log in, as the settings say.
+
+        A server that answered EHLO with a refusal (a 421 "too many connections" closes at
+        once) is a connection that did not open, not one that breaks at the first message."""
         self.close()
-        self._conn, _ = connect(self.settings)
+        conn, _ = connect(self.settings)
+        if not conn.does_esmtp:  # EHLO was refused, or the server speaks only HELO-era SMTP
+            try:
+                code, _reply = conn.noop()
+            except (smtplib.SMTPException, OSError):
+                code = 421
+            if code != 250:
+                self._drop(conn)
+                raise TemporaryFailure(f"cannot reach the SMTP server {self.where}: it refused "
+                                       f"EHLO: {reply_text(conn.ehlo_resp or b'')}")
+        self._conn = conn
         self._carried = 0
 
     @staticmethod
@@ -150,10 +282,15 @@ class SmtpTransport:
             self._conn = None
             self._ahead = None
             unconfirmed = self._body_sent
-            what = "after the message, before the server confirmed it" if unconfirmed else ""
-            raise ConnectionLost(f"{self.where}: connection lost {what}".rstrip()
-                                 + f" ({describe_error(exc)})", unconfirmed=unconfirmed,
-                                 worn=self._carried > 0) from None
+            reply = exc.reply if isinstance(exc, _Closing) else None
+            if reply is not None:
+                why = f"the server closed the connection: 421 {reply.text}"
+            else:
+                why = "connection lost " + ("after the message, before the server confirmed it"
+                                            if unconfirmed else "")
+                why = why.rstrip() + f" ({describe_error(exc)})"
+            raise ConnectionLost(f"{self.where}: {why}", unconfirmed=unconfirmed,
+                                 worn=self._carried > 0, reply=reply) from None
         self._carried += 1
         return outcomes
 
@@ -171,7 +308,7 @@ class SmtpTransport:
         """One message: refuse what needs SMTPUTF8 the server lacks, then MAIL, RCPT, DATA."""
         if self._ahead is not None:  # its envelope went with the last body: read the replies
             self._ahead = None
-            replies = [conn.getreply() for _ in range(len(recipients) + 2)]
+            replies = _replies(conn, len(recipients) + 2)
             return self._finish(conn, recipients, replies, data, ahead)
         outcomes: dict[str, Outcome] = {}
         utf8 = self._needs_utf8(recipients)
@@ -179,7 +316,9 @@ class SmtpTransport:
             refusal = Outcome(553, f"5.6.7 the address needs SMTPUTF8, which {self.where} "
                                    "does not offer")
             if not self.sender.isascii():
-                return dict.fromkeys(recipients, refusal)
+                return dict.fromkeys(recipients, Outcome(
+                    553, f"5.6.7 the sender's address needs SMTPUTF8, which {self.where} does "
+                         "not offer"))
             outcomes = {r: refusal for r in recipients if not r.isascii()}
             recipients = [r for r in recipients if r.isascii()]
             utf8 = False
@@ -197,7 +336,7 @@ class SmtpTransport:
     def _pipelined(conn: smtplib.SMTP, commands: list[str]) -> list[tuple[int, bytes]]:
         """RFC 2920: MAIL, RCPT and DATA in one write, then their replies in order."""
         conn.send(("\r\n".join(commands) + "\r\n").encode(conn.command_encoding))
-        return [conn.getreply() for _ in commands]
+        return _replies(conn, len(commands))
 
     @staticmethod
     def _one_by_one(conn: smtplib.SMTP, commands: list[str]) -> list[tuple[int, bytes]]:
@@ -217,7 +356,8 @@ class SmtpTransport:
         """Map the replies to outcomes; send the body if DATA was welcome and someone took it."""
         mail_code, mail_reply = replies[0]
         if mail_code != 250:
-            self._after_failure(conn, mail_code, data_open=_data_open(replies, recipients))
+            self._after_failure(conn, mail_code, reply_text(mail_reply),
+                                data_open=_data_open(replies, recipients))
             return dict.fromkeys(recipients, Outcome(mail_code, reply_text(mail_reply)))
         outcomes = {}
         accepted = []
@@ -229,10 +369,12 @@ class SmtpTransport:
         for recipient in recipients[len(replies) - 1:]:  # not reached: the server said 421
             outcomes.setdefault(recipient, Outcome(421, "not tried: the server closed"))
         if not accepted:
-            self._after_failure(conn, min(o.code for o in outcomes.values()),
+            first = min(outcomes.values(), key=lambda o: o.code)
+            self._after_failure(conn, first.code, first.text,
                                 data_open=_data_open(replies, recipients))
             return outcomes
-        code, reply = replies[-1] if len(replies) == len(recipients) + 2 else (421, b"")
+        code, reply = replies[-1] if len(replies) == len(recipients) + 2 else \
+            next(((c, r) for c, r in replies if c == 421), (421, b"closing"))
         if code == 354:
             self._body_sent = True
             # Only a plain-ASCII envelope goes ahead: one needing SMTPUTF8 is checked first,
@@ -244,23 +386,33 @@ class SmtpTransport:
                 self._ahead = tuple(ahead or ())
             code, reply = conn.getreply()
         else:
-            self._after_failure(conn, code)
+            self._after_failure(conn, code, reply_text(reply))
         final = Outcome(250 if code == 250 else code, reply_text(reply))
         for recipient in accepted:
             outcomes[recipient] = final
         if code == 421:
-            raise smtplib.SMTPServerDisconnected("421 " + final.text)
+            raise _Closing(final.text)
         return outcomes
 
     @staticmethod
-    def _after_failure(conn: smtplib.SMTP, code: int, *, data_open: bool = False) -> None:
+    def _after_failure(conn: smtplib.SMTP, code: int, text: str, *,
+                       data_open: bool = False) -> None:
         """End a failed transaction so the connection can carry the next one."""
         if code == 421:
-            raise smtplib.SMTPServerDisconnected("the server is closing the connection (421)")
+            raise _Closing(text)
         if data_open:  # DATA was welcomed though no one can take the message: end it empty
             conn.send(b".\r\n")
             conn.getreply()
         conn.rset()
+
+
+def _replies(conn: smtplib.SMTP, count: int) -> list[tuple[int, bytes]]:
+    """Read the replies to ``count`` pipelined commands; none after a 421 (the server closes,
+    and what it said is why)."""
+    replies: list[tuple[int, bytes]] = []
+    while len(replies) < count and (not replies or replies[-1][0] != 421):
+        replies.append(conn.getreply())
+    return replies
 
 
 def _data_open(replies: list[tuple[int, bytes]], recipients: Sequence[str]) -> bool:
