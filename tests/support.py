@@ -462,3 +462,76 @@ def without_liquid(body: str) -> str:
     as Jekyll's Liquid leaves it: unchanged. test_liquid.py builds such pages with Jekyll."""
     assert "{" not in body and "}" not in body, "a brace is left for Liquid"
     return body
+
+
+EXCHANGE_TOO_MANY = ("421 4.3.2 The maximum number of concurrent connections has exceeded a "
+                     "limit, closing transmission channel")
+
+
+@dataclass
+class FewConnections(Sink):
+    """A relay that takes ``most`` connections at once. The others are turned away with
+    ``refusal``: at the greeting (Exchange Online's 421), or, with ``at_mail``, at each MAIL
+    (Microsoft 365's "432 4.3.2 ... sender thread limit exceeded" for a fourth submission)."""
+
+    most: int = 1
+    refusal: str = EXCHANGE_TOO_MANY
+    at_mail: bool = False
+    admitted: int = 0  # connections holding a place now
+    turned_away: int = 0  # connections (or, at_mail, messages) refused for too many
+
+    async def handle_MAIL(self, server: SMTPServer, session: Session, envelope: Envelope,
+                          address: str, options: list[str]) -> str:
+        if self.at_mail and not getattr(server, "admitted", True):
+            with self.lock:
+                self.turned_away += 1
+            return self.refusal
+        return await super().handle_MAIL(server, session, envelope, address, options)
+
+
+class _FewSMTP(_CountingSMTP):
+    """aiosmtpd's server, giving a connection a place, or turning it away, as it arrives."""
+
+    admitted = False
+
+    async def _handle_client(self) -> None:
+        sink = self.event_handler
+        with sink.lock:
+            self.admitted = sink.admitted < sink.most
+            sink.admitted += self.admitted
+            sink.turned_away += not (self.admitted or sink.at_mail)
+        if self.admitted or sink.at_mail:
+            await super()._handle_client()
+            return
+        await self.push(sink.refusal)
+        assert self.transport is not None
+        self.transport.close()
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self.admitted:
+            with self.event_handler.lock:
+                self.event_handler.admitted -= 1
+            self.admitted = False
+        super().connection_lost(error)
+
+
+class _FewController(_Controller):
+    def factory(self) -> SMTPServer:
+        self.sink.connections += 1
+        return _FewSMTP(self.handler, **self.SMTP_kwargs)
+
+
+def start_few_connections_server(sink: FewConnections) -> Server:
+    """Start a server that takes ``sink.most`` connections at once (see :class:`FewConnections`),
+    once the connection aiosmtpd opens to check itself has left (it would hold a place)."""
+    port = free_port()
+    controller = _FewController(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    for _ in range(500):
+        with sink.lock:
+            if sink.open_now == 0:
+                break
+        threading.Event().wait(0.01)
+    with sink.lock:
+        sink.admitted = sink.turned_away = 0
+    return Server("127.0.0.1", port, sink, controller)

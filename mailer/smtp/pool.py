@@ -11,6 +11,12 @@ A worker may hold a second message: its envelope goes ahead with the first one's
 round trip a message, RFC 2920), but its body goes only once the run has recorded the first
 outcome in the ledger and said so (:meth:`Pool.recorded`). So at a kill -9, at most one
 message per open connection can have been accepted by the server and not yet recorded.
+
+A relay may take fewer connections than the pool was given (one at a time, say, answering the
+others "421 too many connections"). A connection that cannot open while another works is not
+a failure of the run: the pool closes it, lowers its size to the connections it has (as
+Postfix lowers its concurrency), and hands its messages back to be sent on those
+(:class:`Elsewhere`). Only when no connection works does the failure reach the run.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+
+from mailer.errors import TemporaryFailure
 
 if TYPE_CHECKING:
     from mailer.smtp.session import Outcome
@@ -59,6 +67,26 @@ class NotSent(Exception):
     """A message a worker held but did not send: the run stopped before its turn."""
 
 
+class Elsewhere(Exception):
+    """A message to send on another connection: its own could not open, or was closed because
+    the relay wants fewer (``cause`` says why). The pool is one connection smaller."""
+
+    def __init__(self, cause: BaseException | str) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class _CannotOpen(Exception):
+    """A worker's connection did not open (``cause``); the pool decides what that means."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+_RETIRE = "retire"  # a worker's signal: close, and give back what it holds to go elsewhere
+
+
 class _Worker(Generic[Key]):
     def __init__(self, transport: Transport,
                  results: queue.SimpleQueue[tuple[_Worker[Key], Job[Key] | None, Result]],
@@ -67,8 +95,11 @@ class _Worker(Generic[Key]):
         self.first = first  # the pool's first connection: say when its login worked
         self.inbox: queue.SimpleQueue[Job[Key] | None] = queue.SimpleQueue()
         self.results = results
-        self.go: queue.SimpleQueue[bool] = queue.SimpleQueue()  # the run recorded the last one
+        # True: the run recorded the last one; False: the run stops; _RETIRE: close.
+        self.go: queue.SimpleQueue[bool | str] = queue.SimpleQueue()
         self.held = 0  # messages handed to it and not yet given back
+        self.working = False  # its connection opened and carried a message (or logged in)
+        self.retiring = False  # to close once the run has recorded its last result
         self.thread = threading.Thread(target=self._loop, name="announce-smtp", daemon=True)
         self.thread.start()
 
@@ -83,15 +114,16 @@ class _Worker(Generic[Key]):
     def _loop(self) -> None:
         job: Job[Key] | object | None = self._next(wait=True)
         try:
-            if self.first and isinstance(job, Job):
-                try:
-                    self.transport.ready()
-                except Exception as exc:  # the first message fails with it; no second login
-                    self.results.put((self, job, exc))
-                    job = self._after(job, _EMPTY)
-                else:
-                    self.results.put((self, None, {}))  # logged in: open the others
             while isinstance(job, Job):
+                try:  # connect and log in, unless the connection is open
+                    self.transport.ready()
+                except Exception as exc:  # the message fails with it; no second login
+                    self.results.put((self, job, _CannotOpen(exc)))
+                    job = self._after(job, _EMPTY)
+                    continue
+                if self.first:
+                    self.first = False
+                    self.results.put((self, None, {}))  # logged in: open the others
                 following = self._next(wait=False)
                 ahead = following.recipients if isinstance(following, Job) else None
                 self.results.put((self, job, self._send(job, ahead)))
@@ -102,14 +134,17 @@ class _Worker(Generic[Key]):
     def _after(self, job: Job[Key], following: Job[Key] | object | None,
                ) -> Job[Key] | object | None:
         """Wait until the run recorded ``job``'s outcome; then the next job (None: stop).
-        When the run stops, what the worker holds is given back unsent."""
-        if not self.go.get():
+        When the run stops, what the worker holds is given back unsent; when the worker is
+        retired, it is given back to go on another connection."""
+        signal = self.go.get()
+        if signal is not True:
             held = [following]
             while (more := self._next(wait=False)) is not _EMPTY:
                 held.append(more)
             for item in held:
                 if isinstance(item, Job):
-                    self.results.put((self, item, NotSent("the run stopped")))
+                    self.results.put((self, item, NotSent("the run stopped") if signal is False
+                                      else Elsewhere("its connection was closed")))
             return None
         return following if following is not _EMPTY else self._next(wait=True)
 
@@ -127,6 +162,7 @@ class Pool(Generic[Key]):
         self._connect = connect
         self._size = max(1, size)
         self._workers: list[_Worker[Key]] = []
+        self._retired: list[_Worker[Key]] = []  # closed because the relay wanted fewer
         self._idle: list[_Worker[Key]] = []
         self._results: queue.SimpleQueue[tuple[_Worker[Key], Job[Key] | None, Result]] = \
             queue.SimpleQueue()
@@ -153,8 +189,35 @@ class Pool(Generic[Key]):
 
     @property
     def opened(self) -> int:
-        """How many connections (workers) the pool has made."""
+        """How many connections (workers) the pool has made and still has."""
         return len(self._workers)
+
+    @property
+    def size(self) -> int:
+        """How many connections the pool may have: as given, less those the relay refused."""
+        return self._size
+
+    def _others_work(self, worker: _Worker[Key]) -> bool:
+        return any(w.working for w in self._workers if w is not worker)
+
+    def _retire(self, worker: _Worker[Key]) -> None:
+        """Take ``worker`` out of the pool, which is now one connection smaller."""
+        self._workers.remove(worker)
+        self._retired.append(worker)
+        if worker in self._idle:
+            self._idle.remove(worker)
+        self._size = max(1, len(self._workers))
+
+    def retire(self) -> bool:
+        """Close the connection whose result the run is recording, when another works (the
+        relay said it has too many): the pool is one smaller, and what the connection holds
+        comes back as :class:`Elsewhere`. False, and nothing done, when it is the only one."""
+        worker = self._unrecorded[0]
+        if worker.retiring or not self._others_work(worker):
+            return False
+        worker.retiring = True
+        self._retire(worker)
+        return True
 
     def hand(self, job: Job[Key]) -> None:
         """Give ``job`` to an idle worker, a new one if there is room, else as the second
@@ -176,12 +239,22 @@ class Pool(Generic[Key]):
         (the run hands out more work)."""
         worker, job, result = self._results.get()
         if job is None:
-            self._proven = True
+            self._proven = worker.working = True
             return None
         self.busy -= 1
         worker.held -= 1
+        if isinstance(result, _CannotOpen):
+            if (isinstance(result.cause, TemporaryFailure) and worker in self._workers
+                    and self._others_work(worker)):
+                self._retire(worker)  # the relay takes fewer connections: go on over the rest
+                worker.go.put(_RETIRE)
+                return job, Elsewhere(result.cause)
+            worker.working = False
+            result = result.cause  # no connection works: the run decides, as for any failure
+        elif isinstance(result, dict) and not all(o.temporary for o in result.values()):
+            worker.working = True  # the relay took a message on it, or refused one for good
         self._proven = self._proven or not isinstance(result, Exception)
-        if not isinstance(result, NotSent):
+        if not isinstance(result, NotSent | Elsewhere):
             self._unrecorded.append(worker)
         return job, result
 
@@ -189,6 +262,9 @@ class Pool(Generic[Key]):
         """The last result is in the ledger: its worker may send its next body (or, with
         ``go`` false, must not: the run stops)."""
         worker = self._unrecorded.pop(0)
+        if worker.retiring:
+            worker.go.put(_RETIRE if go else False)
+            return
         worker.go.put(go)
         if worker.held == 0 and go:
             self._idle.append(worker)
@@ -199,5 +275,5 @@ class Pool(Generic[Key]):
         for worker in self._workers:
             worker.inbox.put(None)
         deadline = time.monotonic() + wait
-        for worker in self._workers:
+        for worker in [*self._workers, *self._retired]:
             worker.thread.join(timeout=max(0.0, deadline - time.monotonic()))
