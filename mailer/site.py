@@ -163,8 +163,9 @@ def program(store: Store, year: int | None) -> str:
             "tentative": seminar.status == Status.TENTATIVE,
             "stabp": stabp(seminar),
             "note": seminar.note,
-            "recording": seminar.recording,
-            "slides": seminar.slides,
+            # Addresses as a link's destination on the page: no brace left for Liquid.
+            "recording": fmt.address(seminar.recording) if seminar.recording else None,
+            "slides": fmt.address(seminar.slides) if seminar.slides else None,
         })
     body = Renderer(store.root).render_named("program.md.j2", {
         "series": series, "year": year if year is not None else "", "rows": rows,

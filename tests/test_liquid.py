@@ -7,14 +7,19 @@ kramdown would make of it. Debian's ``jekyll`` (4.3, no plugins, no theme) build
 whose ``_config.yml`` holds a secret; every field of a talk carries every trick, and the
 built HTML must show each as typed, with no trace of the secret or the config. And kramdown
 (which Jekyll runs) shows Markdown with braces in code, math and links the same whether the
-braces are typed or written the page's way. Locally these tests skip when jekyll (or ruby's
-kramdown) is absent; CI installs them.
+braces are typed or written the page's way. kramdown also reads code, quotes, HTML blocks
+and its own extensions otherwise than Python-Markdown (the mail's): no HTML element of the
+user's may form on the built page but the mail's harmless markup, whatever the field holds.
+Locally these tests skip when jekyll (or ruby's kramdown) is absent; CI installs them.
 """
 
 from __future__ import annotations
 
 import json
+import random
+import re
 import subprocess
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -23,6 +28,7 @@ import yaml
 from support import TALK, copy_example, edit, invoke, require_tool, shown, visible, write
 
 from mailer.render.formats import PageFormat, keep_every_word
+from mailer.render.usertext import safe_destination
 
 CONFIG = "secret_token: SECRET-VALUE\n"
 LAYOUT = "<html><head><title>{{ page.title }}</title></head><body>{{ content }}</body></html>\n"
@@ -68,10 +74,10 @@ def series(tmp_path: Path) -> Path:
     return root
 
 
-def build(site: Path) -> Path:
+def build(site: Path, layout: str = LAYOUT) -> Path:
     """Build ``site`` with plain Jekyll and the secret in its config; return ``_site``."""
     jekyll = require_tool("jekyll")
-    write(site / "_layouts" / "default.html", LAYOUT)
+    write(site / "_layouts" / "default.html", layout)
     write(site / "_includes" / "x", INCLUDED)
     write(site / "_config.yml", CONFIG)
     done = subprocess.run([jekyll, "build", "--safe", "-q", "-s", str(site),
@@ -128,7 +134,7 @@ def test_every_field_shows_every_liquid_trick_as_typed(series: Path, tmp_path: P
 def test_the_programme_builds_with_its_links_and_the_tricks_as_typed(
         series: Path, tmp_path: Path, page_url: str, pages: str, program: str) -> None:
     edit(series / "seminars" / "series.yaml", ("page:\n", f"page:\n  url: {page_url}\n"))
-    # The programme's recording and slides links have trouble of their own: see below.
+    # Links to addresses elsewhere: the next test follows the recording and slides links.
     write(series / "seminars" / TALK,
           record(**{k: v for k, v in HOSTILE.items() if k not in ("recording", "slides")}))
     site = tmp_path / "site"
@@ -152,8 +158,6 @@ def test_the_programme_builds_with_its_links_and_the_tricks_as_typed(
     assert f"Title: Title {LINE_SHOWN}" in flat(shown(page))
 
 
-@pytest.mark.xfail(strict=True, reason="site.program() puts a talk's recording and slides "
-                   "addresses on the programme as written; their braces run as Liquid")
 def test_the_programme_keeps_liquid_in_recording_and_slides_addresses_literal(
         series: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
@@ -207,3 +211,162 @@ def test_kramdown_shows_the_page_as_it_shows_the_braces_as_typed() -> None:
     [line] = kramdown([f"**Title:** T {fmt.plain(LINE)} and {fmt.link(URL)}"])
     assert f"Title: T {LINE_SHOWN} and {URL}" == flat(shown(line))
     assert hrefs(line) == [URL]
+
+
+# HTML on the page: kramdown reads code, quotes, HTML blocks and its own extensions otherwise
+# than Python-Markdown (the mail's), and Jekyll writes what it makes as it is. No element of
+# the user's may form but the mail's harmless markup, and the text shows as typed.
+LAYOUT_ESCAPED = LAYOUT.replace("{{ page.title }}", "{{ page.title | escape }}")  # as themes do
+INLINE_HTML = [  # (typed, what a reader sees): each a trick in a one-line field, too
+    ("<script>alert(1)</script>",) * 2,
+    ('<img src=x onerror="alert(2)">',) * 2,
+    ('<iframe src="https://evil.example/"></iframe>',) * 2,
+    ("<svg onload=alert(3)>",) * 2,
+    ("[trap](javascript:alert(4))",) * 2,
+    ('<a href="javascript:alert(5)">five</a>',) * 2,
+    ("`<b onclick=alert(6)>`", "<b onclick=alert(6)>"),
+    ("a ` <script>alert(7)</script> `b",) * 2,
+    ("{::nomarkdown}<script>alert(8)</script>{:/}",) * 2,
+    ("*x*{: onclick=alert(9)}", "x{: onclick=alert(9)}"),
+    ("![pixel](https://tracker.example/p.gif)", "pixel"),
+]
+INLINE_LINE = " and ".join(typed for typed, _ in INLINE_HTML)
+INLINE_SHOWN = " and ".join(seen for _, seen in INLINE_HTML)
+HTML_TRICKS = {  # an abstract (bio, note): what a reader sees of it, in order
+    "indented first line": ("    <script>alert(11)</script>", ["<script>alert(11)</script>"]),
+    "indented after a line break": ("\n    <script>alert(12)</script>",
+                                    ["<script>alert(12)</script>"]),
+    "code after an html block": ("x\n\n<p>\n\n    <script>alert(13)</script>",
+                                 ["x", "<script>alert(13)</script>"]),
+    "lone backticks": ("a ` <script>alert(7)</script> `b", ["a ` <script>alert(7)</script> `b"]),
+    "code in an html block": ("para\n\n<p>\n`<script>alert(14)</script>`\n</p>",
+                              ["para", "<script>alert(14)</script>"]),
+    "attribute list after a paragraph": ('para\n{: .x onmouseover="alert(15)"}',
+                                         ["para", '{: .x onmouseover="alert(15)"}']),
+    "attribute list before a paragraph": ('x\n\n{: onclick="alert(16)"}\npara',
+                                          ["x", '{: onclick="alert(16)"}', "para"]),
+    "nomarkdown block": ("x\n\n{::nomarkdown}\n<script>alert(17)</script>\n{:/nomarkdown}",
+                         ["x", "{::nomarkdown}", "<script>alert(17)</script>",
+                          "{:/nomarkdown}"]),
+    "raw html block": ('x\n\n<div onmouseover="alert(18)">\n<img src=x onerror=alert(19)>\n'
+                       '</div>', ["x", '<div onmouseover="alert(18)">',
+                                  "<img src=x onerror=alert(19)>", "</div>"]),
+    "fenced code": ("x\n\n```html\n<script>alert(20)</script>\n```",
+                    ["x", "<script>alert(20)</script>"]),
+    "code in a quote": ("x\n\n> ```\n> <iframe src=https://evil.example/></iframe>\n> ```",
+                        ["x", "<iframe src=https://evil.example/></iframe>"]),
+    "code in a list": ("x\n\n1. a\n\n    ```\n    <svg onload=alert(21)>\n    ```",
+                       ["x", "a", "<svg onload=alert(21)>"]),
+    "links": ("[a](javascript:alert(22)) [b](<javascript:alert(23)>) [c][r]\n\n"
+              "[r]: javascript:alert(24)",
+              ["[a](javascript:alert(22)) [b](<javascript:alert(23)>) [c][r]",
+               "[r]: javascript:alert(24)"]),
+    "addresses with a tab": ("[d](java\tscript:alert(28)) [t] ![](x/[y](java\tscript:alert(29)))"
+                             "\n\n[t]: java\tscript:alert(30)",  # a browser drops the tab
+                             ["[d](java script:alert(28)) [t] x/[y](java script:alert(29))",
+                              "[t]: java script:alert(30)"]),
+    "definition in a quote": ("x\n\n> [q]: javascript:alert(25)\n\n[q]",
+                              ["x", "[q]: javascript:alert(25)", "[q]"]),
+    "images": ("![pixel](https://t.example/p.gif) ![r2] ![][r2] ![a\\]b](https://t.example/q.gif)"
+               "\n\n[r2]: https://t.example/r.gif", ["pixel", "r2", "a]b"]),
+    "math and code": ("$$<svg onload=alert(26)>$$ and `<svg/onload=alert(27)>`",
+                      ["\\(<svg onload=alert(26)>\\) and <svg/onload=alert(27)>"]),
+    "every trick in a line": (INLINE_LINE, [INLINE_SHOWN]),
+}
+
+
+def straight(text: str) -> str:
+    """kramdown's typographic quotes as typed."""
+    return flat(text).translate(str.maketrans("\u201c\u201d\u2018\u2019", "\"\"''"))
+
+
+def assert_no_html_of_the_users(document: str) -> None:
+    body = document.split("<body>", 1)[1]
+    assert "<script" not in body.lower()
+    for tag, attrs in visible(body).elements:
+        assert tag not in ("script", "style", "iframe", "svg", "img", "object", "embed"), tag
+        for name, value in attrs:
+            assert not name.startswith("on"), (tag, name, value)
+            if name in ("href", "src"):
+                assert safe_destination(value or ""), (tag, name, value)
+
+
+def test_no_html_of_the_users_forms_on_the_page_and_the_text_shows_as_typed(
+        tmp_path: Path) -> None:
+    series = copy_example(tmp_path / "series")
+    for old in (series / "seminars").glob("2*.yaml"):
+        old.unlink()
+    talks = {}
+    for number, (abstract, _) in enumerate(HTML_TRICKS.values()):
+        day = (date(2024, 1, 4) + timedelta(weeks=number)).isoformat()
+        talks[day] = abstract
+        write(series / "seminars" / f"{day}-talk.yaml", record(
+            date=day, time="15:00", status="confirmed", title=f"Title {INLINE_LINE}",
+            speaker=f"Speaker {INLINE_LINE}", abstract=abstract, bio=abstract, note=abstract))
+    assert invoke(series, "check").code == 0
+    site = tmp_path / "site"
+    assert invoke(series, "page", "--all", "--out", str(site)).code == 0
+    built = build(site, layout=LAYOUT_ESCAPED)
+    assert_nothing_leaked(built)
+    for (day, abstract), (name, (_, seen_parts)) in zip(talks.items(), HTML_TRICKS.items(),
+                                                       strict=True):
+        document = (built / f"{day}.html").read_text(encoding="utf-8")
+        assert_no_html_of_the_users(document)
+        seen = straight(shown(document.split("<body>", 1)[1]))
+        assert f"Title: Title {INLINE_SHOWN}" in seen, name
+        assert f"Speaker: Speaker {INLINE_SHOWN}" in seen, name
+        for label in ("Abstract:", "About the speaker:", "Note:"):
+            at = seen.index(label)
+            for part in seen_parts:
+                assert straight(part) in seen[at:], (name, label, part, abstract)
+                at = seen.index(straight(part), at)
+
+
+def test_the_programme_links_an_address_with_markup_in_it_as_a_web_address(
+        series: Path, tmp_path: Path) -> None:
+    address = "https://example.org/v?(x)<script>alert(1)</script>|[y]&z={{site.secret_token}}"
+    write(series / "seminars" / TALK, record(**{**HOSTILE, "recording": address}))
+    site = tmp_path / "site"
+    assert invoke(series, "page", "--all", "--out", str(site)).code == 0
+    assert invoke(series, "program", "2024", "--out", str(site / "program.md")).code == 0
+    built = build(site, layout=LAYOUT_ESCAPED)
+    assert_nothing_leaked(built)
+    for page in ("program.html", "2024-02-22.html"):
+        assert_no_html_of_the_users((built / page).read_text(encoding="utf-8"))
+    document = (built / "program.html").read_text(encoding="utf-8")
+    encoded = ("https://example.org/v?%28x%29%3Cscript%3Ealert%281%29%3C/script%3E%7C%5By%5D"
+               "&z={{site.secret_token}}")
+    assert encoded in hrefs(document)
+    assert hrefs(document).count(URL) == 1  # the slides
+    assert f"Speaker {LINE_SHOWN}, Affiliation {LINE_SHOWN}" in flat(shown(document))
+
+
+PIECES = ["    ", "\n", "\n\n", "\n    ", "\n> ", "`", "``", "```", "$$", "~~", "> ", "- ", "1. ",
+          "x", "y z", "\t", "\\", "&", "&lt;", "&#106;", ":", "]", "(", ")", "[x](", "![", "](",
+          "]: ", "[r]", "javascript:alert(1)", "java\tscript:", "<https://x.org>", "<b>", "</b>",
+          '<a href="https://x.org">', "</a>", "<p>", "</p>", "<script>", "</script>",
+          "<img src=x onerror=alert(2)>", "<svg onload=alert(3)>", "{{", "}}", "{%",
+          "{: onclick=x}", "{::nomarkdown}", "{:/}", "*", "_", "|", '"t"']
+BROWSER_DROPS = re.compile(r"^[\x00- ]+|[\t\n\r]")  # from an address: leading, and anywhere
+
+
+def test_kramdown_forms_no_html_of_the_users_from_any_mix_of_markup() -> None:
+    """Hundreds of mixes of the pieces kramdown and Python-Markdown read differently: the
+    page's Markdown holds no brace, and kramdown makes no element, handler or address of
+    the user's from it (one field's definitions serve every field of a page, so each page
+    has three)."""
+    fmt = PageFormat()
+    mixes = random.Random(2024)
+    texts = ["".join(mixes.choice(PIECES) for _ in range(mixes.randint(1, 24)))
+             for _ in range(600)]
+    pages = [f"**Abstract:** {fmt.md(text)}\n\n**Title:** {fmt.plain(' '.join(text.split()))}"
+             f"\n\n**Note:** {fmt.md(text)}" for text in texts]
+    assert not any("{" in page or "}" in page for page in pages)
+    for text, built in zip(texts, kramdown(pages), strict=True):
+        for tag, attrs in visible(built).elements:
+            assert tag not in ("script", "style", "iframe", "svg", "img", "object"), text
+            for name, value in attrs:
+                assert not name.startswith("on"), text
+                address = BROWSER_DROPS.sub("", value or "")
+                scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", address)
+                assert not scheme or scheme[1].lower() in ("http", "https", "mailto"), text

@@ -109,9 +109,12 @@ def test_text_part_decodes_entities_and_keeps_tags_as_typed() -> None:
 
 
 def test_the_page_keeps_markdown_as_markdown() -> None:
-    source = "*Deep* learning with `x<y>` and [a link](https://example.org) <eos>"
+    """Markdown stays Markdown; code that holds a ``<`` (or ``&``, a brace, a ``]``) is the
+    HTML element kramdown makes of it, so that it is code however kramdown reads it."""
+    source = "*Deep* learning with `x<y>` and `plain` and [a link](https://example.org) <eos>"
     assert PageFormat().md(source) == (
-        "*Deep* learning with `x<y>` and [a link](https://example.org) &lt;eos>")
+        "*Deep* learning with <code>x&#60;y&#62;</code> and `plain` and "
+        "[a link](https://example.org) &lt;eos>")
 
 
 @pytest.mark.parametrize("abstract", list(TRICKY.values()), ids=list(TRICKY))

@@ -11,8 +11,8 @@ the HTML part, kramdown for a Jekyll page) shows as ``<``. Two more things would
 as typed, so they are escaped the same way: a link to a ``javascript:`` (or any scheme but
 http, https and mailto) stays text, and kramdown's attribute lists (``{: ...}``) stay text.
 
-A Jekyll page runs Liquid before kramdown: ``formats.without_braces`` writes that Markdown
-with no ``{`` or ``}`` left as a character, showing the same on the page.
+A Jekyll page is read by kramdown, after Liquid: :mod:`pagetext` writes the author's text
+for it with these rules and kramdown's reading of code, no brace left for Liquid.
 """
 
 from __future__ import annotations
@@ -33,9 +33,14 @@ _LIST_ITEM = re.compile(r" {0,3}(?:[*+-]|\d{1,9}[.)])(?:\s|$)")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _SPECIAL = re.compile(r"[\\`<]|\]\(|\{:|!\[")
 _SPECIAL_AND_EMPHASIS = re.compile(r"[\\`<*_]|\]\(|\{:|!\[")
+_TEXT_SPECIAL = re.compile(r"[\\<]|\]\(|\{:|!\[")  # text known to hold no code span
+_TEXT_SPECIAL_AND_EMPHASIS = re.compile(r"[\\<*_]|\]\(|\{:|!\[")
 _IMAGE = re.compile(r"!\[([^\]\n]*)\](?=[(\[])")
-_REFERENCE = re.compile(r"( {0,3})\[[^\]\n]+\]:[ \t]*(\S*)")
+_REFERENCE = re.compile(r"( {0,3})\[[^\]\n]+\]:(.*)")
+_TITLE = re.compile(r"""\s+(?:"[^"]*"|'[^']*'|\([^)]*\))\s*$""")  # a definition's, at its end
 _ALLOWED_SCHEME = re.compile(r"(?i)(https?://|mailto:)")
+# Every ASCII punctuation mark but those of an entity (& # ;): as a character reference, text.
+_MARKDOWN_MARK = re.compile(r"""[!"$%'()*+,\-./:<=>?@\[\\\]^_`{|}~]""")
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
@@ -56,22 +61,34 @@ def safe_destination(raw: str) -> bool:
 
 
 def _destination(text: str, at: int) -> str:
-    """The destination of an inline link whose ``(`` is just before ``at``."""
+    """The destination of an inline link whose ``(`` is just before ``at``, as kramdown (the
+    page's renderer) reads it, which is the longest reading: up to the ``)`` that closes it or
+    to white space before a title's quote, white space inside and all (a browser drops tabs
+    and line breaks from an address: ``java<TAB>script:`` is ``javascript:``)."""
     while at < len(text) and text[at] in " \t\n":
         at += 1
     if text.startswith("<", at):
         end = text.find(">", at)
         return text[at:end + 1] if end > 0 else text[at:]
     depth, end = 0, at
-    while end < len(text) and not text[end].isspace():
-        if text[end] == "(":
+    while end < len(text):
+        char = text[end]
+        if char.isspace() and text[end + 1:end + 2] in ("'", '"'):
+            break
+        if char == "(":
             depth += 1
-        elif text[end] == ")":
+        elif char == ")":
             if depth == 0:
                 break
             depth -= 1
         end += 1
     return text[at:end]
+
+
+def definition_destination(rest: str) -> str:
+    """A reference definition's destination, from what follows its ``]:``: the rest of the
+    line but a title, white space inside and all, as kramdown reads it."""
+    return _TITLE.sub("", rest.split("\n", 1)[0]).strip()
 
 
 def decode_entities(text: str) -> str:
@@ -145,7 +162,8 @@ def _image(text: str, start: int) -> tuple[str, int]:
     if image[1].strip():
         return "", start + 1  # "[alt](...)" or "[alt][ref]": a link, checked as one
     if inline and destination:
-        return "[" + destination.replace("<", "&lt;"), after - 1  # the address as its text
+        # The address as its text, read by no renderer as markup (in no reading a link).
+        return "[" + _MARKDOWN_MARK.sub(lambda m: f"&#{ord(m[0])};", destination), after - 1
     return "!", start + 1
 
 
@@ -199,7 +217,8 @@ def _closed(rest: list[str], fence: str) -> bool:
 def _definition_as_text(line: str) -> str:
     """A reference definition to an unsafe place (``[r1]: javascript:...``) made text."""
     reference = _REFERENCE.match(line)
-    if reference and not (reference[2] and safe_destination(reference[2])):
+    destination = definition_destination(reference[2]) if reference else ""
+    if reference and not (destination and safe_destination(destination)):
         return reference[1] + "\\" + line[len(reference[1]):]
     return line
 
@@ -209,7 +228,7 @@ def _is_code_line(line: str, previous_blank: bool, in_code: bool, in_list: bool)
     return indented and (in_code or (previous_blank and not in_list)) and bool(line.strip())
 
 
-# What each line of Markdown is, as protect_markdown (and the page's braces) read it.
+# What each line of Markdown is, as protect_markdown (and the page, pagetext) read it.
 OPENING, FENCED, CODE, BLANK, TEXT = "opening", "fenced", "code", "blank", "text"
 
 
@@ -275,12 +294,24 @@ def protect_markdown(text: str, *, literal_emphasis: bool = False) -> str:
             flush()
             out.append(line)
         else:
-            unclosed = _FENCE.match(line)
-            if unclosed:
-                # Unclosed, it is text, and must not close a fence that follows it on the page
-                # (the bio's): each of its marks is escaped.
-                run = unclosed.group(1)
-                line = run.replace(run[0], "\\" + run[0]) + line[len(run):]
-            paragraph.append(_definition_as_text(line))
+            paragraph.append(text_line(line))
     flush()
     return "\n".join(out)
+
+
+def text_line(line: str) -> str:
+    """A line of a paragraph, before its spans are read: an unclosed fence's marks escaped
+    (it is text, and must not close a fence that follows it on the page, the bio's), and a
+    reference definition to an unsafe place made text."""
+    unclosed = _FENCE.match(line)
+    if unclosed:
+        run = unclosed.group(1)
+        line = run.replace(run[0], "\\" + run[0]) + line[len(run):]
+    return _definition_as_text(line)
+
+
+def protect_text(text: str, *, literal_emphasis: bool = False) -> str:
+    """Text that holds no code (the page found its code spans): as :func:`protect_markdown`
+    writes text, every ``<`` that is not markup ``&lt;``, links only to the web, images as
+    links, no attribute list; ``literal_emphasis``: ``*`` and ``_`` escaped too."""
+    return _inline(text, _TEXT_SPECIAL_AND_EMPHASIS if literal_emphasis else _TEXT_SPECIAL)
