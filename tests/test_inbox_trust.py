@@ -314,3 +314,78 @@ def test_a_reply_fills_the_placeholders_announce_new_wrote(organiser: Path,
     assert title < time_hint < lines.index("abstract: |") < lines.index("bio: |")
     assert lines[-1].startswith("status:")  # filled where the placeholders were, not below
     assert invoke(organiser, "check").code == 0
+
+
+def test_one_copy_tells_nothing_of_anothers_id(organiser: Path, smtp_server: Server) -> None:
+    people = subscribe(organiser, 6)
+    assert invoke(organiser, "send", "2024-02-22", server=smtp_server).code == 0
+    mine = str(sent_to(smtp_server, people[0])[0]["Message-ID"])
+    stem = mine.strip("<>").split("@")[0].rsplit(".", 2)[0]  # the run's stem, as all share
+    guesses = " ".join(f"<{stem}.{n}@example.org>" for n in range(12))  # ids as they were
+    forged = EmailMessage()
+    forged["From"] = people[2]
+    forged["To"] = "lm-seminar-list-leave@example.org"
+    forged["Subject"] = "unsubscribe"
+    forged["References"] = guesses
+    forged.set_content("bye\n")
+    deliver(organiser, forged.as_bytes(), dsn(people[3], "5.1.1", original_id=guesses))
+    result = invoke(organiser, "inbox", "--now", NOW, server=smtp_server)
+    assert result.code == 0, result.both
+    assert "suppressed" not in result.out
+    assert "6 active, 0 suppressed" in invoke(organiser, "subscribers").out
+
+
+def test_the_list_address_is_never_suppressed_by_the_inbox(organiser: Path,
+                                                           smtp_server: Server) -> None:
+    assert invoke(organiser, "send", "2024-02-22", server=smtp_server).code == 0
+    [copy] = smtp_server.received
+    the_list = copy.rcpt_tos[0]
+    deliver(organiser, dsn(the_list, "5.1.1", original_id=str(copy.message["Message-ID"])),
+            unsubscribe(the_list, in_reply_to=str(copy.message["Message-ID"])))
+    result = invoke(organiser, "inbox", "--now", NOW, server=smtp_server)
+    assert result.code == 0, result.both
+    assert f"for the list address {the_list}: not suppressed" in result.out
+    assert f"an unsubscribe for the list address {the_list}" in result.out
+    assert "0 suppressed" in invoke(organiser, "subscribers").out
+
+
+def test_a_handled_message_nested_thousands_deep_moves_like_any_other(
+        organiser: Path, smtp_server: Server) -> None:
+    people = subscribe(organiser, 2)
+    deep = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i)
+                    for i in range(900))
+    deliver(organiser, f"From: {people[0]}\r\nTo: lm-seminar-list-leave@example.org\r\n"
+            "Subject: unsubscribe\r\nMessage-ID: <deep@x.test>\r\nMIME-Version: 1.0\r\n"
+            .encode() + deep + b"x\r\n")
+    for hour in ("08:00", "09:00"):
+        result = invoke(organiser, "send", "--due", "--now", f"2024-02-19T{hour}",
+                        server=smtp_server)
+        assert result.code == 0 and "Traceback" not in result.both, result.both
+    assert sorted(a for r in smtp_server.received for a in r.rcpt_tos if "Welcome" in
+                  r.message.get_body(("plain",)).get_content()) == sorted(people)
+    assert len(list((organiser / "inbox" / ".announce.done" / "cur").iterdir())) == 1
+
+
+def test_delay_notices_for_one_mail_count_once(organiser: Path, smtp_server: Server) -> None:
+    people = subscribe(organiser, 2)
+    assert invoke(organiser, "send", "2024-02-22", server=smtp_server).code == 0
+    copy = str(sent_to(smtp_server, people[0])[0]["Message-ID"])
+    deliver(organiser, *(dsn(people[0], "4.2.2", original_id=copy) for _ in range(3)))
+    result = invoke(organiser, "inbox", "--now", NOW)
+    assert result.out.count(f"temporary failure 1 of 3 for {people[0]}") == 3
+    assert "suppressed" not in result.out
+
+
+def test_a_brief_shared_with_the_host_proves_no_speaker(organiser: Path,
+                                                       smtp_server: Server) -> None:
+    record = organiser / "seminars" / f"{TALK}.yaml"
+    record.write_text(SPEAKER_RECORD + "title: Cells\nabstract: A.\nbio: B.\n"
+                      "host: {name: Olof, email: olof@example.org}\n", encoding="utf-8")
+    briefed = invoke(organiser, "send", TALK, "--kind", "brief", "--today", "2024-03-20",
+                     server=smtp_server)
+    assert briefed.code == 0, briefed.both
+    brief = str(smtp_server.received[-1].message["Message-ID"])
+    edit(record, ("title: Cells\n", ""))
+    deliver(organiser, reply(FREDRIK, "Title: Phishing\n", in_reply_to=brief))
+    result = invoke(organiser, "inbox", "--now", NOW, server=smtp_server)
+    assert Store(organiser).find(TALK).title is None, result.out

@@ -143,6 +143,10 @@ def _send_due(settings: Settings, store: Store, now: datetime, *, dry_run: bool,
             say(f"announce: the inbox was not read: {exc}; sending what is due all the same",
                 err=True)
             inbox_code = exc.exit_code
+        except Exception as exc:  # a fault of announce's own: still never the week's mail
+            say(f"announce: the inbox was not read: {type(exc).__name__}: {exc} (a fault in "
+                "announce; please report it); sending what is due all the same", err=True)
+            inbox_code = 1
         else:
             for line in read.lines:
                 if not quiet or line in read.attention:

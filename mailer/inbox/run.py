@@ -55,7 +55,10 @@ from mailer.series.schedule import local_today
 from mailer.series.settings import MailSettings
 from mailer.series.store import Store
 
-SPEAKER_MAIL = frozenset({Kind.REQUEST.value, Kind.BRIEF.value, "received"})
+# Mail that went to one speaker alone, so that answering it proves the address: the request
+# (one a speaker) and the receipt. The brief goes to all speakers and the host together:
+# one of them answering it proves nothing about the others.
+SPEAKER_MAIL = frozenset({Kind.REQUEST.value, "received"})
 CONFIRM = "confirm-unsubscribe"
 A_DAY = timedelta(days=1)
 
@@ -91,6 +94,9 @@ class _Context:
         self.secret = series_secret(state, create=False)
         plan = plan_recipients(store.root, mail)
         self.subscribers = {b.envelope.lower() for b in (*plan.lists, *plan.subscribers)}
+        # A list address (mail.to) is the series' own: every member sees its one copy, so
+        # nothing in the inbox may suppress it.
+        self.lists = {b.envelope.lower() for b in plan.lists}
         self.notes: list[Note] = []
 
     def copies(self, message: Message, ids: Sequence[str]) -> list[SentCopy]:
@@ -124,7 +130,8 @@ class _Context:
 
 def _bounced(found: Bounce, message: Message, context: _Context) -> Outcome:
     copies = context.copies(message, found.returned)
-    went_to = {c.recipient for c in copies}
+    went_to = {c.recipient for c in copies} - context.lists
+    copy_of = {c.recipient: c.message_id for c in copies}
     done = Outcome()
     failed = sorted(found.permanent | found.temporary)
     if not copies:
@@ -138,12 +145,16 @@ def _bounced(found: Bounce, message: Message, context: _Context) -> Outcome:
         if context.dry_run or context.ledger is None:
             done.lines.append(f"would count a temporary failure for {address}")
             continue
-        count = context.ledger.soft_bounce(address, message.key)
+        count = context.ledger.soft_bounce(address, copy_of[address])  # per mail, not notice
         done.lines.append(f"temporary failure {count} of 3 for {address}")
         if count >= 3:
             done.lines.append(context.suppress(address, "bounced: 3 temporary failures",
                                                message))
-    strangers = [a for a in failed if a not in went_to]
+    for address in sorted(set(failed) & context.lists):
+        done.lines.append(f"a bounce ({message.key}) for the list address {address}: not "
+                          "suppressed (the list is the series' own; look at it)")
+        done.attention = True
+    strangers = [a for a in failed if a not in went_to and a not in context.lists]
     if strangers:
         done.lines.append(f"a bounce ({message.key}) names {', '.join(strangers[:3])}, to whom "
                           "the mail it returns did not go; not counted")
@@ -236,12 +247,14 @@ def _unsubscribe(message: Message, copies: list[SentCopy], context: _Context) ->
     sender = message.sender
     proven = None
     if context.secret is not None:
-        found = tokens_in(message.subject) + tokens_in(" ".join(
-            str(v) for k, v in message.parsed.raw_items() if k.lower() in ("to", "cc")))
+        found = tokens_in(message.subject)[:4]  # the List-Unsubscribe's subject carries it
         proven = address_of(context.secret, context.store.series.token, found,
                             sorted(context.subscribers | ({sender} if sender else set())))
     if proven is None and sender and any(c.recipient == sender for c in copies):
         proven = sender
+    if proven is not None and proven in context.lists:
+        return Outcome([f"an unsubscribe for the list address {proven} ({message.key}): its "
+                        "members leave at the list itself; left alone"], attention=True)
     if proven is not None:
         lines = [context.suppress(proven, "unsubscribed", message)]
         if context.mail.confirm_unsubscribe:

@@ -124,21 +124,28 @@ class MaildirSource:
             return len(self.box)
 
     def done(self, key: str) -> None:
-        name = DONE_MAILDIR.lstrip(".")  # mailbox names Maildir++ folders without the dot
+        """Flag the message seen and move its file, as it is, to ``.announce.done/cur/``: a
+        rename, never a re-serialisation (a message the email package cannot write back, such
+        as one nested thousands deep, moves like any other)."""
+        colon = self.box.colon
+        done = self.path / DONE_MAILDIR
         with self._reading():
-            try:
-                message = self.box.get_message(key)
-            except (KeyError, FileNotFoundError):
-                return  # gone already (another client moved it): nothing to move
-            folder = (
-                self.box.get_folder(name)
-                if name in self.box.list_folders()
-                else self.box.add_folder(name)
-            )
-            message.set_subdir("cur")
-            message.add_flag("S")
-            folder.add(message)
-            self.box.discard(key)  # moved: it is in .announce.done now
+            for subdir in ("new", "cur"):
+                with os.scandir(self.path / subdir) as listing:
+                    found = [e.name for e in listing if e.name.partition(colon)[0] == key]
+                for name in found:
+                    for folder in ("cur", "new", "tmp"):
+                        (done / folder).mkdir(parents=True, exist_ok=True)
+                    (done / "maildirfolder").touch()  # Maildir++: a folder, as Dovecot marks
+                    info = name.partition(colon)[2]
+                    flags = "".join(sorted(set(info[2:] if info.startswith("2,") else "") |
+                                           {"S"}))
+                    try:
+                        (self.path / subdir / name).rename(
+                            done / "cur" / f"{key}{colon}2,{flags}")
+                    except FileNotFoundError:
+                        continue  # another client moved it meanwhile
+                    return
 
 
 @contextmanager

@@ -19,6 +19,8 @@ bad strings.
 from __future__ import annotations
 
 import email.policy
+import hashlib
+import hmac
 import re
 import secrets
 from collections.abc import Callable, Sequence
@@ -86,9 +88,11 @@ def _body(content: Rendered, name: str) -> EmailMessage:
         message.add_attachment(content.ics, subtype="calendar", cte="quoted-printable",
                                filename=_file_name(name, "ics"), params={"method": "PUBLISH"})
     for attached in content.attachments:  # add_attachment makes the message mixed if need be
+        # Named as the text names it (the brief says "…-meeting-backdrop-….jpg").
+        stem, _, suffix = attached.filename.rpartition(".")
         message.add_attachment(attached.data, maintype="image", subtype=attached.subtype,
-                               filename=_file_name(attached.filename.rsplit(".", 1)[0],
-                                                   attached.subtype))
+                               filename=_file_name(stem, suffix) if stem else
+                               _file_name(attached.filename, attached.subtype))
     return message
 
 
@@ -167,10 +171,14 @@ class Blueprint:
         if not self._stuffed.endswith(b"\r\n"):
             self._stuffed += b"\r\n"
         self._stem = f"{int(date.timestamp())}.{secrets.token_hex(6)}"
+        self._key = secrets.token_bytes(16)  # never leaves this object
 
     def message_id(self, number: int) -> str:
-        """The Message-ID of the copy numbered ``number`` (its place in the run)."""
-        return f"<{self._stem}.{number}@{self._domain}>"
+        """The Message-ID of the copy numbered ``number`` (its place in the run). Each copy's
+        ends in a keyed hash of its number, so one copy's id tells nothing of another's: a
+        subscriber cannot name a copy that went to someone else (the inbox's proof)."""
+        tag = hmac.new(self._key, str(number).encode(), hashlib.sha256).hexdigest()[:16]
+        return f"<{self._stem}.{number}.{tag}@{self._domain}>"
 
     def _fields(self, to: Sequence[Mailbox], number: int) -> list[Field]:
         message_id = self.message_id(number)
