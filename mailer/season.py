@@ -139,7 +139,7 @@ def orphans(store: Store, state: Path, today: date, *,
 
     With ``once`` (a cron run), each line is said the first time only, and noted in the ledger.
     """
-    with Ledger.existing(state) as ledger:
+    with Ledger.existing(state, readonly=not once) as ledger:
         if ledger is None:
             return [], {}
         announced = ledger.announced()

@@ -74,7 +74,7 @@ class Ledger:
     """
 
     def __init__(self, folder: Path, *, create: bool = True,
-                 clock: Callable[[], datetime] = _utc_now) -> None:
+                 clock: Callable[[], datetime] = _utc_now, readonly: bool = False) -> None:
         self.path = folder / LEDGER_FILE
         self._clock = clock
         where = display_path(self.path)
@@ -90,8 +90,17 @@ class Ledger:
                 raise LedgerError(f"{where}: no ledger yet")
             if exists and self.path.stat().st_size == 0:
                 raise LedgerError(damaged.format(why="the file is empty"))
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            self.db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            if readonly:  # a copy in memory: the file is never written, not even upgraded
+                self.db = sqlite3.connect(":memory:", isolation_level=None)
+                source = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                         timeout=10)
+                try:
+                    source.backup(self.db)
+                finally:
+                    source.close()
+            else:
+                folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+                self.db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
             version = self._check(damaged) if exists else LEDGER_VERSION
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
@@ -102,7 +111,8 @@ class Ledger:
             if exists and version < 5 and "message_id" not in self._columns("deliveries"):
                 self.db.executescript(TO_VERSION_5)
             self.db.executescript(SCHEMA)
-            self.db.execute(f"PRAGMA user_version = {LEDGER_VERSION}")
+            if version != LEDGER_VERSION or not exists:  # a reader leaves the file as it was
+                self.db.execute(f"PRAGMA user_version = {LEDGER_VERSION}")
         except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed"
             raise LedgerError(damaged.format(why=exc)) from None
         except (sqlite3.Error, OSError) as exc:
@@ -141,12 +151,14 @@ class Ledger:
 
     @classmethod
     @contextmanager
-    def existing(cls, folder: Path) -> Iterator[Ledger | None]:
-        """Open the ledger for reading when there is one (previews and listings record nothing)."""
+    def existing(cls, folder: Path, *, readonly: bool = False) -> Iterator[Ledger | None]:
+        """Open the ledger for reading when there is one (previews and listings record
+        nothing); ``readonly`` reads a copy in memory, so that a dry run leaves the file as
+        it was, byte for byte (what it writes is forgotten)."""
         if not (folder / LEDGER_FILE).exists():
             yield None
             return
-        with cls(folder, create=False) as ledger:
+        with cls(folder, create=False, readonly=readonly) as ledger:
             yield ledger
 
     def _stamp(self, timespec: str = "seconds") -> str:

@@ -307,7 +307,7 @@ def _opened(store: Store, state: Path, mail: MailSettings, *,
             dry_run: bool) -> Iterator[tuple[Ledger | None, Source]]:
     assert mail.inbox is not None  # noqa: S101 (checked by the caller)
     if dry_run:
-        with Ledger.existing(state) as ledger, \
+        with Ledger.existing(state, readonly=True) as ledger, \
                 open_source(store.root, mail.inbox, readonly=True) as source:
             yield ledger, source
         return
