@@ -41,7 +41,8 @@ FAULTS = (imaplib.IMAP4.error, OSError)
 
 def _secret(settings: ImapSettings) -> str:
     if settings.password_command:
-        return run_secret_command(settings.password_command, "mail.inbox.imap.password_command")
+        return run_secret_command(settings.password_command, "mail.inbox.imap.password_command",
+                                  "nothing was read")
     password = os.environ.get(IMAP_PASSWORD_VARIABLE) or None
     if password is None:
         raise DeliveryError(

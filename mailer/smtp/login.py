@@ -30,24 +30,25 @@ def _run_command(command: str) -> str:
     return run_secret_command(command, "mail.smtp.password_command")
 
 
-def run_secret_command(command: str, key: str) -> str:
-    """Run a password command; return the first line it prints, or say why not (never it)."""
+def run_secret_command(command: str, key: str, undone: str = "nothing was sent") -> str:
+    """Run a password command; return the first line it prints, or say why not (never it);
+    ``undone`` says what did not happen for want of it."""
     named = f"{key} ({command})"
     try:
         done = subprocess.run(["/bin/sh", "-c", command], stdin=subprocess.DEVNULL,
                               capture_output=True, timeout=COMMAND_TIMEOUT_SECONDS, check=False)
     except subprocess.TimeoutExpired:
         raise DeliveryError(f"{named} did not finish within {COMMAND_TIMEOUT_SECONDS} s; "
-                            "nothing was sent") from None
+                            f"{undone}") from None
     except OSError as exc:
-        raise DeliveryError(f"{named} could not be run ({exc.strerror}); nothing was sent") \
+        raise DeliveryError(f"{named} could not be run ({exc.strerror}); {undone}") \
             from None
     if done.returncode != 0:
-        raise DeliveryError(f"{named} failed with exit status {done.returncode}; nothing was "
-                            "sent (run it yourself to see why)")
+        raise DeliveryError(f"{named} failed with exit status {done.returncode}; {undone} "
+                            "(run it yourself to see why)")
     first = done.stdout.decode("utf-8", "replace").split("\n", 1)[0].rstrip("\r")
     if not first:
-        raise DeliveryError(f"{named} printed no password or token; nothing was sent")
+        raise DeliveryError(f"{named} printed no password or token; {undone}")
     return first
 
 
