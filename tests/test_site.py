@@ -138,3 +138,18 @@ def test_page_all_removes_the_pages_it_wrote_for_talks_that_are_gone(series: Pat
     assert (out / "2024-02-22.md").is_file()
     again = invoke(series, "page", "--all", "--out", str(out))
     assert "removed" not in again.out
+
+
+@pytest.mark.parametrize("parser", ["", "kramdown:\n  input: kramdown\n"])
+def test_the_programme_is_a_table_with_a_row_a_week_in_plain_jekyll(
+        series: Path, tmp_path: Path, parser: str) -> None:
+    """kramdown makes a table only after a blank line: Jekyll's default (GFM) parser and
+    plain kramdown alike."""
+    site = tmp_path / "site"
+    assert invoke(series, "program", "2024", "--out", str(site / "program.md")).code == 0
+    html = (build(site, parser) / "program.html").read_text(encoding="utf-8")
+    assert html.count("<table") == 1, html
+    body = html[html.index("<tbody"):html.index("</tbody>")]
+    weeks = len(list((series / "seminars").glob("2024-*.yaml")))
+    assert body.count("<tr") == weeks == 7
+    assert "| Date |" not in html  # no paragraph of pipes
