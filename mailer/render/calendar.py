@@ -4,13 +4,21 @@ A talk's UID is derived from its id and the series name only, so it stays the
 same when the talk's time or title changes; SEQUENCE (given by the caller from
 the ledger) grows when a talk that went out changes. Cancelled talks stay in the
 feed with STATUS:CANCELLED, so that subscribed calendars drop them.
+
+The VTIMEZONE of each zone the events use is written here, from zoneinfo, not by
+icalendar's ``add_missing_timezones``: that one (``Timezone.from_tzinfo``, icalendar 7.3)
+puts the spring change an hour late (``DTSTART:20240331T030000`` with ``TZOFFSETFROM:+0100``
+is 02:00 UTC; the change is at 01:00 UTC). Here each change of offset in the years the
+calendar covers is one STANDARD or DAYLIGHT whose DTSTART is the local time just before the
+change, in its TZOFFSETFROM (RFC 5545 3.6.5); a zone that does not change gets one STANDARD.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date, datetime, timedelta
-from typing import Any
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 import icalendar
 
@@ -62,9 +70,83 @@ def build_calendar(series: Series, events: Iterable[tuple[Seminar, int]], *, sta
     for seminar, sequence in events:
         calendar.add_component(make_event(series, seminar, sequence=sequence, stamp=stamp))
         days.append(seminar.date)
+    zones = sorted({str(event[name].params["TZID"]) for event in calendar.walk("VEVENT")
+                    for name in ("DTSTART", "DTEND") if "TZID" in event[name].params})
     if days:
-        # Only the transitions around the talks: the whole 1970-2038 range makes every mail longer.
-        calendar.add_missing_timezones(first_date=min(days) - timedelta(days=366),
-                                       last_date=max(days) + timedelta(days=366))
+        # The years of the talks, and the one before, whose last change is in force on 1
+        # January: the whole 1970-2038 range would make every mail longer.
+        first, last = min(days).year - 1, max(days).year
+        for position, name in enumerate(zones):
+            calendar.subcomponents.insert(position, vtimezone(name, first, last))
     return str(calendar.to_ical().decode("utf-8"))
 
+
+class Change(NamedTuple):
+    """One change of a zone's offset: when (UTC), the offsets before and after, the name and
+    whether it is summer time after."""
+
+    at: datetime
+    before: timedelta
+    after: timedelta
+    name: str
+    daylight: bool
+
+
+def _state(zone: ZoneInfo, moment: datetime) -> tuple[timedelta, str, bool]:
+    local = moment.astimezone(zone)
+    return local.utcoffset() or timedelta(0), local.tzname() or "", bool(local.dst())
+
+
+def changes_between(zone: ZoneInfo, start: datetime, end: datetime) -> Iterator[Change]:
+    """Every change of ``zone``'s offset, name or summer time in [start, end) (UTC), to the
+    second: sampled every six hours, each change then found by halving."""
+    step = timedelta(hours=6)
+    moment, state = start, _state(zone, start)
+    while moment < end:
+        following = min(moment + step, end)
+        then = _state(zone, following)
+        if then != state:
+            low, high = moment, following  # state at low; a change by high
+            while high - low > timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                middle = middle.replace(microsecond=0)
+                if _state(zone, middle) == state:
+                    low = middle
+                else:
+                    high = middle
+            after = _state(zone, high)
+            yield Change(high, state[0], after[0], after[1], after[2])
+            moment, state = high, after
+            continue
+        moment = following
+
+
+def _observance(kind: str, onset: datetime, before: timedelta, after: timedelta,
+                name: str) -> Any:
+    observance = icalendar.TimezoneDaylight() if kind == "DAYLIGHT" else \
+        icalendar.TimezoneStandard()
+    observance.add("dtstart", onset)  # naive: local time, in TZOFFSETFROM
+    observance.add("tzname", name)
+    observance["TZOFFSETFROM"] = icalendar.vUTCOffset(before)
+    observance["TZOFFSETTO"] = icalendar.vUTCOffset(after)
+    return observance
+
+
+def vtimezone(name: str, first_year: int, last_year: int) -> Any:
+    """The VTIMEZONE of the IANA zone ``name``: one observance for each change of offset in
+    ``first_year`` .. ``last_year``, starting at the local time before it (RFC 5545 3.6.5);
+    without a change in those years, one STANDARD."""
+    zone = ZoneInfo(name)
+    timezone = icalendar.Timezone()
+    timezone.add("tzid", name)
+    start = datetime(first_year, 1, 1, tzinfo=UTC)
+    found = list(changes_between(zone, start, datetime(last_year + 1, 1, 1, tzinfo=UTC)))
+    for change in found:
+        onset = (change.at + change.before).replace(tzinfo=None)
+        timezone.add_component(_observance("DAYLIGHT" if change.daylight else "STANDARD",
+                                           onset, change.before, change.after, change.name))
+    if not found:  # one STANDARD since 1970 (local time, so naive)
+        offset, tzname, _ = _state(zone, start)
+        since = datetime(1970, 1, 1, tzinfo=UTC).replace(tzinfo=None)
+        timezone.add_component(_observance("STANDARD", since, offset, offset, tzname))
+    return timezone
