@@ -33,7 +33,8 @@ def test_every_command_has_help_text_and_examples(series: Path) -> None:
 
 def test_kind_is_a_choice_and_a_bad_one_is_a_usage_error(series: Path) -> None:
     shown = " ".join(invoke(series, "send", "--help").out.split())
-    assert "--kind [announcement|reminder|request|brief|cancellation|update|followup]" in shown
+    assert "--kind [announcement|reminder|request|brief|cancellation|update|followup|changed]" \
+        in shown
     bad = invoke(series, "send", "--kind", "remind")
     assert bad.code == 2
     assert "'remind' is not one of 'announcement', 'reminder', 'request'" in bad.err

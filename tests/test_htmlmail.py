@@ -75,8 +75,11 @@ def test_a_6000_character_abstract_stays_under_gmails_clipping(series: Path,
 
 
 @pytest.mark.parametrize(("args", "heading"), [
-    (["2024-04-04", "--kind", "reminder", "--today", "2024-04-04"], "Today at 16:00: TBA"),
-    (["2024-03-21", "--kind", "cancellation"], "Cancelled: TBA"),
+    # A talk without a title is named by its speakers and day, never "TBA".
+    (["2024-04-04", "--kind", "reminder", "--today", "2024-04-04"],
+     "Today at 16:00: Karsten Kreis, Thursday 4 April 2024"),
+    (["2024-03-21", "--kind", "cancellation"],
+     "Cancelled: Fredrik Gustafsson, Thursday 21 March 2024"),
 ])
 def test_reminder_and_cancellation_get_the_same_look(series: Path, smtp_server: Server,
                                                      args: list[str], heading: str) -> None:

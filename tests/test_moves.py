@@ -104,8 +104,10 @@ def test_a_move_sends_one_update_and_the_calendar_moves_the_event(
     assert got == ["Moved: Learning Machines seminar 2024-02-22 15:00 → 2024-02-23 16:00: "
                    "Measuring behavior and modeling the brain with machine learning "
                    "(Alexander Mathis, EPFL)"]
-    text = parts(smtp_server.received[-1].message)["text/plain"].get_content()
-    assert text.startswith("Changed: date and time 2024-02-22 15:00 → 2024-02-23 16:00.")
+    text = parts(smtp_server.received[-1].message)["text/plain"].get_content().replace("\r", "")
+    assert text.startswith("Moved: the Learning Machines seminar has a new date and time.\n\n"
+                           "Date and time: 2024-02-22 15:00 → 2024-02-23 16:00\n")
+    assert text.count("→") == 1  # each change said once
     update = event_of(smtp_server.received[-1].message)
     assert update["UID"] == announced["UID"]
     assert int(update["SEQUENCE"]) > int(announced.get("SEQUENCE", 0))
@@ -137,8 +139,10 @@ def test_a_corrected_link_is_one_update_and_a_typo_fix_is_nothing(
     assert code == 0, out
     assert len(got) == 1 and got[0].startswith("Changed Zoom link: Learning Machines seminar")
     text = parts(smtp_server.received[-1].message)["text/plain"].get_content()
-    assert "https://rise.zoom.us/j/208117140" in text.splitlines()[0]
-    assert "→ https://example.org/new" in text.splitlines()[0]
+    assert text.splitlines()[0] == "Changed: the Learning Machines seminar has a new Zoom link."
+    [change] = [line for line in text.splitlines() if "→" in line]
+    assert change.startswith("Zoom link: https://rise.zoom.us/j/208117140")
+    assert change.endswith("→ https://example.org/new")
     assert due(cron_series, smtp_server, "2024-02-19T11:00")[2] == []
 
 

@@ -9,6 +9,8 @@ server, the record edited between runs as a speaker's answer would. The talk is 
 from __future__ import annotations
 
 import io
+from collections import Counter
+from dataclasses import replace
 from datetime import date, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -16,7 +18,7 @@ from pathlib import Path
 import pytest
 from mailbox_samples import ANN, FREDRIK, SPEAKER_RECORD, TALK
 from PIL import Image
-from support import Faults, Server, edit, invoke, parts, write
+from support import Faults, Received, Server, edit, invoke, parts, write
 
 HOST = "olof@example.org"
 RECORD = SPEAKER_RECORD + f"host: {{name: Olof Mogren, email: {HOST}}}\n"
@@ -185,3 +187,136 @@ def test_nothing_due_names_a_speaker_request_that_comes_before_the_next_announce
     result = invoke(season, "send", "--due", "--now", "2024-02-23T09:00", server=smtp_server)
     assert result.code == 0, result.both
     assert f"Next: the request of {TALK}, due from 2024-02-29 08:00 CET." in result.out
+
+
+def run_at(root: Path, server: Server, now: str) -> tuple[list[Received], list[Received]]:
+    """Run the cron job at ``now``; return what went to the list and to the talk's people."""
+    start = len(server.received)
+    result = invoke(root, "send", "--due", "--now", now, server=server)
+    assert result.code == 0, result.both
+    got = server.received[start:]
+    return ([r for r in got if r.rcpt_tos == ["lm-seminar-list@example.org"]],
+            [r for r in got if set(r.rcpt_tos) & {FREDRIK, ANN, HOST}])
+
+
+def text_of(received: Received) -> str:
+    return str(parts(received.message)["text/plain"].get_content()).replace("\r\n", "\n")
+
+
+def test_a_moved_talk_tells_each_speaker_and_the_host_once_in_their_own_time(
+        season: Path, smtp_server: Server) -> None:
+    assert len(run_at(season, smtp_server, "2024-03-18T08:30")[0]) == 1  # announced
+    assert invoke(season, "move", TALK, "2024-03-22", "--time", "16:00",
+                  "--today", "2024-03-18").code == 0
+    dry = invoke(season, "send", "--due", "--dry-run", "--now", "2024-03-18T09:00")
+    assert "Kind: update" in dry.out and "Kind: changed" in dry.out
+    listed, personal = run_at(season, smtp_server, "2024-03-18T09:00")
+    assert [str(r.message["Subject"]).split(":")[0] for r in listed] == ["Moved"]
+    [mail] = personal
+    assert Counter(mail.rcpt_tos) == Counter([FREDRIK, ANN, HOST])  # one copy each
+    message = mail.message
+    assert message["Subject"] == ("[learning-machines] Moved: your Learning Machines seminar "
+                                  "2024-03-21 15:00 → 2024-03-22 16:00")
+    assert message["Cc"] == f"Olof Mogren <{HOST}>"
+    assert message["Reply-To"] == "lm-seminar@example.org"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["List-Id"] is None and message["List-Unsubscribe"] is None
+    words = text_of(mail)
+    assert "Thursday 21 March 2024, 15:00 CET → Friday 22 March 2024, 16:00 CET" in words
+    assert ("Time for Ann Ek: Thursday 21 March 2024, 10:00 EDT → Friday 22 March 2024, "
+            "11:00 EDT (America/New_York)") in words
+    assert "Unsubscribe" not in str(parts(message)["text/html"].get_content())
+    assert run_at(season, smtp_server, "2024-03-18T09:15") == ([], [])  # once
+    assert invoke(season, "move", "2024-03-22", "2024-03-25", "--today", "2024-03-18").code == 0
+    listed, personal = run_at(season, smtp_server, "2024-03-18T10:00")
+    [again] = [r for r in personal if "Moved" in str(r.message["Subject"])]
+    assert len(listed) == 1  # a new change set: one more each (and, by the new date's
+    # deadline, a request for what is still missing)
+    assert "Friday 22 March 2024, 16:00 CET → Monday 25 March 2024, 16:00 CET" in text_of(again)
+    listed_line = next(line for line in invoke(season, "list", "--all").out.splitlines()
+                       if line.startswith("2024-03-25-gustafsson"))
+    assert "changed sent" in listed_line
+
+
+def test_a_cancelled_talk_tells_its_speakers_once(season: Path, smtp_server: Server) -> None:
+    assert len(run_at(season, smtp_server, "2024-03-18T08:30")[0]) == 1
+    edit(season / "seminars" / f"{TALK}.yaml",
+         ("date: 2024-03-21", "date: 2024-03-21\nstatus: cancelled\nnote: Both are ill"))
+    listed, personal = run_at(season, smtp_server, "2024-03-18T09:00")
+    assert [str(r.message["Subject"]) for r in listed] == [
+        "Cancelled: Learning Machines seminar on 2024-03-21"]
+    [mail] = personal
+    assert Counter(mail.rcpt_tos) == Counter([FREDRIK, ANN, HOST])
+    assert mail.message["Subject"] == ("[learning-machines] Cancelled: your Learning Machines "
+                                       "seminar on 2024-03-21")
+    assert "is cancelled" in text_of(mail) and "Reason: Both are ill" in text_of(mail)
+    assert run_at(season, smtp_server, "2024-03-18T09:15") == ([], [])
+    again = invoke(season, "send", TALK, "--kind", "changed", "--today", "2024-03-18",
+                   server=smtp_server)
+    assert again.code == 0 and "already sent to 3" in again.out
+
+
+def test_a_speaker_missed_by_the_change_mail_gets_it_on_the_next_run_alone(
+        season: Path, smtp_server: Server) -> None:
+    assert len(run_at(season, smtp_server, "2024-03-18T08:30")[0]) == 1
+    assert invoke(season, "move", TALK, "2024-03-22", "--today", "2024-03-18").code == 0
+    smtp_server.sink.faults = Faults(rcpt=lambda rcpt: "451 4.7.1 try later"
+                                     if rcpt == ANN else None)
+    invoke(season, "send", "--due", "--now", "2024-03-18T09:00", server=smtp_server)
+    smtp_server.sink.faults = Faults()
+    listed, personal = run_at(season, smtp_server, "2024-03-18T09:15")
+    assert listed == [] and [r.rcpt_tos for r in personal] == [[ANN]]
+    assert run_at(season, smtp_server, "2024-03-18T09:30") == ([], [])
+
+
+def test_a_change_by_hand_and_what_it_refuses(season: Path, smtp_server: Server) -> None:
+    unannounced = invoke(season, "send", TALK, "--kind", "changed", "--today", "2024-03-18",
+                         server=smtp_server)
+    assert unannounced.code == 2 and "no announcement of it" in unannounced.err
+    assert len(run_at(season, smtp_server, "2024-03-18T08:30")[0]) == 1
+    same = invoke(season, "send", TALK, "--kind", "changed", "--today", "2024-03-18",
+                  server=smtp_server)
+    assert same.code == 2 and "as its list was told" in same.err
+    edit(season / "seminars" / f"{TALK}.yaml",
+         ("date: 2024-03-21", "date: 2024-03-21\nlocation: Room 4, Kista"))
+    sent = invoke(season, "send", TALK, "--kind", "changed", "--today", "2024-03-18",
+                  server=smtp_server)
+    assert sent.code == 0, sent.both
+    mail = smtp_server.received[-1]
+    assert str(mail.message["Subject"]).startswith("[learning-machines] Changed location: ")
+    assert "→ Room 4, Kista" in text_of(mail)
+    listed, personal = run_at(season, smtp_server, "2024-03-18T09:00")
+    assert len(listed) == 1 and personal == []  # the list's update; the speakers have it
+
+
+def test_the_rule_for_the_speakers_change_mail() -> None:
+    from datetime import UTC, datetime, time
+
+    from mailer.series.asking import Heard, change_facts, change_people, changed_due
+    from mailer.series.model import Seminar, Series, Speaker, Status
+    from mailer.series.schedule import talk_facts
+
+    series = Series(name="S", team="T", timezone="Europe/Stockholm", default_time=time(15))
+    talk = Seminar(id="2024-03-21-a", date=date(2024, 3, 21),
+                   speakers=(Speaker("A", email="a@example.org"),),
+                   host=Speaker("H", email="h@example.org"))
+    now = datetime(2024, 3, 18, 8, tzinfo=UTC)
+    told = {**talk_facts(series, talk), "when": "2024-03-20 15:00"}  # the list was told 20th
+    people = change_people(talk)
+    assert people == {"a@example.org", "h@example.org"}
+
+    def due_with(seminar: Seminar, heard: Heard) -> bool:
+        return bool(changed_due([seminar], now, series, {seminar.key: heard}))
+
+    assert due_with(talk, Heard(announced=True, told=told))  # the update is due
+    assert not due_with(talk, Heard(announced=False, told=None))  # never announced
+    assert not due_with(talk, Heard(announced=True, told=talk_facts(series, talk)))  # as told
+    assert due_with(talk, Heard(announced=True, told=talk_facts(series, talk), listed=True))
+    assert not due_with(talk, Heard(announced=True, told=told, heard=people))
+    cancelled = replace(talk, status=Status.CANCELLED)
+    assert due_with(cancelled, Heard(announced=True, told=talk_facts(series, talk)))
+    assert change_facts(series, cancelled) != change_facts(series, talk)
+    assert not changed_due([talk], datetime(2024, 3, 21, 15, tzinfo=UTC), series,
+                           {talk.key: Heard(announced=True, told=told)})  # it has started
+    nobody = replace(talk, speakers=(Speaker("A"),), host=None)
+    assert not due_with(nobody, Heard(announced=True, told=told))

@@ -1,27 +1,39 @@
-"""Mail to speakers (SPEC 8): a request for what is missing, one a speaker, in rounds; and the
-brief before the talk, to every speaker with the host in copy, the meeting backdrop attached.
+"""Mail to speakers (SPEC 8): a request for what is missing, one a speaker, in rounds; the
+brief before the talk, to every speaker with the host in copy, the meeting backdrop attached;
+and, when an announced talk moves or is cancelled, the same people's ``changed`` mail.
 
-Both go through the same checks, ledger and send loop as every mail; they are personal mail,
-so they carry no List-Id or List-Unsubscribe, and a reply goes to the organiser.
+All go through the same checks, ledger and send loop as every mail; they are personal mail,
+so they carry no List-Id or List-Unsubscribe, a reply goes to the organiser, and they say
+``Auto-Submitted: auto-generated`` (RFC 3834) so that no vacation responder answers them.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 from mailer.addresses import Mailbox
-from mailer.delivery.ledger import Ledger
+from mailer.delivery.ledger import SENT, Ledger
 from mailer.errors import InputError
 from mailer.mail.outgoing import Outgoing, Personal, RecipientPlan, compose
-from mailer.series.asking import deadline, is_last_round, request_round
-from mailer.series.model import Kind, Seminar, Speaker
-from mailer.series.schedule import local_today, pick
+from mailer.series.asking import (
+    Heard,
+    change_facts,
+    change_people,
+    changed_due,
+    deadline,
+    is_last_round,
+    request_round,
+)
+from mailer.series.model import Kind, Seminar, Series, Speaker
+from mailer.series.schedule import Due, changes, local_today, pick, talk_facts
 from mailer.series.settings import MailSettings
 from mailer.series.store import Store
 
-SPEAKER_KINDS = (Kind.REQUEST, Kind.BRIEF)
+SPEAKER_KINDS = tuple(kind for kind in Kind if kind.personal)  # request, brief, changed
 
 
 def _box(person: Speaker) -> Mailbox:
@@ -35,6 +47,8 @@ def refuse(seminar: Seminar, kind: Kind, now: datetime, store: Store) -> None:
     if start <= now:
         raise InputError(f"{seminar.id} has started (at {start:%Y-%m-%d %H:%M %Z}): nothing "
                          "goes to its speakers now")
+    if kind == Kind.CHANGED and change_people(seminar):
+        return
     if not seminar.asked():
         raise InputError(f"{seminar.id}: no speaker has an email: address in the record, so "
                          "there is no one to write to; add email: beside speaker:")
@@ -102,8 +116,8 @@ def already_to(state: Path, outgoing: Outgoing) -> bool:
     with Ledger.existing(state) as ledger:
         if ledger is None:
             return False
-        if outgoing.kind == Kind.REQUEST and outgoing.facts is not None:
-            campaign = ledger.matching_campaign(outgoing.seminar.key, Kind.REQUEST,
+        if outgoing.kind in (Kind.REQUEST, Kind.CHANGED) and outgoing.facts is not None:
+            campaign = ledger.matching_campaign(outgoing.seminar.key, outgoing.kind,
                                                 outgoing.facts)
         else:
             campaign = ledger.latest_campaign(outgoing.seminar.key, outgoing.kind)
@@ -116,7 +130,14 @@ def already_to(state: Path, outgoing: Outgoing) -> bool:
 def prepare_speaker(store: Store, state: Path, mail: MailSettings, which: str | None,
                     kind: Kind, *, speaker: str | None, number: int, last: bool,
                     today: datetime, now: datetime) -> Outgoing:
-    """The request (to ``speaker``, round ``number``) or the brief of a talk."""
+    """The request (to ``speaker``, round ``number``), the brief or the ``changed`` mail of a
+    talk."""
+    if kind == Kind.CHANGED:  # about a moved or a cancelled talk: named, never chosen
+        if which is None:
+            raise InputError("changed: name the talk that moved or was cancelled")
+        talk = store.find(which)
+        refuse(talk, kind, today, store)
+        return _changed(store, state, talk, mail, now)
     chosen = pick(store, which, local_today(today, store.series.zone), kind)
     if not isinstance(chosen, Seminar):
         raise InputError(f"{kind}: name the talk ({chosen.message})")
@@ -126,3 +147,74 @@ def prepare_speaker(store: Store, state: Path, mail: MailSettings, which: str | 
     if speaker is None:
         raise InputError(f"{chosen.id}: a request goes to one speaker; name the address")
     return _request(store, chosen, speaker, number=number, last=last, mail=mail, now=now)
+
+
+def told_before(ledger: Ledger, seminar: Seminar, facts: str) -> dict[str, str] | None:
+    """What the talk's people were last told of its date, place and link before the change
+    set ``facts``: the newest announcement, update or ``changed`` mail that reached anyone
+    and told something else (the ledger has no query of its own for a campaign's facts)."""
+    try:
+        rows = ledger.db.execute(
+            "SELECT c.facts FROM campaigns c WHERE c.seminar = ? AND c.kind IN (?, ?, ?) AND "
+            "c.facts IS NOT NULL AND c.facts != ? AND EXISTS (SELECT 1 FROM deliveries d "
+            "WHERE d.campaign = c.id AND d.status = ?) ORDER BY c.id DESC",
+            (seminar.key, Kind.ANNOUNCEMENT, Kind.UPDATE, Kind.CHANGED, facts, SENT)).fetchall()
+    except sqlite3.Error:
+        return None
+    for (text,) in rows:
+        told = json.loads(text)
+        if isinstance(told, dict) and "when" in told:  # not a cancellation's
+            return {str(k): str(v) for k, v in told.items()}
+    return None
+
+
+def _changed(store: Store, state: Path, seminar: Seminar, mail: MailSettings,
+             now: datetime) -> Outgoing:
+    """The ``changed`` mail: to the speakers with an address, the host in copy."""
+    from mailer.render.speakermail import changed_values
+
+    series = store.series
+    facts = change_facts(series, seminar)
+    with Ledger.existing(state) as ledger:
+        before = told_before(ledger, seminar, facts) if ledger is not None else None
+        announced = ledger is not None and \
+            ledger.first_sent(seminar.key, Kind.ANNOUNCEMENT) is not None
+    changed = tuple(changes(before, talk_facts(series, seminar))) if before else ()
+    if not (seminar.cancelled or changed):
+        raise InputError(f"{seminar.id}: its date, time, location and call link are as its "
+                         "list was told; there is no change to tell its speakers" if announced
+                         else f"{seminar.id}: the ledger has no announcement of it, so there "
+                         "is no change to tell its speakers")
+    speakers = tuple(_box(s) for s in seminar.asked())
+    host = (_box(seminar.host),) if seminar.host is not None and seminar.host.email else ()
+    plan = RecipientPlan(lists=speakers or host, cc=host if speakers else ())
+    return compose(store, seminar, Kind.CHANGED, plan, mail=mail, now=now, changed=changed,
+                   personal=Personal(changed_values(series, seminar, changed), facts=facts))
+
+
+def _heard(ledger: Ledger, series: Series, seminar: Seminar) -> Heard:
+    facts = change_facts(series, seminar)
+    told = ledger.told(seminar.key)
+    if seminar.cancelled:
+        listed = ledger.first_sent(seminar.key, Kind.CANCELLATION) is not None
+    else:
+        update = ledger.matching_campaign(seminar.key, Kind.UPDATE, facts)
+        listed = update is not None and SENT in ledger.settled(update).values()
+    mine = ledger.matching_campaign(seminar.key, Kind.CHANGED, facts)
+    return Heard(announced=ledger.first_sent(seminar.key, Kind.ANNOUNCEMENT) is not None,
+                 told=json.loads(told) if told else None, listed=listed,
+                 heard=frozenset(ledger.settled(mine)) if mine is not None else frozenset())
+
+
+def due_changed(state: Path, talks: Sequence[Seminar], now: datetime,
+                series: Series) -> list[Due]:
+    """The ``changed`` mails due at ``now`` (``send --due``), from the records and what the
+    ledger says went: the rule is :func:`mailer.series.asking.changed_due`."""
+    near = [t for t in talks if change_people(t) and t.start(series) > now and not t.open]
+    if not near:  # the usual case: no ledger is opened
+        return []
+    with Ledger.existing(state) as ledger:
+        if ledger is None:
+            return []
+        history = {t.key: _heard(ledger, series, t) for t in near}
+    return changed_due(near, now, series, history)

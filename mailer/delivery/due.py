@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from mailer.delivery.asking import due_changed
 from mailer.delivery.ledger import Ledger
 from mailer.series.asking import Asked, Round, next_to_speakers, speaker_due
 from mailer.series.model import Kind, Seminar
@@ -46,6 +47,7 @@ def due_now(store: Store, state: Path, now: datetime, *, record: bool = False) -
     plan = due(talks, now, series, sent, told)
     near = [t for t in talks if t.date <= horizon]
     to_speakers, notes = speaker_due(near, now, series, asked)
+    to_speakers += due_changed(state, talks, now, series)  # a moved or cancelled talk's people
     limit = plan.next[2] if plan.next else now + timedelta(days=366)
     speakers_next = next_to_speakers(store.seminars(today), now, series, asked, limit)
     following = [n for n in (plan.next, speakers_next) if n]

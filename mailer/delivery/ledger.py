@@ -198,7 +198,7 @@ class Ledger:
         its ``audience`` (who got the announcement by then), so a resumed run mails the same
         people, and someone who subscribed since gets the current announcement instead.
         """
-        if kind in (Kind.UPDATE, Kind.REQUEST):  # one campaign per change set, per round
+        if kind in (Kind.UPDATE, Kind.REQUEST, Kind.CHANGED):  # one a change set, a round
             latest = None if force or facts is None else \
                 self.matching_campaign(seminar, kind, facts)
         else:

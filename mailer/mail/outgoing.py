@@ -96,8 +96,13 @@ class RecipientPlan:
     def summary(self) -> str:
         """Say who gets it, for a person."""
         parts = []
+        if self.test:  # --to: the addresses given, and only them
+            return ", ".join(b.display() for b in self.subscribers) + \
+                " (--to: a test, not recorded as the real send)"
         if self.lists:
             parts.append(", ".join(b.display() for b in self.lists))
+        if self.cc:
+            parts.append("Cc " + ", ".join(b.display() for b in self.cc))
         if self.source is not None:
             parts.append(f"each of {len(self.subscribers)} subscribers in {self.source}, "
                          "addressed to them")
@@ -235,9 +240,10 @@ def compose(store: Store, seminar: Seminar, kind: Kind, plan: RecipientPlan, *,
     # Without mail.from a preview still works: its From is a placeholder, never sent.
     sender = parse_mailbox(mail.sender or PLACEHOLDER_SENDER)
     reply_to = parse_mailbox(mail.reply_to) if mail.reply_to else None
-    if personal is not None:  # a speaker replies to the organiser
+    if personal is not None:  # a speaker replies to the organiser; no responder answers it
         headers = Headers(sender=sender, reply_to=reply_to or sender,
-                          list_name=store.series.name, personal=True, cc=plan.cc)
+                          list_name=store.series.name, personal=True, cc=plan.cc,
+                          auto="auto-generated")
     else:
         series = store.series.token
         headers = Headers(sender=sender, reply_to=reply_to, list_name=store.series.name,

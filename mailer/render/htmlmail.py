@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mailer.render.event import calendar_links
+from mailer.render.speakermail import and_list
 from mailer.render.times import hhmm, long_day, zone_abbreviation
 from mailer.series.model import Kind, Seminar, Series, Status
 
@@ -24,27 +25,47 @@ def button_label(label: str) -> str:
         "Join the call"
 
 
-def layout_values(series: Series, seminar: Seminar, kind: Kind) -> dict[str, Any]:
+def talk_name(series: Series, seminar: Seminar) -> str:
+    """How a heading names the talk: its title; without one, its speakers and its day (a
+    cancelled week without either: the series' seminar and its day), never TBA."""
+    if seminar.title:
+        return seminar.title
+    who = and_list([s.name for s in seminar.speakers]) if seminar.speakers else \
+        f"{series.name} seminar"
+    return f"{who}, {long_day(seminar.start(series))}"
+
+
+def _heading(series: Series, seminar: Seminar, kind: Kind,
+             changed: Sequence[tuple[str, str, str]]) -> str:
+    """The HTML part's heading: the talk's name after what the mail is (one word a kind)."""
+    name = talk_name(series, seminar)
+    moved = any(key == "when" for key, _, _ in changed)
+    if kind == Kind.REMINDER:
+        return f"Today at {hhmm(seminar.start(series))}: {name}"
+    if kind == Kind.CANCELLATION or (kind == Kind.CHANGED and seminar.cancelled):
+        return f"Cancelled: {name}"
+    if kind in (Kind.UPDATE, Kind.CHANGED):
+        return f"{'Moved' if moved else 'Changed'}: {name}"
+    if kind == Kind.FOLLOWUP:
+        return f"Recording: {name}"
+    if kind.personal:
+        return f"Your talk: {name}"
+    return seminar.shown_title
+
+
+def layout_values(series: Series, seminar: Seminar, kind: Kind,
+                  changed: Sequence[tuple[str, str, str]] = ()) -> dict[str, Any]:
     """What the designed layout shows that comes from the records alone (part of the one
-    template context, :meth:`mailer.render.templates.Renderer.context`)."""
+    template context, :meth:`mailer.render.templates.Renderer.context`); an update's and a
+    ``changed`` mail's heading says whether the talk moved (``changed``)."""
     start, end = seminar.start(series), seminar.end(series)
     zone = zone_abbreviation(start)
     google, outlook = calendar_links(series, seminar)
     website = series.website
-    heading = seminar.shown_title
-    if kind == Kind.REMINDER:
-        heading = f"Today at {hhmm(start)}: {heading}"
-    elif kind == Kind.CANCELLATION:
-        heading = f"Cancelled: {heading}"
-    elif kind == Kind.UPDATE:
-        heading = f"Changed: {heading}"
-    elif kind == Kind.FOLLOWUP:
-        heading = f"Recording: {heading}"
-    elif kind in (Kind.REQUEST, Kind.BRIEF):
-        heading = f"Your talk: {heading}"
     return {
         "lang": "en",
-        "heading": heading,
+        "heading": _heading(series, seminar, kind, changed),
+        "personal": kind.personal,  # to a talk's speakers: no list footer, no unsubscribe
         "preheader": f"{long_day(start)}, {hhmm(start)} {zone} · {seminar.speaker_line()}",
         "speakers": [{"name": s.name, "affiliation": s.affiliation} for s in seminar.speakers],
         "long_day": long_day(start),

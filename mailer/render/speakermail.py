@@ -1,5 +1,5 @@
 """What the mails to a speaker say beyond the talk itself (SPEC 8): the values the
-``request`` and ``brief`` templates see.
+``request``, ``brief`` and ``changed`` templates see.
 
 A speaker's own time is the talk's start in their ``timezone``, computed for that day, so a
 talk on the week the clocks change shows each side's offset as it is then.
@@ -7,6 +7,7 @@ talk on the week the clocks change shows each side's offset as it is then.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -71,5 +72,49 @@ def brief_values(series: Series, seminar: Seminar, *, announced: str | None,
         "host": seminar.host,
         "announced": announced,
         "backdrop": backdrop,
+        "organiser": series.team,
+    }
+
+
+def _told_start(series: Series, told: str) -> datetime | None:
+    """The start the list was told (``2024-02-22 15:00``, series time), as a moment."""
+    try:
+        return datetime.strptime(told, "%Y-%m-%d %H:%M").replace(tzinfo=series.zone)
+    except ValueError:
+        return None
+
+
+def _moment(moment: datetime) -> str:
+    return f"{long_day(moment)}, {hhmm(moment)} {zone_abbreviation(moment)}"
+
+
+def changed_values(series: Series, seminar: Seminar,
+                   changed: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
+    """The ``changed`` mail's values: to whom, whether the talk is cancelled or moved, the
+    move old -> new in the series' time and in each speaker's own, and what else changed."""
+    start = seminar.start(series)
+    speakers = seminar.asked()
+    host = seminar.host if seminar.host is not None and seminar.host.email else None
+    told = next((old for key, old, _ in changed if key == "when"), None)
+    before = _told_start(series, told) if told else None
+    moves = []
+    for speaker in speakers:
+        if before is not None and speaker.timezone and \
+                (their_time(start, speaker) or their_time(before, speaker)):
+            zone = ZoneInfo(speaker.timezone)
+            moves.append({"name": speaker.name, "time": f"{_moment(before.astimezone(zone))} → "
+                          f"{_moment(start.astimezone(zone))} ({speaker.timezone})"})
+    names = [s.name for s in speakers] or ([host.name] if host else [])
+    return {
+        "names": and_list(names) if names else "",
+        "speaker_count": len(speakers),
+        "cancelled": seminar.cancelled,
+        "series_time": _moment(start),
+        "move": f"{_moment(before)} → {_moment(start)}" if before is not None else None,
+        "their_moves": moves,
+        "others": [{"label": series.call_label if key == "call" else "Location",
+                    "old": old, "new": new, "link": key == "call"}
+                   for key, old, new in changed if key != "when"],
+        "host": host,
         "organiser": series.team,
     }

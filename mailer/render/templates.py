@@ -56,14 +56,17 @@ TEMPLATE_FOR = {
     Kind.FOLLOWUP: "followup.md.j2",
     Kind.REQUEST: "request.md.j2",
     Kind.BRIEF: "brief.md.j2",
+    Kind.CHANGED: "changed.md.j2",
 }
 TEMPLATE_NAMES = (*TEMPLATE_FOR.values(), "subject.txt.j2", "email.html.j2",
                   "email-classic.html.j2", "program.md.j2")
 
 
-def example_values(series: Series, seminar: Seminar, kind: Kind) -> dict[str, Any]:
-    """What ``check`` gives the speaker templates: a last reminder asking for everything."""
-    from mailer.render.speakermail import brief_values, request_values
+def example_values(series: Series, seminar: Seminar, kind: Kind,
+                   changed: Sequence[tuple[str, str, str]] = ()) -> dict[str, Any]:
+    """What ``check`` gives the speaker templates: a last reminder asking for everything;
+    the ``changed`` mail of a move (``changed``) or of the cancellation."""
+    from mailer.render.speakermail import brief_values, changed_values, request_values
 
     if kind == Kind.REQUEST:
         everything = replace(seminar, title=None, abstract=None, bio=None, photo=None)
@@ -73,6 +76,8 @@ def example_values(series: Series, seminar: Seminar, kind: Kind) -> dict[str, An
     if kind == Kind.BRIEF:
         return brief_values(series, seminar, announced="(the announcement's subject)",
                             backdrop="meeting-backdrop.jpg")
+    if kind == Kind.CHANGED:
+        return changed_values(series, seminar, changed)
     return {}
 
 
@@ -235,10 +240,11 @@ class Renderer:
             "upcoming": items,
             "zone_note": f"All times are in {zone}"
                          + (" unless marked otherwise." if marked else "."),
-            "unsubscribe": series.mail.unsubscribe,
+            # Personal mail (to a talk's speakers) is not list mail: nothing to leave.
+            "unsubscribe": None if kind.personal else series.mail.unsubscribe,
             "page_photo": None,  # the web page's photo file, set by page()
             "page_photo_alt": ", ".join(s.name for s in seminar.speakers),
-            **layout_values(series, seminar, kind),
+            **layout_values(series, seminar, kind, changed),
             **change_values(series, changed),
         }
 
@@ -301,16 +307,22 @@ class Renderer:
         without loading the slower libraries that only turn correct output into e-mail.
         """
         example = [("when", "2024-01-01 15:00", f"{seminar.start(series):%Y-%m-%d %H:%M}")]
-        context = {**self.context(series, seminar, upcoming, kind,
-                                  example if kind == Kind.UPDATE else ()),
-                   **example_values(series, seminar, kind)}
+        changed = example if kind == Kind.UPDATE else ()
+        self._check(series, seminar, upcoming, kind, changed)
+        if kind in (Kind.UPDATE, Kind.CANCELLATION):  # the speakers' mail goes with them
+            self._check(series, seminar, upcoming, Kind.CHANGED, changed)
+        if kind == Kind.ANNOUNCEMENT:
+            self.page(series, seminar, upcoming, PageFormat(checked=False))
+
+    def _check(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar],
+               kind: Kind, changed: Sequence[tuple[str, str, str]]) -> None:
+        context = {**self.context(series, seminar, upcoming, kind, changed),
+                   **example_values(series, seminar, kind, changed)}
         subject = self.subject(context)
         self.body(context, TextFormat())
         body = self.body(context, MarkdownFormat(checked=False))
         self._email_html(series, seminar, context, subject, body, photo_src="cid:photo",
                          checked=False)
-        if kind == Kind.ANNOUNCEMENT:
-            self.page(series, seminar, upcoming, PageFormat(checked=False))
 
     def message(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar], kind: Kind,
                 *, sequence: int, stamp: datetime, photo: InlineImage | None = None,

@@ -6,17 +6,23 @@ repeated every ``chase_every_days`` while the talk is incomplete and the deadlin
 (``deadline_days_before``) has not passed, and the repeat that comes last says so. Each
 repeat is a round: one message per speaker, recorded like any mail, so a run that stopped
 half way finishes its round. ``brief_days_before`` days before, the speakers get the brief.
-Nothing goes to a speaker about a talk that has started, is cancelled or is an open week.
+Nothing goes to a speaker about a talk that has started, is cancelled or is an open week,
+but this:
+
+When an announced talk moves (its date, time, place or call link changes) or is cancelled, its
+speakers and host hear of it in a mail of their own (``changed``), once a change set: due as
+soon as the list's update or cancellation is, or once one has gone out for that change set.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from mailer.series.model import Kind, Seminar, Series, Status
-from mailer.series.schedule import Due, local_moment, local_today
+from mailer.series.schedule import Due, changes, local_moment, local_today, talk_facts
 
 
 @dataclass(frozen=True)
@@ -133,3 +139,53 @@ def _requests(series: Series, seminar: Seminar, history: Asked, today: date) -> 
     last = is_last_round(series, seminar, today)
     return [Due(seminar, Kind.REQUEST, speaker=email, round=number, last=last)
             for email in emails if email.lower() in to]
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What the ledger says of a talk's changes: what the list was told, and whether the
+    speakers heard of the change set the record holds now."""
+
+    announced: bool = False  # the list's announcement reached anyone
+    told: Mapping[str, str] | None = None  # what the list was last told of when, where, link
+    listed: bool = False  # the list's update (this change set) or cancellation went out
+    heard: frozenset[str] = frozenset()  # who has the speakers' mail of this change set
+
+
+def change_facts(series: Series, seminar: Seminar) -> str:
+    """The change set a ``changed`` mail tells (its campaign's facts, as the ledger keeps
+    them): the talk's date, place and link as the list's update tells them, or that it is
+    cancelled."""
+    if seminar.cancelled:
+        return json.dumps({"status": str(Status.CANCELLED)})
+    return json.dumps(talk_facts(series, seminar), sort_keys=True)
+
+
+def change_people(seminar: Seminar) -> frozenset[str]:
+    """Who hears that a talk changed (lower-cased): its speakers with an address, its host."""
+    people = {s.email.lower() for s in seminar.asked() if s.email}
+    if seminar.host is not None and seminar.host.email:
+        people.add(seminar.host.email.lower())
+    return frozenset(people)
+
+
+def changed_due(seminars: Iterable[Seminar], now: datetime, series: Series,
+                history: Mapping[str, Heard]) -> list[Due]:
+    """The ``changed`` mails due at ``now``: for each announced talk to come whose list
+    update or cancellation is due, or went out for the change set the record holds now,
+    and whose speakers or host have not all had it."""
+    found: list[Due] = []
+    for seminar in seminars:
+        heard = history.get(seminar.key)
+        people = change_people(seminar)
+        if heard is None or not heard.announced or not people or seminar.open or \
+                seminar.start(series) <= now:
+            continue
+        if seminar.cancelled:
+            listing = True  # the list's cancellation is due as soon as the record says so
+        else:
+            listing = heard.told is not None and bool(changes(heard.told,
+                                                              talk_facts(series, seminar)))
+        if (listing or heard.listed) and people - heard.heard:
+            found.append(Due(seminar, Kind.CHANGED))
+    return found

@@ -28,6 +28,13 @@ class Kind(StrEnum):
     CANCELLATION = "cancellation"
     UPDATE = "update"  # an announced talk's date, time, place or call link changed
     FOLLOWUP = "followup"  # after the talk: its recording is online
+    CHANGED = "changed"  # to the speakers, the host in copy: their talk moved or is cancelled
+
+    @property
+    def personal(self) -> bool:
+        """Whether it is personal mail to a talk's speakers (and host), not list mail: no
+        List-Id or unsubscribe link, Reply-To the organiser, the series' token in the subject."""
+        return self in (Kind.REQUEST, Kind.BRIEF, Kind.CHANGED)
 
 
 class Status(StrEnum):
