@@ -142,9 +142,11 @@ def test_bounces_and_unsubscribes_keep_the_list_clean(organiser: Path,
     people = subscribe(organiser, 4)
     assert invoke(organiser, "send", "2024-02-22", server=smtp_server).code == 0
     ids = copies(smtp_server)
+    assert invoke(organiser, "send", "2024-02-22", "--force", server=smtp_server).code == 0
+    second = copies(smtp_server)  # delays count once per mail: two mails delayed
     deliver(organiser, dsn(people[0], "5.1.1", original_id=ids[people[0]]),
             dsn(people[1], "4.2.2", style="exchange", original_id=ids[people[1]]),
-            dsn(people[1], "4.2.2", style="gmail", original_id=ids[people[1]]),
+            dsn(people[1], "4.2.2", style="gmail", original_id=second[people[1]]),
             out_of_office(people[3]), unsubscribe(people[2], in_reply_to=ids[people[2]]),
             dsn("stranger@example.net", "5.1.1"))
     dry = invoke(organiser, "inbox", "--dry-run", "--now", NOW)
@@ -158,7 +160,8 @@ def test_bounces_and_unsubscribes_keep_the_list_clean(organiser: Path,
     assert f"temporary failure 2 of 3 for {people[1]}" in result.out
     assert f"suppressed {people[2]} (unsubscribed)" in result.out
     assert "6 new message(s); acted on 4, left 2 alone" in result.out
-    deliver(organiser, dsn(people[1], "4.2.2", original_id=ids[people[1]]))
+    assert invoke(organiser, "send", "2024-02-22", "--force", server=smtp_server).code == 0
+    deliver(organiser, dsn(people[1], "4.2.2", original_id=copies(smtp_server)[people[1]]))
     assert f"suppressed {people[1]} (bounced: 3 temporary failures)" in \
         invoke(organiser, "inbox", "--now", NOW).out
     listed = invoke(organiser, "subscribers").out
