@@ -6,19 +6,15 @@ message only after that record is committed. Temporary failures (4xx, lost conne
 retried with backoff within ``retry_seconds``; what is left then is left for the next run,
 which skips everyone already recorded. ``rate_per_minute`` holds for the run as a whole.
 
-A refusal is only recorded when it is about the recipient (:func:`mailer.smtp.session.classify`).
-A reply about the sender or the session (a sending quota or rate, a blocked or unauthorised
-sender) stops the run, and everyone not yet reached stays pending for the next run (exit 75
-for a limit that clears by itself, 1 for what needs the organiser). So does the same refusal
-for :data:`SAME_IN_A_ROW` messages in a row, whatever its words. So a refusal whose reply
-does not say whose it is (UNSURE) is held back from the ledger until the run ends: recorded
-then, unless the run stopped on a row of its kind (then it stays pending, with the rest).
+A refusal is recorded as one only when it is about the recipient: a reply about the sender
+or the session, or the same refusal message after message (:class:`mailer.smtp.pool.Refusals`),
+stops the run, and everyone not reached stays pending for the next run (exit 75 for a limit
+that clears by itself, 1 for what needs the organiser).
 """
 
 from __future__ import annotations
 
 import collections
-import re
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -27,12 +23,11 @@ from typing import TYPE_CHECKING, Protocol
 from mailer.delivery.ledger import REFUSED, SENT, LedgerWriteError
 from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL, TemporaryFailure
 from mailer.mail.outgoing import Delivery
-from mailer.smtp.pool import Elsewhere, Job, NotSent, Pool, Result, Transport
+from mailer.smtp.pool import SAME_IN_A_ROW, Elsewhere, Job, NotSent, Pool, Refusals, Result
 
 if TYPE_CHECKING:  # a dry run plans deliveries without loading smtplib
+    from mailer.smtp.pool import Stop, Transport
     from mailer.smtp.session import Outcome
-
-SAME_IN_A_ROW = 3  # this many messages refused alike, one after another: not their recipients'
 
 
 class Record(Protocol):
@@ -55,10 +50,7 @@ class Report:
     deferred: dict[str, str] = field(default_factory=dict)
     unreached: str | None = None  # why the run stopped before trying everyone
     stopped: bool = False  # a signal asked the run to stop
-    # The relay refused the sender or the session (a limit, a blocked sender): why the run
-    # stopped, and how many are left for the next run (``unreached`` says it too); with the
-    # exit code that calls for.
-    halted: str | None = None
+    halted: str | None = None  # the relay would take no more (a limit, a refused sender): why
     halt_code: int = EX_TEMPFAIL  # 75: a limit that clears by itself; 1: the organiser acts
 
     @property
@@ -91,30 +83,6 @@ Event = Progress | Notice | Report
 
 
 _Key = tuple[Delivery, tuple[str, ...]]  # a message and the recipients it is still for
-_ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>]+>?")
-
-
-def said_why(result: Result) -> str:
-    """The server's words in a result: its first reply, or the exception."""
-    if isinstance(result, dict):
-        return next((f"{o.code} {o.text}" for o in result.values()), "")
-    return str(result)
-
-
-def _same(outcome: Outcome) -> tuple[int, str]:
-    """What two refusals must share to be the same one: the code and the words, without the
-    addresses and digits in them (a recipient, a queue id, a time)."""
-    words = re.sub(r"\d+", "", _ADDRESS.sub("", outcome.text.lower()))
-    return outcome.code, " ".join(words.split())
-
-
-@dataclass(frozen=True)
-class _Halt:
-    """Why the relay stopped the run: ``kind`` (limit, sender, row) and its reply."""
-
-    kind: str
-    reply: Outcome
-    row: int = 0  # for a row: how many messages it refused alike
 
 
 class _Pacer:
@@ -174,13 +142,7 @@ class _Run:
         self.waited = 0.0
         self.delay = 1.0
         self.planned = 0  # recipients of the deliveries taken from the plan so far
-        self.halt: _Halt | None = None  # the relay refused the sender or the session
-        # Unsure refusals, held back until the run ends: (what makes them alike, message).
-        self.held: list[tuple[tuple[int, str] | None, Delivery, dict[str, Outcome]]] = []
-        self.row: list[int] = []  # the latest row of alike refusals: when each was handed out
-        self.row_key: tuple[int, str] | None = None
-        self.handed = 0  # messages handed to a connection so far
-        self.order: dict[int, int] = {}  # each delivery's place in that order, when last handed
+        self.refusals: Refusals[Delivery] = Refusals()  # what they say of going on
         self.size_said = pool.size  # the connections the run was last said to go over
 
     def plan(self, deliveries: Iterator[Delivery],
@@ -190,83 +152,22 @@ class _Run:
             self.planned += len(delivery.recipients)
             yield delivery, self.skip_settled(delivery, settled)
 
-    def halted(self, kind: str, reply: Outcome, row: int = 0) -> None:
-        """The relay refused the sender or the session: no new message starts."""
-        if self.halt is None:
-            self.halt = _Halt(kind, reply, row)
-
-    def judge(self, delivery: Delivery, outcomes: Mapping[str, Outcome]) -> tuple[str, ...]:
-        """Record each recipient's outcome as what its reply is about says; return those
-        deferred (4xx), to try again in this run. One about the sender or the session stops
-        the run and stays pending; an unsure refusal joins the row of alike ones."""
-        from mailer.smtp.session import About  # here: a dry run loads no smtplib
-
-        left = []
-        unsure: dict[str, Outcome] = {}
-        order = self.order.get(delivery.number, 0)
-        for recipient, outcome in outcomes.items():
-            about = outcome.about
-            if about in (About.LIMIT, About.SENDER):
-                self.halted(str(about), outcome)
-                self.report.deferred.pop(recipient, None)  # pending, for the reason the stop says
-            elif about == About.UNSURE and not outcome.temporary:
-                unsure[recipient] = outcome
-            else:
-                if not outcome.temporary:  # taken, or refused for its recipient: a new row
-                    self.break_row(order)
-                if not self.settle(recipient, outcome, delivery):
-                    left.append(recipient)
-        if unsure:
-            self.hold(order, delivery, unsure)
-        return tuple(left)
-
-    def hold(self, order: int, delivery: Delivery, refused: dict[str, Outcome]) -> None:
-        """Hold back a message's unsure refusals, and follow the row of alike ones (``order``:
-        when the message was handed out); at :data:`SAME_IN_A_ROW` in a row the run stops."""
-        keys = {_same(outcome) for outcome in refused.values()}
-        key = keys.pop() if len(keys) == 1 else None
-        self.held.append((key, delivery, refused))
-        if key is not None and key == self.row_key:
-            self.row.append(order)
-        elif not self.row or order >= self.row[0]:  # (one sent before the row began: its own)
-            self.row, self.row_key = [order], key
-        if len(self.row) >= SAME_IN_A_ROW and self.row_key is not None:
-            self.halted("row", next(iter(refused.values())), len(self.row))
-
-    def break_row(self, order: int) -> None:
-        """Another outcome came, for a message handed out after the row began: no row."""
-        if self.row and order >= self.row[0]:
-            self.row, self.row_key = [], None
-
-    def record_held(self) -> None:
-        """The run is over: record the unsure refusals held back, each its recipient's, but
-        those alike the row the run stopped on (they stay pending, with the rest)."""
-        pending = self.row_key if self.halt is not None and self.row else None
-        held, self.held = self.held, []
-        for key, delivery, refused in held:
-            if key is None or key != pending:
-                for recipient, outcome in refused.items():
-                    self.settle(recipient, outcome, delivery)
-
-    def halt_text(self) -> tuple[str, int]:
-        """Why the relay stopped the run and how many are left, with the exit code."""
-        halt = self.halt
-        assert halt is not None  # noqa: S101 (asked only once the run halted)
+    def halt_text(self, stop: Stop) -> tuple[str, int]:
+        """Why the relay stopped the run, after how many of how many, with the exit code."""
         report = self.report
-        reached = (report.sent + len(report.refused) + report.skipped_sent
-                   + report.skipped_refused)
-        after = f"after {reached} of {self.planned}: {halt.reply.code} {halt.reply.text}"
+        reached = report.sent + len(report.refused) + report.skipped_sent + report.skipped_refused
+        after = f"after {reached} of {self.planned}: {stop.reply.code} {stop.reply.text}"
         rest = f"the other {self.planned - reached} are left for the next run"
-        if halt.kind == "limit":
+        if stop.kind == "limit":
             return f"the relay's sending limit was reached {after}; {rest}", EX_TEMPFAIL
-        if halt.kind == "sender":
+        if stop.kind == "sender":
             return (f"the relay refused the sender {after}; that needs the organiser (the "
-                    "account, its login or the From address), not another try; "
-                    f"{rest}, once that is done"), EX_FAILURE
-        return (f"the relay refused {halt.row} messages in a row alike, {after}; a refusal "
-                "repeated like that is about the sender or the message, not each recipient, "
-                f"so none of them is recorded as refused; {rest}, once the reply is seen "
-                "to"), EX_FAILURE
+                    f"account, its login or the From address), not another try; {rest}, once "
+                    "that is done"), EX_FAILURE
+        return (f"the relay refused {SAME_IN_A_ROW} messages in a row alike, {after}; a refusal "
+                "repeated like that is about the sender or the message, not each recipient, so "
+                f"none of them is recorded as refused; {rest}, once the reply is seen to"), \
+            EX_FAILURE
 
     def fewer(self, cause: BaseException | str) -> Iterator[Event]:
         """Say that the run goes on over fewer connections, when it does."""
@@ -338,8 +239,6 @@ class _Run:
     def hand(self, delivery: Delivery, todo: tuple[str, ...]) -> None:
         """Give one message to a connection, within the run's rate."""
         self.pacer.wait()
-        self.handed += 1
-        self.order[delivery.number] = self.handed
         self.pool.hand(Job((delivery, todo), todo, self.message(delivery)))
 
     def collect(self) -> Generator[Event, None, Delivery | None]:
@@ -370,13 +269,10 @@ class _Run:
         from mailer.smtp.session import ConnectionLost  # here: a dry run loads no smtplib
 
         delivery, todo = job.key
-        said = self._session_reply(result)
-        if said == "elsewhere":  # turned away for too many connections: on one that stays
-            self.retry.appendleft((delivery, todo))
-            yield from self.fewer(said_why(result))
-            return None
-        if said == "halted":  # about the sender or the session: its recipients stay pending
+        kept = self.refusals.take(delivery, result)
+        if kept is None:  # held back, or about the sender or the session: pending for now
             return delivery
+        result = kept
         lost = result if isinstance(result, ConnectionLost) else None
         if lost is not None and lost.unconfirmed:
             if delivery.number in self.unconfirmed:
@@ -398,50 +294,27 @@ class _Run:
             self.retry.appendleft((delivery, todo))
             return None
         if isinstance(result, TemporaryFailure):  # unreachable: wait a step and try it again
-            return (yield from self._unreachable(delivery, todo, result))
-        if isinstance(result, Exception):
+            budget = self.pace.retry_seconds
+            if not self.stopped() and not self.told and self.waited < budget:
+                self.told = True
+                yield Notice(f"{result}; retrying for up to {budget - self.waited:g} s")
+            if not self.stopped() and self.pause():
+                self.retry.append((delivery, todo))
+                return None
+            self.report.unreached = self.report.unreached or str(result)
+        elif isinstance(result, Exception):
             self.failure = self.failure or result
         else:
-            left = self.judge(delivery, result)
+            left = tuple(r for r, outcome in result.items()
+                         if not self.settle(r, outcome, delivery))
             if left:
                 self.later.append((delivery, left))
-        return delivery
-
-    def _session_reply(self, result: Result) -> str | None:
-        """Whether the whole message was turned away for the session's sake: "elsewhere" when
-        the relay has too many connections and the pool closed this one (others go on);
-        "halted" for a 421 about the sender or a limit (the run stops). None otherwise."""
-        from mailer.smtp.session import About, ConnectionLost
-
-        replies = [result.reply] if isinstance(result, ConnectionLost) and result.reply else \
-            list(result.values()) if isinstance(result, dict) else []
-        abouts = {reply.about for reply in replies}
-        if abouts == {About.CONNECTIONS} and self.pool.retire():
-            return "elsewhere"
-        if isinstance(result, ConnectionLost) and abouts & {About.LIMIT, About.SENDER}:
-            self.halted(str(abouts.pop()), replies[0])
-            return "halted"
-        return None
-
-    def _unreachable(self, delivery: Delivery, todo: tuple[str, ...],
-                     result: TemporaryFailure) -> Generator[Event, None, Delivery | None]:
-        """The relay could not be reached: wait a step and try again, within the budget."""
-        if self.halt is not None:
-            return delivery  # the run is stopping already; the next run sends it
-        budget = self.pace.retry_seconds
-        if self.report.unreached is None and not self.told and self.waited < budget:
-            self.told = True
-            yield Notice(f"{result}; retrying for up to {budget - self.waited:g} s")
-        if self.report.unreached is None and self.pause():
-            self.retry.append((delivery, todo))
-            return None
-        self.report.unreached = self.report.unreached or str(result)
         return delivery
 
     def stopped(self) -> bool:
         """Whether no new message may be handed over (the run is failing or out of time)."""
         return (self.failure is not None or self.report.unreached is not None
-                or self.halt is not None or self.stop())
+                or self.refusals.stop is not None or self.stop())
 
     def loop(self, work: Iterator[tuple[Delivery, tuple[str, ...]]],
              total: int | None) -> Iterator[Event]:
@@ -473,8 +346,10 @@ class _Run:
             job, result = taken
             if isinstance(result, NotSent | Elsewhere):
                 continue
-            if isinstance(result, dict):
-                self.judge(job.key[0], result)
+            kept = self.refusals.take(job.key[0], result)
+            if isinstance(kept, dict):
+                for recipient, outcome in kept.items():
+                    self.settle(recipient, outcome, job.key[0])
             self.pool.recorded(go=False)
 
 
@@ -507,11 +382,12 @@ def deliver(deliveries: Iterable[Delivery], *, message: Callable[[Delivery], byt
     finally:
         run.drain()
         pool.close(pace.quit_seconds if stop() else 60.0)
-    run.record_held()
-    if run.halt is not None:
+    for delivery, recipient, outcome in run.refusals.release():  # each its recipient's
+        run.settle(recipient, outcome, delivery)
+    if run.refusals.stop is not None:
         for _ in run.plan(source, settled):  # count the rest, and whom it skips
             pass
-        run.report.halted, run.report.halt_code = run.halt_text()
+        run.report.halted, run.report.halt_code = run.halt_text(run.refusals.stop)
         run.report.unreached = run.report.halted  # what the report of a stopped run says
     if run.failure is not None:
         raise run.failed()

@@ -12,26 +12,32 @@ round trip a message, RFC 2920), but its body goes only once the run has recorde
 outcome in the ledger and said so (:meth:`Pool.recorded`). So at a kill -9, at most one
 message per open connection can have been accepted by the server and not yet recorded.
 
-A relay may take fewer connections than the pool was given (one at a time, say, answering the
-others "421 too many connections"). A connection that cannot open while another works is not
-a failure of the run: the pool closes it, lowers its size to the connections it has (as
-Postfix lowers its concurrency), and hands its messages back to be sent on those
-(:class:`Elsewhere`). Only when no connection works does the failure reach the run.
+What the relay's answers say of going on is the pool's too. It may take fewer connections
+than the pool was given (one at a time, answering the others "421 too many connections"): a
+connection that cannot open, or is turned away so, while another works is not a failure of
+the run: the pool closes it, lowers its size (as Postfix lowers its concurrency), and hands
+its messages back to go on the others (:class:`Elsewhere`); only when none works does the
+failure reach the run. A reply about the sender or the session, or the same refusal message
+after message, means no more for now (:class:`Refusals`).
 """
 
 from __future__ import annotations
 
 import queue
+import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, NamedTuple, Protocol, TypeVar
 
 from mailer.errors import TemporaryFailure
 
 if TYPE_CHECKING:
-    from mailer.smtp.session import Outcome
+    from mailer.smtp.session import Outcome, SmtpTransport
+    from mailer.smtp.settings import SmtpSettings
+
+SAME_IN_A_ROW = 3  # this many messages refused alike, one after another: not their recipients'
 
 
 class Transport(Protocol):
@@ -99,7 +105,6 @@ class _Worker(Generic[Key]):
         self.go: queue.SimpleQueue[bool | str] = queue.SimpleQueue()
         self.held = 0  # messages handed to it and not yet given back
         self.working = False  # its connection opened and carried a message (or logged in)
-        self.retiring = False  # to close once the run has recorded its last result
         self.thread = threading.Thread(target=self._loop, name="announce-smtp", daemon=True)
         self.thread.start()
 
@@ -208,17 +213,6 @@ class Pool(Generic[Key]):
             self._idle.remove(worker)
         self._size = max(1, len(self._workers))
 
-    def retire(self) -> bool:
-        """Close the connection whose result the run is recording, when another works (the
-        relay said it has too many): the pool is one smaller, and what the connection holds
-        comes back as :class:`Elsewhere`. False, and nothing done, when it is the only one."""
-        worker = self._unrecorded[0]
-        if worker.retiring or not self._others_work(worker):
-            return False
-        worker.retiring = True
-        self._retire(worker)
-        return True
-
     def hand(self, job: Job[Key]) -> None:
         """Give ``job`` to an idle worker, a new one if there is room, else as the second
         message of a busy one."""
@@ -243,12 +237,13 @@ class Pool(Generic[Key]):
             return None
         self.busy -= 1
         worker.held -= 1
+        fewer = result.cause if isinstance(result, _CannotOpen) and isinstance(
+            result.cause, TemporaryFailure) else _turned_away(result)
+        if fewer is not None and worker in self._workers and self._others_work(worker):
+            self._retire(worker)  # the relay takes fewer connections: go on over the rest
+            worker.go.put(_RETIRE)
+            return job, Elsewhere(fewer)
         if isinstance(result, _CannotOpen):
-            if (isinstance(result.cause, TemporaryFailure) and worker in self._workers
-                    and self._others_work(worker)):
-                self._retire(worker)  # the relay takes fewer connections: go on over the rest
-                worker.go.put(_RETIRE)
-                return job, Elsewhere(result.cause)
             worker.working = False
             result = result.cause  # no connection works: the run decides, as for any failure
         elif isinstance(result, dict) and not all(o.temporary for o in result.values()):
@@ -262,9 +257,6 @@ class Pool(Generic[Key]):
         """The last result is in the ledger: its worker may send its next body (or, with
         ``go`` false, must not: the run stops)."""
         worker = self._unrecorded.pop(0)
-        if worker.retiring:
-            worker.go.put(_RETIRE if go else False)
-            return
         worker.go.put(go)
         if worker.held == 0 and go:
             self._idle.append(worker)
@@ -277,3 +269,127 @@ class Pool(Generic[Key]):
         deadline = time.monotonic() + wait
         for worker in [*self._workers, *self._retired]:
             worker.thread.join(timeout=max(0.0, deadline - time.monotonic()))
+
+
+def _replies(result: Result) -> list[Outcome]:
+    """The server's replies in a result: each recipient's, or a 421 that closed."""
+    from mailer.smtp.session import ConnectionLost  # here: the pool loads no smtplib
+
+    if isinstance(result, dict):
+        return list(result.values())
+    return [result.reply] if isinstance(result, ConnectionLost) and result.reply else []
+
+
+def _turned_away(result: Result) -> str | None:
+    """The relay's words when it turned a message away for too many connections at once."""
+    replies = _replies(result)
+    if replies and all(reply.about == "connections" for reply in replies):
+        return f"{replies[0].code} {replies[0].text}"
+    return None
+
+
+def _alike(outcome: Outcome) -> tuple[int, str]:
+    """What two refusals share when they are the same one: the code and the words, without
+    the addresses and numbers in them (a recipient, a queue id, a time)."""
+    words = re.sub(r"<?[^\s<>@]+@[^\s<>]+>?|\d+", "", outcome.text.lower())
+    return outcome.code, " ".join(words.split())
+
+
+class Stop(NamedTuple):
+    """Why the relay will take no more for now: ``kind`` "limit" (a quota or a rate: it clears
+    by itself), "sender" (a refused sender: for the organiser) or "row" (the same refusal for
+    :data:`SAME_IN_A_ROW` messages in a row), and the reply that said so."""
+
+    kind: str
+    reply: Outcome
+
+
+class Refusals(Generic[Key]):
+    """What the relay's answers say of the sender and the session, message after message.
+
+    A reply about the sender or the session (:func:`mailer.smtp.session.classify`) is a
+    :class:`Stop`, and its recipients stay pending. A refusal that says nothing of whose it is
+    is held back until the run is over (:meth:`release`): the same one for
+    :data:`SAME_IN_A_ROW` messages in a row is a Stop too, and then none alike is released.
+    """
+
+    def __init__(self) -> None:
+        self.stop: Stop | None = None
+        self._held: list[tuple[tuple[int, str] | None, Key, dict[str, Outcome]]] = []
+        self._row = 0  # alike refusals, one after another
+        self._alike: tuple[int, str] | None = None
+
+    def take(self, key: Key, result: Result) -> Result | None:
+        """What of ``result`` (the message ``key``'s) the run records now: the outcomes about
+        their recipients, or the exception; None when nothing is (a stop, or held back)."""
+        if not isinstance(result, dict):
+            closing = _replies(result)  # a 421 that says why
+            if closing and closing[0].about in ("limit", "sender"):
+                self.stop = self.stop or Stop(closing[0].about, closing[0])
+                return None
+            return result
+        now, unsure = {}, {}
+        for recipient, outcome in result.items():
+            about = outcome.about
+            if about in ("limit", "sender"):
+                self.stop = self.stop or Stop(about, outcome)
+            elif about == "unsure" and not outcome.temporary:
+                unsure[recipient] = outcome
+            else:
+                now[recipient] = outcome
+                if not outcome.temporary:  # taken, or refused for its recipient: no row
+                    self._row, self._alike = 0, None
+        if unsure:
+            self._hold(key, unsure)
+        return now or None
+
+    def _hold(self, key: Key, refused: dict[str, Outcome]) -> None:
+        alike = {_alike(outcome) for outcome in refused.values()}
+        same = alike.pop() if len(alike) == 1 else None
+        self._held.append((same, key, refused))
+        self._row = self._row + 1 if same is not None and same == self._alike else 1
+        self._alike = same
+        if self._row >= SAME_IN_A_ROW and same is not None:
+            self.stop = self.stop or Stop("row", next(iter(refused.values())))
+
+    def release(self) -> Iterator[tuple[Key, str, Outcome]]:
+        """The run is over: the refusals held back, each its recipient's, but those alike the
+        row the run stopped on (they stay pending, with the rest)."""
+        pending = self._alike if self.stop is not None else None
+        held, self._held = self._held, []
+        for same, key, refused in held:
+            if same is None or same != pending:
+                yield from ((key, recipient, outcome) for recipient, outcome in refused.items())
+
+
+class Ahead:
+    """A run's connections, the first opened while the mail is rendered and checked (its
+    greeting, EHLO, TLS and login are round trips that need not wait for that)."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self._first: SmtpTransport | None = None
+
+    def start(self) -> None:
+        """Begin opening the first connection, in the background."""
+        from mailer.smtp.session import SmtpTransport
+
+        self._first = SmtpTransport(self.settings, "")
+        self._first.open_ahead()
+
+    def take(self, sender: str) -> SmtpTransport:
+        """A connection for the pool: the one opened ahead, then new ones."""
+        from mailer.smtp.session import SmtpTransport
+
+        transport, self._first = self._first, None
+        if transport is None:
+            return SmtpTransport(self.settings, sender)
+        transport.sender = sender
+        return transport
+
+    def close(self) -> None:
+        """Close the connection opened ahead if no run took it (the run was refused): QUIT
+        goes in the background, so a refusal is said without waiting for the relay."""
+        transport, self._first = self._first, None
+        if transport is not None:
+            threading.Thread(target=transport.close, name="announce-quit", daemon=True).start()

@@ -24,11 +24,12 @@ from typing import NamedTuple
 
 from mailer.errors import TemporaryFailure
 from mailer.smtp.connect import connect, describe_error, reply_text
+from mailer.smtp.pool import Ahead as Ahead  # noqa: PLC0414 (for those who open a run here)
 from mailer.smtp.settings import SmtpSettings
 
 
 class About(enum.StrEnum):
-    """What an SMTP reply is about, and so what a run does about it (:func:`about`)."""
+    """What an SMTP reply is about, and so what a run does about it (:func:`classify`)."""
 
     TAKEN = "taken"  # 2xx: the relay took the message
     RECIPIENT = "recipient"  # this recipient: 5xx refused for good, 4xx deferred
@@ -45,60 +46,45 @@ _ANOTHER_ENHANCED = re.compile(r"\s#?[245]\.\d{1,3}\.\d{1,3}\s")  # a multi-line
 _RECIPIENT_CODES = {(1, 1), (1, 2), (1, 3), (1, 4), (1, 5), (1, 6), (1, 10), (2, 1), (2, 2),
                     (2, 4)}  # bad mailbox or domain, moved, mailbox disabled or full, a list
 _SENDER_CODES = {(1, 7), (1, 8)}  # bad sender's mailbox syntax, bad sender's system address
-
-
-def _words(*patterns: str) -> re.Pattern[str]:
-    return re.compile("|".join(patterns))
-
-
-_PER_CONNECTION = _words(
-    r"\b(too many|maximum|max)\b.{0,40}\b(in|on|per|for) (this|a|one|the|each) "
-    r"(connection|session)\b")
-_SENDER_NAMED = _words(
-    r"sender address rejected", r"sender verify failed", r"of sender address",
-    r"\bsender domain\b", r"the sender's address", r"client host rejected",
-    r"relay(ing)? access denied", r"relay(ing)? (is )?(denied|not permitted|not allowed)",
-    r"unable to relay")
-_RECIPIENT_WORDS = _words(
-    r"recipient address rejected", r"resolver\.(adr|rst)\.", r"\bthe recipient\b",
-    r"user you are trying to", r"you tried to reach", r"user unknown", r"unknown user",
-    r"no such (user|mailbox|recipient)", r"mailbox not found", r"mailbox (is )?full",
-    r"over quota", r"mailbox quota", r"out of storage", r"unrouteable address",
-    r"recipient not found", r"unknown recipient", r"invalid recipient",
-    r"does(n't| not) have an? [\w.-]+ account")
-_CONNECTIONS_WORDS = _words(
-    r"concurrent (smtp )?connections", r"too many (concurrent |simultaneous |open )?connections",
-    r"\bthread limit", r"max(imum)? (number of )?connections")
-_LIMIT_WORDS = _words(
-    r"quota ?exceeded", r"\b(sending|submission|message|daily|hourly|send|relay) quota\b",
-    r"quota (has been |was |is )?(exceeded|reached)", r"rate ?-?limit", r"rate exceeded",
-    r"\b(sending|message|submission) rate\b", r"too fast", r"too frequent", r"throttl",
-    r"too much mail", r"too many (recipients?|messages|e-?mails|mails)\b",
-    r"limit (has been |was )?(exceeded|reached)", r"exceeded .{0,40}\blimit",
-    r"reached .{0,30}\blimit", r"\bmax(imum)? .{0,40}\bexceeded", r"exceeded the max",
-    r"credits exceeded", r"daily .{0,40}\blimit", r"unexpected volume",
-    r"temporarily deferred", r"unusual rate", r"server busy", r"try again in \d+ (s|min)")
-_SENDER_WORDS = _words(
-    r"access denied", r"not (authori[sz]ed|permitted|allowed) to send", r"permissions? to send",
-    r"\bsend ?as\b", r"on behalf of", r"auth(entication)? required", r"not authenticated",
-    r"unauthenticated", r"must (be )?authenticat", r"authentication failed", r"blocked",
-    r"black ?list", r"block ?list", r"spamhaus", r"\bbanned\b", r"not verified",
-    r"unverified", r"not accepted from", r"sending paused", r"account (is )?(disabled|suspended)",
-    r"\bsuspended\b", r"not owned by", r"sender identity", r"the from address")
+_PER_CONNECTION = re.compile(r"\b(too many|max|maximum)\b.{0,40}\b(in|on|per|for) (this|a|one|the"
+                             r"|each) (connection|session)\b")
+_SENDER_NAMED = re.compile(
+    r"sender address rejected|sender verify failed|of sender address|\bsender domain\b|the "
+    r"sender's address|client host rejected|relay(ing)? access denied|relay(ing)? (is )?(denied"
+    r"|not permitted|not allowed)|unable to relay")
+_RECIPIENT_WORDS = re.compile(
+    r"recipient address rejected|resolver\.(adr|rst)\.|\bthe recipient\b|user you are trying "
+    r"to|you tried to reach|user unknown|unknown user|no such (user|mailbox|recipient)|mailbox "
+    r"not found|mailbox (is )?full|over quota|mailbox quota|out of storage|unrouteable address|"
+    r"recipient not found|unknown recipient|invalid recipient|does(n't| not) have an? [\w.-]+ "
+    r"account")
+_CONNECTIONS_WORDS = re.compile(r"concurrent (smtp )?connections|too many (concurrent |"
+                                r"simultaneous |open )?connections|\bthread limit|max(imum)? "
+                                r"(number of )?connections")
+_LIMIT_WORDS = re.compile(
+    r"quota ?exceeded|\b(sending|submission|message|daily|hourly|send|relay) quota\b|quota "
+    r"(has been |was |is )?(exceeded|reached)|rate ?-?limit|rate exceeded|\b(sending|message|"
+    r"submission) rate\b|too fast|too frequent|throttl|too much mail|too many (recipients?|"
+    r"messages|e-?mails|mails)\b|limit (has been |was )?(exceeded|reached)|exceeded .{0,40}\b"
+    r"limit|reached .{0,30}\blimit|\bmax(imum)? .{0,40}\bexceeded|exceeded the max|credits "
+    r"exceeded|daily .{0,40}\blimit|unexpected volume|temporarily deferred|unusual rate|server "
+    r"busy|try again in \d+ (s|min)")
+_SENDER_WORDS = re.compile(
+    r"access denied|not (authori[sz]ed|permitted|allowed) to send|permissions? to send|\bsend ?"
+    r"as\b|on behalf of|auth(entication)? required|not authenticated|unauthenticated|must (be )?"
+    r"authenticat|authentication failed|blocked|black ?list|block ?list|spamhaus|\bbanned\b|not "
+    r"verified|unverified|not accepted from|sending paused|account (is )?(disabled|suspended)|"
+    r"\bsuspended\b|not owned by|sender identity|the from address")
 
 
 def classify(code: int, text: str) -> About:
     """What the reply ``code text`` is about: the recipient it answered, or the sender or the
-    session (a limit, a refused sender, too many connections), which no other recipient
-    escapes. Pure: the table of real relays' replies in the tests is its specification.
-
-    The enhanced status code (RFC 3463) decides where it is unambiguous (X.1.1 a bad mailbox,
-    X.2.2 a full one; X.1.8 a bad sender); otherwise the words, checked from the most to the
-    least specific (a "Recipient address rejected: Access denied" is the recipient's, a
-    "Sender address rejected: Access denied" the sender's); then X.4.5 (congestion: Gmail's
-    daily limit), X.5.3 (too many recipients) and a 421 with X.7.x (policy, closing: Gmail's
-    rate limit) are limits; any other 421 is the connection's; the rest is UNSURE.
-    """
+    session (a limit, a refused sender, too many connections). Pure; the table of real relays'
+    replies in tests/test_limits.py is its specification. The enhanced status code (RFC 3463)
+    decides where it is plain (X.1.1 a bad mailbox, X.2.2 a full one, X.1.8 a bad sender); else
+    the words, the most specific first ("Recipient address rejected: Access denied" is the
+    recipient's); then X.4.5 (Gmail's daily limit), X.5.3 and a 421 with X.7.x are limits, any
+    other 421 the connection's; the rest is UNSURE."""
     return next(_verdicts(code, text), About.UNSURE)
 
 
@@ -218,10 +204,8 @@ class SmtpTransport:
             self.open()
 
     def open(self) -> None:
-        """Connect, secure the connection and log in, as the settings say.
-
-        A server that answered EHLO with a refusal (a 421 "too many connections" closes at
-        once) is a connection that did not open, not one that breaks at the first message."""
+        """Connect, secure the connection and log in, as the settings say. One whose EHLO was
+        refused (a 421 "too many connections", say) did not open."""
         self.close()
         conn, _ = connect(self.settings)
         if not conn.does_esmtp:  # EHLO was refused, or the server speaks only HELO-era SMTP
@@ -283,12 +267,9 @@ class SmtpTransport:
             self._ahead = None
             unconfirmed = self._body_sent
             reply = exc.reply if isinstance(exc, _Closing) else None
-            if reply is not None:
-                why = f"the server closed the connection: 421 {reply.text}"
-            else:
-                why = "connection lost " + ("after the message, before the server confirmed it"
-                                            if unconfirmed else "")
-                why = why.rstrip() + f" ({describe_error(exc)})"
+            what = "after the message, before the server confirmed it" if unconfirmed else ""
+            why = (f"the server closed the connection: 421 {reply.text}" if reply else
+                   f"connection lost {what}".rstrip() + f" ({describe_error(exc)})")
             raise ConnectionLost(f"{self.where}: {why}", unconfirmed=unconfirmed,
                                  worn=self._carried > 0, reply=reply) from None
         self._carried += 1
@@ -407,8 +388,7 @@ class SmtpTransport:
 
 
 def _replies(conn: smtplib.SMTP, count: int) -> list[tuple[int, bytes]]:
-    """Read the replies to ``count`` pipelined commands; none after a 421 (the server closes,
-    and what it said is why)."""
+    """The replies to ``count`` pipelined commands; none after a 421 (the server closes)."""
     replies: list[tuple[int, bytes]] = []
     while len(replies) < count and (not replies or replies[-1][0] != 421):
         replies.append(conn.getreply())
@@ -418,32 +398,3 @@ def _replies(conn: smtplib.SMTP, count: int) -> list[tuple[int, bytes]]:
 def _data_open(replies: list[tuple[int, bytes]], recipients: Sequence[str]) -> bool:
     """Whether a pipelined DATA got 354 (it must then be ended before anything else)."""
     return len(replies) == len(recipients) + 2 and replies[-1][0] == 354
-
-
-class Ahead:
-    """A run's connections, the first opened while the mail is rendered and checked (its
-    greeting, EHLO, TLS and login are round trips that need not wait for that)."""
-
-    def __init__(self, settings: SmtpSettings) -> None:
-        self.settings = settings
-        self._first: SmtpTransport | None = None
-
-    def start(self) -> None:
-        """Begin opening the first connection, in the background."""
-        self._first = SmtpTransport(self.settings, "")
-        self._first.open_ahead()
-
-    def take(self, sender: str) -> SmtpTransport:
-        """A connection for the pool: the one opened ahead, then new ones."""
-        transport, self._first = self._first, None
-        if transport is None:
-            return SmtpTransport(self.settings, sender)
-        transport.sender = sender
-        return transport
-
-    def close(self) -> None:
-        """Close the connection opened ahead if no run took it (the run was refused): QUIT
-        goes in the background, so a refusal is said without waiting for the relay."""
-        transport, self._first = self._first, None
-        if transport is not None:
-            threading.Thread(target=transport.close, name="announce-quit", daemon=True).start()
