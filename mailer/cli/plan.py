@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, date, time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -19,20 +19,40 @@ from mailer.cli.app import (
     say,
     session_of,
 )
+from mailer.series.model import Kind
+
+if TYPE_CHECKING:
+    from mailer.series.store import Store
 
 
-@app.command("list", epilog=examples("announce list", "announce list --all --json"))
+@app.command("list", epilog=examples(
+    "announce list", "announce list --all --json",
+    "announce list --sent 2024-02-22                 # the copies kept of what went out",
+    "announce list --sent 2024-02-22 --kind announcement --out sent.eml"))
 def list_(
     ctx: typer.Context,
     all_: Annotated[bool, typer.Option("--all", help="Every talk, past ones too.")] = False,
     today: Today = None,
     json_: Annotated[bool, typer.Option("--json", help="One JSON document, for scripts.")] = False,
+    sent: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--sent", metavar="WHICH", show_default=False,
+        help="What went out about this talk (its id or date): the copy kept of each mail, "
+             "and what the series' record (seminars/.sent.log) has.")] = None,
+    kind: Annotated[Optional[Kind], typer.Option(  # noqa: UP045
+        "--kind", case_sensitive=False, show_default=False,
+        help="With --sent: print the copy of this mail (the newest), exactly as it went.")] = None,
+    out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--out", metavar="FILE", show_default=False,
+        help="With --sent and --kind: write the copy (.eml) here instead.")] = None,
 ) -> None:
     """Show upcoming talks: what is still missing and what was sent."""
     from mailer import status
 
     session = session_of(ctx)
     store = session.store()
+    if sent is not None or kind is not None or out is not None:
+        _list_sent(session.state, store, sent, kind, out, json_=json_)
+        return
     rows = status.listing(store, session.state, session.today(store, today), every=all_)
     if json_:
         import json
@@ -43,6 +63,36 @@ def list_(
         say("No upcoming talks (use --all for past ones).")
     for line in status.format_rows(rows, store.series.zone):
         say(line)
+
+
+def _list_sent(state: Path, store: Store, which: str | None, kind: Kind | None,
+               out: Path | None, *, json_: bool) -> None:
+    """``list --sent``: the copies kept of what went out about a talk, or one of them."""
+    from mailer import status
+    from mailer.errors import InputError
+
+    if which is None or (out is not None and kind is None):
+        raise InputError("list: --kind and --out go with --sent TALK (and --out with --kind): "
+                         "announce list --sent 2024-02-22 --kind announcement --out sent.eml")
+    found = status.sent(store, state, which)
+    if kind is None:
+        if json_:
+            import json
+
+            say(json.dumps(found.as_json(store.series.zone), indent=2, ensure_ascii=False))
+            return
+        for line in status.sent_lines(found, store.series.zone):
+            say(line)
+        return
+    data = status.sent_copy(found, kind)
+    if out is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        return
+    from mailer.paths import write_atomically
+
+    write_atomically(out, data)
+    say(f"wrote the {kind} of {found.seminar.id} to {out}")
 
 
 @app.command(epilog=examples(

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from mailer.delivery.asking import due_changed
+from mailer.delivery.history import from_elsewhere, held_back, load
 from mailer.delivery.ledger import Ledger
 from mailer.series.asking import Asked, Round, next_to_speakers, speaker_due
 from mailer.series.model import Kind, Seminar
@@ -32,8 +33,10 @@ def due_now(store: Store, state: Path, now: datetime, *, record: bool = False) -
     horizon = today + timedelta(days=max(series.announce_days_before, rules.request_days_before,
                                          rules.brief_days_before))
     since = today - timedelta(days=series.followup_days_after or 0)  # recordings of past talks
-    with Ledger.existing(state) as ledger:
-        announced = ledger.announced() if ledger is not None else set()
+    past = load(store.root)  # the series' record: what went, from any state folder
+    with Ledger.existing(state, readonly=not record) as ledger:
+        announced = (ledger.announced() if ledger is not None else set()) | \
+            {went.talk for went in past if went.kind == Kind.ANNOUNCEMENT}
         talks: list[Seminar] = []
         for seminar in store.seminars(since):  # the windows, and announced talks after them
             if seminar.date <= horizon or seminar.key in announced or not talks or \
@@ -44,6 +47,7 @@ def due_now(store: Store, state: Path, now: datetime, *, record: bool = False) -
         if ledger is not None and record:
             ledger.clamp(now)
         sent, told, asked = _histories(ledger, talks, announced, now)
+        away = from_elsewhere(past, ledger, talks, now, sent=sent, told=told, asked=asked)
     plan = due(talks, now, series, sent, told)
     near = [t for t in talks if t.date <= horizon]
     to_speakers, notes = speaker_due(near, now, series, asked)
@@ -51,8 +55,9 @@ def due_now(store: Store, state: Path, now: datetime, *, record: bool = False) -
     limit = plan.next[2] if plan.next else now + timedelta(days=366)
     speakers_next = next_to_speakers(store.seminars(today), now, series, asked, limit)
     following = [n for n in (plan.next, speakers_next) if n]
-    return replace(plan, due=(*plan.due, *to_speakers), waiting=(*plan.waiting, *notes),
-                   next=min(following, key=lambda n: n[2]) if following else None)
+    return held_back(replace(plan, due=(*plan.due, *to_speakers), waiting=(*plan.waiting, *notes),
+                             next=min(following, key=lambda n: n[2]) if following else None),
+                     away, store, state)
 
 
 def _histories(ledger: Ledger | None, talks: Sequence[Seminar], announced: set[str],

@@ -6,9 +6,8 @@ are built here by pure functions; the command line only prints them.
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mailer.delivery.asking import SPEAKER_KINDS
+from mailer.delivery.history import TalkHistory, held, talk_history
+from mailer.delivery.keeping import Keeping, kept
 from mailer.delivery.ledger import REFUSED, Ledger
 from mailer.delivery.lock import run_lock
 from mailer.delivery.loop import Pace, Record, Report
@@ -24,7 +25,7 @@ from mailer.delivery.suppression import skipped_warning, unsuppressed
 from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL, InputError
 from mailer.mail.outgoing import Outgoing, RecipientPlan, compose, plan_recipients
 from mailer.series.model import Kind, Seminar
-from mailer.series.schedule import DueNow, Nothing, changes, local_today, pick, talk_facts
+from mailer.series.schedule import DueNow, Nothing, local_today, pick
 from mailer.series.settings import MailSettings
 from mailer.series.store import Store
 
@@ -66,56 +67,17 @@ class AlreadySent:
     refused: int
 
 
-def _already_sent(ledger: Ledger, seminar: Seminar, kind: Kind,
-                  plan: RecipientPlan, campaign: int | None) -> AlreadySent | None:
+def _already_sent(seminar: Seminar, kind: Kind, plan: RecipientPlan,
+                  settled: Mapping[str, str] | None) -> AlreadySent | None:
     """Whether the campaign to continue (the latest of a talk x kind; for an update, the
     one telling the same facts) settled every recipient in ``plan``."""
-    if plan.test or not plan.total:
+    if plan.test or not plan.total or settled is None:
         return None
-    if campaign is None:
-        return None
-    settled = ledger.settled(campaign)
     statuses = [settled.get(r.lower()) for d in plan.deliveries() for r in d.recipients]
     if None in statuses:
         return None
     refused = statuses.count(REFUSED)
     return AlreadySent(f"{kind} of {seminar.id}", len(statuses) - refused, refused)
-
-
-@dataclass(frozen=True)
-class _History:
-    """What the ledger says about a talk, read in one opening (each runs SQLite's check)."""
-
-    sent: AlreadySent | None = None  # the kind went out to everyone in the plan
-    sequence: int = 0  # the calendar SEQUENCE of the talk as it is now
-    announced: bool = False  # its announcement reached anyone, ever
-    plan: RecipientPlan | None = None  # an update's: who got the announcement
-    changed: tuple[tuple[str, str, str], ...] = ()  # an update's: what changed since told
-
-
-def _history(store: Store, state: Path, seminar: Seminar, kind: Kind,
-             plan: RecipientPlan, *, ask_sent: bool) -> _History:
-    from mailer.render.event import event_digest
-
-    with Ledger.existing(state) as ledger:
-        if ledger is None:
-            return _History()
-        changed: tuple[tuple[str, str, str], ...] = ()
-        campaign = ledger.latest_campaign(seminar.key, kind)
-        if kind == Kind.UPDATE:
-            facts = talk_facts(store.series, seminar)
-            told = ledger.told(seminar.key)
-            changed = tuple(changes(json.loads(told), facts)) if told else ()
-            campaign = ledger.matching_campaign(seminar.key, Kind.UPDATE,
-                                              json.dumps(facts, sort_keys=True))
-            if not plan.test:
-                plan = plan.only(ledger.audience(campaign) if campaign is not None
-                                 else ledger.reached(seminar.key))
-        return _History(
-            sent=_already_sent(ledger, seminar, kind, plan, campaign) if ask_sent else None,
-            sequence=ledger.sequence(seminar.key, event_digest(store.series, seminar)),
-            announced=ledger.first_sent(seminar.key, Kind.ANNOUNCEMENT) is not None,
-            plan=plan, changed=changed)
 
 
 def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
@@ -134,12 +96,16 @@ def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
         return chosen
     if request.reaches_people and not request.force:
         _refuse_out_of_time(store, chosen, request, now)
-    plan, skipped = unsuppressed(state, plan_recipients(store.root, mail, request.to))
     # A dry run asks too: it says what a real run would do.
-    history = _history(store, state, chosen, request.kind, plan,
-                       ask_sent=not (request.force or request.preview))
-    if history.sent is not None:
-        return history.sent
+    if not (request.force or request.preview or request.to) and \
+            (went := held(store, state, chosen, request.kind)) is not None:
+        return went  # the series' record says it went from another state folder
+    plan, skipped = unsuppressed(state, plan_recipients(store.root, mail, request.to))
+    history = talk_history(store, state, chosen, request.kind, plan,
+                           ask_sent=not (request.force or request.preview))
+    sent = _already_sent(chosen, request.kind, history.plan or plan, history.settled)
+    if sent is not None:
+        return sent
     if request.kind == Kind.UPDATE:
         _refuse_update(chosen, history, request)
         plan = history.plan or plan
@@ -159,7 +125,7 @@ def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
     if skipped:
         outgoing = replace(outgoing, warnings=(
             *outgoing.warnings, skipped_warning(skipped)))
-    return outgoing
+    return kept(store.root, outgoing, warn=not request.preview)
 
 
 def standing_in(store: Store, today: date, now: datetime) -> datetime:
@@ -186,10 +152,12 @@ def _prepare_speaker(store: Store, state: Path, mail: MailSettings, request: Req
     outgoing = replace(outgoing, plan=plan)
     if not (request.force or request.preview) and already_to(state, outgoing):
         return AlreadySent(what(outgoing), outgoing.plan.total, 0)
-    return outgoing
+    went = None if request.force or request.preview else \
+        held(store, state, outgoing.seminar, outgoing.kind, outgoing.facts)
+    return went or kept(store.root, outgoing, warn=not request.preview)
 
 
-def _refuse_update(seminar: Seminar, history: _History, request: Request) -> None:
+def _refuse_update(seminar: Seminar, history: TalkHistory, request: Request) -> None:
     """An update is for people who got the announcement, and says what changed."""
     if request.preview or request.to:
         return
@@ -274,10 +242,11 @@ def send(state: Path, outgoing: Outgoing, *, force: bool,
             if outgoing.kind == Kind.UPDATE else []
         campaign = ledger.campaign(outgoing.seminar.key, outgoing.kind, force=force,
                                    facts=outgoing.facts, audience=audience)
-        for event in run(ledger, campaign):
+        keeping = Keeping(ledger, outgoing, campaign, folder, clock)  # the record, a copy
+        for event in run(keeping, campaign):
             if isinstance(event, Report) and event.sent and outgoing.digest:
                 ledger.event_sent(outgoing.seminar.key, outgoing.digest)
-            yield event
+            yield from keeping.passing(event)
 
 
 @dataclass(frozen=True)
