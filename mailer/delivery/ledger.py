@@ -22,6 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from mailer.delivery.inboxrows import SENT, InboxRows
 from mailer.delivery.tables import (
     LEDGER_VERSION,
     OUR_TABLES,
@@ -34,8 +35,9 @@ from mailer.errors import LedgerError
 from mailer.paths import display_path
 from mailer.series.model import Kind
 
+__all__ = ["LEDGER_FILE", "REFUSED", "SENT", "KindSummary", "Ledger", "LedgerWriteError"]
+
 LEDGER_FILE = "ledger.sqlite3"
-SENT = "sent"
 REFUSED = "refused"
 
 
@@ -56,18 +58,7 @@ class KindSummary:
     last: str | None
 
 
-@dataclass(frozen=True)
-class SentCopy:
-    """One copy announce sent: its Message-ID, recipient (lower-cased), kind (a mail kind, or
-    an inbox note's purpose) and talk (the key; empty for a note about no talk)."""
-
-    message_id: str
-    recipient: str
-    kind: str
-    talk: str
-
-
-class Ledger:
+class Ledger(InboxRows):
     """The record of every send of a series; use it as a context manager.
 
     ``clock`` stamps the rows (when a message went out); it is a seam for tests.
@@ -325,71 +316,6 @@ class Ledger:
         stamp = now.astimezone(UTC).isoformat(timespec="seconds")
         cursor = self._write("UPDATE deliveries SET at = ? WHERE at > ?", (stamp, stamp))
         return int(cursor.rowcount)
-
-    def suppressed(self) -> dict[str, tuple[str, str, str]]:
-        """Every suppressed address (lower-cased) -> (reason, when, the message that caused it)."""
-        return {str(a): (str(r), str(t), str(m)) for a, r, t, m in self._read(
-            "SELECT address, reason, at, message FROM suppressed ORDER BY address", ())}
-
-    def suppress(self, address: str, reason: str, message: str) -> bool:
-        """Suppress ``address``; False when it already was."""
-        cursor = self._write("INSERT OR IGNORE INTO suppressed (address, reason, at, message) "
-                             "VALUES (?, ?, ?, ?)", (address.lower(), reason, self._stamp(),
-                                                     message))
-        return cursor.rowcount == 1
-
-    def restore(self, address: str) -> bool:
-        """Lift a suppression (and forget its temporary failures); False when there was none."""
-        cursor = self._write("DELETE FROM suppressed WHERE address = ?", (address.lower(),))
-        self._write("DELETE FROM bounces WHERE address = ?", (address.lower(),))
-        return cursor.rowcount == 1
-
-    def soft_bounce(self, address: str, message: str) -> int:
-        """Count a temporary failure for ``address``; return how many there are now."""
-        self._write("INSERT OR IGNORE INTO bounces (address, message, at) VALUES (?, ?, ?)",
-                    (address.lower(), message, self._stamp()))
-        row = self._one("SELECT count(*) FROM bounces WHERE address = ?", (address.lower(),))
-        return int(row[0]) if row else 0
-
-    def was_handled(self, message: str) -> bool:
-        """Whether an inbox message was acted on before."""
-        return self._one("SELECT 1 FROM handled WHERE message = ?", (message,)) is not None
-
-    def handled(self, message: str, what: str) -> None:
-        """Note that an inbox message was acted on."""
-        self._write("INSERT OR IGNORE INTO handled (message, what, at) VALUES (?, ?, ?)",
-                    (message, what, self._stamp()))
-
-    def sent_to(self, message_ids: Iterable[str]) -> list[SentCopy]:
-        """What announce sent under these Message-IDs, to whom (SPEC 7: the proof a bounce,
-        a reply or an unsubscribe must carry); unknown ids give nothing."""
-        ids = sorted({m.strip() for m in message_ids if m.strip()})[:64]
-        if not ids:
-            return []
-        marks = ", ".join("?" * len(ids))  # only "?" marks are formatted into the queries
-        sent = ("SELECT d.message_id, d.recipient, c.kind, c.seminar FROM deliveries d JOIN "
-                "campaigns c ON d.campaign = c.id WHERE d.status = ? AND d.message_id IN ")
-        noted = "SELECT message_id, recipient, purpose, talk FROM notes WHERE message_id IN "
-        rows = self._read(f"{sent}({marks})", (SENT, *ids))
-        rows += self._read(f"{noted}({marks})", tuple(ids))
-        return [SentCopy(str(m), str(r), str(k), str(s)) for m, r, k, s in rows]
-
-    def noted(self, message_id: str, recipient: str, purpose: str, talk: str = "") -> None:
-        """Note a mail the inbox sent (a receipt, a request to confirm), by its Message-ID."""
-        self._write("INSERT OR REPLACE INTO notes (message_id, recipient, purpose, talk, at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (message_id, recipient.lower(), purpose, talk, self._stamp()))
-
-    def last_note(self, recipient: str, purpose: str) -> datetime | None:
-        """When the inbox last sent ``recipient`` a mail for ``purpose``; None if never."""
-        row = self._one("SELECT max(at) FROM notes WHERE recipient = ? AND purpose = ?",
-                        (recipient.lower(), purpose))
-        return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
-
-    def reached_anyone(self, address: str) -> bool:
-        """Whether announce ever delivered to ``address`` (a bounce must be for our mail)."""
-        return self._one("SELECT 1 FROM deliveries WHERE recipient = ? AND status = ? LIMIT 1",
-                         (address.lower(), SENT)) is not None
 
     def first_time(self, notice: str) -> bool:
         """Record that ``notice`` was said; True only the first time (cron says it once)."""

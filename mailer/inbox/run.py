@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from mailer.delivery.ledger import Ledger, SentCopy
+from mailer.delivery.inboxrows import SentCopy
+from mailer.delivery.ledger import Ledger
 from mailer.delivery.lock import run_lock
 from mailer.delivery.secret import series_secret
 from mailer.errors import InputError, LedgerError

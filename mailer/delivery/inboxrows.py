@@ -1,0 +1,108 @@
+"""The ledger's rows about what came back (SPEC 7): suppressed addresses, temporary failures,
+inbox messages acted on, the inbox's own mail, and which copy announce sent under which
+Message-ID (the proof an answer must name). A part of :class:`mailer.delivery.ledger.Ledger`;
+the connection, the versions and the writing are the ledger's own.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+SENT = "sent"
+
+
+@dataclass(frozen=True)
+class SentCopy:
+    """One copy announce sent: its Message-ID, recipient (lower-cased), kind (a mail kind, or
+    an inbox note's purpose) and talk (the key; empty for a note about no talk)."""
+
+    message_id: str
+    recipient: str
+    kind: str
+    talk: str
+
+
+class InboxRows:
+    """What the inbox reads and writes in the ledger (mixed into ``Ledger``)."""
+
+    def _read(self, sql: str, args: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def _one(self, sql: str, args: tuple[object, ...]) -> tuple[Any, ...] | None:
+        raise NotImplementedError
+
+    def _write(self, sql: str, args: tuple[object, ...]) -> sqlite3.Cursor:
+        raise NotImplementedError
+
+    def _stamp(self, timespec: str = "seconds") -> str:
+        raise NotImplementedError
+
+    def suppressed(self) -> dict[str, tuple[str, str, str]]:
+        """Every suppressed address (lower-cased) -> (reason, when, the message that caused it)."""
+        return {str(a): (str(r), str(t), str(m)) for a, r, t, m in self._read(
+            "SELECT address, reason, at, message FROM suppressed ORDER BY address", ())}
+
+    def suppress(self, address: str, reason: str, message: str) -> bool:
+        """Suppress ``address``; False when it already was."""
+        cursor = self._write("INSERT OR IGNORE INTO suppressed (address, reason, at, message) "
+                             "VALUES (?, ?, ?, ?)", (address.lower(), reason, self._stamp(),
+                                                     message))
+        return cursor.rowcount == 1
+
+    def restore(self, address: str) -> bool:
+        """Lift a suppression (and forget its temporary failures); False when there was none."""
+        cursor = self._write("DELETE FROM suppressed WHERE address = ?", (address.lower(),))
+        self._write("DELETE FROM bounces WHERE address = ?", (address.lower(),))
+        return cursor.rowcount == 1
+
+    def soft_bounce(self, address: str, message: str) -> int:
+        """Count a temporary failure for ``address``; return how many there are now."""
+        self._write("INSERT OR IGNORE INTO bounces (address, message, at) VALUES (?, ?, ?)",
+                    (address.lower(), message, self._stamp()))
+        row = self._one("SELECT count(*) FROM bounces WHERE address = ?", (address.lower(),))
+        return int(row[0]) if row else 0
+
+    def was_handled(self, message: str) -> bool:
+        """Whether an inbox message was acted on before."""
+        return self._one("SELECT 1 FROM handled WHERE message = ?", (message,)) is not None
+
+    def handled(self, message: str, what: str) -> None:
+        """Note that an inbox message was acted on."""
+        self._write("INSERT OR IGNORE INTO handled (message, what, at) VALUES (?, ?, ?)",
+                    (message, what, self._stamp()))
+
+    def sent_to(self, message_ids: Iterable[str]) -> list[SentCopy]:
+        """What announce sent under these Message-IDs, to whom (SPEC 7: the proof a bounce,
+        a reply or an unsubscribe must carry); unknown ids give nothing."""
+        ids = sorted({m.strip() for m in message_ids if m.strip()})[:64]
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))  # only "?" marks are formatted into the queries
+        sent = ("SELECT d.message_id, d.recipient, c.kind, c.seminar FROM deliveries d JOIN "
+                "campaigns c ON d.campaign = c.id WHERE d.status = ? AND d.message_id IN ")
+        noted = "SELECT message_id, recipient, purpose, talk FROM notes WHERE message_id IN "
+        rows = self._read(f"{sent}({marks})", (SENT, *ids))
+        rows += self._read(f"{noted}({marks})", tuple(ids))
+        return [SentCopy(str(m), str(r), str(k), str(s)) for m, r, k, s in rows]
+
+    def noted(self, message_id: str, recipient: str, purpose: str, talk: str = "") -> None:
+        """Note a mail the inbox sent (a receipt, a request to confirm), by its Message-ID."""
+        self._write("INSERT OR REPLACE INTO notes (message_id, recipient, purpose, talk, at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (message_id, recipient.lower(), purpose, talk, self._stamp()))
+
+    def last_note(self, recipient: str, purpose: str) -> datetime | None:
+        """When the inbox last sent ``recipient`` a mail for ``purpose``; None if never."""
+        row = self._one("SELECT max(at) FROM notes WHERE recipient = ? AND purpose = ?",
+                        (recipient.lower(), purpose))
+        return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
+
+    def reached_anyone(self, address: str) -> bool:
+        """Whether announce ever delivered to ``address`` (a bounce must be for our mail)."""
+        return self._one("SELECT 1 FROM deliveries WHERE recipient = ? AND status = ? LIMIT 1",
+                         (address.lower(), SENT)) is not None
+
