@@ -320,3 +320,23 @@ def test_the_rule_for_the_speakers_change_mail() -> None:
                            {talk.key: Heard(announced=True, told=told)})  # it has started
     nobody = replace(talk, speakers=(Speaker("A"),), host=None)
     assert not due_with(nobody, Heard(announced=True, told=told))
+
+
+def test_a_test_send_of_speaker_mail_reaches_only_the_to_address(season: Path,
+                                                                 smtp_server: Server) -> None:
+    me = "organiser@example.net"
+    brief = invoke(season, "send", TALK, "--kind", "brief", "--to", me, "--today", "2024-03-20",
+                   server=smtp_server)
+    asked = invoke(season, "ask", TALK, "--to", me, "--today", "2024-03-01", server=smtp_server)
+    assert brief.code == 0 and asked.code == 0, brief.both + asked.both
+    assert [r.rcpt_tos for r in smtp_server.received] == [[me], [me], [me]]
+    assert {str(r.message["To"]) for r in smtp_server.received} == {me}
+    assert "Fredrik" in text_of(smtp_server.received[0])
+    # a test send is not the real one: the speakers are asked and the brief goes on its day
+    _, asking = run_day(season, smtp_server, date(2024, 3, 1))
+    assert sorted(r for m in asking for r in m["To"].addresses for r in [r.addr_spec]) == \
+        sorted([ANN, FREDRIK])
+    start = len(smtp_server.received)
+    run_day(season, smtp_server, date(2024, 3, 20))
+    [real] = [r for r in smtp_server.received[start:] if HOST in r.rcpt_tos]
+    assert Counter(real.rcpt_tos) == Counter([FREDRIK, ANN, HOST])

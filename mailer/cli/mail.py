@@ -185,6 +185,10 @@ def ask(
     today: Today = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Show each request and write its preview; send nothing.")] = False,
+    to: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        "--to", help="Send each request only to this address (a test; the speakers get "
+                     "nothing and it is not recorded as the real request).",
+        show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only problems.")] = False,
 ) -> None:
     """Ask a talk's speakers now for what is still missing (one mail each, a form to reply)."""
@@ -210,7 +214,8 @@ def ask(
     with stop_on_signals() as stop:
         for person in seminar.asked():
             request = sending.Request(seminar.id, Kind.REQUEST, day, dry_run=dry_run,
-                                      speaker=person.email, round=number, last=last)
+                                      to=tuple(to or ()), speaker=person.email, round=number,
+                                      last=last)
             codes.append(_send_one(settings, store, request, session.now, quiet=quiet,
                                    stop=stop))
     raise typer.Exit(stop.exit_code or sending.exit_code_of(codes))

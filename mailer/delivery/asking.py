@@ -18,7 +18,7 @@ from pathlib import Path
 from mailer.addresses import Mailbox
 from mailer.delivery.ledger import SENT, Ledger
 from mailer.errors import InputError
-from mailer.mail.outgoing import Outgoing, Personal, RecipientPlan, compose
+from mailer.mail.outgoing import Outgoing, Personal, RecipientPlan, compose, plan_recipients
 from mailer.series.asking import (
     Heard,
     change_facts,
@@ -71,8 +71,14 @@ def next_round(store: Store, state: Path, seminar: Seminar, today: datetime) -> 
     return number, is_last_round(store.series, seminar, day)
 
 
+def _for(plan: RecipientPlan, store: Store, mail: MailSettings,
+         to: Sequence[str]) -> RecipientPlan:
+    """The speakers' plan, or with ``--to`` a test send to those addresses only."""
+    return plan_recipients(store.root, mail, to) if to else plan
+
+
 def _request(store: Store, seminar: Seminar, speaker: str, *, number: int, last: bool,
-             mail: MailSettings, now: datetime) -> Outgoing:
+             mail: MailSettings, now: datetime, to: Sequence[str]) -> Outgoing:
     from mailer.render.speakermail import request_values
 
     person = next((s for s in seminar.asked() if (s.email or "").lower() == speaker.lower()),
@@ -81,13 +87,13 @@ def _request(store: Store, seminar: Seminar, speaker: str, *, number: int, last:
         raise InputError(f"{seminar.id}: no speaker of it has the address {speaker}")
     values = request_values(store.series, seminar, person, round_=number, last=last,
                             deadline=deadline(store.series, seminar))
-    plan = RecipientPlan(lists=(_box(person),))
+    plan = _for(RecipientPlan(lists=(_box(person),)), store, mail, to)
     return compose(store, seminar, Kind.REQUEST, plan, mail=mail, now=now, personal=Personal(
         values, facts=json.dumps({"round": number})))
 
 
 def _brief(store: Store, state: Path, seminar: Seminar, mail: MailSettings,
-           now: datetime) -> Outgoing:
+           now: datetime, *, to: Sequence[str]) -> Outgoing:
     from mailer.render.images import backdrop
     from mailer.render.rendered import Attachment
     from mailer.render.speakermail import brief_values
@@ -106,7 +112,8 @@ def _brief(store: Store, state: Path, seminar: Seminar, mail: MailSettings,
     values = brief_values(store.series, seminar, announced=subject, backdrop=name)
     host = seminar.host
     cc = (_box(host),) if host is not None and host.email else ()
-    plan = RecipientPlan(lists=tuple(_box(s) for s in seminar.asked()), cc=cc)
+    plan = _for(RecipientPlan(lists=tuple(_box(s) for s in seminar.asked()), cc=cc),
+                store, mail, to)
     return compose(store, seminar, Kind.BRIEF, plan, mail=mail, now=now,
                    personal=Personal(values, attachments=(Attachment(name, image),)))
 
@@ -129,24 +136,25 @@ def already_to(state: Path, outgoing: Outgoing) -> bool:
 
 def prepare_speaker(store: Store, state: Path, mail: MailSettings, which: str | None,
                     kind: Kind, *, speaker: str | None, number: int, last: bool,
-                    today: datetime, now: datetime) -> Outgoing:
+                    today: datetime, now: datetime, to: Sequence[str] = ()) -> Outgoing:
     """The request (to ``speaker``, round ``number``), the brief or the ``changed`` mail of a
-    talk."""
+    talk; with ``to``, a test send of it to those addresses, never to the speakers."""
     if kind == Kind.CHANGED:  # about a moved or a cancelled talk: named, never chosen
         if which is None:
             raise InputError("changed: name the talk that moved or was cancelled")
         talk = store.find(which)
         refuse(talk, kind, today, store)
-        return _changed(store, state, talk, mail, now)
+        return _changed(store, state, talk, mail, now, to=to)
     chosen = pick(store, which, local_today(today, store.series.zone), kind)
     if not isinstance(chosen, Seminar):
         raise InputError(f"{kind}: name the talk ({chosen.message})")
     refuse(chosen, kind, today, store)
     if kind == Kind.BRIEF:
-        return _brief(store, state, chosen, mail, now)
+        return _brief(store, state, chosen, mail, now, to=to)
     if speaker is None:
         raise InputError(f"{chosen.id}: a request goes to one speaker; name the address")
-    return _request(store, chosen, speaker, number=number, last=last, mail=mail, now=now)
+    return _request(store, chosen, speaker, number=number, last=last, mail=mail, now=now,
+                    to=to)
 
 
 def told_before(ledger: Ledger, seminar: Seminar, facts: str) -> dict[str, str] | None:
@@ -169,7 +177,7 @@ def told_before(ledger: Ledger, seminar: Seminar, facts: str) -> dict[str, str] 
 
 
 def _changed(store: Store, state: Path, seminar: Seminar, mail: MailSettings,
-             now: datetime) -> Outgoing:
+             now: datetime, *, to: Sequence[str]) -> Outgoing:
     """The ``changed`` mail: to the speakers with an address, the host in copy."""
     from mailer.render.speakermail import changed_values
 
@@ -187,7 +195,8 @@ def _changed(store: Store, state: Path, seminar: Seminar, mail: MailSettings,
                          "is no change to tell its speakers")
     speakers = tuple(_box(s) for s in seminar.asked())
     host = (_box(seminar.host),) if seminar.host is not None and seminar.host.email else ()
-    plan = RecipientPlan(lists=speakers or host, cc=host if speakers else ())
+    plan = _for(RecipientPlan(lists=speakers or host, cc=host if speakers else ()),
+                store, mail, to)
     return compose(store, seminar, Kind.CHANGED, plan, mail=mail, now=now, changed=changed,
                    personal=Personal(changed_values(series, seminar, changed), facts=facts))
 

@@ -144,7 +144,9 @@ def _prepare_speaker(store: Store, state: Path, mail: MailSettings, request: Req
     outgoing = prepare_speaker(store, state, mail, request.which, request.kind,
                                speaker=request.speaker, number=request.round,
                                last=request.last, today=standing_in(store, request.today, now),
-                               now=now)
+                               now=now, to=request.to)
+    if request.to:  # a test send: to --to only, whatever the ledger or the series' record say
+        return outgoing
     plan, _ = unsuppressed(state, outgoing.plan)
     if not plan.total:
         return Nothing(f"{what(outgoing)}: every address it is for is suppressed (bounced); "
