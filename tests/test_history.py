@@ -285,3 +285,35 @@ def test_a_campaign_with_a_refusal_is_whole_not_half_sent(season: Path,
     code, out, mailed = due(season, smtp_server, "2024-02-19T09:00")
     assert (code, mailed) == (0, 0), out
     assert "went out on 2024-02-19 08:00 CET to 9 recipient(s)" in out
+
+
+def test_speakers_are_not_told_of_a_move_twice_after_a_lost_state_folder(
+        asking: Path, smtp_server: Server) -> None:
+    from mailbox_samples import TALK as ASKED
+
+    assert speakers_got(asking, smtp_server, "2024-03-18") == []  # the list's announcement
+    assert invoke(asking, "move", ASKED, "2024-03-22", "--today", "2024-03-18").code == 0
+    start = len(smtp_server.received)
+    assert due(asking, smtp_server, "2024-03-18T09:00")[0] == 0
+    told = [str(r.message["Subject"]) for r in smtp_server.received[start:]]
+    assert sum("your Learning Machines seminar" in s for s in told) == 1, told
+    lose_state(asking)
+    code, out, mailed = due(asking, smtp_server, "2024-03-18T10:00")
+    assert (code, mailed) == (0, 0), out
+    code, out, mailed = due(asking, smtp_server, "2024-03-19T08:30")
+    assert (code, mailed) == (0, 0), out  # the announcement's moment: it went, and so did both
+    assert [w["kind"] for w in lines(asking)].count("changed") == 1
+
+
+def test_an_older_state_folder_does_not_tell_the_speakers_again(asking: Path,
+                                                                smtp_server: Server) -> None:
+    from mailbox_samples import TALK as ASKED
+
+    speakers_got(asking, smtp_server, "2024-03-18")
+    backup = asking.parent / "backup"
+    shutil.copytree(asking / ".state", backup)  # the night's backup: the announcement only
+    assert invoke(asking, "move", ASKED, "2024-03-22", "--today", "2024-03-18").code == 0
+    assert len(speakers_got(asking, smtp_server, "2024-03-18")) == 1
+    lose_state(asking)
+    shutil.copytree(backup, asking / ".state")
+    assert speakers_got(asking, smtp_server, "2024-03-18") == []
