@@ -255,6 +255,8 @@ def test_a_refused_sender_stops_the_run_for_the_organiser(series: Path,
     assert (f"the relay refused the sender after 20 of 60: {refusal}; that needs the organiser"
             in err)
     assert "the other 40 are left for the next run" in err
+    assert "stopped before the end: the rest goes once the reason above is seen to" in err
+    assert "run again to continue" not in err
     assert "refused (permanent" not in err
     assert sorted(settled(series).values()) == ["sent"] * 20
     smtp_server.sink.faults = Faults()

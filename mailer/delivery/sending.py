@@ -319,7 +319,9 @@ def report_lines(report: Report, outgoing: Outgoing, *, quiet: bool) -> list[Lin
         text += f", skipped {report.skipped_refused} (refused earlier; --force retries them)"
     text += f", refused {len(report.refused)}, deferred {len(report.deferred)}"
     if report.unreached:
-        text += ", stopped before the end: run again to continue"
+        text += ", stopped before the end: " + (
+            "the rest goes once the reason above is seen to" if report.exit_code == EX_FAILURE
+            else "run again to continue")
     if report.stopped:
         text += "; stopped by a signal: the next run sends to the others"
     if problems or not quiet:
