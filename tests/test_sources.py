@@ -9,6 +9,7 @@ loopback socket below. imaplib itself is never mocked.
 
 from __future__ import annotations
 
+import contextlib
 import mailbox
 import re
 import socket
@@ -187,6 +188,10 @@ class FakeImap:
     def _serve(self) -> None:
         conn, _ = self.listener.accept()
         self.accepted.set()
+        with contextlib.suppress(ConnectionError):  # the client may hang up at any step
+            self._talk(conn)
+
+    def _talk(self, conn: socket.socket) -> None:
         with conn, conn.makefile("rb") as lines:
             if self._faulted(conn, "greeting", b"*"):
                 return
