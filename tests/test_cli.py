@@ -57,7 +57,11 @@ def test_days_outside_1900_to_2200_are_refused_not_overflowed(series: Path,
     assert "is not in the years 1900 to 2200" in result.err and "Traceback" not in result.both
 
 
-def test_version(series: Path) -> None:
+def test_the_version_is_the_one_in_pyproject(series: Path) -> None:
+    import tomllib
+
+    written = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert __version__ == written["project"]["version"]
     assert invoke(series, "--version").out.strip() == f"announce {__version__}"
 
 

@@ -16,6 +16,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 from typer.core import TyperGroup
 
+try:
+    from typer._click.exceptions import UsageError  # Typer 0.26 vendors Click here
+except ImportError:  # pragma: no cover - Typer 0.24 and 0.25 use Click itself
+    from click.exceptions import UsageError  # type: ignore[assignment]
+
 from mailer import __version__
 from mailer.errors import EX_OK, MailerError
 from mailer.series.model import Kind
@@ -26,8 +31,6 @@ if TYPE_CHECKING:
     from mailer.series.store import Store
 
 GLOBAL_OPTIONS = ("--root", "--version", "--verbose")
-# Click's UsageError, reached through a public class: Typer 0.26 vendors Click.
-_USAGE_ERROR: type[Exception] = typer.BadParameter.__mro__[1]
 
 
 class AnnounceGroup(TyperGroup):
@@ -45,12 +48,12 @@ class AnnounceGroup(TyperGroup):
             for line in text.splitlines():
                 typer.echo(f"announce: {line}", err=True)
             raise typer.Exit(exc.exit_code) from None
-        except _USAGE_ERROR as exc:
+        except UsageError as exc:
             option = getattr(exc, "option_name", None)
             if option in GLOBAL_OPTIONS:
                 value = " DIR" if option == "--root" else ""
                 exc.possibilities = []  # type: ignore[attr-defined]
-                exc.message = (  # type: ignore[attr-defined]
+                exc.message = (
                     f"{option} is an option of announce itself, so it goes before the command: "
                     f"announce {option}{value} {ctx.invoked_subcommand} ...")
             raise
