@@ -47,7 +47,7 @@ def ascii_domain(domain: str) -> str:
     try:
         return str(idna.encode(domain, uts46=True).decode("ascii"))
     except idna.IDNAError as exc:
-        raise AddressProblem(f"has a domain that is not a valid international name ({exc})") \
+        raise AddressProblem(f"has a domain that is not a valid international name ({exc})")\
             from None
 
 

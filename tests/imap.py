@@ -112,7 +112,7 @@ service anvil {{
         return path.read_text(errors="replace")[-3000:] if path.exists() else ""
 
     def client(self) -> imaplib.IMAP4_SSL:
-        context = ssl.create_default_context(cafile=str(self.base / "ca.pem")) \
+        context = ssl.create_default_context(cafile=str(self.base / "ca.pem"))\
             if (self.base / "ca.pem").exists() else ssl.create_default_context()
         conn = imaplib.IMAP4_SSL("127.0.0.1", self.port, ssl_context=context, timeout=10)
         conn.login(USER, PASSWORD)

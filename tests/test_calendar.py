@@ -12,11 +12,11 @@ import vobject
 
 from mailer.render.calendar import build_calendar
 from mailer.render.event import event_digest, uid
-from mailer.series.model import Seminar, Series, Speaker, Status
+from mailer.series.model import Series, Speaker, Status, Talk
 
 SERIES = Series(name="Learning Machines", team="T", timezone="Europe/Stockholm",
                 default_time=time(15, 0), video_link="https://example.org/call")
-TALK = Seminar(id="2024-04-04-kreis", date=date(2024, 4, 4), time=time(16, 0),
+TALK = Talk(id="2024-04-04-kreis", date=date(2024, 4, 4), time=time(16, 0),
                speakers=(Speaker("Karsten Kreis", "NVIDIA"),), title="Diffusion")
 STAMP = datetime(2024, 3, 1, tzinfo=UTC)
 
@@ -105,7 +105,7 @@ def test_vtimezone_matches_zoneinfo_to_the_second(name: str) -> None:
 def test_the_spring_change_is_at_the_local_time_before_it() -> None:
     """Stockholm's clocks went from 02:00 CET to 03:00 CEST on 2024-03-31 (01:00 UTC)."""
     ics = build_calendar(SERIES, [(TALK, 0)], stamp=STAMP)
-    assert "BEGIN:DAYLIGHT\r\nDTSTART:20240331T020000\r\nTZNAME:CEST\r\nTZOFFSETFROM:+0100\r\n" \
+    assert "BEGIN:DAYLIGHT\r\nDTSTART:20240331T020000\r\nTZNAME:CEST\r\nTZOFFSETFROM:+0100\r\n"\
            "TZOFFSETTO:+0200\r\nEND:DAYLIGHT" in ics
-    assert "BEGIN:STANDARD\r\nDTSTART:20241027T030000\r\nTZNAME:CET\r\nTZOFFSETFROM:+0200\r\n" \
+    assert "BEGIN:STANDARD\r\nDTSTART:20241027T030000\r\nTZNAME:CET\r\nTZOFFSETFROM:+0200\r\n"\
            "TZOFFSETTO:+0100\r\nEND:STANDARD" in ics

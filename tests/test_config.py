@@ -7,10 +7,10 @@ from dataclasses import fields
 
 import pytest
 
-from mailer.cli.settings import with_environment
+from mailer.commands.environment import with_environment
 from mailer.errors import InputError
-from mailer.series.settings import MailSettings
-from mailer.smtp.settings import SmtpSettings, smtp_password
+from mailer.net.servers import SmtpSettings, smtp_password
+from mailer.series.mailconfig import MailSettings
 
 
 def test_environment_overrides_the_file() -> None:

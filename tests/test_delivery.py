@@ -13,8 +13,8 @@ from mailer.addresses import Mailbox
 from mailer.delivery.ledger import Ledger
 from mailer.delivery.lock import run_lock
 from mailer.delivery.loop import Delivery, Event, Notice, Pace, Progress, Report, deliver
-from mailer.smtp.session import SmtpTransport
-from mailer.smtp.settings import SmtpSettings
+from mailer.net.servers import SmtpSettings
+from mailer.net.smtpsession import SmtpTransport
 
 
 def each_addressed_to_its_subscriber(server: Server) -> None:

@@ -52,7 +52,7 @@ def test_a_lost_state_folder_mails_nobody_again_and_says_once_how_to_restore(
         season: Path, smtp_server: Server) -> None:
     assert due(season, smtp_server, "2024-02-19T08:00")[::2] == (0, 10)
     [went] = lines(season)
-    assert (went["talk"], went["kind"], went["reached"], went["of"]) == \
+    assert (went["talk"], went["kind"], went["reached"], went["of"]) ==\
         (TALK, "announcement", 10, 10)
     assert went["first"] == "2024-02-19T08:00:00+01:00"
     lose_state(season)
@@ -80,12 +80,12 @@ def test_a_lost_state_folder_sends_no_second_reminder(season: Path,
                                                       smtp_server: Server) -> None:
     assert due(season, smtp_server, "2024-02-19T08:00")[2] == 10
     assert due(season, smtp_server, "2024-02-22T09:00")[2] == 10
-    assert [(w["kind"], w["reached"]) for w in lines(season)] == \
+    assert [(w["kind"], w["reached"]) for w in lines(season)] ==\
         [("announcement", 10), ("reminder", 10)]
     lose_state(season)
     code, out, mailed = due(season, smtp_server, "2024-02-22T10:00")
     assert (code, mailed) == (0, 0), out
-    assert f"is new to the reminder of {TALK}, but seminars/.sent.log says it went out on " \
+    assert f"is new to the reminder of {TALK}, but seminars/.sent.log says it went out on "\
            "2024-02-22 09:00 CET" in out
     assert f"is new to the announcement of {TALK}" in out
     assert due(season, smtp_server, "2024-02-22T10:15", "--quiet") == (0, "", 0)
@@ -111,7 +111,7 @@ def test_an_update_after_a_lost_state_folder_goes_once(season: Path,
     assert f"is new to the announcement of {TALK}" in out
     by_hand = invoke(season, "send", TALK, "--kind", "update", server=smtp_server)
     assert by_hand.code == 0 and len(smtp_server.received) == 20, by_hand.both
-    assert f"is new to the update of {TALK}, but seminars/.sent.log says it went out on " \
+    assert f"is new to the update of {TALK}, but seminars/.sent.log says it went out on "\
            "2024-02-19 09:00 CET" in by_hand.out
 
 
@@ -230,7 +230,7 @@ def test_a_ledger_older_than_the_record_fills_it(season: Path, smtp_server: Serv
     assert due(season, smtp_server, "2024-02-19T08:00")[2] == 10
     (season / LOG).unlink()  # as if the announcement went before announce kept the record
     assert due(season, smtp_server, "2024-02-22T09:00")[2] == 10
-    assert [(w["kind"], w["reached"]) for w in lines(season)] == \
+    assert [(w["kind"], w["reached"]) for w in lines(season)] ==\
         [("announcement", 10), ("reminder", 10)]
 
 
@@ -276,7 +276,7 @@ def test_speakers_are_not_asked_or_briefed_twice_after_a_lost_state_folder(
 
 def test_a_campaign_with_a_refusal_is_whole_not_half_sent(season: Path,
                                                           smtp_server: Server) -> None:
-    smtp_server.sink.faults.rcpt = \
+    smtp_server.sink.faults.rcpt =\
         lambda address: "550 5.1.1 no such user" if address.startswith("person00003") else None
     assert due(season, smtp_server, "2024-02-19T08:00")[::2] == (1, 9)
     [went] = lines(season)

@@ -113,7 +113,7 @@ def test_photo_problems_name_the_file_and_line(series: Path) -> None:
 def test_the_page_shows_the_photo_and_page_all_writes_a_web_copy(series: Path) -> None:
     add_photo(series)
     page = invoke(series, "page", "2024-02-22").out
-    assert "**Speaker:** Alexander Mathis, EPFL\n\n![Alexander Mathis](2024-02-22-mathis.jpg)\n" \
+    assert "**Speaker:** Alexander Mathis, EPFL\n\n![Alexander Mathis](2024-02-22-mathis.jpg)\n"\
         in page
     out = series / "site"
     assert invoke(series, "page", "--all", "--out", str(out)).code == 0

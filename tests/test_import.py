@@ -32,7 +32,7 @@ def test_real_pages_become_records_with_every_word(fresh: Path) -> None:
     assert result.code == 0, result.both
     assert "imported 6 talk(s):" in result.out
     store = Store(fresh)
-    talks = {talk.date.isoformat(): talk for talk in store.seminars()}
+    talks = {talk.date.isoformat(): talk for talk in store.talks()}
     assert len(talks) == 6
     for path in ARCHIVE.glob("*.md"):
         talk = talks[path.stem]
@@ -48,7 +48,7 @@ def test_real_pages_become_records_with_every_word(fresh: Path) -> None:
 
 def test_speakers_notes_links_and_reports(fresh: Path) -> None:
     result = invoke(fresh, "import", *map(str, sorted(ARCHIVE.glob("*.md"))))
-    talks = {talk.date.isoformat(): talk for talk in Store(fresh).seminars()}
+    talks = {talk.date.isoformat(): talk for talk in Store(fresh).talks()}
     assert [s.line() for s in talks["2022-05-19"].speakers] == [
         "Marcus Liwicki, Luleå University of Technology",
         "Frederik Sandin, Luleå University of Technology",

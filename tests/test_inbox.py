@@ -162,7 +162,7 @@ def test_bounces_and_unsubscribes_keep_the_list_clean(organiser: Path,
     assert "6 new message(s); acted on 4, left 2 alone" in result.out
     assert invoke(organiser, "send", "2024-02-22", "--force", server=smtp_server).code == 0
     deliver(organiser, dsn(people[1], "4.2.2", original_id=copies(smtp_server)[people[1]]))
-    assert f"suppressed {people[1]} (bounced: 3 temporary failures)" in \
+    assert f"suppressed {people[1]} (bounced: 3 temporary failures)" in\
         invoke(organiser, "inbox", "--now", NOW).out
     listed = invoke(organiser, "subscribers").out
     assert "1 active, 3 suppressed" in listed and f"active      {people[3]}" in listed

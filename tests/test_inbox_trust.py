@@ -208,7 +208,7 @@ def _consistent(root: Path) -> bool:
     """The photo is there only when the record names it (or the journal that rolls it back
     does)."""
     named = Store(root).find(TALK).photo
-    photos = sorted(p.name for p in (root / "photos").glob(f"{TALK}.*")) \
+    photos = sorted(p.name for p in (root / "photos").glob(f"{TALK}.*"))\
         if (root / "photos").is_dir() else []
     journal = root / ".state" / "inbox-journal.json"
     if named is not None:

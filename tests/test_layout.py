@@ -41,3 +41,8 @@ def test_every_module_is_in_the_readmes_layout_table() -> None:
                if p.name not in ("__init__.py", "__main__.py")}
     assert modules <= named, f"not in the README's table: {sorted(modules - named)}"
     assert named <= modules, f"named in the README but gone: {sorted(named - modules)}"
+
+
+def test_no_two_modules_share_a_file_name() -> None:
+    names = [p.name for p in MODULES if p.name not in ("__init__.py", "__main__.py")]
+    assert sorted(n for n in set(names) if names.count(n) > 1) == []

@@ -19,8 +19,8 @@ def test_rows_campaigns_and_summary(tmp_path: Path) -> None:
     with Ledger(tmp_path, clock=lambda: T0) as ledger:
         first = ledger.campaign("talk", "announcement", force=False)
         assert ledger.campaign("talk", "announcement", force=False) == first
-        ledger.record(first, "A@Example.org", SENT, 250, "ok")
-        ledger.record(first, "b@example.org", REFUSED, 550, "no such user")
+        ledger.write_outcome(first, "A@Example.org", SENT, 250, "ok")
+        ledger.write_outcome(first, "b@example.org", REFUSED, 550, "no such user")
         assert ledger.settled(first) == {"a@example.org": SENT, "b@example.org": REFUSED}
         summary = ledger.summary("talk", "announcement")
         assert summary is not None
@@ -34,7 +34,7 @@ def test_rows_campaigns_and_summary(tmp_path: Path) -> None:
 def test_all_refused_is_a_summary_not_nothing(tmp_path: Path) -> None:
     with Ledger(tmp_path) as ledger:
         campaign = ledger.campaign("talk", "announcement", force=False)
-        ledger.record(campaign, "a@example.org", REFUSED, 550, "gone")
+        ledger.write_outcome(campaign, "a@example.org", REFUSED, 550, "gone")
         summary = ledger.summary("talk", "announcement")
     assert summary is not None
     assert (summary.sent, summary.refused) == (0, 1)

@@ -25,8 +25,8 @@ from support import (
 )
 
 from mailer.delivery.ledger import Ledger
+from mailer.net.smtpsession import About, classify
 from mailer.series.model import Kind
-from mailer.smtp.session import About, classify
 
 LIMIT, SENDER, RECIPIENT, UNSURE = About.LIMIT, About.SENDER, About.RECIPIENT, About.UNSURE
 CONNECTIONS, CONNECTION = About.CONNECTIONS, About.CONNECTION
@@ -300,9 +300,9 @@ def test_the_same_refusal_three_times_in_a_row_stops_the_run_and_records_none(
     smtp_server.sink.faults = Faults(rcpt=after(10, unknown))
     code, _, err = send(series, smtp_server, connections)
     assert code == 1, err
-    assert "the relay refused 3 messages in a row alike, after 10 of 60: 550 5.7.1 Message " \
+    assert "the relay refused 3 messages in a row alike, after 10 of 60: 550 5.7.1 Message "\
            "to <" in err
-    assert "so none of them is recorded as refused; the other 50 are left for the next run" \
+    assert "so none of them is recorded as refused; the other 50 are left for the next run"\
            in err
     assert "refused (permanent" not in err
     assert sorted(settled(series).values()) == ["sent"] * 10, "none recorded as refused"

@@ -115,7 +115,7 @@ def test_auto_against_a_bearer_only_server_says_to_set_xoauth2(
                     ANNOUNCE_SMTP_USERNAME="seminar@example.org",
                     ANNOUNCE_SMTP_PASSWORD="a-password")
     assert result.code == 2, result.both
-    assert "offers only bearer-token logins (OAUTHBEARER XOAUTH2): set mail.smtp.auth to " \
+    assert "offers only bearer-token logins (OAUTHBEARER XOAUTH2): set mail.smtp.auth to "\
            "xoauth2" in result.err
     assert token_server.received == []
 

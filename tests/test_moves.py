@@ -204,7 +204,7 @@ def test_a_record_renamed_by_hand_is_held_named_once_and_never_announced_twice(
     renamed = cron_series / "seminars" / "2099-01-15-bo-ek.yaml"
     (cron_series / "seminars" / "2099-01-15-ek.yaml").rename(renamed)
     check = invoke(cron_series, "check")
-    assert "warning: 2099-01-15-ek was announced, and 2099-01-15-bo-ek looks like it renamed " \
+    assert "warning: 2099-01-15-ek was announced, and 2099-01-15-bo-ek looks like it renamed "\
            "by hand" in check.err
     assert "announce move" in check.err
     code, out, got = due(cron_series, smtp_server, "2099-01-12T09:00")

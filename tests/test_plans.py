@@ -35,7 +35,7 @@ def table(*rows: str, title: str = "Plan") -> str:
 def test_the_real_plan_gives_one_record_per_row_with_its_status(fresh: Path) -> None:
     result = invoke(fresh, "import", str(PLAN))
     assert result.code == 0, result.both
-    talks = list(Store(fresh).seminars())
+    talks = list(Store(fresh).talks())
     assert len(talks) == 37
     statuses = Counter(talk.status for talk in talks)
     assert statuses == {Status.CONFIRMED: 22, Status.CANCELLED: 13, Status.OPEN: 1,
@@ -73,7 +73,7 @@ def test_a_plan_in_a_glob_of_pages_does_not_stop_the_import(fresh: Path) -> None
     pages = sorted((TESTS / "archive").glob("*.md"))
     result = invoke(fresh, "import", *map(str, pages), str(PLAN))
     assert result.code == 0, result.both
-    days = [talk.date.isoformat() for talk in Store(fresh).seminars()]
+    days = [talk.date.isoformat() for talk in Store(fresh).talks()]
     assert len(days) == len(set(days))
     assert "2021-03-25" in days and "2024-12-26" in days
 
@@ -94,7 +94,7 @@ def test_tables_of_several_years_and_every_colour(fresh: Path) -> None:
     assert result.code == 0, result.both
     store = Store(fresh)
     assert store.find("2025-01-09").speaker_line() == "Ada Lovelace, KTH"
-    assert (store.find("2025-01-16").status, store.find("2025-01-16").note) == \
+    assert (store.find("2025-01-16").status, store.find("2025-01-16").note) ==\
         (Status.CANCELLED, "Jullov")
     assert store.find("2025-01-23").status == Status.OPEN
     assert store.find("2025-01-30").status == Status.TENTATIVE
@@ -103,7 +103,7 @@ def test_tables_of_several_years_and_every_colour(fresh: Path) -> None:
     assert store.find("2026-01-08").speaker_line() == "Eva Berg, Chalmers"
     cancelled = store.find("2026-01-15")
     assert (cancelled.status, cancelled.note) == (Status.CANCELLED, None)
-    assert sorted(p.name for p in (fresh / "seminars").glob("2026-*")) == \
+    assert sorted(p.name for p in (fresh / "seminars").glob("2026-*")) ==\
         ["2026-01-08-eva-berg.yaml", "2026-01-15-cancelled.yaml"]
 
 

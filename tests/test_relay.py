@@ -76,7 +76,7 @@ def test_a_port_that_never_greets_but_speaks_tls_hints_at_implicit_tls(
         result = invoke(series, "send", "2024-02-22", server=server,
                         ANNOUNCE_SMTP_SECURITY=mode)
         assert result.code == 2, result.both
-        assert "speaks TLS from the first byte and sends no plain greeting: set " \
+        assert "speaks TLS from the first byte and sends no plain greeting: set "\
                "mail.smtp.security to tls" in result.err
         assert server.received == []
     finally:

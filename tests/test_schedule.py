@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mailer.series.model import Seminar, Speaker, Status
+from mailer.series.model import Speaker, Status, Talk
 from mailer.series.schedule import (
     cancelled_in_window,
     local_today,
@@ -20,16 +20,16 @@ from mailer.series.schedule import (
 D = date(2024, 2, 22)
 
 
-def talk(days: int, status: Status = Status.CONFIRMED) -> Seminar:
+def talk(days: int, status: Status = Status.CONFIRMED) -> Talk:
     day = D + timedelta(days=days)
-    return Seminar(id=f"{day}-x", date=day, speakers=(Speaker("X"),), status=status)
+    return Talk(id=f"{day}-x", date=day, speakers=(Speaker("X"),), status=status)
 
 
 WEEKS = [talk(0), talk(7, Status.CANCELLED), talk(14, Status.CANCELLED), talk(21),
          talk(28, Status.TENTATIVE), talk(35)]
 
 
-def from_(day: date) -> list[Seminar]:
+def from_(day: date) -> list[Talk]:
     return [s for s in WEEKS if s.date >= day]
 
 
@@ -71,12 +71,12 @@ def test_upcoming_skips_cancelled_and_stops_at_count() -> None:
 
 
 def test_upcoming_reads_no_more_talks_than_it_shows() -> None:
-    read: list[Seminar] = []
+    read: list[Talk] = []
 
     def lazily() -> object:
-        for seminar in WEEKS[1:]:
-            read.append(seminar)
-            yield seminar
+        for talk in WEEKS[1:]:
+            read.append(talk)
+            yield talk
 
     assert len(upcoming(lazily(), 1)) == 1  # type: ignore[arg-type]
     assert read == WEEKS[1:4]

@@ -45,7 +45,7 @@ def test_send_delivers_one_complete_message_to_the_list(series: Path,
     parsed = vobject.readOne(ics, validate=True)
     event = parsed.vevent
     assert event.dtstart.value.isoformat() == "2024-02-22T15:00:00+01:00"
-    assert str(event.dtstart.value.tzinfo) in ("Europe/Stockholm",) or \
+    assert str(event.dtstart.value.tzinfo) in ("Europe/Stockholm",) or\
         "TZID=Europe/Stockholm" in ics
     assert event.dtend.value.isoformat() == "2024-02-22T16:00:00+01:00"
     assert "rise.zoom.us" in ics.replace("\r\n ", "")
@@ -155,7 +155,7 @@ def test_rerun_after_the_send_renders_nothing_and_warns_nothing(series: Path,
     assert again.code == 0
     assert again.out == "" and again.err == ""
     loud = invoke(series, "send", "2024-03-14", server=smtp_server)
-    assert "2024-03-14-martinez-balvanera: already sent to 1 recipient(s); nothing to do" \
+    assert "2024-03-14-martinez-balvanera: already sent to 1 recipient(s); nothing to do"\
         in loud.out
     assert "preview" not in loud.out
     assert len(smtp_server.received) == 1

@@ -100,7 +100,7 @@ def test_programme_links_reach_every_page_in_plain_jekyll(
         assert target.name.endswith(".html")
     first = reached(built, program_url, talks[0], baseurl)
     assert first is not None
-    assert read_html(first).title == \
+    assert read_html(first).title ==\
         "Measuring behavior and modeling the brain with machine learning"
 
 

@@ -27,9 +27,9 @@ from support import free_port, private_service
 from mailer.errors import EX_TEMPFAIL, DeliveryError, InputError, TemporaryFailure
 from mailer.inbox import sources
 from mailer.inbox.sources import MaildirSource, Source, open_source
-from mailer.series.settings import InboxSettings
-from mailer.smtp.imap import Imap
-from mailer.smtp.settings import ImapSettings
+from mailer.net.imapclient import Imap
+from mailer.net.servers import ImapSettings
+from mailer.series.mailconfig import InboxSettings
 
 
 def mail(subject: str, body: str = "Hello.") -> bytes:

@@ -90,7 +90,7 @@ def test_a_season_of_requests_repeats_and_the_brief(season: Path, smtp_server: S
     brief_text = parts(brief)["text/plain"].get_content()
     assert "Time for Ann Ek: 10:00 EDT (America/New_York)" in brief_text
     assert "Your host: Olof Mogren (olof@example.org)" in brief_text
-    assert "The audience was sent: Learning Machines seminar 2024-03-21 15:00: " \
+    assert "The audience was sent: Learning Machines seminar 2024-03-21 15:00: "\
            "Microscopy at scale" in brief_text
     [image] = [p for p in brief.walk() if p.get_content_type() == "image/jpeg"]
     assert Image.open(io.BytesIO(image.get_content())).size == (1920, 1080)
@@ -127,7 +127,7 @@ def test_a_speaker_without_an_address_gets_nothing_and_list_says_so(
                   if line.startswith(TALK))
     assert "no speaker address" in listed
     write(season / "seminars" / "2099-01-15-ek.yaml", "date: 2099-01-15\nspeaker: Bo Ek\n")
-    assert "2099-01-15-ek: still missing title, abstract, bio, photo; its speakers cannot be " \
+    assert "2099-01-15-ek: still missing title, abstract, bio, photo; its speakers cannot be "\
            "asked (no email: address)" in invoke(season, "check").out
 
 
@@ -292,12 +292,12 @@ def test_a_change_by_hand_and_what_it_refuses(season: Path, smtp_server: Server)
 def test_the_rule_for_the_speakers_change_mail() -> None:
     from datetime import UTC, datetime, time
 
-    from mailer.series.asking import Heard, change_facts, change_people, changed_due
-    from mailer.series.model import Seminar, Series, Speaker, Status
+    from mailer.series.model import Series, Speaker, Status, Talk
     from mailer.series.schedule import talk_facts
+    from mailer.series.speakerrules import Heard, change_facts, change_people, changed_due
 
     series = Series(name="S", team="T", timezone="Europe/Stockholm", default_time=time(15))
-    talk = Seminar(id="2024-03-21-a", date=date(2024, 3, 21),
+    talk = Talk(id="2024-03-21-a", date=date(2024, 3, 21),
                    speakers=(Speaker("A", email="a@example.org"),),
                    host=Speaker("H", email="h@example.org"))
     now = datetime(2024, 3, 18, 8, tzinfo=UTC)
@@ -305,8 +305,8 @@ def test_the_rule_for_the_speakers_change_mail() -> None:
     people = change_people(talk)
     assert people == {"a@example.org", "h@example.org"}
 
-    def due_with(seminar: Seminar, heard: Heard) -> bool:
-        return bool(changed_due([seminar], now, series, {seminar.key: heard}))
+    def due_with(talk: Talk, heard: Heard) -> bool:
+        return bool(changed_due([talk], now, series, {talk.key: heard}))
 
     assert due_with(talk, Heard(announced=True, told=told))  # the update is due
     assert not due_with(talk, Heard(announced=False, told=None))  # never announced
@@ -334,7 +334,7 @@ def test_a_test_send_of_speaker_mail_reaches_only_the_to_address(season: Path,
     assert "Fredrik" in text_of(smtp_server.received[0])
     # a test send is not the real one: the speakers are asked and the brief goes on its day
     _, asking = run_day(season, smtp_server, date(2024, 3, 1))
-    assert sorted(r for m in asking for r in m["To"].addresses for r in [r.addr_spec]) == \
+    assert sorted(r for m in asking for r in m["To"].addresses for r in [r.addr_spec]) ==\
         sorted([ANN, FREDRIK])
     start = len(smtp_server.received)
     run_day(season, smtp_server, date(2024, 3, 20))

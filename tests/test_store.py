@@ -68,11 +68,11 @@ def test_past_talks_are_never_read(series: Path) -> None:
     # A broken record in the past does not stop today's work: its name says it is past.
     write(series / "seminars" / "2020-01-02-old.yaml", "this: [is not valid\n")
     store = Store(series)
-    assert [s.id for s in store.seminars(date(2024, 3, 28))] == [
+    assert [s.id for s in store.talks(date(2024, 3, 28))] == [
         "2024-03-28-xu", "2024-04-04-kreis"]
     assert store.ids()[0] == "2020-01-02-old"
     with pytest.raises(InputError, match=r"2020-01-02-old\.yaml:2: invalid YAML"):
-        list(store.seminars())
+        list(store.talks())
 
 
 def test_stray_files_are_named(series: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,6 +31,7 @@ from support import (
     without_liquid,
 )
 
+from mailer.commands.site import page
 from mailer.mail.outgoing import compose, plan_recipients
 from mailer.render.formats import (
     MARKDOWN_EXTENSIONS,
@@ -42,7 +43,6 @@ from mailer.render.formats import (
 from mailer.render.usertext import safe_destination
 from mailer.series.model import Kind
 from mailer.series.store import Store
-from mailer.site import page
 
 NOW = datetime(2024, 2, 20, 8, 0, tzinfo=UTC)
 KRAMDOWN = """

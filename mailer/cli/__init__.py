@@ -5,7 +5,7 @@ it registers the commands of one job. Modules that render or send are imported i
 the commands, so ``announce --help`` and ``--version`` load only Typer.
 """
 
-from mailer.cli import inbox, mail, plan, web
+from mailer.cli import audience, mail, plan, web
 from mailer.cli.app import app, main
 
-__all__ = ["app", "inbox", "mail", "main", "plan", "web"]
+__all__ = ["app", "audience", "mail", "main", "plan", "web"]

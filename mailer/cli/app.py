@@ -21,13 +21,15 @@ try:
 except ImportError:  # pragma: no cover - Typer 0.24 and 0.25 use Click itself
     from click.exceptions import UsageError  # type: ignore[assignment]
 
-from mailer import __version__
+import mailer
 from mailer.errors import EX_OK, MailerError
 from mailer.series.model import Kind
 
 if TYPE_CHECKING:
-    from mailer.cli.settings import Settings
-    from mailer.delivery.sending import Line
+    from collections.abc import Iterable
+
+    from mailer.commands.environment import Settings
+    from mailer.commands.output import Line
     from mailer.series.store import Store
 
 GLOBAL_OPTIONS = ("--root", "--version", "--verbose")
@@ -87,14 +89,14 @@ class Session:
     def settings(self, store: Store) -> Settings:
         """What the command runs with: the state folder, and the mail settings with the
         environment's overrides (resolved here, once, and passed down)."""
-        from mailer.cli.settings import resolve
+        from mailer.commands.environment import resolve
 
         return resolve(self.root, store.series.mail)
 
     @property
     def state(self) -> Path:
         """The state folder (``ANNOUNCE_STATE_DIR`` or ``<root>/.announce``)."""
-        from mailer.cli.settings import state_dir
+        from mailer.commands.environment import state_dir
 
         return state_dir(self.root)
 
@@ -180,7 +182,7 @@ def examples(*lines: str) -> str:
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"announce {__version__}")
+        typer.echo(f"announce {mailer.__version__}")
         raise typer.Exit()
 
 
@@ -219,7 +221,7 @@ def say(text: str = "", *, err: bool = False) -> None:
     typer.echo(text, err=err)
 
 
-def print_lines(lines: list[Line]) -> None:
+def print_lines(lines: Iterable[Line]) -> None:
     for line in lines:
         say(line.text, err=line.err)
 

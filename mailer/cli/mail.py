@@ -22,15 +22,9 @@ from mailer.cli.app import (
 from mailer.series.model import Kind
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from collections.abc import Iterator
 
-    from mailer.cli.settings import Settings
-    from mailer.cli.signals import Stop
-    from mailer.delivery.loop import Report
-    from mailer.delivery.sending import Request
-    from mailer.mail.outgoing import Outgoing
-    from mailer.series.store import Store
-    from mailer.smtp.session import Ahead
+    from mailer.commands.mailing import Output
 
 
 @app.command(epilog=examples(
@@ -57,123 +51,27 @@ def send(
     now: Now = None,
 ) -> None:
     """Send this week's announcement (or a reminder or cancellation) to the list."""
-    from mailer.delivery import sending
-    from mailer.errors import InputError
-    from mailer.mail.outgoing import require_mail_settings
+    from mailer.commands import send as sending
 
     session = session_of(ctx)
     store = session.store()
     moment = session.moment(store, now)
-    store.refuse_strays()
     settings = session.settings(store)
-    require_mail_settings(settings.mail, test=bool(to))
-    if due and (which or today or to or force or kind != Kind.ANNOUNCEMENT):
-        raise InputError("send --due chooses the talks and kinds itself; give it only "
-                         "--now, --dry-run and --quiet")
     from mailer.cli.signals import stop_on_signals
 
+    if due:
+        sending.refuse_due_options(which=which, today=today, to=to, force=force, kind=kind)
     with stop_on_signals() as stop:
         if due:
-            code = _send_due(settings, store, moment, dry_run=dry_run, quiet=quiet, stop=stop)
+            from mailer.commands.cron import send_due
+
+            outputs = send_due(settings, store, moment, dry_run=dry_run, quiet=quiet, stop=stop)
         else:
             request = sending.Request(which, kind, today or session.today(store, None, moment),
                                       tuple(to or ()), force=force, dry_run=dry_run)
-            code = _send_one(settings, store, request, moment, quiet=quiet, stop=stop)
+            outputs = sending.send(settings, store, request, moment, quiet=quiet, stop=stop)
+        code = show(outputs, quiet=quiet)
     raise typer.Exit(stop.exit_code or code)
-
-
-def _send_one(settings: Settings, store: Store, request: Request, now: datetime, *,
-              quiet: bool, stop: Stop) -> int:
-    """Prepare and send (or show) one mail; return its exit code."""
-    from mailer.delivery import sending
-    from mailer.delivery.sending import AlreadySent
-    from mailer.mail.outgoing import write_preview
-    from mailer.series.schedule import Nothing
-
-    connections = None  # a dry run loads no smtplib
-    if not request.dry_run:
-        from mailer.smtp.session import Ahead
-
-        connections = Ahead(settings.mail.smtp)
-    try:
-        outgoing = sending.prepare(store, settings.state, settings.mail, request, now,
-                                   rendering=connections.start if connections else None)
-        if isinstance(outgoing, Nothing | AlreadySent):
-            if not quiet:
-                say(outgoing.message if isinstance(outgoing, Nothing) else
-                    ("Dry run: " if request.dry_run else "") + sending.already_sent_line(outgoing))
-            return 0
-        if connections is None:
-            print_lines(sending.warning_lines(outgoing.warnings))
-        else:  # the first connection opened while it rendered
-            from mailer.delivery.suppression import said_once
-
-            print_lines(sending.warning_lines(said_once(settings.state, outgoing.warnings)))
-            report = _deliver(settings.state, outgoing, force=request.force, quiet=quiet,
-                              stop=stop, connections=connections)
-            print_lines(sending.report_lines(report, outgoing, quiet=quiet))
-            return report.exit_code
-    finally:
-        if connections is not None:
-            connections.close()
-    outgoing.require_sendable()
-    for line in [*sending.summary_lines(outgoing), "", outgoing.rendered.text.rstrip("\n"), ""]:
-        say(line)
-    folder = write_preview(settings.state, outgoing)
-    say(f"Dry run: nothing was sent. Preview written to {folder}/")
-    return 0
-
-
-def _send_due(settings: Settings, store: Store, now: datetime, *, dry_run: bool, quiet: bool,
-              stop: Stop) -> int:
-    """Send (or show) every mail due at ``now``; return the run's exit code."""
-    from mailer.delivery import sending
-    from mailer.season import orphans
-    from mailer.series.schedule import local_today
-
-    inbox_code = 0
-    if settings.mail.inbox is not None:  # what came back first: replies, bounces, unsubscribes
-        from mailer.errors import MailerError
-        from mailer.inbox.run import read_inbox
-        from mailer.series.store import Store
-
-        try:
-            read = read_inbox(store, settings.state, settings.mail, now, dry_run=dry_run)
-        except MailerError as exc:  # the weekly mail goes whatever the inbox does
-            say(f"announce: the inbox was not read: {exc}; sending what is due all the same",
-                err=True)
-            inbox_code = exc.exit_code
-        except Exception as exc:  # a fault of announce's own: still never the week's mail
-            say(f"announce: the inbox was not read: {type(exc).__name__}: {exc} (a fault in "
-                "announce; please report it); sending what is due all the same", err=True)
-            inbox_code = 1
-        else:
-            for line in read.lines:
-                if not quiet or line in read.attention:
-                    say(line, err=line in read.attention)
-        store = Store(store.root)  # the records a reply filled, read afresh
-    lines, renamed = orphans(store, settings.state, local_today(now, store.series.zone),
-                             once=not dry_run)
-    for line in lines:
-        say(f"warning: {line}", err=True)
-    from dataclasses import replace
-
-    from mailer.delivery.due import due_now
-
-    plan = due_now(store, settings.state, now, record=not dry_run)
-    plan = replace(plan, due=tuple(d for d in plan.due if d.seminar.id not in renamed))
-    print_lines(sending.waiting_lines(settings.state, plan, record=not dry_run))
-    if not plan.due and not quiet:
-        say(sending.nothing_due_line(plan, now))
-    codes = []
-    for item in plan.due:
-        if stop():
-            break
-        codes.append(_send_one(settings, store, sending.Request(
-            item.seminar.id, item.kind, local_today(now, store.series.zone), dry_run=dry_run,
-            speaker=item.speaker, round=item.round, last=item.last), now, quiet=quiet,
-            stop=stop))
-    return sending.exit_code_of([*codes, inbox_code] if inbox_code else codes)
 
 
 @app.command(epilog=examples(
@@ -192,33 +90,21 @@ def ask(
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only problems.")] = False,
 ) -> None:
     """Ask a talk's speakers now for what is still missing (one mail each, a form to reply)."""
-    from mailer.delivery import sending
-    from mailer.delivery.asking import next_round, refuse
+    from mailer.commands.ask import ask as ask_speakers
     from mailer.errors import InputError
-    from mailer.mail.outgoing import require_mail_settings
 
     if which is None:
         raise InputError("ask: name the talk (its id or date)")
     session = session_of(ctx)
     store = session.store()
     settings = session.settings(store)
-    require_mail_settings(settings.mail)
-    day = session.today(store, today)
-    seminar = store.find(which)
-    moment = sending.standing_in(store, day, session.now)
-    refuse(seminar, Kind.REQUEST, moment, store)
-    number, last = next_round(store, settings.state, seminar, moment)
     from mailer.cli.signals import stop_on_signals
 
-    codes = []
     with stop_on_signals() as stop:
-        for person in seminar.asked():
-            request = sending.Request(seminar.id, Kind.REQUEST, day, dry_run=dry_run,
-                                      to=tuple(to or ()), speaker=person.email, round=number,
-                                      last=last)
-            codes.append(_send_one(settings, store, request, session.now, quiet=quiet,
-                                   stop=stop))
-    raise typer.Exit(stop.exit_code or sending.exit_code_of(codes))
+        code = show(ask_speakers(settings, store, which, session.today(store, today),
+                                 session.now, dry_run=dry_run, to=tuple(to or ()), quiet=quiet,
+                                 stop=stop), quiet=quiet)
+    raise typer.Exit(stop.exit_code or code)
 
 
 def _progress(done: int, total: int) -> None:
@@ -229,25 +115,24 @@ def _progress(done: int, total: int) -> None:
     sys.stderr.flush()
 
 
-def _deliver(state: Path, outgoing: Outgoing, *, force: bool, quiet: bool,
-             stop: Stop, connections: Ahead) -> Report:
-    from mailer.delivery.loop import Notice, Progress, Report
-    from mailer.delivery.sending import send as run_send
+def show(outputs: Iterator[Output], *, quiet: bool) -> int:
+    """Print what a use case yields (a progress bar for a long send on a terminal); return
+    its exit code."""
+    from mailer.commands.output import Done, Line
 
-    show_bar = not quiet and sys.stderr.isatty() and outgoing.plan.total > 36
-    report = Report()
+    code = 1
     shown = -1
-    for event in run_send(state, outgoing, force=force, stop=stop, connections=connections):
-        if isinstance(event, Progress) and show_bar and event.total:
-            percent = 100 * event.done // event.total
-            if percent != shown or event.done == event.total:  # redraw when the figure changes
+    for output in outputs:
+        if isinstance(output, Line):
+            say(output.text, err=output.err)
+        elif isinstance(output, Done):
+            code = output.code
+        elif output.total and output.total > 36 and not quiet and sys.stderr.isatty():
+            percent = 100 * output.done // output.total
+            if percent != shown or output.done == output.total:  # redraw when it changes
                 shown = percent
-                _progress(event.done, event.total)
-        elif isinstance(event, Notice) and not quiet:
-            say(event.text, err=True)
-        elif isinstance(event, Report):
-            report = event
-    return report
+                _progress(output.done, output.total)
+    return code
 
 
 @app.command(epilog=examples(
@@ -265,23 +150,16 @@ def preview(
     open_: Annotated[bool, typer.Option("--open", help="Open the HTML in the browser.")] = False,
 ) -> None:
     """Write the message as it would be sent, for a look before sending."""
-    from mailer.delivery import sending
-    from mailer.delivery.sending import AlreadySent
-    from mailer.mail.outgoing import write_preview
-    from mailer.series.schedule import Nothing
+    from mailer.commands.preview import preview as write
 
     session = session_of(ctx)
     store = session.store()
-    settings = session.settings(store)
-    request = sending.Request(which, kind, session.today(store, today), preview=True)
-    outgoing = sending.prepare(store, settings.state, settings.mail, request, session.now)
-    if isinstance(outgoing, Nothing):
-        say(outgoing.message)
+    written = write(session.settings(store), store, which, kind=kind,
+                    day=session.today(store, today), now=session.now, out=out)
+    print_lines(list(written.lines))
+    folder = written.folder
+    if folder is None:
         return
-    assert not isinstance(outgoing, AlreadySent)  # noqa: S101 (a preview never asks the ledger)
-    print_lines(sending.warning_lines(outgoing.warnings))
-    folder = write_preview(settings.state, outgoing, out)
-    say(f"Preview of the {kind} of {outgoing.seminar.id} written to {folder}/")
     if open_:
         import webbrowser
 

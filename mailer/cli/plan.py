@@ -16,6 +16,7 @@ from mailer.cli.app import (
     examples,
     parse_clock,
     parse_day,
+    print_lines,
     say,
     session_of,
 )
@@ -46,7 +47,7 @@ def list_(
         help="With --sent and --kind: write the copy (.eml) here instead.")] = None,
 ) -> None:
     """Show upcoming talks: what is still missing and what was sent."""
-    from mailer import status
+    from mailer.commands import status
 
     session = session_of(ctx)
     store = session.store()
@@ -68,7 +69,7 @@ def list_(
 def _list_sent(state: Path, store: Store, which: str | None, kind: Kind | None,
                out: Path | None, *, json_: bool) -> None:
     """``list --sent``: the copies kept of what went out about a talk, or one of them."""
-    from mailer import status
+    from mailer.commands import status
     from mailer.errors import InputError
 
     if which is None or (out is not None and kind is None):
@@ -92,7 +93,7 @@ def _list_sent(state: Path, store: Store, which: str | None, kind: Kind | None,
     from mailer.paths import write_atomically
 
     write_atomically(out, data)
-    say(f"wrote the {kind} of {found.seminar.id} to {out}")
+    say(f"wrote the {kind} of {found.talk.id} to {out}")
 
 
 @app.command(epilog=examples(
@@ -109,45 +110,12 @@ def check(
                         "Changes nothing.")] = False,
 ) -> None:
     """Validate the series, every record, and render every talk with every template."""
-    from mailer import status
-    from mailer.errors import InputError
+    from mailer.commands.check import check_series
 
     session = session_of(ctx)
     store = session.store()
-    from mailer.cli.settings import with_environment
-
-    result = status.check(store, session.today(store, None), with_environment)
-    if result.problems:
-        raise InputError("\n".join(result.problems))
-    say(f"ok: series and {result.talks} talk(s) are valid and render")
-    if not with_environment(store.series.mail).sender:
-        say("warning: seminars/series.yaml: mail.from is not set, so `send` will refuse until "
-            "it is (e.g. from: Seminar Team <seminar@example.org>); preview and the web "
-            "outputs work without it", err=True)
-    for line in result.incomplete:
-        say(f"  {line}")
-    from mailer.season import orphans
-
-    for line in orphans(store, session.state, session.today(store, None))[0]:
-        say(f"warning: {line}", err=True)
-    from mailer.render.templates import unknown_overrides
-
-    for warning in unknown_overrides(session.root):
-        say(f"warning: {warning}", err=True)
-    if smtp:
-        from mailer.smtp.connect import check_relay
-
-        for line in status.relay_lines(check_relay(session.settings(store).mail.smtp)):
-            say(line)
-    if inbox:
-        from mailer.inbox.sources import open_source
-
-        mail = session.settings(store).mail
-        if mail.inbox is None:
-            raise InputError("check --inbox: seminars/series.yaml has no mail.inbox")
-        with open_source(session.root, mail.inbox, readonly=True) as source:
-            say(f"inbox {source.where}: {source.count()} message(s), "
-                f"{len(source.unseen())} unseen")
+    print_lines(check_series(session.settings(store), store, session.today(store, None),
+                             smtp=smtp, inbox=inbox))
 
 
 @app.command(epilog=examples(
@@ -173,8 +141,8 @@ def new(
     today: Today = None,
 ) -> None:
     """Write a new talk record, seminars/DATE-<slug>.yaml."""
+    from mailer.commands.scaffold import new_talk
     from mailer.errors import InputError
-    from mailer.scaffold import new_talk
 
     session = session_of(ctx)
     if next_ == (day is not None):
@@ -204,8 +172,8 @@ def move(
     today: Today = None,
 ) -> None:
     """Move a talk to another date (and time), keeping its calendar event and history."""
+    from mailer.commands.move import move as move_talk
     from mailer.errors import InputError
-    from mailer.season import move as move_talk
 
     if which is None:
         raise InputError("move: name the talk (its id or date) and the new date")
@@ -213,9 +181,9 @@ def move(
     store = session.store()
     done = move_talk(store, session.state, which, day, at,
                      today=session.today(store, today), now=session.now)
-    new_start = done.seminar.start(store.series)
+    new_start = done.talk.start(store.series)
     say(f"moved {done.old.name} to {done.new.name} ({new_start:%Y-%m-%d %H:%M %Z}); "
-        f"uid: {done.seminar.key} keeps its calendar event and history")
+        f"uid: {done.talk.key} keeps its calendar event and history")
     if done.announced:
         say("its announcement went out: the next `announce send --due` mails an update "
             "(same calendar event, new time) to everyone who got it")
@@ -234,7 +202,7 @@ def init(
         show_default="this machine's zone")] = None,
 ) -> None:
     """Make a new series folder that works at once."""
-    from mailer.scaffold import DEFAULT_ZONE, host_zone, init_series
+    from mailer.commands.scaffold import DEFAULT_ZONE, host_zone, init_series
     from mailer.series.schedule import local_today
 
     session = session_of(ctx)
@@ -268,21 +236,12 @@ def template(
         help="A template's file name; default: list them.", show_default=False)] = None,
 ) -> None:
     """Print a default template, to copy into the series' templates/ and change there."""
-    from mailer.render.templates import PACKAGE_TEMPLATES, TEMPLATE_NAMES, unknown_overrides
+    from mailer.commands.template import template_lines, template_text
 
-    root = session_of(ctx).root
     if name is None:
-        for known in TEMPLATE_NAMES:
-            own = root / "templates" / known
-            say(f"{known:<22} {'templates/' + known if own.is_file() else '(package default)'}")
-        for warning in unknown_overrides(root):
-            say(f"warning: {warning}", err=True)
-        return
-    if name not in TEMPLATE_NAMES:
-        from mailer.errors import InputError
-
-        raise InputError(f"{name}: no such template; known: {', '.join(TEMPLATE_NAMES)}")
-    sys.stdout.write((PACKAGE_TEMPLATES / name).read_text(encoding="utf-8"))
+        print_lines(template_lines(session_of(ctx).root))
+    else:
+        sys.stdout.write(template_text(name))
 
 
 @app.command("import", epilog=examples(
@@ -294,7 +253,7 @@ def import_(
         metavar="FILE...", help="Talk pages (.md) and spreadsheets (.csv) to import.")],
 ) -> None:
     """Turn an existing archive of talk pages and spreadsheets into talk records."""
-    from mailer.importing.run import import_files
+    from mailer.commands.imports import import_files
 
     for line in import_files(session_of(ctx).root, files).lines():
         say(line)

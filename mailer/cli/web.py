@@ -22,7 +22,7 @@ def page(
         show_default=False)] = None,
 ) -> None:
     """Print the web page of a talk (Jekyll front matter and Markdown)."""
-    from mailer import site
+    from mailer.commands import site
     from mailer.errors import InputError
     from mailer.series.schedule import Nothing, pick
 
@@ -53,7 +53,7 @@ def page(
 @app.command(epilog=examples("announce ics --out site/seminars.ics"))
 def ics(ctx: typer.Context, out: Out = None) -> None:
     """Write one calendar of all talks (a feed to subscribe to)."""
-    from mailer import site
+    from mailer.commands import site
 
     session = session_of(ctx)
     emit(site.feed(session.store(), session.state, session.now), out)
@@ -67,7 +67,7 @@ def program(
     out: Out = None,
 ) -> None:
     """Write the season's programme as a page: one row per week."""
-    from mailer import site
+    from mailer.commands import site
 
     emit(site.program(session_of(ctx).store(), year), out)
 
@@ -83,7 +83,7 @@ def images(
     ] = None,
 ) -> None:
     """Make the talk's social-media card, meeting backdrop and video thumbnail."""
-    from mailer import site
+    from mailer.commands import site
     from mailer.series.schedule import Nothing, pick
 
     session = session_of(ctx)

@@ -1,5 +1,5 @@
 """What is due at a moment (``send --due``): the records and the ledger read together, then
-SPEC 5's and 8's rules (:mod:`mailer.series.schedule`, :mod:`mailer.series.asking`) applied.
+SPEC 5's and 8's rules (:mod:`mailer.series.schedule`, :mod:`mailer.series.speakerrules`) applied.
 """
 
 from __future__ import annotations
@@ -10,21 +10,21 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from mailer.delivery.asking import due_changed
 from mailer.delivery.history import from_elsewhere, held_back, load
 from mailer.delivery.ledger import Ledger
-from mailer.series.asking import Asked, Round, next_to_speakers, speaker_due
-from mailer.series.model import Kind, Seminar
+from mailer.delivery.speakers import due_changed
+from mailer.series.model import Kind, Talk
 from mailer.series.schedule import DueNow, due, local_today
+from mailer.series.speakerrules import Asked, Round, next_to_speakers, speaker_due
 from mailer.series.store import Store
 
 
-def due_now(store: Store, state: Path, now: datetime, *, record: bool = False) -> DueNow:
+def due_now(store: Store, state: Path, now: datetime, *, remember: bool = False) -> DueNow:
     """What mail is due at ``now``, from the records and the ledger (SPEC 5 and 8,
     ``send --due``): to the list, and to speakers.
 
     A send the ledger dates after ``now`` counts as sent at ``now`` (the clock ran ahead
-    then); with ``record``, the ledger is corrected so, for good.
+    then); with ``remember``, the ledger is corrected so, for good.
     """
     series = store.series
     today = local_today(now, series.zone)
@@ -34,17 +34,17 @@ def due_now(store: Store, state: Path, now: datetime, *, record: bool = False) -
                                          rules.brief_days_before))
     since = today - timedelta(days=series.followup_days_after or 0)  # recordings of past talks
     past = load(store.root)  # the series' record: what went, from any state folder
-    with Ledger.existing(state, readonly=not record) as ledger:
-        announced = (ledger.announced() if ledger is not None else set()) | \
+    with Ledger.existing(state, readonly=not remember) as ledger:
+        announced = (ledger.announced() if ledger is not None else set()) |\
             {went.talk for went in past if went.kind == Kind.ANNOUNCEMENT}
-        talks: list[Seminar] = []
-        for seminar in store.seminars(since):  # the windows, and announced talks after them
-            if seminar.date <= horizon or seminar.key in announced or not talks or \
+        talks: list[Talk] = []
+        for talk in store.talks(since):  # the windows, and announced talks after them
+            if talk.date <= horizon or talk.key in announced or not talks or\
                     talks[-1].date <= last:
-                talks.append(seminar)
+                talks.append(talk)
             elif not announced:
                 break
-        if ledger is not None and record:
+        if ledger is not None and remember:
             ledger.clamp(now)
         sent, told, asked = _histories(ledger, talks, announced, now)
         away = from_elsewhere(past, ledger, talks, now, sent=sent, told=told, asked=asked)
@@ -53,14 +53,14 @@ def due_now(store: Store, state: Path, now: datetime, *, record: bool = False) -
     to_speakers, notes = speaker_due(near, now, series, asked)
     to_speakers += due_changed(state, talks, now, series)  # a moved or cancelled talk's people
     limit = plan.next[2] if plan.next else now + timedelta(days=366)
-    speakers_next = next_to_speakers(store.seminars(today), now, series, asked, limit)
+    speakers_next = next_to_speakers(store.talks(today), now, series, asked, limit)
     following = [n for n in (plan.next, speakers_next) if n]
     return held_back(replace(plan, due=(*plan.due, *to_speakers), waiting=(*plan.waiting, *notes),
                              next=min(following, key=lambda n: n[2]) if following else None),
                      away, store, state)
 
 
-def _histories(ledger: Ledger | None, talks: Sequence[Seminar], announced: set[str],
+def _histories(ledger: Ledger | None, talks: Sequence[Talk], announced: set[str],
                now: datetime) -> tuple[dict[tuple[str, Kind], datetime],
                                        dict[str, dict[str, str]], dict[str, Asked]]:
     """What the ledger says of each talk: when each kind first went out, what people were
@@ -70,15 +70,15 @@ def _histories(ledger: Ledger | None, talks: Sequence[Seminar], announced: set[s
     asked: dict[str, Asked] = {}
     if ledger is None:
         return sent, told, asked
-    for seminar in talks:
+    for talk in talks:
         for kind in Kind:
-            first = ledger.first_sent(seminar.key, kind)
+            first = ledger.first_sent(talk.key, kind)
             if first is not None:
-                sent[seminar.key, kind] = min(first, now)
-        facts = ledger.told(seminar.key) if seminar.key in announced else None
+                sent[talk.key, kind] = min(first, now)
+        facts = ledger.told(talk.key) if talk.key in announced else None
         if facts is not None:
-            told[seminar.key] = json.loads(facts)
-        if seminar.asked():
-            asked[seminar.key] = Asked(tuple(Round(*r) for r in ledger.rounds(seminar.key)),
-                                       ledger.briefed(seminar.key))
+            told[talk.key] = json.loads(facts)
+        if talk.asked():
+            asked[talk.key] = Asked(tuple(Round(*r) for r in ledger.rounds(talk.key)),
+                                       ledger.briefed(talk.key))
     return sent, told, asked

@@ -35,9 +35,9 @@ from mailer.paths import (
     read_regular,
     write_atomically,
 )
-from mailer.series.asking import Asked, Round
-from mailer.series.model import Kind, Seminar
+from mailer.series.model import Kind, Talk
 from mailer.series.schedule import DueNow, Nothing, changes, talk_facts
+from mailer.series.speakerrules import Asked, Round
 from mailer.series.store import Store
 
 LOG = ".sent.log"  # in seminars/
@@ -70,7 +70,7 @@ class Went:
         """What tells this mail from another of its kind, as the ledger writes it."""
         if self.kind == Kind.UPDATE:
             return json.dumps(dict(self.told or {}), sort_keys=True)
-        return json.dumps({"round": self.round or 1}) if self.kind == Kind.REQUEST \
+        return json.dumps({"round": self.round or 1}) if self.kind == Kind.REQUEST\
             else self.other
 
     @property
@@ -205,7 +205,7 @@ def remember(root: Path, ledger: Ledger, outgoing: Outgoing, campaign: int,
     entries = load(root) if log_path(root).exists() else _from_ledger(ledger, zone)
     statuses = list(ledger.settled(campaign).values())
     of = None if outgoing.kind == Kind.REQUEST else outgoing.plan.total  # a round: per speaker
-    went = replace(_campaign(outgoing.seminar.key, outgoing.kind, outgoing.facts,
+    went = replace(_campaign(outgoing.talk.key, outgoing.kind, outgoing.facts,
                              first=moment.astimezone(zone), reached=statuses.count(SENT), of=of),
                    refused=statuses.count(REFUSED))
     lines = sorted(_noted(entries, went), key=lambda w: (w.first, w.talk, w.kind))
@@ -259,21 +259,21 @@ def went_line(went: Went, name: str, state: Path, zone: tzinfo) -> str:
             "it again)")
 
 
-def held(store: Store, state: Path, seminar: Seminar, kind: Kind,
+def held(store: Store, state: Path, talk: Talk, kind: Kind,
          facts: str | None = None) -> Nothing | None:
     """Nothing, saying why, when the series' record has this mail and the ledger never saw it;
     ``facts``: a request's round (an update's change set is the talk's as it is now)."""
     if kind == Kind.UPDATE:
-        facts = json.dumps(talk_facts(store.series, seminar), sort_keys=True)
-    mine = [w for w in load(store.root) if w.same(seminar.key, kind, facts)]
+        facts = json.dumps(talk_facts(store.series, talk), sort_keys=True)
+    mine = [w for w in load(store.root) if w.same(talk.key, kind, facts)]
     if not mine:  # the usual case: no ledger is opened
         return None
     with Ledger.existing(state) as ledger:
         away = elsewhere(ledger, mine)
-    return Nothing(went_line(away[0], seminar.id, state, store.series.zone)) if away else None
+    return Nothing(went_line(away[0], talk.id, state, store.series.zone)) if away else None
 
 
-def from_elsewhere(past: Sequence[Went], ledger: Ledger | None, talks: Sequence[Seminar],
+def from_elsewhere(past: Sequence[Went], ledger: Ledger | None, talks: Sequence[Talk],
                    now: datetime, *, sent: dict[tuple[str, Kind], datetime],
                    told: dict[str, dict[str, str]], asked: dict[str, Asked]) -> list[Went]:
     """Add what the series' record has of ``talks`` and the ledger never saw to what the
@@ -292,16 +292,16 @@ def from_elsewhere(past: Sequence[Went], ledger: Ledger | None, talks: Sequence[
     return away
 
 
-def _asked(seminar: Seminar, asked: Asked, away: Sequence[Went]) -> Asked:
+def _asked(talk: Talk, asked: Asked, away: Sequence[Went]) -> Asked:
     """What went to the speakers, with the rounds and brief from elsewhere counted as having
     reached every speaker (who they reached is not in the record)."""
-    everyone = frozenset(s.email.lower() for s in seminar.asked() if s.email)
+    everyone = frozenset(s.email.lower() for s in talk.asked() if s.email)
     rounds = {r.number: r for r in asked.rounds}
     for went in away:
         number = went.round or 1
         if went.kind == Kind.REQUEST and (number not in rounds or rounds[number].first is None):
             rounds[number] = Round(number, went.first, everyone)
-    briefed = asked.briefed | everyone if any(w.kind == Kind.BRIEF for w in away) \
+    briefed = asked.briefed | everyone if any(w.kind == Kind.BRIEF for w in away)\
         else asked.briefed
     return Asked(tuple(rounds[n] for n in sorted(rounds)), briefed)
 
@@ -313,14 +313,14 @@ def held_back(plan: DueNow, away: Sequence[Went], store: Store, state: Path) -> 
         return plan
     due, notes = [], []
     for item in plan.due:
-        facts = json.dumps(talk_facts(store.series, item.seminar), sort_keys=True) \
-            if item.kind == Kind.UPDATE else json.dumps({"round": item.round}) \
+        facts = json.dumps(talk_facts(store.series, item.talk), sort_keys=True)\
+            if item.kind == Kind.UPDATE else json.dumps({"round": item.round})\
             if item.kind == Kind.REQUEST else None
-        went = next((w for w in away if w.same(item.seminar.key, item.kind, facts)), None)
+        went = next((w for w in away if w.same(item.talk.key, item.kind, facts)), None)
         if went is None:
             due.append(item)
         else:
-            notes.append(went_line(went, item.seminar.id, state, store.series.zone))
+            notes.append(went_line(went, item.talk.id, state, store.series.zone))
     return replace(plan, due=tuple(due), waiting=(*plan.waiting, *dict.fromkeys(notes)))
 
 
@@ -336,33 +336,33 @@ class TalkHistory:
     changed: tuple[tuple[str, str, str], ...] = ()  # an update's: what changed since told
 
 
-def talk_history(store: Store, state: Path, seminar: Seminar, kind: Kind,
+def talk_history(store: Store, state: Path, talk: Talk, kind: Kind,
                  plan: RecipientPlan, *, ask_sent: bool) -> TalkHistory:
     """What went out about ``seminar``: for ``kind``, who has the campaign to continue
     (with ``ask_sent``); for an update, what changed and who it is for."""
     from mailer.render.event import event_digest
 
-    mine = [went for went in load(store.root) if went.talk == seminar.key]
+    mine = [went for went in load(store.root) if went.talk == talk.key]
     with Ledger.existing(state) as ledger:
         away = elsewhere(ledger, mine)
-        heard = bool(ledger and ledger.first_sent(seminar.key, Kind.ANNOUNCEMENT))
-        told = _told(mine, away) or (ledger.told(seminar.key) if ledger else None)
+        heard = bool(ledger and ledger.first_sent(talk.key, Kind.ANNOUNCEMENT))
+        told = _told(mine, away) or (ledger.told(talk.key) if ledger else None)
         changed: tuple[tuple[str, str, str], ...] = ()
-        campaign = ledger.latest_campaign(seminar.key, kind) if ledger else None
+        campaign = ledger.latest_campaign(talk.key, kind) if ledger else None
         if kind == Kind.UPDATE:
-            facts = talk_facts(store.series, seminar)
+            facts = talk_facts(store.series, talk)
             changed = tuple(changes(json.loads(told), facts)) if told else ()
-            campaign = ledger.matching_campaign(seminar.key, Kind.UPDATE, json.dumps(
+            campaign = ledger.matching_campaign(talk.key, Kind.UPDATE, json.dumps(
                 facts, sort_keys=True)) if ledger else None
             if ledger and heard and not plan.test:  # who got it: the ledger's to say, if known
                 plan = plan.only(ledger.audience(campaign) if campaign is not None
-                                 else ledger.reached(seminar.key))
+                                 else ledger.reached(talk.key))
         versions = len({json.dumps(dict(w.told or {}), sort_keys=True)
                         for w in away if w.kind in _TOLD})  # calendar versions sent elsewhere
         return TalkHistory(
             settled=ledger.settled(campaign) if ledger and ask_sent and campaign is not None
             else None,
-            sequence=versions + (ledger.sequence(seminar.key, event_digest(
-                store.series, seminar)) if ledger else 0),
+            sequence=versions + (ledger.sequence(talk.key, event_digest(
+                store.series, talk)) if ledger else 0),
             announced=heard or any(w.kind == Kind.ANNOUNCEMENT for w in away),
             plan=plan, changed=changed)

@@ -65,11 +65,11 @@ class Keeping:
         """Who has the campaign's message (or refused it), as the ledger says."""
         return self.ledger.settled(campaign)
 
-    def record(self, campaign: int, recipient: str, status: str, code: int, reply: str,
+    def write_outcome(self, campaign: int, recipient: str, status: str, code: int, reply: str,
                *, message_id: str | None = None) -> None:
-        """Record one recipient's outcome in the ledger; the first to get it, in the series'
+        """YamlMap one recipient's outcome in the ledger; the first to get it, in the series'
         record and as the copy kept."""
-        self.ledger.record(campaign, recipient, status, code, reply, message_id=message_id)
+        self.ledger.write_outcome(campaign, recipient, status, code, reply, message_id=message_id)
         if status == SENT and not self.reached:
             self.reached = True
             self._copy(recipient.lower())
@@ -85,7 +85,7 @@ class Keeping:
         yield event
 
     def _copy(self, recipient: str) -> None:
-        path = copy_path(self.state, self.outgoing.seminar.key, self.outgoing.kind,
+        path = copy_path(self.state, self.outgoing.talk.key, self.outgoing.kind,
                          self.campaign)
         found = next((d for d in self.outgoing.plan.deliveries()
                       if recipient in (r.lower() for r in d.recipients)), None)

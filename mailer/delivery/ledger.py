@@ -173,15 +173,15 @@ class Ledger(InboxRows):
             raise LedgerWriteError(f"the ledger {display_path(self.path)} could not be "
                                    f"written ({exc})") from None
 
-    def latest_campaign(self, seminar: str, kind: Kind) -> int | None:
+    def latest_campaign(self, talk: str, kind: Kind) -> int | None:
         """Return the newest campaign of a talk x kind, if it was ever sent."""
         row = self._one(
             "SELECT id FROM campaigns WHERE seminar = ? AND kind = ? ORDER BY id DESC LIMIT 1",
-            (seminar, kind),
+            (talk, kind),
         )
         return None if row is None else int(row[0])
 
-    def campaign(self, seminar: str, kind: Kind, *, force: bool, facts: str | None = None,
+    def campaign(self, talk: str, kind: Kind, *, force: bool, facts: str | None = None,
                  audience: Iterable[str] = ()) -> int:
         """Return the campaign to continue, or a new one (always new with ``force``).
 
@@ -190,17 +190,17 @@ class Ledger(InboxRows):
         people, and someone who subscribed since gets the current announcement instead.
         """
         if kind in (Kind.UPDATE, Kind.REQUEST, Kind.CHANGED):  # one a change set, a round
-            latest = None if force or facts is None else \
-                self.matching_campaign(seminar, kind, facts)
+            latest = None if force or facts is None else\
+                self.matching_campaign(talk, kind, facts)
         else:
-            latest = None if force else self.latest_campaign(seminar, kind)
+            latest = None if force else self.latest_campaign(talk, kind)
         if latest is not None:
             return latest
         try:
             self.db.execute("BEGIN IMMEDIATE")
             cursor = self.db.execute(
                 "INSERT INTO campaigns (seminar, kind, started, forced, facts) "
-                "VALUES (?, ?, ?, ?, ?)", (seminar, kind, self._stamp(), int(force), facts))
+                "VALUES (?, ?, ?, ?, ?)", (talk, kind, self._stamp(), int(force), facts))
             number = int(cursor.lastrowid or 0)
             self.db.executemany("INSERT OR IGNORE INTO audience (campaign, recipient) "
                                 "VALUES (?, ?)", [(number, r.lower()) for r in audience])
@@ -212,19 +212,19 @@ class Ledger(InboxRows):
                                    f"written ({exc})") from None
         return number
 
-    def matching_campaign(self, seminar: str, kind: Kind, facts: str) -> int | None:
+    def matching_campaign(self, talk: str, kind: Kind, facts: str) -> int | None:
         """The newest campaign of a talk x kind with these ``facts`` (an update's change set,
         a request's round), to continue."""
         row = self._one("SELECT id FROM campaigns WHERE seminar = ? AND kind = ? AND facts = ? "
-                        "ORDER BY id DESC LIMIT 1", (seminar, kind, facts))
+                        "ORDER BY id DESC LIMIT 1", (talk, kind, facts))
         return None if row is None else int(row[0])
 
-    def rounds(self, seminar: str) -> list[tuple[int, datetime | None, frozenset[str]]]:
+    def rounds(self, talk: str) -> list[tuple[int, datetime | None, frozenset[str]]]:
         """A talk's request rounds: number, when it first reached anyone, who is settled."""
         found = []
         for campaign, facts in self._read(
                 "SELECT id, facts FROM campaigns WHERE seminar = ? AND kind = ? ORDER BY id",
-                (seminar, Kind.REQUEST)):
+                (talk, Kind.REQUEST)):
             first = self._one("SELECT min(at) FROM deliveries WHERE campaign = ? AND status = ?",
                               (campaign, SENT))
             number = int(json.loads(facts)["round"]) if facts else 1
@@ -232,9 +232,9 @@ class Ledger(InboxRows):
                           else None, frozenset(self.settled(int(campaign)))))
         return found
 
-    def briefed(self, seminar: str) -> frozenset[str]:
+    def briefed(self, talk: str) -> frozenset[str]:
         """Whom the talk's brief reached (or who refused it for good)."""
-        campaign = self.latest_campaign(seminar, Kind.BRIEF)
+        campaign = self.latest_campaign(talk, Kind.BRIEF)
         return frozenset(self.settled(campaign)) if campaign is not None else frozenset()
 
     def audience(self, campaign: int) -> set[str]:
@@ -242,14 +242,14 @@ class Ledger(InboxRows):
         return {str(r[0]) for r in self._read(
             "SELECT recipient FROM audience WHERE campaign = ?", (campaign,))}
 
-    def reached(self, seminar: str) -> set[str]:
+    def reached(self, talk: str) -> set[str]:
         """Everyone (lower-cased) the talk's announcement reached, in any campaign."""
         return {str(r[0]) for r in self._read(
             "SELECT DISTINCT d.recipient FROM deliveries d JOIN campaigns c ON d.campaign = c.id "
             "WHERE c.seminar = ? AND c.kind = ? AND d.status = ?",
-            (seminar, Kind.ANNOUNCEMENT, SENT))}
+            (talk, Kind.ANNOUNCEMENT, SENT))}
 
-    def told(self, seminar: str) -> str | None:
+    def told(self, talk: str) -> str | None:
         """What people were last told of the talk's date, place and link (JSON), if known:
         the newest announcement that reached anyone, or update that reached its whole
         audience (one stopped half way is still to finish, so it is due again)."""
@@ -259,7 +259,7 @@ class Ledger(InboxRows):
             "(c.kind = ? AND EXISTS (SELECT 1 FROM audience a WHERE a.campaign = c.id) AND "
             "NOT EXISTS (SELECT 1 FROM audience a WHERE a.campaign = c.id AND NOT EXISTS ("
             "SELECT 1 FROM deliveries d WHERE d.campaign = c.id AND d.recipient = a.recipient))"
-            ")) ORDER BY c.id DESC LIMIT 1", (seminar, Kind.ANNOUNCEMENT, SENT, Kind.UPDATE))
+            ")) ORDER BY c.id DESC LIMIT 1", (talk, Kind.ANNOUNCEMENT, SENT, Kind.UPDATE))
         return None if row is None or row[0] is None else str(row[0])
 
     def settled(self, campaign: int) -> dict[str, str]:
@@ -269,9 +269,9 @@ class Ledger(InboxRows):
                           (campaign,))
         return {str(recipient): str(status) for recipient, status in rows}
 
-    def record(self, campaign: int, recipient: str, status: str, code: int, reply: str,
+    def write_outcome(self, campaign: int, recipient: str, status: str, code: int, reply: str,
                *, message_id: str | None = None) -> None:
-        """Record one recipient's outcome, durably, before the next message goes out;
+        """YamlMap one recipient's outcome, durably, before the next message goes out;
         ``message_id`` is the copy's Message-ID, the proof a bounce or a reply names."""
         self._write(
             "INSERT OR REPLACE INTO deliveries (campaign, recipient, status, code, reply, at, "
@@ -279,23 +279,23 @@ class Ledger(InboxRows):
             (campaign, recipient.lower(), status, code, reply, self._stamp(), message_id),
         )
 
-    def summary(self, seminar: str, kind: Kind) -> KindSummary | None:
+    def summary(self, talk: str, kind: Kind) -> KindSummary | None:
         """Return what the latest campaign of a talk x kind delivered, or None if never sent."""
         row = self._one(
             "SELECT c.id, sum(d.status = ?), sum(d.status = ?), max(d.at) FROM campaigns c "
             "LEFT JOIN deliveries d ON d.campaign = c.id WHERE c.seminar = ? AND c.kind = ? "
             "GROUP BY c.id ORDER BY c.id DESC LIMIT 1",
-            (SENT, REFUSED, seminar, kind),
+            (SENT, REFUSED, talk, kind),
         )
         if row is None or not (row[1] or row[2]):
             return None
         return KindSummary(int(row[1] or 0), int(row[2] or 0), row[3])
 
-    def first_sent(self, seminar: str, kind: Kind) -> datetime | None:
+    def first_sent(self, talk: str, kind: Kind) -> datetime | None:
         """When a talk x kind first reached anyone, in any campaign; None if it never did."""
         row = self._one(
             "SELECT min(d.at) FROM deliveries d JOIN campaigns c ON d.campaign = c.id "
-            "WHERE c.seminar = ? AND c.kind = ? AND d.status = ?", (seminar, kind, SENT),
+            "WHERE c.seminar = ? AND c.kind = ? AND d.status = ?", (talk, kind, SENT),
         )
         return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
 
@@ -318,21 +318,21 @@ class Ledger(InboxRows):
         return int(cursor.rowcount)
 
     def first_time(self, notice: str) -> bool:
-        """Record that ``notice`` was said; True only the first time (cron says it once)."""
+        """YamlMap that ``notice`` was said; True only the first time (cron says it once)."""
         cursor = self._write("INSERT OR IGNORE INTO notices (key, said) VALUES (?, ?)",
                              (notice, self._stamp()))
         return cursor.rowcount == 1
 
-    def sequence(self, seminar: str, digest: str) -> int:
+    def sequence(self, talk: str, digest: str) -> int:
         """Return the calendar SEQUENCE for the talk as it is now (grows with each sent change)."""
         digests = [str(r[0]) for r in self._read(
-            "SELECT digest FROM events WHERE seminar = ? ORDER BY n", (seminar,))]
+            "SELECT digest FROM events WHERE seminar = ? ORDER BY n", (talk,))]
         if digest in digests:
             return digests.index(digest)
         return len(digests)
 
-    def event_sent(self, seminar: str, digest: str) -> None:
+    def event_sent(self, talk: str, digest: str) -> None:
         """Note that this version of the talk's calendar event went out."""
         self._write("INSERT OR IGNORE INTO events (seminar, digest, first_sent, n) VALUES "
                     "(?, ?, ?, (SELECT count(*) + 1 FROM events WHERE seminar = ?))",
-                    (seminar, digest, self._stamp("microseconds"), seminar))
+                    (talk, digest, self._stamp("microseconds"), talk))

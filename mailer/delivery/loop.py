@@ -7,7 +7,7 @@ retried with backoff within ``retry_seconds``; what is left then is left for the
 which skips everyone already recorded. ``rate_per_minute`` holds for the run as a whole.
 
 A refusal is recorded as one only when it is about the recipient: a reply about the sender
-or the session, or the same refusal message after message (:class:`mailer.smtp.pool.Refusals`),
+or the session, or the same refusal message after message (:class:`mailer.net.smtppool.Refusals`),
 stops the run, and everyone not reached stays pending for the next run (exit 75 for a limit
 that clears by itself, 1 for what needs the organiser).
 """
@@ -23,19 +23,19 @@ from typing import TYPE_CHECKING, Protocol
 from mailer.delivery.ledger import REFUSED, SENT, LedgerWriteError
 from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL, TemporaryFailure
 from mailer.mail.outgoing import Delivery
-from mailer.smtp.pool import SAME_IN_A_ROW, Elsewhere, Job, NotSent, Pool, Refusals, Result
+from mailer.net.smtppool import SAME_IN_A_ROW, Elsewhere, Job, NotSent, Pool, Refusals, Result
 
 if TYPE_CHECKING:  # a dry run plans deliveries without loading smtplib
-    from mailer.smtp.pool import Stop, Transport
-    from mailer.smtp.session import Outcome
+    from mailer.net.smtppool import Stop, Transport
+    from mailer.net.smtpsession import Outcome
 
 
-class Record(Protocol):
+class Bookkeeper(Protocol):
     """What the loop needs of a ledger."""
 
     def settled(self, campaign: int) -> Mapping[str, str]: ...
 
-    def record(self, campaign: int, recipient: str, status: str, code: int, reply: str,
+    def write_outcome(self, campaign: int, recipient: str, status: str, code: int, reply: str,
                *, message_id: str | None = None) -> None: ...
 
 
@@ -120,7 +120,7 @@ class _Run:
     """A run over the deliveries on a pool of connections, with its report and retry budget."""
 
     def __init__(self, message: Callable[[Delivery], bytes], pool: Pool[_Key],
-                 ledger: Record, campaign: int, pace: Pace, *,
+                 ledger: Bookkeeper, campaign: int, pace: Pace, *,
                  stop: Callable[[], bool] = lambda: False,
                  message_id: Callable[[Delivery], str | None] = lambda _: None) -> None:
         self.message = message
@@ -166,7 +166,7 @@ class _Run:
                     "that is done"), EX_FAILURE
         return (f"the relay refused {SAME_IN_A_ROW} messages in a row alike, {after}; a refusal "
                 "repeated like that is about the sender or the message, not each recipient, so "
-                f"none of them is recorded as refused; {rest}, once the reply is seen to"), \
+                f"none of them is recorded as refused; {rest}, once the reply is seen to"),\
             EX_FAILURE
 
     def fewer(self, cause: BaseException | str) -> Iterator[Event]:
@@ -177,7 +177,7 @@ class _Run:
                          f"{self.size_said} connection(s)")
 
     def settle(self, recipient: str, outcome: Outcome, delivery: Delivery) -> bool:
-        """Record one recipient's outcome; return False when it is deferred (4xx)."""
+        """Bookkeeper one recipient's outcome; return False when it is deferred (4xx)."""
         reply = f"{outcome.code} {outcome.text}"
         if outcome.temporary:
             self.report.deferred[recipient] = reply
@@ -185,7 +185,7 @@ class _Run:
         self.report.deferred.pop(recipient, None)
         status = SENT if outcome.ok else REFUSED
         try:
-            self.ledger.record(self.campaign, recipient, status, outcome.code, outcome.text,
+            self.ledger.write_outcome(self.campaign, recipient, status, outcome.code, outcome.text,
                                message_id=self.message_id(delivery))
         except LedgerWriteError as exc:  # a full disk: stop, and say what went out
             self.failure = self.failure or exc
@@ -266,7 +266,7 @@ class _Run:
 
     def _settle_result(self, job: Job[_Key],
                        result: Result) -> Generator[Event, None, Delivery | None]:
-        from mailer.smtp.session import ConnectionLost  # here: a dry run loads no smtplib
+        from mailer.net.smtpsession import ConnectionLost  # here: a dry run loads no smtplib
 
         delivery, todo = job.key
         kept = self.refusals.take(delivery, result)
@@ -338,7 +338,7 @@ class _Run:
                 yield Progress(done, total)
 
     def drain(self) -> None:
-        """Record what the connections still carry (after an interrupt), before they close."""
+        """Bookkeeper what the connections still carry (after an interrupt), before they close."""
         while self.pool.busy:
             taken = self.pool.next_result()
             if taken is None:
@@ -354,7 +354,7 @@ class _Run:
 
 
 def deliver(deliveries: Iterable[Delivery], *, message: Callable[[Delivery], bytes],
-            transports: Callable[[], Transport], ledger: Record, campaign: int,
+            transports: Callable[[], Transport], ledger: Bookkeeper, campaign: int,
             connections: int = 1, total: int | None = None,
             pace: Pace | None = None, stop: Callable[[], bool] = lambda: False,
             message_id: Callable[[Delivery], str | None] = lambda _: None,

@@ -251,7 +251,7 @@ _AFFILIATION_WORDS = re.compile(
 
 def _looks_like_names(part: str) -> bool:
     words = part.split()
-    return 1 <= len(words) <= 6 and not re.search(r"[\d:()@/]", part) and \
+    return 1 <= len(words) <= 6 and not re.search(r"[\d:()@/]", part) and\
         not _AFFILIATION_WORDS.search(part) and not _ACRONYM.search(part)
 
 

@@ -57,7 +57,7 @@ def _uncoloured(cell: str) -> tuple[str, str | None]:
     found = _SPAN.search(cell)
     if not found:
         return cell.strip(), None
-    return (cell[: found.start()] + found.group(2) + cell[found.end():]).strip(), \
+    return (cell[: found.start()] + found.group(2) + cell[found.end():]).strip(),\
         found.group(1).lower()
 
 
@@ -138,7 +138,7 @@ def merge(page: Draft, row: Draft) -> Draft:
     merged.notes += row.notes
     if not merged.speakers:
         merged.speakers = row.speakers
-    elif given(" ".join(s.name for s in row.speakers)) and \
+    elif given(" ".join(s.name for s in row.speakers)) and\
             [s.name for s in row.speakers] != [s.name for s in merged.speakers]:
         merged.add_note(1, f"the plan ({row.where}) names "
                            f"{'; '.join(s.name for s in row.speakers)}; the page's speakers kept")

@@ -171,7 +171,7 @@ def read_sheet(path: Path) -> list[Draft]:
         if problems:
             raise InputError("\n".join(problems))
     except StopIteration:
-        raise InputError(f"{where}:1: empty; expected a header row with date and speaker") \
+        raise InputError(f"{where}:1: empty; expected a header row with date and speaker")\
             from None
     except csv.Error as exc:
         raise InputError(f"{where}: not readable as CSV ({exc})") from None

@@ -21,7 +21,7 @@ from mailer.delivery.ledger import Ledger
 from mailer.errors import MailerError
 from mailer.mail.message import Blueprint, Headers
 from mailer.render.rendered import Attachment, Rendered
-from mailer.series.settings import MailSettings
+from mailer.series.mailconfig import MailSettings
 from mailer.series.store import Store
 
 
@@ -48,7 +48,7 @@ def _html(text: str) -> str:
 def send_notes(store: Store, mail: MailSettings, ledger: Ledger, notes: Sequence[Note],
                now: datetime) -> list[str]:
     """Send ``notes`` over one connection; return a line for each."""
-    from mailer.smtp.connect import connect
+    from mailer.net.smtpconnect import connect
 
     if not notes:
         return []

@@ -3,7 +3,7 @@
 These functions only read: whether a message is a bounce and which recipients it reports,
 the Message-IDs it names (In-Reply-To, References, a bounce's returned headers), its sender
 (one clean address, or none), whether the organiser's own server found its From forged.
-What a message may change is decided in :mod:`mailer.inbox.run`, against the ledger.
+What a message may change is decided in :mod:`mailer.commands.inbox`, against the ledger.
 
 - A **bounce** is a delivery status notification (``multipart/report;
   report-type=delivery-status``, RFC 3464) or a non-standard one from a mailer daemon (empty
@@ -142,7 +142,7 @@ def bounce(message: Message) -> Bounce | None:
     from flufl.bounce import all_failures
 
     parsed = message.parsed
-    report = parsed.get_content_type() == "multipart/report" and \
+    report = parsed.get_content_type() == "multipart/report" and\
         str(parsed.get_param("report-type", "")).lower() == "delivery-status"
     return_path = _raw(parsed, "Return-Path")
     local = (message.sender or _raw(parsed, "From").lower()).split("@")[0].split("<")[-1]
@@ -160,7 +160,7 @@ def automatic(message: Message) -> bool:
     """Whether a message was sent by a machine (RFC 3834), such as an out-of-office reply."""
     parsed = message.parsed
     submitted = _raw(parsed, "Auto-Submitted").lower() or "no"
-    return submitted != "no" or any(k.lower() == "x-autoreply" for k in parsed) or \
+    return submitted != "no" or any(k.lower() == "x-autoreply" for k in parsed) or\
         _raw(parsed, "Precedence").lower() in ("auto_reply", "bulk", "junk")
 
 

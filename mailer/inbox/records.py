@@ -6,7 +6,7 @@ records everywhere else, would drop every comment on writing). A field that has 
 never overwritten: the difference is reported for the organiser. The new record is read back
 by the schema before it replaces the old one, so a reply can never leave a broken record.
 
-Record and photo are one unit: a journal in the state folder names both while they are
+YamlMap and photo are one unit: a journal in the state folder names both while they are
 written, the photo first, the record replaced last; a run killed in between leaves the
 journal, and the next run removes the photo its record does not name (:func:`recover`).
 """
@@ -22,8 +22,8 @@ import yaml
 
 from mailer.errors import InputError
 from mailer.paths import display_path, write_atomically
-from mailer.series.model import Seminar
-from mailer.series.schema import load_seminar
+from mailer.series.model import Talk
+from mailer.series.schema import load_talk
 from mailer.series.store import Store
 
 FIELDS = ("title", "abstract", "bio")
@@ -111,25 +111,25 @@ def _staged(record: Path) -> Path:
     return record.with_name(f".{record.name}.new")
 
 
-def fill(store: Store, state: Path, seminar: Seminar, answers: dict[str, str],
+def fill(store: Store, state: Path, talk: Talk, answers: dict[str, str],
          photo: tuple[bytes, str] | None, *, dry_run: bool) -> Filled:
     """Fill the record's missing title, abstract, bio and photo from a reply (the photo
     judged already), as one unit: both old or both new, whatever stops the run."""
     from ruamel.yaml.scalarstring import LiteralScalarString
 
     done = Filled()
-    path = store.folder / f"{seminar.id}.yaml"
+    path = store.folder / f"{talk.id}.yaml"
     text = path.read_text(encoding="utf-8")
     values: dict[str, object] = {}
     for key in FIELDS:
         answer = answers.get(key)
         if not answer:
             continue
-        if getattr(seminar, key):
-            if " ".join(str(getattr(seminar, key)).split()) != " ".join(answer.split()):
+        if getattr(talk, key):
+            if " ".join(str(getattr(talk, key)).split()) != " ".join(answer.split()):
                 done.differs.append(key)
             continue
-        values[key] = LiteralScalarString(answer + "\n") if "\n" in answer or key != "title" \
+        values[key] = LiteralScalarString(answer + "\n") if "\n" in answer or key != "title"\
             else answer
         done.filled.append(key)
     text, placed = _at_placeholders(text, values)
@@ -139,8 +139,8 @@ def fill(store: Store, state: Path, seminar: Seminar, answers: dict[str, str],
         if key not in placed:
             data[key] = value
     saved = None
-    if photo is not None and not seminar.photo:
-        saved = f"photos/{seminar.id}.{photo[1]}"
+    if photo is not None and not talk.photo:
+        saved = f"photos/{talk.id}.{photo[1]}"
         if (store.root / saved).exists():
             raise InputError(f"{saved} exists already, and the record does not name it; the "
                              "reply was not applied (move that file away, or name it in the "
@@ -154,12 +154,12 @@ def fill(store: Store, state: Path, seminar: Seminar, answers: dict[str, str],
     out = io.StringIO()
     yaml_rt.dump(data, out)  # type: ignore[attr-defined]
     _write_unit(store, state, path, out.getvalue().encode("utf-8"),
-                photo=(saved, photo[0]) if saved and photo else None, seminar=seminar)
+                photo=(saved, photo[0]) if saved and photo else None, talk=talk)
     return done
 
 
 def _write_unit(store: Store, state: Path, path: Path, record: bytes, *,
-                photo: tuple[str, bytes] | None, seminar: Seminar) -> None:
+                photo: tuple[str, bytes] | None, talk: Talk) -> None:
     """Journal, photo, staged record (validated), then the record replaced last."""
     journal = _journal(state)
     entry = {"record": str(path.relative_to(store.root)), "photo": photo[0] if photo else None}
@@ -170,7 +170,7 @@ def _write_unit(store: Store, state: Path, path: Path, record: bytes, *,
         if photo is not None:
             write_atomically(store.root / photo[0], photo[1])
         write_atomically(staged, record)
-        load_seminar(staged, seminar.id, seminar.date, store.series)
+        load_talk(staged, talk.id, talk.date, store.series)
         staged.replace(path)
     except BaseException:
         staged.unlink(missing_ok=True)

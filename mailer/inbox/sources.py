@@ -8,7 +8,7 @@ Nothing is ever deleted. A dry run opens the mailbox read-only.
 
 A message another client moved or deleted meanwhile is skipped: ``fetch`` gives ``b""`` and
 ``done`` does nothing. Faults are one line each (``mailer.errors``): over IMAP see
-:mod:`mailer.smtp.imap`; a Maildir that is missing, not a Maildir or unreadable is a setting
+:mod:`mailer.net.imapclient`; a Maildir that is missing, not a Maildir or unreadable is a setting
 to fix (:class:`InputError`).
 """
 
@@ -23,7 +23,7 @@ from typing import Protocol
 
 from mailer.errors import InputError
 from mailer.paths import display_path
-from mailer.series.settings import InboxSettings
+from mailer.series.mailconfig import InboxSettings
 
 DONE_MAILDIR = ".announce.done"
 MAX_MESSAGE_BYTES = 25 * 1024 * 1024  # bigger messages are never fetched (the caller reports them)
@@ -156,7 +156,7 @@ def open_source(root: Path, settings: InboxSettings, *, readonly: bool) -> Itera
         path = Path(settings.maildir)
         yield MaildirSource(path if path.is_absolute() else root / path, limit=MAX_MESSAGE_BYTES)
         return
-    from mailer.smtp.imap import Imap
+    from mailer.net.imapclient import Imap
 
     assert settings.imap is not None  # noqa: S101 (the schema gives one of the two)
     with Imap(settings.imap, readonly=readonly, limit=MAX_MESSAGE_BYTES) as imap:

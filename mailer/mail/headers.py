@@ -101,7 +101,7 @@ def _tokens(text: str, plain: Callable[[str], bool]) -> list[str]:
         # A doubled space beside an encoded run goes inside it: a reader drops all the white
         # space between two encoded words.
         spaces = not word and bool(run)
-        if (word and not plain(word)) or (not tokens and not run and not word) or leading \
+        if (word and not plain(word)) or (not tokens and not run and not word) or leading\
                 or spaces:
             run.append(word)
             continue

@@ -153,7 +153,7 @@ class Blueprint:
         if not headers.personal:
             fields.append(phrase_field("List-Id", phrase, label))
         self._unsubscribe: tuple[str, Callable[[str], str]] | None = None
-        if headers.unsubscribe and not headers.personal and headers.token is not None and \
+        if headers.unsubscribe and not headers.personal and headers.token is not None and\
                 headers.bulk and headers.unsubscribe.startswith("mailto:"):
             self._unsubscribe = (headers.unsubscribe, headers.token)  # each copy its own
         elif headers.unsubscribe and not headers.personal:

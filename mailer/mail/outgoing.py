@@ -19,10 +19,10 @@ from mailer.addresses import AddressProblem, Mailbox, parse_mailbox
 from mailer.errors import InputError
 from mailer.mail.tokens import unsubscribe_token
 from mailer.paths import write_files, write_folder
-from mailer.series.model import Kind, Seminar, Series, Status
+from mailer.series.mailconfig import MailSettings
+from mailer.series.model import Kind, Series, Status, Talk
 from mailer.series.names import slugify
 from mailer.series.schedule import talk_facts, upcoming_after
-from mailer.series.settings import MailSettings
 from mailer.series.store import Store
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ class RecipientPlan:
         """Say who gets it, for a person."""
         parts = []
         if self.test:  # --to: the addresses given, and only them
-            return ", ".join(b.display() for b in self.subscribers) + \
+            return ", ".join(b.display() for b in self.subscribers) +\
                 " (--to: a test, not recorded as the real send)"
         if self.lists:
             parts.append(", ".join(b.display() for b in self.lists))
@@ -144,7 +144,7 @@ class Outgoing:
     """A mail ready to go: rendered once, with its recipients planned."""
 
     series: Series
-    seminar: Seminar
+    talk: Talk
     kind: Kind
     rendered: Rendered
     blueprint: Blueprint
@@ -179,46 +179,46 @@ def require_mail_settings(mail: MailSettings, *, test: bool = False) -> None:
     """
     if not mail.sender:
         raise InputError("seminars/series.yaml: mail.from is required to send "
-                         "(e.g. from: Seminar Team <seminar@example.org>)")
+                         "(e.g. from: Talk Team <seminar@example.org>)")
     if not (mail.to or mail.recipients_file or test):
         raise InputError("seminars/series.yaml: mail.to or mail.recipients_file is needed to "
                          "send: give the list address, or a subscriber file")
 
 
-def _warnings(seminar: Seminar, kind: Kind) -> tuple[str, ...]:
+def _warnings(talk: Talk, kind: Kind) -> tuple[str, ...]:
     warnings = []
-    if kind == Kind.ANNOUNCEMENT and seminar.missing():
-        warnings.append(f"{seminar.id}: still missing {', '.join(seminar.missing())}; "
+    if kind == Kind.ANNOUNCEMENT and talk.missing():
+        warnings.append(f"{talk.id}: still missing {', '.join(talk.missing())}; "
                         "the announcement shows TBA or leaves the line out")
-    if seminar.status == Status.TENTATIVE:
-        warnings.append(f"{seminar.id}: the talk is still tentative")
+    if talk.status == Status.TENTATIVE:
+        warnings.append(f"{talk.id}: the talk is still tentative")
     return tuple(warnings)
 
 
-def render_talk(store: Store, seminar: Seminar, kind: Kind, now: datetime,
+def render_talk(store: Store, talk: Talk, kind: Kind, now: datetime,
                 sequence: int, *, changed: Sequence[tuple[str, str, str]] = (),
                 extra: Mapping[str, Any] | None = None) -> Rendered:
     """Render one kind of mail for a talk, its calendar event at ``sequence``; an update
     names what ``changed`` (fact, old, new); a mail to a speaker has its ``extra`` values."""
     from mailer.render.templates import Renderer
 
-    return Renderer(store.root).message(store.series, seminar, upcoming_after(store, seminar),
+    return Renderer(store.root).message(store.series, talk, upcoming_after(store, talk),
                                         kind, sequence=sequence, stamp=now,
-                                        photo=mail_photo(store.root, seminar), changed=changed,
+                                        photo=mail_photo(store.root, talk), changed=changed,
                                         extra=extra)
 
 
-def mail_photo(root: Path, seminar: Seminar) -> InlineImage | None:
+def mail_photo(root: Path, talk: Talk) -> InlineImage | None:
     """The speaker's photo as the HTML part carries it: small, square, inline."""
-    if not seminar.photo:
+    if not talk.photo:
         return None
     from mailer.render.photos import square
     from mailer.render.rendered import InlineImage
 
-    return InlineImage(f"photo.{seminar.id}@announce", square(root, seminar.photo))
+    return InlineImage(f"photo.{talk.id}@announce", square(root, talk.photo))
 
 
-def compose(store: Store, seminar: Seminar, kind: Kind, plan: RecipientPlan, *,
+def compose(store: Store, talk: Talk, kind: Kind, plan: RecipientPlan, *,
             mail: MailSettings, now: datetime, today: date | None = None,
             sequence: int = 0, changed: Sequence[tuple[str, str, str]] = (),
             personal: Personal | None = None, secret: bytes | None = None) -> Outgoing:
@@ -232,8 +232,8 @@ def compose(store: Store, seminar: Seminar, kind: Kind, plan: RecipientPlan, *,
     from mailer.render.event import event_digest
 
     # Every record from this talk's window on must be valid, not just the ones shown.
-    list(store.seminars(min(today or seminar.date, seminar.date)))
-    rendered = render_talk(store, seminar, kind, now, sequence, changed=changed,
+    list(store.talks(min(today or talk.date, talk.date)))
+    rendered = render_talk(store, talk, kind, now, sequence, changed=changed,
                            extra=personal.values if personal else None)
     if personal is not None and personal.attachments:
         rendered = replace(rendered, attachments=personal.attachments)
@@ -250,14 +250,14 @@ def compose(store: Store, seminar: Seminar, kind: Kind, plan: RecipientPlan, *,
                           unsubscribe=mail.unsubscribe, bulk=plan.bulk,
                           token=None if secret is None else
                           lambda address: unsubscribe_token(secret, series, address))
-    blueprint = Blueprint(rendered, headers, date=now, name=seminar.id)
-    verify(blueprint, plan, f"{store.folder.name}/{seminar.id}.yaml", kind)
-    digest = event_digest(store.series, seminar) if rendered.ics else None
-    facts = json.dumps(talk_facts(store.series, seminar), sort_keys=True) \
+    blueprint = Blueprint(rendered, headers, date=now, name=talk.id)
+    verify(blueprint, plan, f"{store.folder.name}/{talk.id}.yaml", kind)
+    digest = event_digest(store.series, talk) if rendered.ics else None
+    facts = json.dumps(talk_facts(store.series, talk), sort_keys=True)\
         if kind in (Kind.ANNOUNCEMENT, Kind.UPDATE) else personal.facts if personal else None
-    return Outgoing(series=store.series, seminar=seminar, kind=kind, rendered=rendered,
+    return Outgoing(series=store.series, talk=talk, kind=kind, rendered=rendered,
                     blueprint=blueprint, mail=mail, plan=plan, made=now, digest=digest,
-                    warnings=_warnings(seminar, kind), facts=facts)
+                    warnings=_warnings(talk, kind), facts=facts)
 
 
 _CHECKED_TOGETHER = 256  # recipients' headers read back in one block: one parse, not 256
@@ -297,7 +297,7 @@ def preview_files(outgoing: Outgoing) -> dict[str, bytes]:
     if ics is None:
         from mailer.render.calendar import build_calendar
 
-        ics = build_calendar(outgoing.series, [(outgoing.seminar, 0)], stamp=outgoing.made)
+        ics = build_calendar(outgoing.series, [(outgoing.talk, 0)], stamp=outgoing.made)
     html = outgoing.rendered.html
     files = {}
     for image in outgoing.rendered.images:  # beside the HTML, so a browser shows it too
@@ -319,7 +319,7 @@ def write_preview(state: Path, outgoing: Outgoing, out: Path | None = None) -> P
     if out is not None:
         write_files(out, files)
         return out
-    name = f"{outgoing.seminar.id}-{outgoing.kind}"
+    name = f"{outgoing.talk.id}-{outgoing.kind}"
     if outgoing.kind == Kind.REQUEST:  # one request a speaker: a folder each
         name += "-" + "-".join(slugify(b.addr.split("@")[0]) for b in outgoing.plan.lists)
     folder = state / "preview" / name

@@ -22,22 +22,20 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from mailer import __version__
+import mailer
 from mailer.addresses import parse_mailbox
 from mailer.render.event import event_fields, uid
-from mailer.series.model import Seminar, Series
-
-PRODID = f"-//announce//announce {__version__}//EN"
+from mailer.series.model import Series, Talk
 
 
-def make_event(series: Series, seminar: Seminar, *, sequence: int, stamp: datetime) -> Any:
+def make_event(series: Series, talk: Talk, *, sequence: int, stamp: datetime) -> Any:
     """Build the VEVENT of one talk."""
-    fields = event_fields(series, seminar)
+    fields = event_fields(series, talk)
     event = icalendar.Event()
-    event.add("uid", uid(series, seminar))
+    event.add("uid", uid(series, talk))
     event.add("dtstamp", stamp)
-    event.add("dtstart", seminar.start(series))
-    event.add("dtend", seminar.end(series))
+    event.add("dtstart", talk.start(series))
+    event.add("dtend", talk.end(series))
     event.add("summary", fields["summary"])
     event.add("description", fields["description"])
     if fields["location"]:
@@ -55,11 +53,11 @@ def make_event(series: Series, seminar: Seminar, *, sequence: int, stamp: dateti
     return event
 
 
-def build_calendar(series: Series, events: Iterable[tuple[Seminar, int]], *, stamp: datetime,
+def build_calendar(series: Series, events: Iterable[tuple[Talk, int]], *, stamp: datetime,
                    method: str | None = "PUBLISH") -> str:
     """Return a VCALENDAR holding one event per ``(talk, sequence)`` with its VTIMEZONE."""
     calendar = icalendar.Calendar()
-    calendar.add("prodid", PRODID)
+    calendar.add("prodid", f"-//announce//announce {mailer.__version__}//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     if method:
@@ -67,9 +65,9 @@ def build_calendar(series: Series, events: Iterable[tuple[Seminar, int]], *, sta
     calendar.add("x-wr-calname", series.name)
     calendar.add("x-wr-timezone", series.timezone)
     days: list[date] = []
-    for seminar, sequence in events:
-        calendar.add_component(make_event(series, seminar, sequence=sequence, stamp=stamp))
-        days.append(seminar.date)
+    for talk, sequence in events:
+        calendar.add_component(make_event(series, talk, sequence=sequence, stamp=stamp))
+        days.append(talk.date)
     zones = sorted({str(event[name].params["TZID"]) for event in calendar.walk("VEVENT")
                     for name in ("DTSTART", "DTEND") if "TZID" in event[name].params})
     if days:
@@ -123,7 +121,7 @@ def changes_between(zone: ZoneInfo, start: datetime, end: datetime) -> Iterator[
 
 def _observance(kind: str, onset: datetime, before: timedelta, after: timedelta,
                 name: str) -> Any:
-    observance = icalendar.TimezoneDaylight() if kind == "DAYLIGHT" else \
+    observance = icalendar.TimezoneDaylight() if kind == "DAYLIGHT" else\
         icalendar.TimezoneStandard()
     observance.add("dtstart", onset)  # naive: local time, in TZOFFSETFROM
     observance.add("tzname", name)

@@ -14,67 +14,67 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from mailer.series.model import Seminar, Series, Status
+from mailer.series.model import Series, Status, Talk
 from mailer.series.names import slugify
 
 _STATUS = {Status.CONFIRMED: "CONFIRMED", Status.TENTATIVE: "TENTATIVE",
            Status.CANCELLED: "CANCELLED"}
 
 
-def uid(series: Series, seminar: Seminar) -> str:
+def uid(series: Series, talk: Talk) -> str:
     """Return the talk's UID: stable for the life of the talk, across a `move` too (the
     record's ``uid:`` keeps its first id; one that holds an ``@`` is a UID as it stands)."""
-    if "@" in seminar.key:
-        return seminar.key
-    return f"{seminar.key}.{slugify(series.name) or 'series'}@announce"
+    if "@" in talk.key:
+        return talk.key
+    return f"{talk.key}.{slugify(series.name) or 'series'}@announce"
 
 
-def _summary(series: Series, seminar: Seminar) -> str:
-    who = seminar.speaker_line()
-    if seminar.title:
-        return f"{series.name}: {seminar.title} ({who})"
+def _summary(series: Series, talk: Talk) -> str:
+    who = talk.speaker_line()
+    if talk.title:
+        return f"{series.name}: {talk.title} ({who})"
     return f"{series.name}: {who}"
 
 
-def _description(series: Series, seminar: Seminar) -> str:
-    video = seminar.call(series)
-    parts = [f"Speaker: {seminar.speaker_line()}"]
-    if seminar.title:
-        parts.insert(0, f"Title: {seminar.title}")
+def _description(series: Series, talk: Talk) -> str:
+    video = talk.call(series)
+    parts = [f"Speaker: {talk.speaker_line()}"]
+    if talk.title:
+        parts.insert(0, f"Title: {talk.title}")
     if video:
         parts.append(f"{series.video_label or 'Video link'}: {video}")
-    if seminar.recording:
-        parts.append(f"Recording: {seminar.recording}")
-    if seminar.slides:
-        parts.append(f"Slides: {seminar.slides}")
-    if seminar.note:
-        parts.append(f"Note: {seminar.note}")
-    if seminar.abstract:
-        parts.append(f"Abstract: {seminar.abstract}")
+    if talk.recording:
+        parts.append(f"Recording: {talk.recording}")
+    if talk.slides:
+        parts.append(f"Slides: {talk.slides}")
+    if talk.note:
+        parts.append(f"Note: {talk.note}")
+    if talk.abstract:
+        parts.append(f"Abstract: {talk.abstract}")
     return "\n\n".join(parts)
 
 
-def event_fields(series: Series, seminar: Seminar) -> dict[str, str]:
+def event_fields(series: Series, talk: Talk) -> dict[str, str]:
     """Return what a calendar shows of the talk, as text (the basis of SEQUENCE).
 
     A tentative talk shows as TBA, as it does in every public list, until it is confirmed.
     """
-    if seminar.status == Status.TENTATIVE:
-        seminar = replace(seminar, speakers=(), title=None, abstract=None)
+    if talk.status == Status.TENTATIVE:
+        talk = replace(talk, speakers=(), title=None, abstract=None)
     return {
-        "start": seminar.start(series).isoformat(),
-        "end": seminar.end(series).isoformat(),
-        "summary": _summary(series, seminar),
-        "location": seminar.place(series) or "",
-        "url": seminar.call(series) or "",
-        "description": _description(series, seminar),
-        "status": _STATUS[seminar.status],
+        "start": talk.start(series).isoformat(),
+        "end": talk.end(series).isoformat(),
+        "summary": _summary(series, talk),
+        "location": talk.place(series) or "",
+        "url": talk.call(series) or "",
+        "description": _description(series, talk),
+        "status": _STATUS[talk.status],
     }
 
 
-def event_digest(series: Series, seminar: Seminar) -> str:
+def event_digest(series: Series, talk: Talk) -> str:
     """Return a short fingerprint of what a calendar shows of the talk."""
-    fields = event_fields(series, seminar)
+    fields = event_fields(series, talk)
     text = "\x1f".join(f"{key}={value}" for key, value in sorted(fields.items()))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
@@ -83,13 +83,13 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def calendar_links(series: Series, seminar: Seminar) -> tuple[str, str]:
+def calendar_links(series: Series, talk: Talk) -> tuple[str, str]:
     """One-click "add to calendar" links: Google Calendar and Outlook on the web (UTC times)."""
-    fields = event_fields(series, seminar)
-    start, end = _utc(seminar.start(series)), _utc(seminar.end(series))
+    fields = event_fields(series, talk)
+    start, end = _utc(talk.start(series)), _utc(talk.end(series))
     video = fields["url"]
     details = "\n".join(part for part in (
-        f"Speaker: {seminar.speaker_line()}" if seminar.status == Status.CONFIRMED else "",
+        f"Speaker: {talk.speaker_line()}" if talk.status == Status.CONFIRMED else "",
         f"{series.video_label or 'Video link'}: {video}" if video else "",
         series.website or "") if part)
     google = "https://calendar.google.com/calendar/render?" + urlencode({

@@ -15,34 +15,34 @@ from typing import Any
 from mailer.render.event import calendar_links
 from mailer.render.speakermail import and_list
 from mailer.render.times import hhmm, long_day, zone_abbreviation
-from mailer.series.model import Kind, Seminar, Series, Status
+from mailer.series.model import Kind, Series, Status, Talk
 
 
 def button_label(label: str) -> str:
     """The call button's text: "Zoom link" -> "Join on Zoom"; anything else -> "Join the call"."""
     name = label.removesuffix(" link").removesuffix(" Link").strip()
-    return f"Join on {name}" if name and name.lower() not in ("video", "call") else \
+    return f"Join on {name}" if name and name.lower() not in ("video", "call") else\
         "Join the call"
 
 
-def talk_name(series: Series, seminar: Seminar) -> str:
+def talk_name(series: Series, talk: Talk) -> str:
     """How a heading names the talk: its title; without one, its speakers and its day (a
     cancelled week without either: the series' seminar and its day), never TBA."""
-    if seminar.title:
-        return seminar.title
-    who = and_list([s.name for s in seminar.speakers]) if seminar.speakers else \
+    if talk.title:
+        return talk.title
+    who = and_list([s.name for s in talk.speakers]) if talk.speakers else\
         f"{series.name} seminar"
-    return f"{who}, {long_day(seminar.start(series))}"
+    return f"{who}, {long_day(talk.start(series))}"
 
 
-def _heading(series: Series, seminar: Seminar, kind: Kind,
+def _heading(series: Series, talk: Talk, kind: Kind,
              changed: Sequence[tuple[str, str, str]]) -> str:
     """The HTML part's heading: the talk's name after what the mail is (one word a kind)."""
-    name = talk_name(series, seminar)
+    name = talk_name(series, talk)
     moved = any(key == "when" for key, _, _ in changed)
     if kind == Kind.REMINDER:
-        return f"Today at {hhmm(seminar.start(series))}: {name}"
-    if kind == Kind.CANCELLATION or (kind == Kind.CHANGED and seminar.cancelled):
+        return f"Today at {hhmm(talk.start(series))}: {name}"
+    if kind == Kind.CANCELLATION or (kind == Kind.CHANGED and talk.cancelled):
         return f"Cancelled: {name}"
     if kind in (Kind.UPDATE, Kind.CHANGED):
         return f"{'Moved' if moved else 'Changed'}: {name}"
@@ -50,24 +50,24 @@ def _heading(series: Series, seminar: Seminar, kind: Kind,
         return f"Recording: {name}"
     if kind.personal:
         return f"Your talk: {name}"
-    return seminar.shown_title
+    return talk.shown_title
 
 
-def layout_values(series: Series, seminar: Seminar, kind: Kind,
+def layout_values(series: Series, talk: Talk, kind: Kind,
                   changed: Sequence[tuple[str, str, str]] = ()) -> dict[str, Any]:
     """What the designed layout shows that comes from the records alone (part of the one
     template context, :meth:`mailer.render.templates.Renderer.context`); an update's and a
     ``changed`` mail's heading says whether the talk moved (``changed``)."""
-    start, end = seminar.start(series), seminar.end(series)
+    start, end = talk.start(series), talk.end(series)
     zone = zone_abbreviation(start)
-    google, outlook = calendar_links(series, seminar)
+    google, outlook = calendar_links(series, talk)
     website = series.website
     return {
         "lang": "en",
-        "heading": _heading(series, seminar, kind, changed),
+        "heading": _heading(series, talk, kind, changed),
         "personal": kind.personal,  # to a talk's speakers: no list footer, no unsubscribe
-        "preheader": f"{long_day(start)}, {hhmm(start)} {zone} · {seminar.speaker_line()}",
-        "speakers": [{"name": s.name, "affiliation": s.affiliation} for s in seminar.speakers],
+        "preheader": f"{long_day(start)}, {hhmm(start)} {zone} · {talk.speaker_line()}",
+        "speakers": [{"name": s.name, "affiliation": s.affiliation} for s in talk.speakers],
         "long_day": long_day(start),
         "time_range": f"{hhmm(start)}\u2013{hhmm(end)} {zone}",
         "button": button_label(series.call_label),
@@ -94,20 +94,20 @@ def change_values(series: Series, changed: Sequence[tuple[str, str, str]]) -> di
     }
 
 
-def rendered_values(series: Series, seminar: Seminar, *, intro: str, photo_src: str | None,
+def rendered_values(series: Series, talk: Talk, *, intro: str, photo_src: str | None,
                     markdown: Callable[[str], Any]) -> dict[str, Any]:
     """What the layout shows that depends on the output: the user's Markdown as (sanitized)
     HTML, the photo, and the kind's opening sentence. ``check`` passes a cheap ``markdown``."""
-    names = ", ".join(s.name for s in seminar.speakers)
-    public = seminar.status == Status.CONFIRMED
-    location = seminar.place(series)
+    names = ", ".join(s.name for s in talk.speakers)
+    public = talk.status == Status.CONFIRMED
+    location = talk.place(series)
     return {
         "intro": intro,
         "photo": {"src": photo_src, "alt": names} if photo_src and public else None,
         "location_html": markdown(location) if location else None,
-        "abstract_html": markdown(seminar.abstract) if seminar.abstract else None,
-        "bio_html": markdown(seminar.bio) if seminar.bio else None,
-        "note_html": markdown(seminar.note) if seminar.note else None,
+        "abstract_html": markdown(talk.abstract) if talk.abstract else None,
+        "bio_html": markdown(talk.bio) if talk.bio else None,
+        "note_html": markdown(talk.note) if talk.note else None,
     }
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mailer.render.times import hhmm, long_day, zone_abbreviation
-from mailer.series.model import RGB, TBA, ImageStyle, Seminar, Series
+from mailer.series.model import RGB, TBA, ImageStyle, Series, Talk
 from mailer.series.names import slugify, transliterate
 
 if TYPE_CHECKING:
@@ -133,8 +133,8 @@ def _circle(photo: Image | None, diameter: int, initials: str, look: ImageStyle)
     return face
 
 
-def _initials(seminar: Seminar) -> str:
-    name = transliterate(seminar.speakers[0].name) if seminar.speakers else "?"
+def _initials(talk: Talk) -> str:
+    name = transliterate(talk.speakers[0].name) if talk.speakers else "?"
     letters = [word[0] for word in name.split() if word[:1].isalnum()]
     return "".join(letters[:1] + letters[-1:] if len(letters) > 1 else letters).upper() or "?"
 
@@ -150,16 +150,16 @@ def _lines(draw: ImageDraw, lines: list[str], font: FreeTypeFont, at: tuple[floa
     return y
 
 
-def _texts(series: Series, seminar: Seminar) -> tuple[str, str, str, str]:
-    start = seminar.start(series)
-    names = " · ".join(s.name for s in seminar.speakers) or TBA
-    places = " · ".join(dict.fromkeys(s.affiliation for s in seminar.speakers
+def _texts(series: Series, talk: Talk) -> tuple[str, str, str, str]:
+    start = talk.start(series)
+    names = " · ".join(s.name for s in talk.speakers) or TBA
+    places = " · ".join(dict.fromkeys(s.affiliation for s in talk.speakers
                                       if s.affiliation))
     day = f"{long_day(start)} · {hhmm(start)} {zone_abbreviation(start)}"
-    return drawable(seminar.shown_title), drawable(names), drawable(places), day
+    return drawable(talk.shown_title), drawable(names), drawable(places), day
 
 
-def draw(kind: str, series: Series, seminar: Seminar, photo: Image | None,
+def draw(kind: str, series: Series, talk: Talk, photo: Image | None,
          logo: Image | None) -> bytes:
     """One image of ``kind`` (see SIZES), as JPEG bytes."""
     from PIL import Image as PILImage
@@ -172,7 +172,7 @@ def draw(kind: str, series: Series, seminar: Seminar, photo: Image | None,
     margin, diameter = round(width * 0.06), round(height * 0.5)
     pen.rectangle((0, 0, round(width * 0.012), height), fill=look.accent)
     column = width - 3 * margin - diameter
-    title, names, places, day = _texts(series, seminar)
+    title, names, places, day = _texts(series, talk)
     y = _lines(pen, [drawable(series.name).upper()], _font(True, round(height * 0.042)),
                (margin, margin), fill=look.accent) + height * 0.03
     font, lines = fit(title, column, height * 0.42, round(height * 0.085),
@@ -187,7 +187,7 @@ def draw(kind: str, series: Series, seminar: Seminar, photo: Image | None,
         _lines(pen, lines, font, (margin, y), fill=look.text)
     pen.text((margin, height - margin), day, font=_font(True, round(height * 0.045)),
              fill=look.accent, anchor="ls")
-    face = _circle(photo, diameter, _initials(seminar), look)
+    face = _circle(photo, diameter, _initials(talk), look)
     image.paste(face, (width - margin - diameter, (height - diameter) // 2), face)
     if logo is not None:
         _logo(image, logo, margin)
@@ -203,40 +203,40 @@ def _logo(image: Image, logo: Image, margin: int) -> None:
     image.paste(logo, (image.width - margin - logo.width, margin // 2), logo)
 
 
-def file_name(kind: str, seminar: Seminar) -> str:
+def file_name(kind: str, talk: Talk) -> str:
     """``2024-02-22-social-media-alexander-mathis.jpg``, as the series names them."""
-    who = slugify(seminar.speakers[0].name) if seminar.speakers else "tba"
-    return f"{seminar.date.isoformat()}-{kind}-{who or 'speaker'}.jpg"
+    who = slugify(talk.speakers[0].name) if talk.speakers else "tba"
+    return f"{talk.date.isoformat()}-{kind}-{who or 'speaker'}.jpg"
 
 
-def _sources(root: Path, series: Series, seminar: Seminar,
+def _sources(root: Path, series: Series, talk: Talk,
              need: int) -> tuple[Image | None, Image | None]:
     """The speaker's photo and the series' logo, opened at the size the images need."""
     from mailer.render.photos import open_photo
 
-    photo = open_photo(root, seminar.photo, need=need) if seminar.photo else None
+    photo = open_photo(root, talk.photo, need=need) if talk.photo else None
     logo = (open_photo(root, series.images.logo, need=need, keep_alpha=True)
             if series.images.logo else None)
     return photo, logo
 
 
-def talk_images(root: Path, series: Series, seminar: Seminar) -> dict[str, bytes]:
+def talk_images(root: Path, series: Series, talk: Talk) -> dict[str, bytes]:
     """The three images of a talk, by file name (paths in the records are under ``root``)."""
-    photo, logo = _sources(root, series, seminar, max(max(size) for size in SIZES.values()))
-    return {file_name(kind, seminar): draw(kind, series, seminar, photo, logo)
+    photo, logo = _sources(root, series, talk, max(max(size) for size in SIZES.values()))
+    return {file_name(kind, talk): draw(kind, series, talk, photo, logo)
             for kind in SIZES}
 
 
-def backdrop(root: Path, series: Series, seminar: Seminar) -> tuple[str, bytes]:
+def backdrop(root: Path, series: Series, talk: Talk) -> tuple[str, bytes]:
     """The talk's meeting backdrop: the one in ``images/`` when `announce images` made it,
     else drawn now."""
     from mailer.paths import MAX_IMAGE_BYTES, image_format, read_regular
 
-    name = file_name("meeting-backdrop", seminar)
+    name = file_name("meeting-backdrop", talk)
     made = root / "images" / name
     if made.is_file():
         data = read_regular(made, "an image", inside=root, limit=MAX_IMAGE_BYTES)
         if image_format(data[:16]) == "JPEG":
             return name, data
-    photo, logo = _sources(root, series, seminar, max(SIZES["meeting-backdrop"]))
-    return name, draw("meeting-backdrop", series, seminar, photo, logo)
+    photo, logo = _sources(root, series, talk, max(SIZES["meeting-backdrop"]))
+    return name, draw("meeting-backdrop", series, talk, photo, logo)

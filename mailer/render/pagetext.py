@@ -187,7 +187,7 @@ def _blocks(lines: list[str], kinds: list[str],
             while end < len(kinds) and kinds[end] == TEXT and _QUOTE.match(lines[end]):
                 end += 1
         elif kind == TEXT and not (starts_block and _HEADING.match(lines[at])):
-            while end < len(kinds) and kinds[end] == TEXT and \
+            while end < len(kinds) and kinds[end] == TEXT and\
                     not _PARAGRAPH_BREAK.match(lines[end]):
                 end += 1
         yield kind, at, end

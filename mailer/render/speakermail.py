@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from mailer.render.times import hhmm, long_day, zone_abbreviation
-from mailer.series.model import Seminar, Series, Speaker
+from mailer.series.model import Series, Speaker, Talk
 
 FORM_LABELS = {"title": "Title:", "abstract": "Abstract:", "bio": "About you:"}
 PHOTO_LINE = "attach a photo (JPEG or PNG)"
@@ -36,12 +36,12 @@ def their_time(start: datetime, speaker: Speaker) -> str | None:
     return f"{day}{hhmm(there)} {zone_abbreviation(there)} ({speaker.timezone})"
 
 
-def request_values(series: Series, seminar: Seminar, speaker: Speaker, *, round_: int,
+def request_values(series: Series, talk: Talk, speaker: Speaker, *, round_: int,
                    last: bool, deadline: date) -> dict[str, Any]:
     """The request's values: who is asked, what is missing, by when, and the form."""
-    start = seminar.start(series)
-    missing = seminar.missing(photo=True)
-    others = [s.name for s in seminar.speakers if s is not speaker and s.name != speaker.name]
+    start = talk.start(series)
+    missing = talk.missing(photo=True)
+    others = [s.name for s in talk.speakers if s is not speaker and s.name != speaker.name]
     return {
         "speaker": speaker,
         "others": and_list(others) if others else None,
@@ -58,18 +58,18 @@ def request_values(series: Series, seminar: Seminar, speaker: Speaker, *, round_
     }
 
 
-def brief_values(series: Series, seminar: Seminar, *, announced: str | None,
+def brief_values(series: Series, talk: Talk, *, announced: str | None,
                  backdrop: str | None) -> dict[str, Any]:
     """The brief's values: the time in every speaker's zone, the host, what the audience got."""
-    start = seminar.start(series)
-    speakers = seminar.asked()
+    start = talk.start(series)
+    speakers = talk.asked()
     return {
         "names": and_list([s.name for s in speakers]) if speakers else "",
         "speaker_count": len(speakers),
         "series_time": f"{long_day(start)}, {hhmm(start)} {zone_abbreviation(start)}",
         "their_times": [{"name": s.name, "time": t} for s in speakers
                         if (t := their_time(start, s)) is not None],
-        "host": seminar.host,
+        "host": talk.host,
         "announced": announced,
         "backdrop": backdrop,
         "organiser": series.team,
@@ -88,18 +88,18 @@ def _moment(moment: datetime) -> str:
     return f"{long_day(moment)}, {hhmm(moment)} {zone_abbreviation(moment)}"
 
 
-def changed_values(series: Series, seminar: Seminar,
+def changed_values(series: Series, talk: Talk,
                    changed: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
     """The ``changed`` mail's values: to whom, whether the talk is cancelled or moved, the
     move old -> new in the series' time and in each speaker's own, and what else changed."""
-    start = seminar.start(series)
-    speakers = seminar.asked()
-    host = seminar.host if seminar.host is not None and seminar.host.email else None
+    start = talk.start(series)
+    speakers = talk.asked()
+    host = talk.host if talk.host is not None and talk.host.email else None
     told = next((old for key, old, _ in changed if key == "when"), None)
     before = _told_start(series, told) if told else None
     moves = []
     for speaker in speakers:
-        if before is not None and speaker.timezone and \
+        if before is not None and speaker.timezone and\
                 (their_time(start, speaker) or their_time(before, speaker)):
             zone = ZoneInfo(speaker.timezone)
             moves.append({"name": speaker.name, "time": f"{_moment(before.astimezone(zone))} → "
@@ -108,7 +108,7 @@ def changed_values(series: Series, seminar: Seminar,
     return {
         "names": and_list(names) if names else "",
         "speaker_count": len(speakers),
-        "cancelled": seminar.cancelled,
+        "cancelled": talk.cancelled,
         "series_time": _moment(start),
         "move": f"{_moment(before)} → {_moment(start)}" if before is not None else None,
         "their_moves": moves,

@@ -40,7 +40,7 @@ from mailer.render.htmlmail import (
 )
 from mailer.render.rendered import InlineImage, Rendered
 from mailer.render.times import hhmm, zone_abbreviation
-from mailer.series.model import TBA, Kind, Seminar, Series, Speaker, Status
+from mailer.series.model import TBA, Kind, Series, Speaker, Status, Talk
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # mailer/
 # Installed, the wheel carries templates/ inside the package; in a checkout, the repo's own.
@@ -62,22 +62,22 @@ TEMPLATE_NAMES = (*TEMPLATE_FOR.values(), "subject.txt.j2", "email.html.j2",
                   "email-classic.html.j2", "program.md.j2")
 
 
-def example_values(series: Series, seminar: Seminar, kind: Kind,
+def example_values(series: Series, talk: Talk, kind: Kind,
                    changed: Sequence[tuple[str, str, str]] = ()) -> dict[str, Any]:
     """What ``check`` gives the speaker templates: a last reminder asking for everything;
     the ``changed`` mail of a move (``changed``) or of the cancellation."""
     from mailer.render.speakermail import brief_values, changed_values, request_values
 
     if kind == Kind.REQUEST:
-        everything = replace(seminar, title=None, abstract=None, bio=None, photo=None)
-        speaker = seminar.speakers[0] if seminar.speakers else Speaker("A Speaker")
+        everything = replace(talk, title=None, abstract=None, bio=None, photo=None)
+        speaker = talk.speakers[0] if talk.speakers else Speaker("A Speaker")
         return request_values(series, everything, speaker, round_=2, last=True,
-                              deadline=seminar.date)
+                              deadline=talk.date)
     if kind == Kind.BRIEF:
-        return brief_values(series, seminar, announced="(the announcement's subject)",
+        return brief_values(series, talk, announced="(the announcement's subject)",
                             backdrop="meeting-backdrop.jpg")
     if kind == Kind.CHANGED:
-        return changed_values(series, seminar, changed)
+        return changed_values(series, talk, changed)
     return {}
 
 
@@ -114,9 +114,9 @@ def _premailer() -> Any:
             del sys.modules["requests"]
 
 
-def page_photo_name(seminar: Seminar) -> str | None:
+def page_photo_name(talk: Talk) -> str | None:
     """The file name of the talk's photo beside its web page."""
-    return f"{seminar.id}.jpg" if seminar.photo else None
+    return f"{talk.id}.jpg" if talk.photo else None
 
 
 def jekyll_page(series: Series, body: str, *, title: str,
@@ -133,20 +133,21 @@ def jekyll_page(series: Series, body: str, *, title: str,
 
 
 _NO_ATTRIBUTE = re.compile(r"'(?:[\w.]+\.)?(\w+) object' has no attribute '(\w+)'")
-_MODELS: dict[str, type] = {"Seminar": Seminar, "Series": Series}
+# The model classes by name, with the name the templates know each value by.
+_MODELS: dict[str, tuple[str, type]] = {"Talk": ("seminar", Talk), "Series": ("series", Series)}
 
 
 def readable_undefined(message: str) -> str:
-    """Jinja's "'mailer.series.model.Seminar object' has no attribute 'titel'" as an
+    """Jinja's "'mailer.series.model.Talk object' has no attribute 'titel'" as an
     organiser can act on it: which value has no such field, and the one probably meant."""
     found = _NO_ATTRIBUTE.search(message)
     if not found or found.group(1) not in _MODELS:
         return message
-    kind, field = found.group(1), found.group(2)
-    known = [n for n in dir(_MODELS[kind]) if not n.startswith("_")]
+    (name, model), field = _MODELS[found.group(1)], found.group(2)
+    known = [n for n in dir(model) if not n.startswith("_")]
     close = difflib.get_close_matches(field, known, n=1)
-    hint = f"; did you mean {kind.lower()}.{close[0]}?" if close else ""
-    return f"{kind.lower()}.{field}: a {kind.lower()} has no {field!r}{hint}"
+    hint = f"; did you mean {name}.{close[0]}?" if close else ""
+    return f"{name}.{field}: a {name} has no {field!r}{hint}"
 
 
 def unknown_overrides(root: Path) -> list[str]:
@@ -207,34 +208,34 @@ class Renderer:
         """Render any template of the series by name."""
         return self._render(name, context)
 
-    def context(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar],
+    def context(self, series: Series, talk: Talk, upcoming: Sequence[Talk],
                 kind: Kind, changed: Sequence[tuple[str, str, str]] = ()) -> dict[str, Any]:
         """Return the values the templates see (an update's: what ``changed``)."""
-        start = seminar.start(series)
+        start = talk.start(series)
         zone = zone_abbreviation(start)
         items = []
-        for talk in upcoming:
-            talk_start = talk.start(series)
-            abbreviation = zone_abbreviation(talk_start)
+        for later in upcoming:
+            later_start = later.start(series)
+            abbreviation = zone_abbreviation(later_start)
             items.append({
-                "date": talk.date.isoformat(),
-                "time": hhmm(talk_start),
+                "date": later.date.isoformat(),
+                "time": hhmm(later_start),
                 "mark": "" if abbreviation == zone else f" {abbreviation}",
-                "speaker": talk.listed_speaker(),
-                "title": talk.title if talk.status == Status.CONFIRMED else None,
+                "speaker": later.listed_speaker(),
+                "title": later.title if later.status == Status.CONFIRMED else None,
             })
         marked = any(item["mark"] for item in items)
         return {
             "series": series,
-            "seminar": seminar,
+            "seminar": talk,
             "kind": kind,
-            "date": seminar.date.isoformat(),
+            "date": talk.date.isoformat(),
             "time": hhmm(start),
             "zone": zone,
             # With no upcoming list there is no "All times are in ..." note: the zone goes here.
-            "when": f"{seminar.date.isoformat()} {hhmm(start)}" + ("" if items else f" {zone}"),
-            "location": seminar.place(series),
-            "video_link": seminar.call(series),
+            "when": f"{talk.date.isoformat()} {hhmm(start)}" + ("" if items else f" {zone}"),
+            "location": talk.place(series),
+            "video_link": talk.call(series),
             "video_label": series.call_label,
             "tba": TBA,
             "upcoming": items,
@@ -243,8 +244,8 @@ class Renderer:
             # Personal mail (to a talk's speakers) is not list mail: nothing to leave.
             "unsubscribe": None if kind.personal else series.mail.unsubscribe,
             "page_photo": None,  # the web page's photo file, set by page()
-            "page_photo_alt": ", ".join(s.name for s in seminar.speakers),
-            **layout_values(series, seminar, kind, changed),
+            "page_photo_alt": ", ".join(s.name for s in talk.speakers),
+            **layout_values(series, talk, kind, changed),
             **change_values(series, changed),
         }
 
@@ -252,14 +253,14 @@ class Renderer:
         """Render the kind's template with one format's helpers."""
         return self._render(TEMPLATE_FOR[context["kind"]], {**context, **fmt.helpers()})
 
-    def page(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar],
+    def page(self, series: Series, talk: Talk, upcoming: Sequence[Talk],
              fmt: PageFormat | None = None) -> str:
         """Return the talk's web page: Jekyll front matter and the Markdown announcement."""
-        context = self.context(series, seminar, upcoming, Kind.ANNOUNCEMENT)
+        context = self.context(series, talk, upcoming, Kind.ANNOUNCEMENT)
         context["unsubscribe"] = None  # a public page is not a mail
-        context["page_photo"] = page_photo_name(seminar)
-        title = seminar.title or f"{series.name} seminar, {seminar.date.isoformat()}"
-        permalink = series.permalink(seminar.date) if series.page_url else None
+        context["page_photo"] = page_photo_name(talk)
+        title = talk.title or f"{series.name} seminar, {talk.date.isoformat()}"
+        permalink = series.permalink(talk.date) if series.page_url else None
         return jekyll_page(series, self.body(context, fmt or PageFormat()), title=title,
                            permalink=permalink)
 
@@ -271,7 +272,7 @@ class Renderer:
                              "a Subject header is one line")
         return subject
 
-    def _email_html(self, series: Series, seminar: Seminar, context: Mapping[str, Any],
+    def _email_html(self, series: Series, talk: Talk, context: Mapping[str, Any],
                     subject: str, body: str, *, photo_src: str | None, checked: bool) -> str:
         """Render email.html.j2: the layout around the talk's values (htmlmail.py)."""
         def markdown(text: str) -> Any:
@@ -279,17 +280,17 @@ class Renderer:
                 return text
             return markupsafe.Markup(markdown_to_html(MarkdownFormat().md(text)))  # noqa: S704
 
-        values = rendered_values(series, seminar, intro=first_paragraph(body),
+        values = rendered_values(series, talk, intro=first_paragraph(body),
                                  photo_src=photo_src, markdown=markdown)
         return self._render("email.html.j2", {
             **context, **values, "subject": subject,
             "body": markupsafe.Markup(body)})  # noqa: S704 (sanitized by nh3)
 
-    def html_part(self, series: Series, seminar: Seminar, context: Mapping[str, Any],
+    def html_part(self, series: Series, talk: Talk, context: Mapping[str, Any],
                   subject: str, *, photo_src: str | None = None) -> str:
         """Turn the talk into an e-mail HTML document with its CSS inlined (premailer)."""
         body = markdown_to_html(self.body(context, MarkdownFormat()))
-        document = self._email_html(series, seminar, context, subject, body,
+        document = self._email_html(series, talk, context, subject, body,
                                     photo_src=photo_src, checked=True)
         inliner = _premailer().Premailer(
             document, allow_network=False, session=_NoNetwork(), disable_validation=True,
@@ -299,46 +300,46 @@ class Renderer:
         )
         return str(inliner.transform(pretty_print=False))
 
-    def check(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar],
+    def check(self, series: Series, talk: Talk, upcoming: Sequence[Talk],
               kind: Kind) -> None:
         """Render every template a kind uses, through Jinja only (no Markdown, CSS or calendar).
 
         Template mistakes (a misspelt variable under StrictUndefined, bad syntax) show up here
         without loading the slower libraries that only turn correct output into e-mail.
         """
-        example = [("when", "2024-01-01 15:00", f"{seminar.start(series):%Y-%m-%d %H:%M}")]
+        example = [("when", "2024-01-01 15:00", f"{talk.start(series):%Y-%m-%d %H:%M}")]
         changed = example if kind == Kind.UPDATE else ()
-        self._check(series, seminar, upcoming, kind, changed)
+        self._check(series, talk, upcoming, kind, changed)
         if kind in (Kind.UPDATE, Kind.CANCELLATION):  # the speakers' mail goes with them
-            self._check(series, seminar, upcoming, Kind.CHANGED, changed)
+            self._check(series, talk, upcoming, Kind.CHANGED, changed)
         if kind == Kind.ANNOUNCEMENT:
-            self.page(series, seminar, upcoming, PageFormat(checked=False))
+            self.page(series, talk, upcoming, PageFormat(checked=False))
 
-    def _check(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar],
+    def _check(self, series: Series, talk: Talk, upcoming: Sequence[Talk],
                kind: Kind, changed: Sequence[tuple[str, str, str]]) -> None:
-        context = {**self.context(series, seminar, upcoming, kind, changed),
-                   **example_values(series, seminar, kind, changed)}
+        context = {**self.context(series, talk, upcoming, kind, changed),
+                   **example_values(series, talk, kind, changed)}
         subject = self.subject(context)
         self.body(context, TextFormat())
         body = self.body(context, MarkdownFormat(checked=False))
-        self._email_html(series, seminar, context, subject, body, photo_src="cid:photo",
+        self._email_html(series, talk, context, subject, body, photo_src="cid:photo",
                          checked=False)
 
-    def message(self, series: Series, seminar: Seminar, upcoming: Sequence[Seminar], kind: Kind,
+    def message(self, series: Series, talk: Talk, upcoming: Sequence[Talk], kind: Kind,
                 *, sequence: int, stamp: datetime, photo: InlineImage | None = None,
                 changed: Sequence[tuple[str, str, str]] = (),
                 extra: Mapping[str, Any] | None = None) -> Rendered:
         """Render one kind of mail for a talk (an update says what ``changed``; a mail to a
         speaker has the ``extra`` values of :mod:`mailer.render.speakermail`)."""
-        context = {**self.context(series, seminar, upcoming, kind, changed), **(extra or {})}
+        context = {**self.context(series, talk, upcoming, kind, changed), **(extra or {})}
         subject = self.subject(context)
         text = self.body(context, TextFormat())
-        html_doc = self.html_part(series, seminar, context, subject,
+        html_doc = self.html_part(series, talk, context, subject,
                                   photo_src=photo.src if photo else None)
         ics = None
         if kind in (Kind.ANNOUNCEMENT, Kind.CANCELLATION, Kind.UPDATE):
             from mailer.render.calendar import build_calendar
 
-            ics = build_calendar(series, [(seminar, sequence)], stamp=stamp)
+            ics = build_calendar(series, [(talk, sequence)], stamp=stamp)
         return Rendered(subject=subject, text=text, html=html_doc, ics=ics,
                         images=(photo,) if photo and photo.src in html_doc else ())

@@ -10,8 +10,8 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from mailer.series.mailconfig import MailSettings
 from mailer.series.names import slugify
-from mailer.series.settings import MailSettings
 
 TBA = "TBA"  # what a missing speaker, title or abstract shows as
 DEFAULT_VIDEO_LABEL = "Video link"
@@ -143,7 +143,7 @@ class Series:
 
 
 @dataclass(frozen=True)
-class Seminar:
+class Talk:
     """One talk: the contents of ``seminars/YYYY-MM-DD-<slug>.yaml``."""
 
     id: str

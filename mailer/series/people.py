@@ -14,7 +14,7 @@ import yaml
 
 from mailer.addresses import AddressProblem, parse_mailbox
 from mailer.series.model import Speaker, SpeakerMail
-from mailer.series.yamlfile import Record, kind_of, line_of
+from mailer.series.yamlfile import YamlMap, kind_of, line_of
 
 SPEAKER_KEYS = ("name", "affiliation", "email", "timezone")
 HOST_KEYS = ("name", "email")
@@ -22,7 +22,7 @@ SPEAKER_MAIL_KEYS = ("request_days_before", "chase_every_days", "deadline_days_b
                      "brief_days_before")
 
 
-def address(record: Record, key: str) -> str | None:
+def address(record: YamlMap, key: str) -> str | None:
     """One e-mail address under ``key``, checked; None when absent or wrong (reported)."""
     text = record.text(key, single_line=True)
     if text is None:
@@ -39,7 +39,7 @@ def address(record: Record, key: str) -> str | None:
     return box.addr
 
 
-def zone(record: Record, key: str) -> str | None:
+def zone(record: YamlMap, key: str) -> str | None:
     """An IANA time zone name under ``key``; None when absent or unknown (reported)."""
     name = record.text(key, single_line=True)
     if name is None:
@@ -52,7 +52,7 @@ def zone(record: Record, key: str) -> str | None:
     return name
 
 
-def speakers(record: Record) -> tuple[Speaker, ...]:
+def speakers(record: YamlMap) -> tuple[Speaker, ...]:
     """``speaker:`` (with ``affiliation:`` and ``email:``) or ``speakers:``, a list."""
     node = record.nodes.get("speakers")
     if node is not None:
@@ -72,7 +72,7 @@ def speakers(record: Record) -> tuple[Speaker, ...]:
     return (Speaker(name, affiliation, email),)
 
 
-def _speaker_list(record: Record, node: yaml.Node) -> tuple[Speaker, ...]:
+def _speaker_list(record: YamlMap, node: yaml.Node) -> tuple[Speaker, ...]:
     if not isinstance(node, yaml.SequenceNode):
         record.report("speakers",
                       f"expected a list of {{name, affiliation}}, found {kind_of(node)}")
@@ -96,7 +96,7 @@ def _speaker_list(record: Record, node: yaml.Node) -> tuple[Speaker, ...]:
     return tuple(found)
 
 
-def host(record: Record) -> Speaker | None:
+def host(record: YamlMap) -> Speaker | None:
     """``host: {name, email}``: who introduces the speaker."""
     entry = record.sub("host")
     if entry is None:
@@ -107,7 +107,7 @@ def host(record: Record) -> Speaker | None:
     return Speaker(name, email=email) if name else None
 
 
-def speaker_mail(record: Record) -> SpeakerMail:
+def speaker_mail(record: YamlMap) -> SpeakerMail:
     """``speakers:`` in series.yaml: the days of the request, its repeats and the brief."""
     entry = record.sub("speakers")
     default = SpeakerMail()

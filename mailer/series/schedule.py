@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from mailer.errors import InputError
-from mailer.series.model import Kind, Seminar, Series, Status
+from mailer.series.model import Kind, Series, Status, Talk
 
 if TYPE_CHECKING:  # the store hands talks in lazily; the rules only iterate
     from mailer.series.store import Store
@@ -28,6 +28,13 @@ def local_today(now: datetime, zone: tzinfo) -> date:
     return now.astimezone(zone).date()
 
 
+def standing_in(zone: tzinfo, today: date, now: datetime) -> datetime:
+    """``now``, or the start of ``--today`` when it stands in for the clock."""
+    if today != local_today(now, zone):
+        return datetime.combine(today, time(0, 0), tzinfo=zone)
+    return now
+
+
 def window(today: date, days: int) -> tuple[date, date]:
     """Return the first and last day "this week's seminar" looks at."""
     return today, today + timedelta(days=days)
@@ -37,63 +44,63 @@ def window(today: date, days: int) -> tuple[date, date]:
 class Choice:
     """The talk a rule picked, or none and the next talk after the window (for the message)."""
 
-    talk: Seminar | None
-    following: Seminar | None = None
+    talk: Talk | None
+    following: Talk | None = None
 
 
-def this_week(seminars: Iterable[Seminar], today: date, days: int) -> Choice:
+def this_week(talks: Iterable[Talk], today: date, days: int) -> Choice:
     """The first talk that takes place in ``today .. today + days`` (talks from today on)."""
     _, last = window(today, days)
-    for seminar in seminars:
-        if not seminar.takes_place or seminar.date < today:
+    for talk in talks:
+        if not talk.takes_place or talk.date < today:
             continue
-        if seminar.date <= last:
-            return Choice(seminar)
-        return Choice(None, seminar)
+        if talk.date <= last:
+            return Choice(talk)
+        return Choice(None, talk)
     return Choice(None)
 
 
-def on_day(seminars: Iterable[Seminar], day: date) -> Choice:
+def on_day(talks: Iterable[Talk], day: date) -> Choice:
     """The talk that takes place on ``day`` (talks from ``day`` on)."""
     following = None
-    for seminar in seminars:
-        if seminar.date == day and seminar.takes_place:
-            return Choice(seminar)
-        if seminar.date > day and seminar.takes_place:
-            following = seminar
+    for talk in talks:
+        if talk.date == day and talk.takes_place:
+            return Choice(talk)
+        if talk.date > day and talk.takes_place:
+            following = talk
             break
     return Choice(None, following)
 
 
-def cancelled_in_window(seminars: Iterable[Seminar], today: date, days: int) -> Choice:
+def cancelled_in_window(talks: Iterable[Talk], today: date, days: int) -> Choice:
     """The first cancelled talk in ``today .. today + days``."""
     first, last = window(today, days)
-    for seminar in seminars:
-        if seminar.date > last:
+    for talk in talks:
+        if talk.date > last:
             break
-        if seminar.cancelled and seminar.date >= first:
-            return Choice(seminar)
+        if talk.cancelled and talk.date >= first:
+            return Choice(talk)
     return Choice(None)
 
 
-def upcoming(later: Iterable[Seminar], count: int) -> list[Seminar]:
+def upcoming(later: Iterable[Talk], count: int) -> list[Talk]:
     """The next ``count`` talks that take place (talks after this one, in date order)."""
-    found: list[Seminar] = []
+    found: list[Talk] = []
     if count <= 0:
         return found
-    for seminar in later:
-        if seminar.takes_place:
-            found.append(seminar)
+    for talk in later:
+        if talk.takes_place:
+            found.append(talk)
             if len(found) >= count:
                 break
     return found
 
 
-def talk_facts(series: Series, seminar: Seminar) -> dict[str, str]:
+def talk_facts(series: Series, talk: Talk) -> dict[str, str]:
     """What an announcement told people that a correction must reach them about: when the
     talk is, where, and the call link. Title, abstract or bio edits are not among them."""
-    return {"when": f"{seminar.start(series):%Y-%m-%d %H:%M}",
-            "location": seminar.place(series) or "", "call": seminar.call(series) or ""}
+    return {"when": f"{talk.start(series):%Y-%m-%d %H:%M}",
+            "location": talk.place(series) or "", "call": talk.call(series) or ""}
 
 
 def changes(told: Mapping[str, str], now: Mapping[str, str]) -> list[tuple[str, str, str]]:
@@ -130,7 +137,7 @@ def next_free_date(days: Sequence[date], cadence: str, today: date) -> date | No
 class Due:
     """One mail whose moment has come: the talk and the kind."""
 
-    seminar: Seminar
+    talk: Talk
     kind: Kind
     speaker: str | None = None  # a request: the speaker's address
     round: int = 0  # a request: which round (1, then each repeat)
@@ -143,7 +150,7 @@ class DueNow:
 
     due: tuple[Due, ...]
     waiting: tuple[str, ...] = ()  # due, but held back until a person acts
-    next: tuple[Seminar, Kind, datetime] | None = None
+    next: tuple[Talk, Kind, datetime] | None = None
 
 
 def local_moment(day: date, moment: time, zone: tzinfo) -> datetime:
@@ -151,7 +158,7 @@ def local_moment(day: date, moment: time, zone: tzinfo) -> datetime:
     return datetime.combine(day, moment, tzinfo=zone)
 
 
-def due(seminars: Iterable[Seminar], now: datetime, series: Series,
+def due(talks: Iterable[Talk], now: datetime, series: Series,
         sent: Mapping[tuple[str, Kind], datetime],
         told: Mapping[str, Mapping[str, str]] | None = None) -> DueNow:
     """The mails due at ``now`` (SPEC 5): talks from today on, in date order.
@@ -173,99 +180,99 @@ def due(seminars: Iterable[Seminar], now: datetime, series: Series,
     last = today + timedelta(days=series.announce_days_before)
     found: list[Due] = []
     waiting: list[str] = []
-    following: tuple[Seminar, Kind, datetime] | None = None
-    announcing: Seminar | None = None
+    following: tuple[Talk, Kind, datetime] | None = None
+    announcing: Talk | None = None
     beyond = False  # past the window: only updates of announced talks
-    for seminar in seminars:
-        started = seminar.start(series) <= now  # nothing goes out about it, but its recording
-        correction = _followup(seminar, now, series, sent) if started else \
-            _update(seminar, series, told)
+    for talk in talks:
+        started = talk.start(series) <= now  # nothing goes out about it, but its recording
+        correction = _followup(talk, now, series, sent) if started else\
+            _update(talk, series, told)
         if correction is not None:
             found.append(correction)
-        if seminar.cancelled and not started:
+        if talk.cancelled and not started:
             # Whoever saved the event hears at once, however far off the talk is.
-            if (seminar.key, Kind.ANNOUNCEMENT) in sent:
-                found.append(Due(seminar, Kind.CANCELLATION))
+            if (talk.key, Kind.ANNOUNCEMENT) in sent:
+                found.append(Due(talk, Kind.CANCELLATION))
             continue
         if started or beyond:
             continue
-        if seminar.open:  # no speaker yet: nothing to announce, now or later
+        if talk.open:  # no speaker yet: nothing to announce, now or later
             continue
         if announcing is None:
-            announcing = seminar
-            verdict = _announcement(seminar, now, series, sent)
+            announcing = talk
+            verdict = _announcement(talk, now, series, sent)
             if isinstance(verdict, datetime):
-                following = (seminar, Kind.ANNOUNCEMENT, verdict)
+                following = (talk, Kind.ANNOUNCEMENT, verdict)
             elif isinstance(verdict, str):
                 waiting.append(verdict)
             else:
                 found.append(verdict)
-        announcing_now = (Due(seminar, Kind.ANNOUNCEMENT) in found
-                          and (seminar.key, Kind.ANNOUNCEMENT) not in sent)
-        reminder = _reminder(seminar, now, series, sent, announcing_now=announcing_now)
+        announcing_now = (Due(talk, Kind.ANNOUNCEMENT) in found
+                          and (talk.key, Kind.ANNOUNCEMENT) not in sent)
+        reminder = _reminder(talk, now, series, sent, announcing_now=announcing_now)
         if reminder is not None:
             found.append(reminder)
-        beyond = seminar.date > last
+        beyond = talk.date > last
     return DueNow(tuple(found), tuple(waiting), following)
 
 
-def _announcement(seminar: Seminar, now: datetime, series: Series,
+def _announcement(talk: Talk, now: datetime, series: Series,
                   sent: Mapping[tuple[str, Kind], datetime]) -> Due | str | datetime:
     """The next talk's announcement: due, held back (why, for the organiser), or its moment
     to come."""
-    moment = local_moment(seminar.date - timedelta(days=series.announce_days_before),
+    moment = local_moment(talk.date - timedelta(days=series.announce_days_before),
                           series.announce_at, series.zone)
     if now < moment:
         return moment
-    if seminar.status != Status.CONFIRMED:
-        return (f"{seminar.id} is {seminar.status}: its announcement is due but waits until "
+    if talk.status != Status.CONFIRMED:
+        return (f"{talk.id} is {talk.status}: its announcement is due but waits until "
                 "its status is confirmed")
-    if series.incomplete == "hold" and not seminar.title and \
-            (seminar.key, Kind.ANNOUNCEMENT) not in sent:
-        return (f"{seminar.id} has no title yet: its announcement is due but held "
+    if series.incomplete == "hold" and not talk.title and\
+            (talk.key, Kind.ANNOUNCEMENT) not in sent:
+        return (f"{talk.id} has no title yet: its announcement is due but held "
                 "(incomplete: hold) until the record has one; or send it as it is with "
-                f"`announce send {seminar.id}`")
-    return Due(seminar, Kind.ANNOUNCEMENT)
+                f"`announce send {talk.id}`")
+    return Due(talk, Kind.ANNOUNCEMENT)
 
 
-def _update(seminar: Seminar, series: Series,
+def _update(talk: Talk, series: Series,
             told: Mapping[str, Mapping[str, str]]) -> Due | None:
     """The update of an announced talk whose date, time, place or call link changed."""
-    if seminar.cancelled or seminar.key not in told:
+    if talk.cancelled or talk.key not in told:
         return None
-    return Due(seminar, Kind.UPDATE) if changes(told[seminar.key], talk_facts(series, seminar)) \
+    return Due(talk, Kind.UPDATE) if changes(told[talk.key], talk_facts(series, talk))\
         else None
 
 
-def _followup(seminar: Seminar, now: datetime, series: Series,
+def _followup(talk: Talk, now: datetime, series: Series,
               sent: Mapping[tuple[str, Kind], datetime]) -> Due | None:
     """The recording's mail: once, when the recording is set, up to ``followup_days_after``
     days after the talk (SPEC 5)."""
-    if series.followup_days_after is None or not seminar.recording or seminar.cancelled:
+    if series.followup_days_after is None or not talk.recording or talk.cancelled:
         return None
-    last = seminar.date + timedelta(days=series.followup_days_after)
-    if local_today(now, series.zone) > last or (seminar.key, Kind.FOLLOWUP) in sent:
+    last = talk.date + timedelta(days=series.followup_days_after)
+    if local_today(now, series.zone) > last or (talk.key, Kind.FOLLOWUP) in sent:
         return None
-    return Due(seminar, Kind.FOLLOWUP)
+    return Due(talk, Kind.FOLLOWUP)
 
 
-def _reminder(seminar: Seminar, now: datetime, series: Series,
+def _reminder(talk: Talk, now: datetime, series: Series,
               sent: Mapping[tuple[str, Kind], datetime], *, announcing_now: bool) -> Due | None:
     """The talk's reminder, if it is due: on its day, from remind_at, after no same-day
     announcement (that mail says it all)."""
     zone = series.zone
-    if series.remind_at is None or seminar.status != Status.CONFIRMED:
+    if series.remind_at is None or talk.status != Status.CONFIRMED:
         return None
-    if series.incomplete == "hold" and not seminar.title and \
-            (seminar.key, Kind.ANNOUNCEMENT) not in sent:
+    if series.incomplete == "hold" and not talk.title and\
+            (talk.key, Kind.ANNOUNCEMENT) not in sent:
         return None  # held with its announcement
-    if seminar.date != local_today(now, zone) or \
-            now < local_moment(seminar.date, series.remind_at, zone):
+    if talk.date != local_today(now, zone) or\
+            now < local_moment(talk.date, series.remind_at, zone):
         return None
-    announced = sent.get((seminar.key, Kind.ANNOUNCEMENT))
-    if announcing_now or (announced and announced.astimezone(zone).date() == seminar.date):
+    announced = sent.get((talk.key, Kind.ANNOUNCEMENT))
+    if announcing_now or (announced and announced.astimezone(zone).date() == talk.date):
         return None
-    return Due(seminar, Kind.REMINDER)
+    return Due(talk, Kind.REMINDER)
 
 
 @dataclass(frozen=True)
@@ -278,17 +285,17 @@ class Nothing:
 def _choose(store: Store, today: date, kind: Kind) -> Choice:
     days = store.series.announce_days_before
     if kind == Kind.REMINDER:
-        return on_day(store.seminars(today), today)
+        return on_day(store.talks(today), today)
     if kind == Kind.CANCELLATION:
-        return cancelled_in_window(store.seminars(today), today, days)
+        return cancelled_in_window(store.talks(today), today, days)
     if kind == Kind.FOLLOWUP:
-        past = [s for s in store.seminars(today - timedelta(days=60))
+        past = [s for s in store.talks(today - timedelta(days=60))
                 if s.date <= today and s.recording and s.takes_place]
         return Choice(past[-1] if past else None)
-    return this_week(store.seminars(today), today, days)
+    return this_week(store.talks(today), today, days)
 
 
-def _nothing(store: Store, today: date, kind: Kind, following: Seminar | None) -> Nothing:
+def _nothing(store: Store, today: date, kind: Kind, following: Talk | None) -> Nothing:
     _, last = window(today, store.series.announce_days_before)
     if kind == Kind.CANCELLATION:
         return Nothing(f"No cancelled seminar between {today} and {last}.")
@@ -302,27 +309,27 @@ def _nothing(store: Store, today: date, kind: Kind, following: Seminar | None) -
     return Nothing(f"No seminar to announce between {today} and {last}.{hint}")
 
 
-def pick(store: Store, which: str | None, today: date, kind: Kind) -> Seminar | Nothing:
+def pick(store: Store, which: str | None, today: date, kind: Kind) -> Talk | Nothing:
     """Return the talk a command acts on: the one named, or this week's (SPEC 5)."""
     if which:
-        seminar = store.find(which)
+        talk = store.find(which)
     else:
         choice = _choose(store, today, kind)
         if choice.talk is None:
             return _nothing(store, today, kind, choice.following)
-        seminar = choice.talk
-    if kind == Kind.CANCELLATION and not seminar.cancelled:
-        raise InputError(f"{seminar.id}: status is {seminar.status}, not cancelled; set "
+        talk = choice.talk
+    if kind == Kind.CANCELLATION and not talk.cancelled:
+        raise InputError(f"{talk.id}: status is {talk.status}, not cancelled; set "
                          "status: cancelled (and a note with the reason) first")
-    if kind != Kind.CANCELLATION and seminar.cancelled:
-        raise InputError(f"{seminar.id} is cancelled; no {kind} goes out for it. To tell the "
-                         f"list, run announce send {seminar.id} --kind cancellation")
-    if seminar.open:
-        raise InputError(f"{seminar.id} is an open week (no speaker yet); no {kind} goes out "
+    if kind != Kind.CANCELLATION and talk.cancelled:
+        raise InputError(f"{talk.id} is cancelled; no {kind} goes out for it. To tell the "
+                         f"list, run announce send {talk.id} --kind cancellation")
+    if talk.open:
+        raise InputError(f"{talk.id} is an open week (no speaker yet); no {kind} goes out "
                          "for it. Give it a speaker and status: confirmed first")
-    return seminar
+    return talk
 
 
-def upcoming_after(store: Store, seminar: Seminar) -> list[Seminar]:
+def upcoming_after(store: Store, talk: Talk) -> list[Talk]:
     """The talks an announcement of ``seminar`` lists as upcoming."""
-    return upcoming(store.after(seminar), store.series.upcoming_count)
+    return upcoming(store.after(talk), store.series.upcoming_count)

@@ -16,6 +16,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mailer.addresses import AddressProblem, parse_mailbox
 from mailer.errors import InputError
+from mailer.net.servers import (
+    AUTH_MODES,
+    MAX_CONNECTIONS,
+    SECURITY_MODES,
+    ImapSettings,
+    SmtpSettings,
+)
 from mailer.paths import (
     HEIC_HINT,
     IMAGE_FORMATS,
@@ -25,16 +32,9 @@ from mailer.paths import (
     read_regular,
 )
 from mailer.series import people
-from mailer.series.model import DEFAULT_FRONT_MATTER, ImageStyle, Seminar, Series, Status
-from mailer.series.settings import DEFAULT_RETRY_SECONDS, InboxSettings, MailSettings
-from mailer.series.yamlfile import Record, read_record
-from mailer.smtp.settings import (
-    AUTH_MODES,
-    MAX_CONNECTIONS,
-    SECURITY_MODES,
-    ImapSettings,
-    SmtpSettings,
-)
+from mailer.series.mailconfig import DEFAULT_RETRY_SECONDS, InboxSettings, MailSettings
+from mailer.series.model import DEFAULT_FRONT_MATTER, ImageStyle, Series, Status, Talk
+from mailer.series.yamlfile import YamlMap, read_record
 
 SERIES_KEYS = (
     "name", "team", "website", "timezone", "default_time", "duration_minutes", "location",
@@ -63,7 +63,7 @@ _DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(Series)}
 _URL = re.compile(r"[!#-+\--;=?-~]+")
 
 
-def _address_list(record: Record, key: str) -> tuple[str, ...]:
+def _address_list(record: YamlMap, key: str) -> tuple[str, ...]:
     good = []
     for text, line in record.scalars(key, "an address"):
         try:
@@ -73,7 +73,7 @@ def _address_list(record: Record, key: str) -> tuple[str, ...]:
     return tuple(good)
 
 
-def _one_address(record: Record, key: str) -> str | None:
+def _one_address(record: YamlMap, key: str) -> str | None:
     text = record.text(key)
     if text is None:
         return None
@@ -84,7 +84,7 @@ def _one_address(record: Record, key: str) -> str | None:
         return None
 
 
-def _smtp_settings(mail: Record) -> SmtpSettings:
+def _smtp_settings(mail: YamlMap) -> SmtpSettings:
     smtp = SmtpSettings()
     record = mail.sub("smtp")
     if record is None:
@@ -102,7 +102,7 @@ def _smtp_settings(mail: Record) -> SmtpSettings:
     )
 
 
-def _mail_settings(record: Record) -> MailSettings:
+def _mail_settings(record: YamlMap) -> MailSettings:
     mail = record.sub("mail")
     if mail is None:
         return MailSettings()
@@ -134,7 +134,7 @@ IMAP_KEYS = ("host", "port", "security", "username", "auth", "password_command",
              "timeout")
 
 
-def _inbox_settings(mail: Record) -> InboxSettings | None:
+def _inbox_settings(mail: YamlMap) -> InboxSettings | None:
     inbox = mail.sub("inbox")
     if inbox is None:
         return None
@@ -160,7 +160,7 @@ def _inbox_settings(mail: Record) -> InboxSettings | None:
         timeout=float(imap.integer("timeout", 30, 1, 600))))
 
 
-def _zone(record: Record) -> str | None:
+def _zone(record: YamlMap) -> str | None:
     name = record.text("timezone", required=True, single_line=True)
     if name is not None:
         try:
@@ -172,7 +172,7 @@ def _zone(record: Record) -> str | None:
     return name
 
 
-def _front_matter(record: Record) -> tuple[Mapping[str, Any], str | None]:
+def _front_matter(record: YamlMap) -> tuple[Mapping[str, Any], str | None]:
     """``page.front_matter`` and ``page.url`` (the site path the talk pages are published at)."""
     page = record.sub("page")
     if page is None:
@@ -231,7 +231,7 @@ def load_series(path: Path) -> Series:
     )
 
 
-def _colour(record: Record, key: str, default: tuple[int, int, int]) -> tuple[int, int, int]:
+def _colour(record: YamlMap, key: str, default: tuple[int, int, int]) -> tuple[int, int, int]:
     text = record.text(key, single_line=True)
     if text is None:
         return default
@@ -242,7 +242,7 @@ def _colour(record: Record, key: str, default: tuple[int, int, int]) -> tuple[in
     return default
 
 
-def _image_style(record: Record, root: Path) -> ImageStyle:
+def _image_style(record: YamlMap, root: Path) -> ImageStyle:
     """The ``images:`` section: the colours and the logo of the talk's images."""
     images = record.sub("images")
     if images is None:
@@ -255,13 +255,13 @@ def _image_style(record: Record, root: Path) -> ImageStyle:
                       logo=image_file(images, "logo", root))
 
 
-def _check_local_time(record: Record, seminar: Seminar, series: Series) -> None:
+def _check_local_time(record: YamlMap, talk: Talk, series: Series) -> None:
     """Report a start that does not exist on the day: the clocks skip it (spring forward)."""
-    start = seminar.start(series)
+    start = talk.start(series)
     there = start.astimezone(UTC).astimezone(series.zone)
     if there.replace(tzinfo=None) != start.replace(tzinfo=None):
-        key = "time" if seminar.time is not None else "date"
-        record.report(key, f"{start:%H:%M} does not exist on {seminar.date} in "
+        key = "time" if talk.time is not None else "date"
+        record.report(key, f"{start:%H:%M} does not exist on {talk.date} in "
                            f"{series.timezone} (the clocks go forward over it); choose "
                            f"another time, such as {there:%H:%M}")
 
@@ -269,7 +269,7 @@ def _check_local_time(record: Record, seminar: Seminar, series: Series) -> None:
 _UID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,199}")
 
 
-def _uid(record: Record) -> str | None:
+def _uid(record: YamlMap) -> str | None:
     """``uid:``: the talk's identity (its first id), as `move` writes it."""
     written = record.text("uid", single_line=True)
     if written is not None and not _UID.fullmatch(written):
@@ -279,7 +279,7 @@ def _uid(record: Record) -> str | None:
     return written
 
 
-def load_seminar(path: Path, talk_id: str, day: date, series: Series | None = None) -> Seminar:
+def load_talk(path: Path, talk_id: str, day: date, series: Series | None = None) -> Talk:
     """Read and validate one talk record; ``day`` is the date in its file name. With
     ``series``, the talk's start must exist in the series' time zone."""
     record = read_record(path, "a talk record")
@@ -288,7 +288,7 @@ def load_seminar(path: Path, talk_id: str, day: date, series: Series | None = No
     if when is not None and when != day:
         record.report("date", f"{when} differs from the date in the file name ({day}); "
                               "rename the file or fix the date")
-    seminar = Seminar(
+    talk = Talk(
         id=talk_id,
         date=day,
         time=record.clock("time"),
@@ -307,12 +307,12 @@ def load_seminar(path: Path, talk_id: str, day: date, series: Series | None = No
         slides=record.url("slides"),
     )
     if series is not None and not record.problems:
-        _check_local_time(record, seminar, series)
+        _check_local_time(record, talk, series)
     record.finish()
-    return seminar
+    return talk
 
 
-def image_file(record: Record, key: str, root: Path) -> str | None:
+def image_file(record: YamlMap, key: str, root: Path) -> str | None:
     """The path as written, once it names a JPEG, PNG or WebP file under ``root``."""
     written = record.text(key, single_line=True)
     if written is None:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from mailer.errors import InputError
 from mailer.paths import display_path
-from mailer.series.model import Seminar, Series
-from mailer.series.schema import load_seminar, load_series
+from mailer.series.model import Series, Talk
+from mailer.series.schema import load_series, load_talk
 from mailer.series.yamlfile import parse_date
 
 SERIES_FILE = "series.yaml"
@@ -46,7 +46,7 @@ class Store:
         self._series: Series | None = None
         self._names: list[str] | None = None
         self._entries: dict[str, Entry | None] = {}
-        self._seminars: dict[str, Seminar] = {}
+        self._talks: dict[str, Talk] = {}
 
     @property
     def series(self) -> Series:
@@ -68,7 +68,7 @@ class Store:
                 names = os.listdir(self.folder)
             except FileNotFoundError:
                 raise InputError(f"{display_path(self.folder)}: no such folder "
-                                 "(give --root before the command, or run `announce init`)") \
+                                 "(give --root before the command, or run `announce init`)")\
                     from None
             self._names = sorted(n for n in names if n.endswith(".yaml") and n != SERIES_FILE)
         return self._names
@@ -134,29 +134,29 @@ class Store:
                                        "YYYY-MM-DD-<slug>.yaml (or move it out of seminars/)"
                                        for name in strays))
 
-    def seminar(self, entry: Entry) -> Seminar:
+    def talk(self, entry: Entry) -> Talk:
         """Read one record (once)."""
-        if entry.id not in self._seminars:
-            self._seminars[entry.id] = load_seminar(entry.path, entry.id, entry.date, self.series)
-        return self._seminars[entry.id]
+        if entry.id not in self._talks:
+            self._talks[entry.id] = load_talk(entry.path, entry.id, entry.date, self.series)
+        return self._talks[entry.id]
 
-    def seminars(self, start: date | None = None) -> Iterator[Seminar]:
+    def talks(self, start: date | None = None) -> Iterator[Talk]:
         """Read the records from ``start`` on, in date order."""
         for entry in self.iter_entries(start):
-            yield self.seminar(entry)
+            yield self.talk(entry)
 
-    def after(self, seminar: Seminar) -> Iterator[Seminar]:
+    def after(self, talk: Talk) -> Iterator[Talk]:
         """Read the records dated after ``seminar``, in date order."""
-        return self.seminars(seminar.date + timedelta(days=1))
+        return self.talks(talk.date + timedelta(days=1))
 
-    def find(self, which: str) -> Seminar:
+    def find(self, which: str) -> Talk:
         """Return the talk named by an id (``2024-02-22-mathis``) or a date (``2024-02-22``)."""
         if _DATE.fullmatch(which):
             when = parse_date(which, lambda why: None)
             matches = [e for e in self.entries(when) if e.date == when] if when else []
         else:
             plain = "/" not in which and "\\" not in which and not which.startswith(".")
-            entry = self._entry(f"{which}.yaml") \
+            entry = self._entry(f"{which}.yaml")\
                 if plain and (self.folder / f"{which}.yaml").is_file() else None
             matches = [entry] if entry is not None else []
         if len(matches) > 1:
@@ -166,4 +166,4 @@ class Store:
             close = difflib.get_close_matches(which, self.ids(), n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
             raise InputError(f"{which}: no such talk in {display_path(self.folder)}{hint}")
-        return self.seminar(matches[0])
+        return self.talk(matches[0])

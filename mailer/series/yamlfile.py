@@ -123,7 +123,7 @@ def parse_clock(raw: str) -> time | None:
 
 
 @dataclass
-class Record:
+class YamlMap:
     """A YAML mapping with the line of every key; collects the problems found in it."""
 
     path: Path
@@ -152,7 +152,7 @@ class Record:
                 hint = f'; did you mean "{close[0]}"?' if close else (
                     "; known keys: " + ", ".join(allowed))
                 node = self.nodes[key]
-                if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null") and \
+                if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null") and\
                         not close:
                     hint = ("; it has no value, so it may be the end of the value before it, "
                             "cut at a comma: inside { } a comma starts a new key, so quote a "
@@ -248,7 +248,7 @@ class Record:
             return default
         return raw
 
-    def sub(self, key: str) -> Record | None:
+    def sub(self, key: str) -> YamlMap | None:
         """Return the mapping under ``key`` as a record of its own (problems shared)."""
         node = self.nodes.get(key)
         if node is None:
@@ -258,7 +258,7 @@ class Record:
             return None
         return self.nested(node, f"{self.prefix}{key}.")
 
-    def nested(self, node: yaml.MappingNode, prefix: str) -> Record:
+    def nested(self, node: yaml.MappingNode, prefix: str) -> YamlMap:
         """Return a mapping node inside this file as a record sharing this one's problems."""
         inner = record_from_node(self.path, node, self.loader, prefix)
         self.problems.extend(inner.problems)
@@ -302,9 +302,9 @@ class Record:
             raise InputError("\n".join(self.problems))
 
 
-def record_from_node(path: Path, node: yaml.MappingNode, loader: _Loader, prefix: str) -> Record:
+def record_from_node(path: Path, node: yaml.MappingNode, loader: _Loader, prefix: str) -> YamlMap:
     """Index a mapping node's keys and lines; repeated and non-text keys are problems."""
-    record = Record(path, {}, {}, loader, prefix, line=line_of(node))
+    record = YamlMap(path, {}, {}, loader, prefix, line=line_of(node))
     for key_node, value_node in node.value:
         line = line_of(key_node)
         if not isinstance(key_node, yaml.ScalarNode):
@@ -359,7 +359,7 @@ def _yaml_problem(text: str, line: int, exc: yaml.MarkedYAMLError) -> str:
     return f"invalid YAML: {problem}"
 
 
-def read_record(path: Path, what: str) -> Record:
+def read_record(path: Path, what: str) -> YamlMap:
     """Read one YAML file that must hold a mapping; raise :class:`InputError` otherwise."""
     where = display_path(path)
     text = _read_text(path, what)

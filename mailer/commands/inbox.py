@@ -51,9 +51,9 @@ from mailer.inbox.sources import MAX_MESSAGE_BYTES, Source, open_source
 from mailer.mail.outgoing import plan_recipients
 from mailer.mail.tokens import address_of, tokens_in
 from mailer.render.rendered import Attachment
-from mailer.series.model import Kind, Seminar
+from mailer.series.mailconfig import MailSettings
+from mailer.series.model import Kind, Talk
 from mailer.series.schedule import local_today
-from mailer.series.settings import MailSettings
 from mailer.series.store import Store
 
 # Mail that went to one speaker alone, so that answering it proves the address: the request
@@ -113,7 +113,7 @@ class _Context:
         """Queue one mail of the inbox's own (sent after the run), at most one per ``every``."""
         if every is not None and self.ledger is not None:
             last = self.ledger.last_note(note.to, note.purpose)
-            if (last is not None and self.now - last < every) or \
+            if (last is not None and self.now - last < every) or\
                     any(n.to == note.to and n.purpose == note.purpose for n in self.notes):
                 return f"not asking {note.to} again today"
         if self.dry_run:
@@ -121,11 +121,11 @@ class _Context:
         self.notes.append(note)
         return f"will send {note.to} {note.subject!r}"
 
-    def talk(self, key: str) -> Seminar | None:
+    def talk(self, key: str) -> Talk | None:
         """The talk whose ledger identity is ``key``, if it is still to come."""
-        for seminar in self.store.seminars(local_today(self.now, self.store.series.zone)):
-            if seminar.key == key and seminar.start(self.store.series) > self.now:
-                return seminar
+        for talk in self.store.talks(local_today(self.now, self.store.series.zone)):
+            if talk.key == key and talk.start(self.store.series) > self.now:
+                return talk
         return None
 
 
@@ -163,9 +163,9 @@ def _bounced(found: Bounce, message: Message, context: _Context) -> Outcome:
     return done
 
 
-def _photo_of(message: Message, seminar: Seminar) -> tuple[tuple[bytes, str] | None, str]:
+def _photo_of(message: Message, talk: Talk) -> tuple[tuple[bytes, str] | None, str]:
     """The first attached image that passes the photo check, or why none did."""
-    if seminar.photo:
+    if talk.photo:
         return None, ""
     refused = ""
     for name, data in attached_images(message.parsed):
@@ -176,69 +176,69 @@ def _photo_of(message: Message, seminar: Seminar) -> tuple[tuple[bytes, str] | N
     return None, refused
 
 
-def _receipt(seminar: Seminar, speaker: str, done: Filled, taken: dict[str, str], *,
+def _receipt(talk: Talk, speaker: str, done: Filled, taken: dict[str, str], *,
              photo: str | None, context: _Context) -> Note:
     from mailer.render.photos import square
 
     series = context.store.series
     labels = {"title": "Title", "abstract": "Abstract", "bio": "About you"}
     lines = [f"Thank you: we received your reply about your {series.name} seminar on "
-             f"{seminar.date}, and took:", ""]
+             f"{talk.date}, and took:", ""]
     for key in ("title", "abstract", "bio"):
         if key in done.filled:
             lines += [f"{labels[key]}:", taken[key], ""]
     attachments: tuple[Attachment, ...] = ()
     if photo is not None and "photo" in done.filled:
         lines += ["Photo: attached, as it will be shown.", ""]
-        attachments = (Attachment(f"{seminar.id}.jpg", square(context.store.root, photo)),)
+        attachments = (Attachment(f"{talk.id}.jpg", square(context.store.root, photo)),)
     if done.refused:
         lines += [f"The photo attached could not be used: {done.refused}. Please send a "
                   "JPEG or PNG photo.", ""]
     lines += ["If anything is wrong, reply to this mail and the organiser will correct it.",
               "", f"-- {series.name}"]
-    return Note(to=speaker, purpose="received", talk=seminar.key,
-                subject=f"{series.name}: we received your reply ({seminar.date})",
+    return Note(to=speaker, purpose="received", talk=talk.key,
+                subject=f"{series.name}: we received your reply ({talk.date})",
                 text="\n".join(lines) + "\n", attachments=attachments)
 
 
 def _replied(message: Message, copies: list[SentCopy], context: _Context) -> Outcome:
     sender = message.sender or ""
-    seminar = next((s for c in reversed(copies) if (s := context.talk(c.talk))), None)
-    if seminar is None:
+    talk = next((s for c in reversed(copies) if (s := context.talk(c.talk))), None)
+    if talk is None:
         return Outcome([f"a reply from {sender} ({message.key}) to a talk that is over or "
                         "gone; left unread"], attention=True)
-    speaker = next((p.email for p in seminar.asked() if (p.email or "").lower() == sender), None)
+    speaker = next((p.email for p in talk.asked() if (p.email or "").lower() == sender), None)
     if speaker is None:
-        return Outcome([f"{seminar.id}: a reply from {sender}, who no longer speaks at it; "
+        return Outcome([f"{talk.id}: a reply from {sender}, who no longer speaks at it; "
                         "left unread"], attention=True)
     if forged(message):
-        return Outcome([f"{seminar.id}: a reply from {sender} that the mail server found "
+        return Outcome([f"{talk.id}: a reply from {sender} that the mail server found "
                         "forged (Authentication-Results: DMARC or DKIM failed); left unread"],
                        attention=True)
     # A lone surrogate (UTF-7 can decode to one) cannot be written to a record: shown as ?.
     taken = {k: v.encode("utf-8", "replace").decode("utf-8")
              for k, v in answers(message.parsed).items()}
-    photo, refused = _photo_of(message, seminar)
+    photo, refused = _photo_of(message, talk)
     try:
-        done = fill(context.store, context.state, seminar, taken, photo,
+        done = fill(context.store, context.state, talk, taken, photo,
                     dry_run=context.dry_run)
     except InputError as exc:
-        return Outcome([f"{seminar.id}: the reply from {sender} could not be used ({exc}); "
+        return Outcome([f"{talk.id}: the reply from {sender} could not be used ({exc}); "
                         "left unread"], attention=True)
     verb = "would fill" if context.dry_run else "filled"
-    lines = [f"{seminar.id}: {verb} {', '.join(done.filled)} from {sender}'s reply"] \
-        if done.filled else [f"{seminar.id}: the reply from {sender} fills nothing the record "
+    lines = [f"{talk.id}: {verb} {', '.join(done.filled)} from {sender}'s reply"]\
+        if done.filled else [f"{talk.id}: the reply from {sender} fills nothing the record "
                              "lacks; left unread"]
-    lines += [f"{seminar.id}: the reply's {key} differs from the record's; the record's is "
+    lines += [f"{talk.id}: the reply's {key} differs from the record's; the record's is "
               "kept (look at the reply)" for key in done.differs]
     if refused:
         done.refused = refused
-        lines.append(f"{seminar.id}: the photo from {sender} was not used: {refused}")
+        lines.append(f"{talk.id}: the photo from {sender} was not used: {refused}")
     if done.filled and context.dry_run:
         lines.append(f"would send {speaker} a receipt of what was taken")
     elif done.filled:
-        saved = f"photos/{seminar.id}.{photo[1]}" if photo else None
-        lines.append(context.send(_receipt(seminar, speaker, done, taken, photo=saved,
+        saved = f"photos/{talk.id}.{photo[1]}" if photo else None
+        lines.append(context.send(_receipt(talk, speaker, done, taken, photo=saved,
                                              context=context)))
     return Outcome(lines, handled=bool(done.filled),
                    attention=not done.filled or bool(done.differs) or bool(refused))
@@ -308,11 +308,11 @@ def _opened(store: Store, state: Path, mail: MailSettings, *,
             dry_run: bool) -> Iterator[tuple[Ledger | None, Source]]:
     assert mail.inbox is not None  # noqa: S101 (checked by the caller)
     if dry_run:
-        with Ledger.existing(state, readonly=True) as ledger, \
+        with Ledger.existing(state, readonly=True) as ledger,\
                 open_source(store.root, mail.inbox, readonly=True) as source:
             yield ledger, source
         return
-    with run_lock(state), Ledger(state) as ledger, \
+    with run_lock(state), Ledger(state) as ledger,\
             open_source(store.root, mail.inbox, readonly=False) as source:
         yield ledger, source
 
@@ -374,7 +374,7 @@ def _each(box: Source, context: _Context, result: InboxRun) -> None:
                 box.done(key)
         else:
             result.left += 1
-            if outcome.lines and ledger is not None and not context.dry_run and \
+            if outcome.lines and ledger is not None and not context.dry_run and\
                     not ledger.first_time(f"inbox left {name}"):
                 continue  # said when it first came
         result.lines += outcome.lines

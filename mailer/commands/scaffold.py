@@ -11,7 +11,7 @@ from pathlib import Path
 from mailer.errors import InputError
 from mailer.paths import display_path, write_atomically
 from mailer.series.names import slugify
-from mailer.series.schema import load_seminar
+from mailer.series.schema import load_talk
 from mailer.series.store import SERIES_FILE
 
 DEFAULT_ZONE = "Europe/Stockholm"
@@ -81,7 +81,7 @@ def new_talk(root: Path, day: date, speaker: str, affiliation: str | None,
     except FileExistsError:
         raise InputError(f"{display_path(path)}: already exists; edit it instead") from None
     try:
-        load_seminar(path, path.stem, day)
+        load_talk(path, path.stem, day)
     except InputError:
         path.unlink()
         raise
@@ -173,3 +173,4 @@ def init_series(folder: Path, today: date, name: str = "Example",
     new_talk(folder, today + timedelta(days=2), "Ada Lovelace", "University of London",
              "Notes on the Analytical Engine", example=True)
     return folder
+

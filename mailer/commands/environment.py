@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mailer.errors import InputError
-from mailer.series.settings import MailSettings
-from mailer.smtp.settings import AUTH_MODES, MAX_CONNECTIONS, SECURITY_MODES, require_text
+from mailer.net.servers import AUTH_MODES, MAX_CONNECTIONS, SECURITY_MODES, require_text
+from mailer.series.mailconfig import MailSettings
 
 STATE_VARIABLE = "ANNOUNCE_STATE_DIR"
 

@@ -19,9 +19,9 @@ from pathlib import Path
 from mailer.errors import InputError
 from mailer.importing.draft import Draft, Note
 from mailer.paths import display_path
-from mailer.series.model import Seminar, Series, Status
+from mailer.series.model import Series, Status, Talk
 from mailer.series.names import slugify
-from mailer.series.schema import load_seminar
+from mailer.series.schema import load_talk
 from mailer.series.store import SERIES_FILE, Store
 
 MAX_SLUG = 40
@@ -99,10 +99,10 @@ def _record_text(draft: Draft, series: Series, *, quoted: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _expected(draft: Draft, talk_id: str, series: Series) -> Seminar:
+def _expected(draft: Draft, talk_id: str, series: Series) -> Talk:
     assert draft.day is not None  # noqa: S101
     time = draft.time if draft.time != series.default_time else None
-    return Seminar(id=talk_id, date=draft.day, time=time, speakers=tuple(draft.speakers),
+    return Talk(id=talk_id, date=draft.day, time=time, speakers=tuple(draft.speakers),
                    title=draft.title, abstract=draft.abstract, bio=draft.bio,
                    location=draft.location, video_link=draft.video_link, status=draft.status,
                    note=draft.note)
@@ -117,11 +117,11 @@ def _build(draft: Draft, talk_id: str, series: Series, scratch: Path) -> str:
         text = _record_text(draft, series, quoted=quoted)
         path.write_text(text, encoding="utf-8")
         try:
-            got = load_seminar(path, talk_id, draft.day)
+            got = load_talk(path, talk_id, draft.day)
         except InputError as exc:
             problems = [line.split(": ", 1)[-1] for line in str(exc).splitlines()]
             raise InputError("\n".join(f"{draft.where}: {p}" for p in problems)) from None
-        if all(getattr(got, f.name) == getattr(expected, f.name) for f in fields(Seminar)):
+        if all(getattr(got, f.name) == getattr(expected, f.name) for f in fields(Talk)):
             return text
     raise InputError(f"{draft.where}: the record cannot hold this text exactly; "
                      "nothing was written")

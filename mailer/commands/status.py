@@ -1,11 +1,13 @@
-"""Where the season stands: ``list`` (one typed row per talk) and ``check`` (is every file good)."""
+"""Where the season stands: ``list`` (one typed row per talk, and the copies of what went out).
+
+``check`` (is every file good) is :mod:`mailer.commands.check`.
+"""
 
 from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,15 +15,12 @@ from typing import TYPE_CHECKING, Any
 from mailer.delivery.ledger import KindSummary, Ledger
 from mailer.errors import InputError
 from mailer.paths import display_path
-from mailer.series.model import TBA, Kind, Seminar, Status
-from mailer.series.schedule import upcoming_after
-from mailer.series.settings import MailSettings
+from mailer.series.model import TBA, Kind, Status, Talk
 from mailer.series.store import Store
 
 if TYPE_CHECKING:
     from mailer.delivery.history import Went
     from mailer.delivery.keeping import Copy
-    from mailer.smtp.connect import ServerInfo
 
 
 @dataclass(frozen=True)
@@ -52,19 +51,19 @@ class Row:
         }
 
 
-def _row(seminar: Seminar, store: Store, ledger: Ledger | None) -> Row:
+def _row(talk: Talk, store: Store, ledger: Ledger | None) -> Row:
     return Row(
-        id=seminar.id,
-        date=seminar.date,
-        time=seminar.start(store.series).strftime("%H:%M %Z"),
-        speaker="; ".join(s.name for s in seminar.speakers) or TBA,
-        affiliation="; ".join(dict.fromkeys(s.affiliation or "" for s in seminar.speakers)),
-        status=seminar.status,
-        note=seminar.note,
-        missing=tuple(seminar.missing(photo=True)) if seminar.takes_place else (),
-        sent={kind: _local(ledger.summary(seminar.key, kind), store.series.zone)
+        id=talk.id,
+        date=talk.date,
+        time=talk.start(store.series).strftime("%H:%M %Z"),
+        speaker="; ".join(s.name for s in talk.speakers) or TBA,
+        affiliation="; ".join(dict.fromkeys(s.affiliation or "" for s in talk.speakers)),
+        status=talk.status,
+        note=talk.note,
+        missing=tuple(talk.missing(photo=True)) if talk.takes_place else (),
+        sent={kind: _local(ledger.summary(talk.key, kind), store.series.zone)
               if ledger else None for kind in Kind},
-        addressed=bool(seminar.asked()),
+        addressed=bool(talk.asked()),
     )
 
 
@@ -79,8 +78,8 @@ def _local(summary: KindSummary | None, zone: tzinfo) -> KindSummary | None:
 def listing(store: Store, state: Path, today: date, *, every: bool) -> list[Row]:
     """Return one row per talk from ``today`` on (every talk with ``every``)."""
     with Ledger.existing(state) as ledger:
-        talks = store.seminars(None if every else today)
-        return [_row(seminar, store, ledger) for seminar in talks]
+        talks = store.talks(None if every else today)
+        return [_row(talk, store, ledger) for talk in talks]
 
 
 def _state(row: Row) -> str:
@@ -93,7 +92,7 @@ def _state(row: Row) -> str:
 
 
 def _sent(kind: Kind, summary: KindSummary, zone: tzinfo) -> str:
-    when = datetime.fromisoformat(summary.last).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") \
+    when = datetime.fromisoformat(summary.last).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")\
         if summary.last else "?"
     if not summary.sent:
         everyone = ("its only recipient" if summary.refused == 1
@@ -127,7 +126,7 @@ class Sent:
     """What went out about one talk (``list --sent``): the copies kept in the state folder,
     and the series' record of it (which also knows what went from another state folder)."""
 
-    seminar: Seminar
+    talk: Talk
     state: Path
     copies: tuple[Copy, ...]
     went: tuple[Went, ...]
@@ -139,7 +138,7 @@ class Sent:
             when, subject = _copy_headers(copy.path, zone)
             copies.append({"kind": str(copy.kind), "campaign": copy.campaign,
                            "file": str(copy.path), "date": when, "subject": subject})
-        return {"id": self.seminar.id, "copies": copies,
+        return {"id": self.talk.id, "copies": copies,
                 "record": [json.loads(went.line()) for went in self.went]}
 
 
@@ -148,9 +147,9 @@ def sent(store: Store, state: Path, which: str) -> Sent:
     from mailer.delivery.history import load
     from mailer.delivery.keeping import copies
 
-    seminar = store.find(which)
-    return Sent(seminar, state, tuple(copies(state, seminar.key)),
-                tuple(went for went in load(store.root) if went.talk == seminar.key))
+    talk = store.find(which)
+    return Sent(talk, state, tuple(copies(state, talk.key)),
+                tuple(went for went in load(store.root) if went.talk == talk.key))
 
 
 def _copy_headers(path: Path, zone: tzinfo) -> tuple[str, str]:
@@ -169,7 +168,7 @@ def sent_lines(found: Sent, zone: tzinfo) -> list[str]:
     """What ``list --sent`` prints: each copy kept, then what only the series' record has."""
     from mailer.delivery.history import LOG
 
-    name, folder = found.seminar.id, f"{display_path(found.state)}/sent/"
+    name, folder = found.talk.id, f"{display_path(found.state)}/sent/"
     lines = []
     for copy in found.copies:
         when, subject = _copy_headers(copy.path, zone)
@@ -192,130 +191,8 @@ def sent_copy(found: Sent, kind: Kind) -> bytes:
     chosen = [copy for copy in found.copies if copy.kind == kind]
     if not chosen:
         elsewhere = any(went.kind == kind for went in found.went)
-        raise InputError(f"no copy of the {kind} of {found.seminar.id} in "
+        raise InputError(f"no copy of the {kind} of {found.talk.id} in "
                          f"{display_path(found.state)}/sent/" +
                          (" (it went out from another state folder)" if elsewhere else
                           " (it did not go out from here)"))
     return chosen[-1].path.read_bytes()
-
-
-_FIRST_FEATURES = ("starttls", "auth", "size", "pipelining", "smtputf8", "chunking", "8bitmime")
-
-
-def relay_lines(info: ServerInfo) -> list[str]:
-    """What ``check --smtp`` prints about the relay."""
-    features = sorted(info.features, key=lambda k: (k not in _FIRST_FEATURES,
-                                                   _FIRST_FEATURES.index(k)
-                                                   if k in _FIRST_FEATURES else 0, k))
-    offers = []
-    for name in features:
-        value = info.features[name].strip()
-        if name == "size" and value.isdigit():
-            value += f" ({int(value) / (1 << 20):.0f} MiB per message)"
-        offers.append(f"{name.upper()} {value}".strip())
-    return [
-        f"relay {info.where} (security: {info.security})",
-        f"  TLS: {info.tls or 'none (plain text)'}",
-        f"  EHLO: {info.greeting}",
-        f"  offers: {'; '.join(offers) or 'no extensions (plain SMTP)'}",
-        f"  login: {info.login}",
-        "  said QUIT; nothing was sent",
-    ]
-
-
-@dataclass
-class CheckResult:
-    """What ``check`` found."""
-
-    talks: int = 0
-    problems: list[str] = field(default_factory=list)
-    incomplete: list[str] = field(default_factory=list)  # coming talks still missing parts
-
-
-def _check_files(store: Store, result: CheckResult,
-                 resolve: Callable[[MailSettings], MailSettings]) -> list[Seminar]:
-    """Read the subscriber file and every record; collect the problems; return the good talks."""
-    try:
-        mail = resolve(store.series.mail)
-        if mail.recipients_file:
-            from mailer.mail.recipients import SubscriberFile
-
-            SubscriberFile(store.root / mail.recipients_file).load()
-    except InputError as exc:
-        result.problems.append(str(exc))
-    try:
-        store.refuse_strays()
-    except InputError as exc:
-        result.problems.append(str(exc))
-    try:
-        from mailer.delivery.history import load
-
-        load(store.root)  # the record of sent mail (a hidden file, so no stray)
-    except InputError as exc:
-        result.problems.append(str(exc))
-    good = []
-    entries = store.entries()
-    result.talks = len(entries)
-    for entry in entries:
-        try:
-            seminar = store.seminar(entry)
-            if seminar.photo:
-                from mailer.render.photos import check as check_photo
-
-                check_photo(store.root, seminar.photo)
-            good.append(seminar)
-        except InputError as exc:
-            result.problems.append(str(exc))
-    return good
-
-
-def check(store: Store, today: date | None = None,
-          resolve: Callable[[MailSettings], MailSettings] = lambda mail: mail) -> CheckResult:
-    """Validate the series and every record, and render every talk with every template.
-
-    Coming talks (from ``today`` on) that still miss part of S-T-A-B-P are named too.
-    ``resolve`` gives the mail settings as the command runs with them (the environment's
-    overrides: the subscriber file may be named there).
-    """
-    from mailer.render.templates import Renderer
-
-    result = CheckResult()
-    try:
-        store.series  # noqa: B018 (reading it validates it)
-        good = _check_files(store, result, resolve)
-    except InputError as exc:
-        result.problems.append(str(exc))
-        return result
-    first: dict[str, Seminar] = {}
-    for seminar in good:  # a record copied by hand, uid: and all, is the same talk twice
-        other = first.setdefault(seminar.key, seminar)
-        if other is not seminar:
-            result.problems.append(
-                f"{display_path(store.folder / (seminar.id + '.yaml'))}: uid: {seminar.key} is "
-                f"also the identity of {other.id}; one talk, one record (remove one, or give "
-                "the new talk a record without uid:)")
-    if result.problems:
-        return result
-    result.incomplete = [
-        f"{seminar.id}: still missing {', '.join(seminar.missing(photo=True))}"
-        + ("" if seminar.asked() else "; its speakers cannot be asked (no email: address)")
-        for seminar in good if today is not None and seminar.date >= today
-        and seminar.takes_place and seminar.missing(photo=True)]
-    render = Renderer(store.root)
-    template_problems: dict[str, list[str]] = {}  # a template mistake shows in every talk
-    for seminar in good:
-        if seminar.open:
-            continue  # nothing is sent or published about an open week
-        kinds = [Kind.CANCELLATION] if seminar.cancelled else [
-            Kind.ANNOUNCEMENT, Kind.REMINDER, Kind.UPDATE, Kind.FOLLOWUP, Kind.REQUEST,
-            Kind.BRIEF]
-        try:
-            upcoming = upcoming_after(store, seminar)
-            for kind in kinds:
-                render.check(store.series, seminar, upcoming, kind)
-        except InputError as exc:
-            template_problems.setdefault(str(exc), []).append(seminar.id)
-    for problem, ids in template_problems.items():
-        which = f"{ids[0]}" if len(ids) == 1 else f"{ids[0]} and {len(ids) - 1} more talk(s)"
-        result.problems.append(f"{problem} (rendering {which})")
-    return result

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from mailer.cli.app import Now, app, examples, say, session_of
+from mailer.cli.app import Now, app, examples, print_lines, say, session_of
 
 
 @app.command(epilog=examples("announce inbox --dry-run   # what it would do; changes nothing",
@@ -19,7 +19,7 @@ def inbox(
     now: Now = None,
 ) -> None:
     """Act on the replies, bounces and unsubscribe requests in mail.inbox."""
-    from mailer.inbox.run import read_inbox
+    from mailer.commands.inbox import read_inbox
 
     session = session_of(ctx)
     store = session.store()
@@ -39,29 +39,12 @@ def subscribers(
     ] = None,
 ) -> None:
     """List who gets the mail and who is suppressed (bounced, unsubscribed), and why."""
-    from mailer.delivery.ledger import Ledger
-    from mailer.errors import InputError
-    from mailer.mail.outgoing import plan_recipients
+    from mailer.commands import subscribers as listing
 
     session = session_of(ctx)
     store = session.store()
     settings = session.settings(store)
     if restore is not None:
-        with Ledger(settings.state) as ledger:
-            if not ledger.restore(restore):
-                raise InputError(f"--restore: {restore} is not suppressed")
-        say(f"restored {restore}: the next send reaches it again")
-        return
-    plan = plan_recipients(store.root, settings.mail)
-    with Ledger.existing(settings.state) as ledger:
-        suppressed = ledger.suppressed() if ledger is not None else {}
-    active = [b for b in (*plan.lists, *plan.subscribers) if b.envelope.lower() not in suppressed]
-    say(f"{len(active)} active, {len(suppressed)} suppressed")
-    for box in active:
-        say(f"  active      {box.display()}")
-    from datetime import datetime
-
-    zone = store.series.zone
-    for address, (reason, when, message) in suppressed.items():
-        local = datetime.fromisoformat(when).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-        say(f"  suppressed  {address}: {reason}, {local} (message {message})")
+        print_lines([listing.restore(settings, restore)])
+    else:
+        print_lines(listing.subscribers(settings, store))

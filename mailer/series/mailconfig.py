@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mailer.smtp.settings import ImapSettings, SmtpSettings
+from mailer.net.servers import ImapSettings, SmtpSettings
 
 DEFAULT_RETRY_SECONDS = 30.0
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from mailer.addresses import ascii_domain
 from mailer.errors import DeliveryError, InputError, TemporaryFailure
-from mailer.smtp.settings import SmtpSettings, smtp_password
+from mailer.net.servers import SmtpSettings, smtp_password
 
 COMMAND_TIMEOUT_SECONDS = 60
 _BEARER = ("XOAUTH2", "OAUTHBEARER")
@@ -41,7 +41,7 @@ def run_secret_command(command: str, key: str, undone: str = "nothing was sent")
         raise DeliveryError(f"{named} did not finish within {COMMAND_TIMEOUT_SECONDS} s; "
                             f"{undone}") from None
     except OSError as exc:
-        raise DeliveryError(f"{named} could not be run ({exc.strerror}); {undone}") \
+        raise DeliveryError(f"{named} could not be run ({exc.strerror}); {undone}")\
             from None
     if done.returncode != 0:
         raise DeliveryError(f"{named} failed with exit status {done.returncode}; {undone} "

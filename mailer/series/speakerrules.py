@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from mailer.series.model import Kind, Seminar, Series, Status
+from mailer.series.model import Kind, Series, Status, Talk
 from mailer.series.schedule import Due, changes, local_moment, local_today, talk_facts
 
 
@@ -42,12 +42,12 @@ class Asked:
     briefed: frozenset[str] = frozenset()
 
 
-def deadline(series: Series, seminar: Seminar) -> date:
+def deadline(series: Series, talk: Talk) -> date:
     """The day the request names as its deadline."""
-    return seminar.date - timedelta(days=series.speaker_mail.deadline_days_before)
+    return talk.date - timedelta(days=series.speaker_mail.deadline_days_before)
 
 
-def request_round(series: Series, seminar: Seminar, asked: Asked, today: date,
+def request_round(series: Series, talk: Talk, asked: Asked, today: date,
                   emails: Iterable[str]) -> tuple[int, frozenset[str]] | None:
     """The round of requests to send now and to whom, or None: a round left half way is
     finished first; a new one starts ``chase_every_days`` after the last first went out."""
@@ -64,80 +64,80 @@ def request_round(series: Series, seminar: Seminar, asked: Asked, today: date,
     return None
 
 
-def is_last_round(series: Series, seminar: Seminar, today: date) -> bool:
+def is_last_round(series: Series, talk: Talk, today: date) -> bool:
     """Whether a request sent today is the last before the deadline."""
     chase = timedelta(days=series.speaker_mail.chase_every_days)
-    return today + chase > deadline(series, seminar)
+    return today + chase > deadline(series, talk)
 
 
-def speaker_due(seminars: Iterable[Seminar], now: datetime, series: Series,
+def speaker_due(talks: Iterable[Talk], now: datetime, series: Series,
                 asked: Mapping[str, Asked]) -> tuple[list[Due], list[str]]:
     """The mails to speakers due at ``now``, and what the organiser must be told (once)."""
     found: list[Due] = []
     notes: list[str] = []
     today = local_today(now, series.zone)
     rules = series.speaker_mail
-    for seminar in seminars:
-        if seminar.start(series) <= now or not seminar.takes_place:
+    for talk in talks:
+        if talk.start(series) <= now or not talk.takes_place:
             continue
-        history = asked.get(seminar.key, Asked())
-        speakers = seminar.asked()
-        missing = seminar.missing(photo=True)
-        opens = local_moment(seminar.date - timedelta(days=rules.request_days_before),
+        history = asked.get(talk.key, Asked())
+        speakers = talk.asked()
+        missing = talk.missing(photo=True)
+        opens = local_moment(talk.date - timedelta(days=rules.request_days_before),
                              series.announce_at, series.zone)
         if missing and speakers and now >= opens:  # no address: `check` and `list` say so
-            if today > deadline(series, seminar):
-                notes.append(f"{seminar.id} still misses {', '.join(missing)} and its deadline "
-                             f"({deadline(series, seminar)}) has passed; ask the speaker "
+            if today > deadline(series, talk):
+                notes.append(f"{talk.id} still misses {', '.join(missing)} and its deadline "
+                             f"({deadline(series, talk)}) has passed; ask the speaker "
                              "yourself")
             else:
-                found += _requests(series, seminar, history, today)
-        briefs = local_moment(seminar.date - timedelta(days=rules.brief_days_before),
+                found += _requests(series, talk, history, today)
+        briefs = local_moment(talk.date - timedelta(days=rules.brief_days_before),
                               series.announce_at, series.zone)
         emails = {s.email.lower() for s in speakers if s.email}
-        if speakers and seminar.status == Status.CONFIRMED and now >= briefs and \
+        if speakers and talk.status == Status.CONFIRMED and now >= briefs and\
                 emails - history.briefed:
-            found.append(Due(seminar, Kind.BRIEF))
+            found.append(Due(talk, Kind.BRIEF))
     return found, notes
 
 
-def next_to_speakers(seminars: Iterable[Seminar], now: datetime, series: Series,
+def next_to_speakers(talks: Iterable[Talk], now: datetime, series: Series,
                      asked: Mapping[str, Asked],
-                     before: datetime | None = None) -> tuple[Seminar, Kind, datetime] | None:
+                     before: datetime | None = None) -> tuple[Talk, Kind, datetime] | None:
     """The first request or brief to come after ``now`` and ``before`` the given moment (for
     "Nothing is due ... Next:"); ``seminars`` in date order, read only as far as needed."""
     rules = series.speaker_mail
-    best: tuple[Seminar, Kind, datetime] | None = None
-    for seminar in seminars:
-        opens = local_moment(seminar.date - timedelta(days=rules.request_days_before),
+    best: tuple[Talk, Kind, datetime] | None = None
+    for talk in talks:
+        opens = local_moment(talk.date - timedelta(days=rules.request_days_before),
                              series.announce_at, series.zone)
-        briefs = local_moment(seminar.date - timedelta(days=rules.brief_days_before),
+        briefs = local_moment(talk.date - timedelta(days=rules.brief_days_before),
                               series.announce_at, series.zone)
         limit = best[2] if best else before
         if limit is not None and min(opens, briefs) >= limit:
             break
-        if seminar.start(series) <= now or not seminar.takes_place or not seminar.asked():
+        if talk.start(series) <= now or not talk.takes_place or not talk.asked():
             continue
-        history = asked.get(seminar.key, Asked())
+        history = asked.get(talk.key, Asked())
         coming = []
-        if seminar.missing(photo=True) and not history.rounds and now < opens:
-            coming.append((seminar, Kind.REQUEST, opens))
-        if seminar.status == Status.CONFIRMED and not history.briefed and now < briefs:
-            coming.append((seminar, Kind.BRIEF, briefs))
+        if talk.missing(photo=True) and not history.rounds and now < opens:
+            coming.append((talk, Kind.REQUEST, opens))
+        if talk.status == Status.CONFIRMED and not history.briefed and now < briefs:
+            coming.append((talk, Kind.BRIEF, briefs))
         for item in coming:
             if best is None or item[2] < best[2]:
                 best = item
     return best
 
 
-def _requests(series: Series, seminar: Seminar, history: Asked, today: date) -> list[Due]:
-    emails = [s.email for s in seminar.asked() if s.email]
-    chosen = request_round(series, seminar, history, today, emails)
+def _requests(series: Series, talk: Talk, history: Asked, today: date) -> list[Due]:
+    emails = [s.email for s in talk.asked() if s.email]
+    chosen = request_round(series, talk, history, today, emails)
     if chosen is None:
         return []
     number, to = chosen
-    last = is_last_round(series, seminar, today)
-    return [Due(seminar, Kind.REQUEST, speaker=email, round=number, last=last)
+    last = is_last_round(series, talk, today)
+    return [Due(talk, Kind.REQUEST, speaker=email, round=number, last=last)
             for email in emails if email.lower() in to]
 
 
@@ -152,40 +152,40 @@ class Heard:
     heard: frozenset[str] = frozenset()  # who has the speakers' mail of this change set
 
 
-def change_facts(series: Series, seminar: Seminar) -> str:
+def change_facts(series: Series, talk: Talk) -> str:
     """The change set a ``changed`` mail tells (its campaign's facts, as the ledger keeps
     them): the talk's date, place and link as the list's update tells them, or that it is
     cancelled."""
-    if seminar.cancelled:
+    if talk.cancelled:
         return json.dumps({"status": str(Status.CANCELLED)})
-    return json.dumps(talk_facts(series, seminar), sort_keys=True)
+    return json.dumps(talk_facts(series, talk), sort_keys=True)
 
 
-def change_people(seminar: Seminar) -> frozenset[str]:
+def change_people(talk: Talk) -> frozenset[str]:
     """Who hears that a talk changed (lower-cased): its speakers with an address, its host."""
-    people = {s.email.lower() for s in seminar.asked() if s.email}
-    if seminar.host is not None and seminar.host.email:
-        people.add(seminar.host.email.lower())
+    people = {s.email.lower() for s in talk.asked() if s.email}
+    if talk.host is not None and talk.host.email:
+        people.add(talk.host.email.lower())
     return frozenset(people)
 
 
-def changed_due(seminars: Iterable[Seminar], now: datetime, series: Series,
+def changed_due(talks: Iterable[Talk], now: datetime, series: Series,
                 history: Mapping[str, Heard]) -> list[Due]:
     """The ``changed`` mails due at ``now``: for each announced talk to come whose list
     update or cancellation is due, or went out for the change set the record holds now,
     and whose speakers or host have not all had it."""
     found: list[Due] = []
-    for seminar in seminars:
-        heard = history.get(seminar.key)
-        people = change_people(seminar)
-        if heard is None or not heard.announced or not people or seminar.open or \
-                seminar.start(series) <= now:
+    for talk in talks:
+        heard = history.get(talk.key)
+        people = change_people(talk)
+        if heard is None or not heard.announced or not people or talk.open or\
+                talk.start(series) <= now:
             continue
-        if seminar.cancelled:
+        if talk.cancelled:
             listing = True  # the list's cancellation is due as soon as the record says so
         else:
             listing = heard.told is not None and bool(changes(heard.told,
-                                                              talk_facts(series, seminar)))
+                                                              talk_facts(series, talk)))
         if (listing or heard.listed) and people - heard.heard:
-            found.append(Due(seminar, Kind.CHANGED))
+            found.append(Due(talk, Kind.CHANGED))
     return found

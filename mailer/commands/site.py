@@ -11,41 +11,41 @@ from pathlib import Path
 from mailer.delivery.ledger import Ledger
 from mailer.errors import InputError
 from mailer.paths import write_files
-from mailer.series.model import Seminar, Status
+from mailer.series.model import Status, Talk
 from mailer.series.schedule import upcoming_after
 from mailer.series.store import Store
 
 
-def has_page(seminar: Seminar) -> bool:
+def has_page(talk: Talk) -> bool:
     """Whether a talk gets a public page: only once it is confirmed."""
-    return seminar.status == Status.CONFIRMED
+    return talk.status == Status.CONFIRMED
 
 
-def page(store: Store, seminar: Seminar) -> str:
+def page(store: Store, talk: Talk) -> str:
     """Return the web page of one talk."""
     from mailer.render.templates import Renderer
 
-    if not has_page(seminar):
-        raise InputError(f"{seminar.id} is {seminar.status}: it gets a public page once its "
+    if not has_page(talk):
+        raise InputError(f"{talk.id} is {talk.status}: it gets a public page once its "
                          "status is confirmed")
-    return Renderer(store.root).page(store.series, seminar, upcoming_after(store, seminar))
+    return Renderer(store.root).page(store.series, talk, upcoming_after(store, talk))
 
 
-def photo_files(store: Store, seminar: Seminar) -> dict[str, bytes]:
+def photo_files(store: Store, talk: Talk) -> dict[str, bytes]:
     """The web-sized copy of the talk's photo that its page shows, by file name."""
     from mailer.render.photos import web
     from mailer.render.templates import page_photo_name
 
-    name = page_photo_name(seminar)
-    if name is None or seminar.photo is None:
+    name = page_photo_name(talk)
+    if name is None or talk.photo is None:
         return {}
-    return {name: web(store.root, seminar.photo)}
+    return {name: web(store.root, talk.photo)}
 
 
-def write_page(store: Store, seminar: Seminar, out: Path) -> None:
+def write_page(store: Store, talk: Talk, out: Path) -> None:
     """Write one talk's page to ``out``, and its photo beside it."""
-    write_files(out.parent, {out.name: page(store, seminar).encode("utf-8"),
-                             **photo_files(store, seminar)})
+    write_files(out.parent, {out.name: page(store, talk).encode("utf-8"),
+                             **photo_files(store, talk)})
 
 
 MANIFEST = ".announce-pages"  # in the pages folder: what the last `page --all` wrote there
@@ -72,7 +72,7 @@ def _manifest(folder: Path) -> dict[str, str]:
     found = {}
     for line in text.splitlines():
         digest, _, name = line.partition("  ")
-        if re.fullmatch(r"[0-9a-f]{64}", digest) and name and "/" not in name and \
+        if re.fullmatch(r"[0-9a-f]{64}", digest) and name and "/" not in name and\
                 not name.startswith("."):
             found[name] = digest
     return found
@@ -99,15 +99,15 @@ def write_all_pages(store: Store, folder: Path) -> Written:
 
     render = Renderer(store.root)
     pages: dict[str, bytes] = {}
-    for seminar in store.seminars():
-        if not has_page(seminar):
+    for talk in store.talks():
+        if not has_page(talk):
             continue
-        name = f"{seminar.date}.md"
+        name = f"{talk.date}.md"
         if name in pages:
-            raise InputError(f"two talks on {seminar.date}: pages are named by date, one a day")
-        text = render.page(store.series, seminar, upcoming_after(store, seminar))
+            raise InputError(f"two talks on {talk.date}: pages are named by date, one a day")
+        text = render.page(store.series, talk, upcoming_after(store, talk))
         pages[name] = text.encode("utf-8")
-        pages.update(photo_files(store, seminar))
+        pages.update(photo_files(store, talk))
     earlier = _manifest(folder)
     written = Written(pages=sum(1 for name in pages if name.endswith(".md")))
     manifest = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n"
@@ -130,15 +130,15 @@ def feed(store: Store, state: Path, now: datetime) -> str:
 
     series = store.series
     with Ledger.existing(state) as ledger:
-        events = [(seminar, ledger.sequence(seminar.key, event_digest(series, seminar))
-                   if ledger else 0) for seminar in store.seminars() if not seminar.open]
+        events = [(talk, ledger.sequence(talk.key, event_digest(series, talk))
+                   if ledger else 0) for talk in store.talks() if not talk.open]
     return build_calendar(series, events, stamp=now)
 
 
-def stabp(seminar: Seminar) -> str:
+def stabp(talk: Talk) -> str:
     """The S-T-A-B-P code as the series' plans show it: a missing letter struck through."""
     return "-".join(letter if present else f"~~{letter}~~"
-                    for letter, present in seminar.parts().items())
+                    for letter, present in talk.parts().items())
 
 
 def program(store: Store, year: int | None) -> str:
@@ -149,23 +149,23 @@ def program(store: Store, year: int | None) -> str:
     series = store.series
     fmt = PageFormat()
     rows = []
-    for seminar in store.seminars():
-        if year is not None and seminar.date.year != year:
+    for talk in store.talks():
+        if year is not None and talk.date.year != year:
             continue
         rows.append({
-            "date": seminar.date.isoformat(),
-            "time": seminar.start(series).strftime("%H:%M"),
-            "speaker": seminar.speaker_line(),
-            "link": series.page_link(seminar.date),
-            "missing": ", ".join(seminar.missing()),
-            "cancelled": seminar.cancelled,
-            "open": seminar.open,
-            "tentative": seminar.status == Status.TENTATIVE,
-            "stabp": stabp(seminar),
-            "note": seminar.note,
+            "date": talk.date.isoformat(),
+            "time": talk.start(series).strftime("%H:%M"),
+            "speaker": talk.speaker_line(),
+            "link": series.page_link(talk.date),
+            "missing": ", ".join(talk.missing()),
+            "cancelled": talk.cancelled,
+            "open": talk.open,
+            "tentative": talk.status == Status.TENTATIVE,
+            "stabp": stabp(talk),
+            "note": talk.note,
             # Addresses as a link's destination on the page: no brace left for Liquid.
-            "recording": fmt.address(seminar.recording) if seminar.recording else None,
-            "slides": fmt.address(seminar.slides) if seminar.slides else None,
+            "recording": fmt.address(talk.recording) if talk.recording else None,
+            "slides": fmt.address(talk.slides) if talk.slides else None,
         })
     body = Renderer(store.root).render_named("program.md.j2", {
         "series": series, "year": year if year is not None else "", "rows": rows,
@@ -178,12 +178,12 @@ def program(store: Store, year: int | None) -> str:
     return jekyll_page(series, body, title=title)
 
 
-def write_images(store: Store, seminar: Seminar, folder: Path) -> list[Path]:
+def write_images(store: Store, talk: Talk, folder: Path) -> list[Path]:
     """Write the talk's social-media card, meeting backdrop and video thumbnail to ``folder``."""
     from mailer.render.images import talk_images
 
-    if not seminar.takes_place:
-        raise InputError(f"{seminar.id} is {seminar.status}: there is no talk to make images of")
-    files = talk_images(store.root, store.series, seminar)
+    if not talk.takes_place:
+        raise InputError(f"{talk.id} is {talk.status}: there is no talk to make images of")
+    files = talk_images(store.root, store.series, talk)
     write_files(folder, files)
     return [folder / name for name in files]

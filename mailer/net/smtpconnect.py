@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from mailer import trace
 from mailer.errors import DeliveryError, InputError, TemporaryFailure
-from mailer.smtp.login import log_in
-from mailer.smtp.settings import SmtpSettings
+from mailer.net.login import log_in
+from mailer.net.servers import SmtpSettings
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -72,7 +72,7 @@ def _speaks_tls(host: str, port: int, timeout: float) -> bool:
     probe.check_hostname = False
     probe.verify_mode = ssl.CERT_NONE  # only asks "is this TLS?"; nothing is sent over it
     try:
-        with socket.create_connection((host, port), timeout=timeout) as raw, \
+        with socket.create_connection((host, port), timeout=timeout) as raw,\
                 probe.wrap_socket(raw, server_hostname=host):
             return True
     except (OSError, ssl.SSLError):
@@ -189,7 +189,7 @@ def _mapped(settings: SmtpSettings, conn: list[smtplib.SMTP]) -> Iterator[None]:
                 raise ModeMismatch(
                     f"{where} speaks plain SMTP, not TLS from the first byte: set "
                     "mail.smtp.security to starttls (usual on 587 and 25)") from None
-            raise DeliveryError(f"{where}: TLS failed ({exc.reason}); nothing was sent") \
+            raise DeliveryError(f"{where}: TLS failed ({exc.reason}); nothing was sent")\
                 from None
         if isinstance(exc, socket.gaierror) and exc.errno in _NO_SUCH_HOST:
             raise InputError(f"mail.smtp.host: {settings.host} does not resolve (no such host "

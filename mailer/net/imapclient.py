@@ -28,8 +28,8 @@ from types import TracebackType
 from typing import Any
 
 from mailer.errors import DeliveryError, InputError, TemporaryFailure
-from mailer.smtp.login import run_secret_command
-from mailer.smtp.settings import IMAP_PASSWORD_VARIABLE, ImapSettings, require_text
+from mailer.net.login import run_secret_command
+from mailer.net.servers import IMAP_PASSWORD_VARIABLE, ImapSettings, require_text
 
 DONE = ("announce", "done")
 # RFC 5530 response codes of a refusal that may pass (any other NO to LOGIN or SELECT stays).

@@ -1,6 +1,6 @@
 """One SMTP session: reuse, transactions, timeouts; SMTP replies mapped to outcomes and errors.
 
-Connecting, TLS and the login are :mod:`mailer.smtp.connect`'s; the password is read at the
+Connecting, TLS and the login are :mod:`mailer.net.smtpconnect`'s; the password is read at the
 moment of login and is not kept.
 
 With PIPELINING (RFC 2920 3.1) a message costs one round trip: its MAIL, RCPT and DATA go in
@@ -23,9 +23,9 @@ from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 from mailer.errors import TemporaryFailure
-from mailer.smtp.connect import connect, describe_error, reply_text
-from mailer.smtp.pool import Ahead as Ahead  # noqa: PLC0414 (for those who open a run here)
-from mailer.smtp.settings import SmtpSettings
+from mailer.net.servers import SmtpSettings
+from mailer.net.smtpconnect import connect, describe_error, reply_text
+from mailer.net.smtppool import RunConnections as RunConnections  # noqa: PLC0414 (for those who open a run here)
 
 
 class About(enum.StrEnum):
@@ -354,7 +354,7 @@ class SmtpTransport:
             self._after_failure(conn, first.code, first.text,
                                 data_open=_data_open(replies, recipients))
             return outcomes
-        code, reply = replies[-1] if len(replies) == len(recipients) + 2 else \
+        code, reply = replies[-1] if len(replies) == len(recipients) + 2 else\
             next(((c, r) for c, r in replies if c == 421), (421, b"closing"))
         if code == 354:
             self._body_sent = True

@@ -1,41 +1,36 @@
-"""The send use case: prepare the mail, deliver it under the run lock, and say what happened.
+"""One campaign: pick the talk, plan who gets it, ask whether it went out already, compose it
+once, and deliver it under the run lock with the ledger and the series' record kept.
 
-The words a person reads about a run (the dry run's summary, the report at the end)
-are built here by pure functions; the command line only prints them.
+What a person reads about it is :mod:`mailer.commands.mailing`'s.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from datetime import time as clock_time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mailer.delivery.asking import SPEAKER_KINDS
 from mailer.delivery.history import TalkHistory, held, talk_history
 from mailer.delivery.keeping import Keeping, kept
 from mailer.delivery.ledger import REFUSED, Ledger
 from mailer.delivery.lock import run_lock
-from mailer.delivery.loop import Pace, Record, Report
+from mailer.delivery.loop import Bookkeeper, Pace, Report
 from mailer.delivery.secret import series_secret
+from mailer.delivery.speakers import SPEAKER_KINDS
 from mailer.delivery.suppression import skipped_warning, unsuppressed
-from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL, InputError
+from mailer.errors import InputError
 from mailer.mail.outgoing import Outgoing, RecipientPlan, compose, plan_recipients
-from mailer.series.model import Kind, Seminar
-from mailer.series.schedule import DueNow, Nothing, local_today, pick
-from mailer.series.settings import MailSettings
+from mailer.series.mailconfig import MailSettings
+from mailer.series.model import Kind, Talk
+from mailer.series.schedule import Nothing, pick, standing_in
 from mailer.series.store import Store
 
 if TYPE_CHECKING:
     from mailer.delivery.loop import Event
-    from mailer.smtp.session import Ahead
-
-MAX_REFUSED_SHOWN = 100
-MAX_DEFERRED_SHOWN = 20
-
+    from mailer.net.smtpsession import RunConnections
 
 @dataclass(frozen=True)
 class Request:
@@ -67,7 +62,7 @@ class AlreadySent:
     refused: int
 
 
-def _already_sent(seminar: Seminar, kind: Kind, plan: RecipientPlan,
+def _already_sent(talk: Talk, kind: Kind, plan: RecipientPlan,
                   settled: Mapping[str, str] | None) -> AlreadySent | None:
     """Whether the campaign to continue (the latest of a talk x kind; for an update, the
     one telling the same facts) settled every recipient in ``plan``."""
@@ -77,7 +72,7 @@ def _already_sent(seminar: Seminar, kind: Kind, plan: RecipientPlan,
     if None in statuses:
         return None
     refused = statuses.count(REFUSED)
-    return AlreadySent(f"{kind} of {seminar.id}", len(statuses) - refused, refused)
+    return AlreadySent(f"{kind} of {talk.id}", len(statuses) - refused, refused)
 
 
 def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
@@ -97,7 +92,7 @@ def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
     if request.reaches_people and not request.force:
         _refuse_out_of_time(store, chosen, request, now)
     # A dry run asks too: it says what a real run would do.
-    if not (request.force or request.preview or request.to) and \
+    if not (request.force or request.preview or request.to) and\
             (went := held(store, state, chosen, request.kind)) is not None:
         return went  # the series' record says it went from another state folder
     plan, skipped = unsuppressed(state, plan_recipients(store.root, mail, request.to))
@@ -128,23 +123,15 @@ def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
     return kept(store.root, outgoing, warn=not request.preview)
 
 
-def standing_in(store: Store, today: date, now: datetime) -> datetime:
-    """``now``, or the start of ``--today`` when it stands in for the clock."""
-    zone = store.series.zone
-    if today != local_today(now, zone):
-        return datetime.combine(today, clock_time(0, 0), tzinfo=zone)
-    return now
-
-
 def _prepare_speaker(store: Store, state: Path, mail: MailSettings, request: Request,
                      now: datetime) -> Nothing | AlreadySent | Outgoing:
     """A request or a brief, unless every speaker it is for has it already."""
-    from mailer.delivery.asking import already_to, prepare_speaker
+    from mailer.delivery.speakers import already_to, prepare_speaker
 
     outgoing = prepare_speaker(store, state, mail, request.which, request.kind,
                                speaker=request.speaker, number=request.round,
-                               last=request.last, today=standing_in(store, request.today, now),
-                               now=now, to=request.to)
+                               last=request.last, now=now, to=request.to,
+                               today=standing_in(store.series.zone, request.today, now))
     if request.to:  # a test send: to --to only, whatever the ledger or the series' record say
         return outgoing
     plan, _ = unsuppressed(state, outgoing.plan)
@@ -154,42 +141,42 @@ def _prepare_speaker(store: Store, state: Path, mail: MailSettings, request: Req
     outgoing = replace(outgoing, plan=plan)
     if not (request.force or request.preview) and already_to(state, outgoing):
         return AlreadySent(what(outgoing), outgoing.plan.total, 0)
-    went = None if request.force or request.preview else \
-        held(store, state, outgoing.seminar, outgoing.kind, outgoing.facts)
+    went = None if request.force or request.preview else\
+        held(store, state, outgoing.talk, outgoing.kind, outgoing.facts)
     return went or kept(store.root, outgoing, warn=not request.preview)
 
 
-def _refuse_update(seminar: Seminar, history: TalkHistory, request: Request) -> None:
+def _refuse_update(talk: Talk, history: TalkHistory, request: Request) -> None:
     """An update is for people who got the announcement, and says what changed."""
     if request.preview or request.to:
         return
     if not history.announced:
-        raise InputError(f"{seminar.id} was never announced (the ledger has no announcement "
+        raise InputError(f"{talk.id} was never announced (the ledger has no announcement "
                          "of it): an update has no one to go to. Send the announcement")
     if not history.changed and not request.force:
-        raise InputError(f"{seminar.id}: its date, time, location and call link are as people "
+        raise InputError(f"{talk.id}: its date, time, location and call link are as people "
                          "were told; an update would say nothing new. Give --force to send it "
                          "anyway (title, abstract and bio edits never send one by themselves)")
 
 
-def _refuse_out_of_time(store: Store, seminar: Seminar, request: Request,
+def _refuse_out_of_time(store: Store, talk: Talk, request: Request,
                         now: datetime) -> None:
     """By hand, a reminder on another day than the talk's, or an announcement of a talk that
     has started, needs --force (SPEC 5): it would say "Today" or "this week" wrongly."""
-    if request.kind == Kind.FOLLOWUP and not seminar.recording:
-        raise InputError(f"{seminar.id} has no recording: yet; the follow-up says where it is. "
+    if request.kind == Kind.FOLLOWUP and not talk.recording:
+        raise InputError(f"{talk.id} has no recording: yet; the follow-up says where it is. "
                          "Set recording: (and slides:) in its record first")
-    if request.kind == Kind.REMINDER and seminar.date != request.today:
-        raise InputError(f"{seminar.id} is on {seminar.date}, not today ({request.today}): a "
+    if request.kind == Kind.REMINDER and talk.date != request.today:
+        raise InputError(f"{talk.id} is on {talk.date}, not today ({request.today}): a "
                          "reminder says \"Today at ...\". Send it on the day, or give --force "
                          "to send it anyway (--dry-run and --to are never refused)")
-    start = seminar.start(store.series)
-    now = standing_in(store, request.today, now)  # --today stands in for the clock
+    start = talk.start(store.series)
+    now = standing_in(store.series.zone, request.today, now)  # --today stands in for the clock
     if request.kind == Kind.FOLLOWUP and start > now:
-        raise InputError(f"{seminar.id} has not taken place yet (at {start:%Y-%m-%d %H:%M %Z}): "
+        raise InputError(f"{talk.id} has not taken place yet (at {start:%Y-%m-%d %H:%M %Z}): "
                          "the follow-up goes after the talk. Give --force to send it anyway")
     if request.kind in (Kind.ANNOUNCEMENT, Kind.UPDATE) and start <= now:
-        raise InputError(f"{seminar.id} has started (at {start:%Y-%m-%d %H:%M %Z}): nothing "
+        raise InputError(f"{talk.id} has started (at {start:%Y-%m-%d %H:%M %Z}): nothing "
                          "goes out about a talk that has started. Give --force to send it "
                          "anyway")
 
@@ -200,30 +187,30 @@ class _Scratch:
     def settled(self, campaign: int) -> dict[str, str]:
         return {}
 
-    def record(self, campaign: int, recipient: str, status: str, code: int, reply: str,
+    def write_outcome(self, campaign: int, recipient: str, status: str, code: int, reply: str,
                *, message_id: str | None = None) -> None:
         return None
 
 
-def send(state: Path, outgoing: Outgoing, *, force: bool,
+def deliver_campaign(state: Path, outgoing: Outgoing, *, force: bool,
          stop: Callable[[], bool] = lambda: False,
-         connections: Ahead | None = None) -> Iterator[Event]:
+         connections: RunConnections | None = None) -> Iterator[Event]:
     """Deliver ``outgoing`` over ``connections`` (the first perhaps opened during the
     render); yield progress events and, last, the Report. Once ``stop()`` is true, no new
-    message starts (see :func:`mailer.deliver.deliver`)."""
+    message starts (see :func:`mailer.delivery.loop.deliver`)."""
     from mailer.delivery.loop import deliver
-    from mailer.smtp.session import Ahead, SmtpTransport
+    from mailer.net.smtpsession import RunConnections, SmtpTransport
 
     sender = outgoing.require_sendable()
     mail = outgoing.mail
     pace = Pace(retry_seconds=mail.retry_seconds, rate_per_minute=mail.rate_per_minute,
                 quit_seconds=mail.smtp.timeout)
-    pool = connections or Ahead(mail.smtp)
+    pool = connections or RunConnections(mail.smtp)
 
     def connection() -> SmtpTransport:
         return pool.take(sender.envelope)
 
-    def run(ledger: Record, campaign: int) -> Iterator[Event]:
+    def run(ledger: Bookkeeper, campaign: int) -> Iterator[Event]:
         return deliver(outgoing.plan.deliveries(), message=outgoing.wire,
                        message_id=lambda d: outgoing.blueprint.message_id(d.number),
                        transports=connection, ledger=ledger, campaign=campaign,
@@ -240,123 +227,17 @@ def send(state: Path, outgoing: Outgoing, *, force: bool,
         return outgoing.made + timedelta(seconds=time.monotonic() - started)
 
     with Ledger(folder, clock=clock) as ledger, run_lock(folder):
-        audience = [r for d in outgoing.plan.deliveries() for r in d.recipients] \
+        audience = [r for d in outgoing.plan.deliveries() for r in d.recipients]\
             if outgoing.kind == Kind.UPDATE else []
-        campaign = ledger.campaign(outgoing.seminar.key, outgoing.kind, force=force,
+        campaign = ledger.campaign(outgoing.talk.key, outgoing.kind, force=force,
                                    facts=outgoing.facts, audience=audience)
         keeping = Keeping(ledger, outgoing, campaign, folder, clock)  # the record, a copy
         for event in run(keeping, campaign):
             if isinstance(event, Report) and event.sent and outgoing.digest:
-                ledger.event_sent(outgoing.seminar.key, outgoing.digest)
+                ledger.event_sent(outgoing.talk.key, outgoing.digest)
             yield from keeping.passing(event)
-
-
-@dataclass(frozen=True)
-class Line:
-    """One line for the user; ``err`` lines go to standard error."""
-
-    text: str
-    err: bool = False
 
 
 def what(outgoing: Outgoing) -> str:
     """Name the mail: ``announcement of 2024-02-22-mathis``."""
-    return f"{outgoing.kind} of {outgoing.seminar.id}"
-
-
-def already_sent_line(sent: AlreadySent) -> str:
-    """Say that a talk x kind went out and nothing is left to do."""
-    text = f"{sent.name}: already sent to {sent.sent} recipient(s)"
-    if sent.refused:
-        text += f"; {sent.refused} refused it earlier (not retried without --force)"
-    return text + "; nothing to do (--force sends again)"
-
-
-def summary_lines(outgoing: Outgoing) -> list[str]:
-    """The dry run's summary: From, To, Subject, how many recipients, which mail."""
-    sender = outgoing.sender
-    return [
-        f"From: {sender.display() if sender else '(mail.from is not set)'}",
-        f"To: {outgoing.plan.summary()}",
-        f"Subject: {outgoing.rendered.subject}",
-        f"Recipients: {outgoing.plan.total}",
-        f"Kind: {outgoing.kind} ({outgoing.seminar.id})",
-    ]
-
-
-def _problem_lines(report: Report, *, test: bool) -> list[Line]:
-    lines = []
-    refused = "refused (permanent)" if test else \
-        "refused (permanent, not retried without --force)"
-    for address, why in list(report.refused.items())[:MAX_REFUSED_SHOWN]:
-        lines.append(Line(f"{refused}: {address}: {why}", err=True))
-    if len(report.refused) > MAX_REFUSED_SHOWN:
-        lines.append(Line(f"... and {len(report.refused) - MAX_REFUSED_SHOWN} more refused",
-                          err=True))
-    retried = "run it again to retry" if test else "will be retried by the next run"
-    for address, why in list(report.deferred.items())[:MAX_DEFERRED_SHOWN]:
-        lines.append(Line(f"deferred ({retried}): {address}: {why}", err=True))
-    return lines
-
-
-def report_lines(report: Report, outgoing: Outgoing, *, quiet: bool) -> list[Line]:
-    """What to tell the user after a run; with ``quiet``, only problems."""
-    lines = _problem_lines(report, test=outgoing.plan.test)
-    name = what(outgoing)
-    problems = bool(report.refused or report.deferred or report.unreached or report.stopped)
-    if report.unreached and not (report.sent or report.refused or report.deferred):
-        return [*lines, Line(f"{report.unreached}; nothing was sent by this run, run it again "
-                             "later", err=True)]
-    if report.unreached:
-        lines.append(Line(f"stopped: {report.unreached}", err=True))
-    if not (report.sent or problems) and (report.skipped_sent or report.skipped_refused):
-        sent = AlreadySent(name, report.skipped_sent, report.skipped_refused)
-        return [] if quiet else [Line(already_sent_line(sent))]
-    text = f"{name}: sent {report.sent}"
-    if report.skipped_sent:
-        text += f", skipped {report.skipped_sent} (already sent)"
-    if report.skipped_refused:
-        text += f", skipped {report.skipped_refused} (refused earlier; --force retries them)"
-    text += f", refused {len(report.refused)}, deferred {len(report.deferred)}"
-    if report.unreached:
-        text += ", stopped before the end: " + (
-            "the rest goes once the reason above is seen to" if report.exit_code == EX_FAILURE
-            else "run again to continue")
-    if report.stopped:
-        text += "; stopped by a signal: the next run sends to the others"
-    if problems or not quiet:
-        lines.append(Line(text, err=problems))
-    return lines
-
-
-def waiting_lines(state: Path, plan: DueNow, *, record: bool) -> list[Line]:
-    """Say what is due but held back; each once (the ledger remembers), unless not recording."""
-    if not plan.waiting:
-        return []
-    if not record:
-        return warning_lines(plan.waiting)
-    with Ledger(state) as ledger:
-        return warning_lines([text for text in plan.waiting if ledger.first_time(text)])
-
-
-def nothing_due_line(plan: DueNow, now: datetime) -> str:
-    """Say that nothing is due, and what comes next."""
-    zone = now.tzinfo
-    text = f"Nothing is due at {now.astimezone(zone):%Y-%m-%d %H:%M %Z}."
-    if plan.next is not None:
-        seminar, kind, moment = plan.next
-        text += f" Next: the {kind} of {seminar.id}, due from {moment:%Y-%m-%d %H:%M %Z}."
-    return text
-
-
-def exit_code_of(codes: Sequence[int]) -> int:
-    """One exit code for several sends: 75 if anything is left to retry, else 1 if any failed."""
-    for code in (EX_TEMPFAIL, EX_FAILURE):
-        if code in codes:
-            return code
-    return max(codes, default=EX_OK)
-
-
-def warning_lines(warnings: Sequence[str]) -> list[Line]:
-    """The composer's warnings, for standard error (cron mails them to the organiser)."""
-    return [Line(f"warning: {warning}", err=True) for warning in warnings]
+    return f"{outgoing.kind} of {outgoing.talk.id}"

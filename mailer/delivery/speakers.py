@@ -19,7 +19,10 @@ from mailer.addresses import Mailbox
 from mailer.delivery.ledger import SENT, Ledger
 from mailer.errors import InputError
 from mailer.mail.outgoing import Outgoing, Personal, RecipientPlan, compose, plan_recipients
-from mailer.series.asking import (
+from mailer.series.mailconfig import MailSettings
+from mailer.series.model import Kind, Series, Speaker, Talk
+from mailer.series.schedule import Due, changes, local_today, pick, talk_facts
+from mailer.series.speakerrules import (
     Heard,
     change_facts,
     change_people,
@@ -28,9 +31,6 @@ from mailer.series.asking import (
     is_last_round,
     request_round,
 )
-from mailer.series.model import Kind, Seminar, Series, Speaker
-from mailer.series.schedule import Due, changes, local_today, pick, talk_facts
-from mailer.series.settings import MailSettings
 from mailer.series.store import Store
 
 SPEAKER_KINDS = tuple(kind for kind in Kind if kind.personal)  # request, brief, changed
@@ -41,34 +41,34 @@ def _box(person: Speaker) -> Mailbox:
     return Mailbox(person.email, person.name)
 
 
-def refuse(seminar: Seminar, kind: Kind, now: datetime, store: Store) -> None:
+def refuse(talk: Talk, kind: Kind, now: datetime, store: Store) -> None:
     """Nothing goes to a speaker about a talk that has started, or that has no one to ask."""
-    start = seminar.start(store.series)
+    start = talk.start(store.series)
     if start <= now:
-        raise InputError(f"{seminar.id} has started (at {start:%Y-%m-%d %H:%M %Z}): nothing "
+        raise InputError(f"{talk.id} has started (at {start:%Y-%m-%d %H:%M %Z}): nothing "
                          "goes to its speakers now")
-    if kind == Kind.CHANGED and change_people(seminar):
+    if kind == Kind.CHANGED and change_people(talk):
         return
-    if not seminar.asked():
-        raise InputError(f"{seminar.id}: no speaker has an email: address in the record, so "
+    if not talk.asked():
+        raise InputError(f"{talk.id}: no speaker has an email: address in the record, so "
                          "there is no one to write to; add email: beside speaker:")
-    if kind == Kind.REQUEST and not seminar.missing(photo=True):
-        raise InputError(f"{seminar.id} is complete (title, abstract, bio and photo): there is "
+    if kind == Kind.REQUEST and not talk.missing(photo=True):
+        raise InputError(f"{talk.id} is complete (title, abstract, bio and photo): there is "
                          "nothing to ask for")
 
 
-def next_round(store: Store, state: Path, seminar: Seminar, today: datetime) -> tuple[int, bool]:
+def next_round(store: Store, state: Path, talk: Talk, today: datetime) -> tuple[int, bool]:
     """The round ``ask`` sends by hand: the one left half way, else a new one; and whether
     it is the last before the deadline."""
-    from mailer.series.asking import Asked, Round
+    from mailer.series.speakerrules import Asked, Round
 
     with Ledger.existing(state) as ledger:
-        rounds = tuple(Round(*r) for r in ledger.rounds(seminar.key)) if ledger else ()
+        rounds = tuple(Round(*r) for r in ledger.rounds(talk.key)) if ledger else ()
     day = local_today(today, store.series.zone)
-    emails = [s.email for s in seminar.asked() if s.email]
-    chosen = request_round(store.series, seminar, Asked(rounds), day, emails)
+    emails = [s.email for s in talk.asked() if s.email]
+    chosen = request_round(store.series, talk, Asked(rounds), day, emails)
     number = chosen[0] if chosen else rounds[-1].number + 1  # no round due: a new one now
-    return number, is_last_round(store.series, seminar, day)
+    return number, is_last_round(store.series, talk, day)
 
 
 def _for(plan: RecipientPlan, store: Store, mail: MailSettings,
@@ -77,22 +77,22 @@ def _for(plan: RecipientPlan, store: Store, mail: MailSettings,
     return plan_recipients(store.root, mail, to) if to else plan
 
 
-def _request(store: Store, seminar: Seminar, speaker: str, *, number: int, last: bool,
+def _request(store: Store, talk: Talk, speaker: str, *, number: int, last: bool,
              mail: MailSettings, now: datetime, to: Sequence[str]) -> Outgoing:
     from mailer.render.speakermail import request_values
 
-    person = next((s for s in seminar.asked() if (s.email or "").lower() == speaker.lower()),
+    person = next((s for s in talk.asked() if (s.email or "").lower() == speaker.lower()),
                   None)
     if person is None:
-        raise InputError(f"{seminar.id}: no speaker of it has the address {speaker}")
-    values = request_values(store.series, seminar, person, round_=number, last=last,
-                            deadline=deadline(store.series, seminar))
+        raise InputError(f"{talk.id}: no speaker of it has the address {speaker}")
+    values = request_values(store.series, talk, person, round_=number, last=last,
+                            deadline=deadline(store.series, talk))
     plan = _for(RecipientPlan(lists=(_box(person),)), store, mail, to)
-    return compose(store, seminar, Kind.REQUEST, plan, mail=mail, now=now, personal=Personal(
+    return compose(store, talk, Kind.REQUEST, plan, mail=mail, now=now, personal=Personal(
         values, facts=json.dumps({"round": number})))
 
 
-def _brief(store: Store, state: Path, seminar: Seminar, mail: MailSettings,
+def _brief(store: Store, state: Path, talk: Talk, mail: MailSettings,
            now: datetime, *, to: Sequence[str]) -> Outgoing:
     from mailer.render.images import backdrop
     from mailer.render.rendered import Attachment
@@ -101,20 +101,20 @@ def _brief(store: Store, state: Path, seminar: Seminar, mail: MailSettings,
     from mailer.series.schedule import upcoming_after
 
     with Ledger.existing(state) as ledger:
-        announced = bool(ledger and ledger.first_sent(seminar.key, Kind.ANNOUNCEMENT))
+        announced = bool(ledger and ledger.first_sent(talk.key, Kind.ANNOUNCEMENT))
     subject = None
     if announced:
         render = Renderer(store.root)
-        subject = render.subject(render.context(store.series, seminar,
-                                                upcoming_after(store, seminar),
+        subject = render.subject(render.context(store.series, talk,
+                                                upcoming_after(store, talk),
                                                 Kind.ANNOUNCEMENT))
-    name, image = backdrop(store.root, store.series, seminar)
-    values = brief_values(store.series, seminar, announced=subject, backdrop=name)
-    host = seminar.host
+    name, image = backdrop(store.root, store.series, talk)
+    values = brief_values(store.series, talk, announced=subject, backdrop=name)
+    host = talk.host
     cc = (_box(host),) if host is not None and host.email else ()
-    plan = _for(RecipientPlan(lists=tuple(_box(s) for s in seminar.asked()), cc=cc),
+    plan = _for(RecipientPlan(lists=tuple(_box(s) for s in talk.asked()), cc=cc),
                 store, mail, to)
-    return compose(store, seminar, Kind.BRIEF, plan, mail=mail, now=now,
+    return compose(store, talk, Kind.BRIEF, plan, mail=mail, now=now,
                    personal=Personal(values, attachments=(Attachment(name, image),)))
 
 
@@ -124,10 +124,10 @@ def already_to(state: Path, outgoing: Outgoing) -> bool:
         if ledger is None:
             return False
         if outgoing.kind in (Kind.REQUEST, Kind.CHANGED) and outgoing.facts is not None:
-            campaign = ledger.matching_campaign(outgoing.seminar.key, outgoing.kind,
+            campaign = ledger.matching_campaign(outgoing.talk.key, outgoing.kind,
                                                 outgoing.facts)
         else:
-            campaign = ledger.latest_campaign(outgoing.seminar.key, outgoing.kind)
+            campaign = ledger.latest_campaign(outgoing.talk.key, outgoing.kind)
         if campaign is None:
             return False
         settled = ledger.settled(campaign)
@@ -146,7 +146,7 @@ def prepare_speaker(store: Store, state: Path, mail: MailSettings, which: str | 
         refuse(talk, kind, today, store)
         return _changed(store, state, talk, mail, now, to=to)
     chosen = pick(store, which, local_today(today, store.series.zone), kind)
-    if not isinstance(chosen, Seminar):
+    if not isinstance(chosen, Talk):
         raise InputError(f"{kind}: name the talk ({chosen.message})")
     refuse(chosen, kind, today, store)
     if kind == Kind.BRIEF:
@@ -157,7 +157,7 @@ def prepare_speaker(store: Store, state: Path, mail: MailSettings, which: str | 
                     to=to)
 
 
-def told_before(ledger: Ledger, seminar: Seminar, facts: str) -> dict[str, str] | None:
+def told_before(ledger: Ledger, talk: Talk, facts: str) -> dict[str, str] | None:
     """What the talk's people were last told of its date, place and link before the change
     set ``facts``: the newest announcement, update or ``changed`` mail that reached anyone
     and told something else (the ledger has no query of its own for a campaign's facts)."""
@@ -166,7 +166,7 @@ def told_before(ledger: Ledger, seminar: Seminar, facts: str) -> dict[str, str] 
             "SELECT c.facts FROM campaigns c WHERE c.seminar = ? AND c.kind IN (?, ?, ?) AND "
             "c.facts IS NOT NULL AND c.facts != ? AND EXISTS (SELECT 1 FROM deliveries d "
             "WHERE d.campaign = c.id AND d.status = ?) ORDER BY c.id DESC",
-            (seminar.key, Kind.ANNOUNCEMENT, Kind.UPDATE, Kind.CHANGED, facts, SENT)).fetchall()
+            (talk.key, Kind.ANNOUNCEMENT, Kind.UPDATE, Kind.CHANGED, facts, SENT)).fetchall()
     except sqlite3.Error:
         return None
     for (text,) in rows:
@@ -176,49 +176,49 @@ def told_before(ledger: Ledger, seminar: Seminar, facts: str) -> dict[str, str] 
     return None
 
 
-def _changed(store: Store, state: Path, seminar: Seminar, mail: MailSettings,
+def _changed(store: Store, state: Path, talk: Talk, mail: MailSettings,
              now: datetime, *, to: Sequence[str]) -> Outgoing:
     """The ``changed`` mail: to the speakers with an address, the host in copy."""
     from mailer.render.speakermail import changed_values
 
     series = store.series
-    facts = change_facts(series, seminar)
+    facts = change_facts(series, talk)
     with Ledger.existing(state) as ledger:
-        before = told_before(ledger, seminar, facts) if ledger is not None else None
-        announced = ledger is not None and \
-            ledger.first_sent(seminar.key, Kind.ANNOUNCEMENT) is not None
-    changed = tuple(changes(before, talk_facts(series, seminar))) if before else ()
-    if not (seminar.cancelled or changed):
-        raise InputError(f"{seminar.id}: its date, time, location and call link are as its "
+        before = told_before(ledger, talk, facts) if ledger is not None else None
+        announced = ledger is not None and\
+            ledger.first_sent(talk.key, Kind.ANNOUNCEMENT) is not None
+    changed = tuple(changes(before, talk_facts(series, talk))) if before else ()
+    if not (talk.cancelled or changed):
+        raise InputError(f"{talk.id}: its date, time, location and call link are as its "
                          "list was told; there is no change to tell its speakers" if announced
-                         else f"{seminar.id}: the ledger has no announcement of it, so there "
+                         else f"{talk.id}: the ledger has no announcement of it, so there "
                          "is no change to tell its speakers")
-    speakers = tuple(_box(s) for s in seminar.asked())
-    host = (_box(seminar.host),) if seminar.host is not None and seminar.host.email else ()
+    speakers = tuple(_box(s) for s in talk.asked())
+    host = (_box(talk.host),) if talk.host is not None and talk.host.email else ()
     plan = _for(RecipientPlan(lists=speakers or host, cc=host if speakers else ()),
                 store, mail, to)
-    return compose(store, seminar, Kind.CHANGED, plan, mail=mail, now=now, changed=changed,
-                   personal=Personal(changed_values(series, seminar, changed), facts=facts))
+    return compose(store, talk, Kind.CHANGED, plan, mail=mail, now=now, changed=changed,
+                   personal=Personal(changed_values(series, talk, changed), facts=facts))
 
 
-def _heard(ledger: Ledger, series: Series, seminar: Seminar) -> Heard:
-    facts = change_facts(series, seminar)
-    told = ledger.told(seminar.key)
-    if seminar.cancelled:
-        listed = ledger.first_sent(seminar.key, Kind.CANCELLATION) is not None
+def _heard(ledger: Ledger, series: Series, talk: Talk) -> Heard:
+    facts = change_facts(series, talk)
+    told = ledger.told(talk.key)
+    if talk.cancelled:
+        listed = ledger.first_sent(talk.key, Kind.CANCELLATION) is not None
     else:
-        update = ledger.matching_campaign(seminar.key, Kind.UPDATE, facts)
+        update = ledger.matching_campaign(talk.key, Kind.UPDATE, facts)
         listed = update is not None and SENT in ledger.settled(update).values()
-    mine = ledger.matching_campaign(seminar.key, Kind.CHANGED, facts)
-    return Heard(announced=ledger.first_sent(seminar.key, Kind.ANNOUNCEMENT) is not None,
+    mine = ledger.matching_campaign(talk.key, Kind.CHANGED, facts)
+    return Heard(announced=ledger.first_sent(talk.key, Kind.ANNOUNCEMENT) is not None,
                  told=json.loads(told) if told else None, listed=listed,
                  heard=frozenset(ledger.settled(mine)) if mine is not None else frozenset())
 
 
-def due_changed(state: Path, talks: Sequence[Seminar], now: datetime,
+def due_changed(state: Path, talks: Sequence[Talk], now: datetime,
                 series: Series) -> list[Due]:
     """The ``changed`` mails due at ``now`` (``send --due``), from the records and what the
-    ledger says went: the rule is :func:`mailer.series.asking.changed_due`."""
+    ledger says went: the rule is :func:`mailer.series.speakerrules.changed_due`."""
     near = [t for t in talks if change_people(t) and t.start(series) > now and not t.open]
     if not near:  # the usual case: no ledger is opened
         return []

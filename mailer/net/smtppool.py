@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Generic, NamedTuple, Protocol, TypeVar
 from mailer.errors import TemporaryFailure
 
 if TYPE_CHECKING:
-    from mailer.smtp.session import Outcome, SmtpTransport
-    from mailer.smtp.settings import SmtpSettings
+    from mailer.net.servers import SmtpSettings
+    from mailer.net.smtpsession import Outcome, SmtpTransport
 
 SAME_IN_A_ROW = 3  # this many messages refused alike, one after another: not their recipients'
 
@@ -169,7 +169,7 @@ class Pool(Generic[Key]):
         self._workers: list[_Worker[Key]] = []
         self._retired: list[_Worker[Key]] = []  # closed because the relay wanted fewer
         self._idle: list[_Worker[Key]] = []
-        self._results: queue.SimpleQueue[tuple[_Worker[Key], Job[Key] | None, Result]] = \
+        self._results: queue.SimpleQueue[tuple[_Worker[Key], Job[Key] | None, Result]] =\
             queue.SimpleQueue()
         self._proven = False  # the first connection logged in: the settings and login work
         self.busy = 0
@@ -184,7 +184,7 @@ class Pool(Generic[Key]):
         then costs one attempt, not one per connection (relays lock accounts after a few
         failed logins).
         """
-        return bool(self._idle) or self._may_open \
+        return bool(self._idle) or self._may_open\
             or (self._proven and any(w.held == 1 for w in self._workers))
 
     @property
@@ -273,7 +273,7 @@ class Pool(Generic[Key]):
 
 def _replies(result: Result) -> list[Outcome]:
     """The server's replies in a result: each recipient's, or a 421 that closed."""
-    from mailer.smtp.session import ConnectionLost  # here: the pool loads no smtplib
+    from mailer.net.smtpsession import ConnectionLost  # here: the pool loads no smtplib
 
     if isinstance(result, dict):
         return list(result.values())
@@ -307,7 +307,7 @@ class Stop(NamedTuple):
 class Refusals(Generic[Key]):
     """What the relay's answers say of the sender and the session, message after message.
 
-    A reply about the sender or the session (:func:`mailer.smtp.session.classify`) is a
+    A reply about the sender or the session (:func:`mailer.net.smtpsession.classify`) is a
     :class:`Stop`, and its recipients stay pending. A refusal that says nothing of whose it is
     is held back until the run is over (:meth:`release`): the same one for
     :data:`SAME_IN_A_ROW` messages in a row is a Stop too, and then none alike is released.
@@ -362,7 +362,7 @@ class Refusals(Generic[Key]):
                 yield from ((key, recipient, outcome) for recipient, outcome in refused.items())
 
 
-class Ahead:
+class RunConnections:
     """A run's connections, the first opened while the mail is rendered and checked (its
     greeting, EHLO, TLS and login are round trips that need not wait for that)."""
 
@@ -372,14 +372,14 @@ class Ahead:
 
     def start(self) -> None:
         """Begin opening the first connection, in the background."""
-        from mailer.smtp.session import SmtpTransport
+        from mailer.net.smtpsession import SmtpTransport
 
         self._first = SmtpTransport(self.settings, "")
         self._first.open_ahead()
 
     def take(self, sender: str) -> SmtpTransport:
         """A connection for the pool: the one opened ahead, then new ones."""
-        from mailer.smtp.session import SmtpTransport
+        from mailer.net.smtpsession import SmtpTransport
 
         transport, self._first = self._first, None
         if transport is None:

@@ -1,0 +1,69 @@
+"""Records renamed or deleted by hand after their talk was announced: found, said once, and
+their mail held (``send --due``) until the organiser says which talk each is (``move`` keeps a
+talk's identity; a record renamed by hand loses it)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from mailer.delivery.ledger import Ledger
+from mailer.paths import display_path
+from mailer.series.store import Store
+
+
+def orphans(store: Store, state: Path, today: date, *,
+            once: bool = False) -> tuple[list[str], dict[str, str]]:
+    """Talks to come that were announced, whose record is gone (renamed or deleted by hand):
+    lines for the organiser, and the records that look like one of them renamed (their id ->
+    the announced key), whose mail ``send --due`` holds until the organiser says which it is.
+
+    With ``once`` (a cron run), each line is said the first time only, and noted in the ledger.
+    """
+    with Ledger.existing(state, readonly=not once) as ledger:
+        if ledger is None:
+            return [], {}
+        announced = ledger.announced()
+        missing = _missing(store, announced, today)
+        renamed = _renamed(store, announced, missing, today)
+        lines = [_line(store, key, renamed) for key in sorted(missing)]
+        if once:
+            lines = [line for line in lines if ledger.first_time(f"orphan {line.split()[0]}")]
+    return lines, renamed
+
+
+def _missing(store: Store, announced: set[str], today: date) -> set[str]:
+    waiting = {key for key in announced if key[:10] >= today.isoformat()}
+    missing = waiting - {entry.id for entry in store.entries()}  # no record is read for this
+    if missing:  # a moved talk's record names its first id in uid:
+        missing -= {talk.key for talk in store.talks()}
+    return missing
+
+
+def _renamed(store: Store, announced: set[str], missing: set[str],
+             today: date) -> dict[str, str]:
+    """Records never announced and without ``uid:`` that share a missing talk's date or its
+    speaker part of the name: each looks like that talk, renamed by hand."""
+    if not missing:
+        return {}
+    found: dict[str, str] = {}
+    for talk in store.talks(today):
+        if talk.uid is not None or talk.key in announced:
+            continue
+        for key in sorted(missing):
+            if talk.id[:10] == key[:10] or talk.id[11:] == key[11:]:
+                found[talk.id] = key
+                break
+    return found
+
+
+def _line(store: Store, key: str, renamed: dict[str, str]) -> str:
+    alike = [talk for talk, was in renamed.items() if was == key]
+    if alike:
+        return (f"{key} was announced, and {alike[0]} looks like it renamed by hand: its mail "
+                "is held, so nobody gets the talk twice. If it is the same talk, rename it "
+                f"back and use `announce move`, or give it uid: {key}; if it is a new talk, "
+                f"give it uid: {alike[0]}")
+    return (f"{key} was announced, but no record in {display_path(store.folder)} is that talk "
+            "now: a record renamed by hand is a new talk to every calendar. Rename it back "
+            f"and use `announce move`, or give the record uid: {key}")
