@@ -24,8 +24,8 @@ from mailer.addresses import Mailbox
 from mailer.delivery.ledger import Ledger
 from mailer.delivery.loop import deliver
 from mailer.mail.outgoing import Delivery
+from mailer.net.smtpsession import Outcome
 from mailer.series.model import Kind
-from mailer.smtp.session import Outcome
 
 ACCEPTED = Outcome(250, "2.0.0 queued")
 
