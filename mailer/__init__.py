@@ -1,4 +1,7 @@
-"""announce: weekly seminar announcements from one YAML record per talk."""
+"""announce: weekly seminar announcements from one YAML record per talk.
+
+"contract §N" in the code is section N of docs/contract.md, what users type, write and receive.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``announce inbox`` (SPEC 7): what comes back fills records and keeps the list clean.
+"""``announce inbox`` (contract §7): what comes back fills records and keeps the list clean.
 
 The organiser's mailbox is a Maildir here (a folder, as Dovecot keeps it) and a real Dovecot
 over IMAP in ``test_imap.py``; the messages are those of ``mailbox_samples``, written as real

@@ -1,4 +1,4 @@
-"""The inbox trusts no stranger (SPEC 7): only mail that proves it answers what announce sent
+"""The inbox trusts no stranger (contract §7): only mail that proves it answers what announce sent
 to that address changes anything, one bad message is never fatal, and the weekly mail goes
 whatever the inbox holds.
 

@@ -46,3 +46,15 @@ def test_every_module_is_in_the_readmes_layout_table() -> None:
 def test_no_two_modules_share_a_file_name() -> None:
     names = [p.name for p in MODULES if p.name not in ("__init__.py", "__main__.py")]
     assert sorted(n for n in set(names) if names.count(n) > 1) == []
+
+
+def test_every_reference_to_the_contract_names_a_section_that_exists() -> None:
+    contract = (REPO / "docs" / "contract.md").read_text(encoding="utf-8")
+    sections = set(re.findall(r"^## (\d+)\. ", contract, re.M))
+    cited = {}
+    for path in [*MODULES, *sorted((REPO / "tests").glob("*.py")), REPO / "README.md"]:
+        for number in re.findall(r"§(\d+)", path.read_text(encoding="utf-8")):
+            cited.setdefault(number, path.name)
+    assert cited, "the code cites the contract"
+    assert {n: p for n, p in cited.items() if n not in sections} == {}
+    assert "SPEC " not in "".join(p.read_text(encoding="utf-8") for p in MODULES)

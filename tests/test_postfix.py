@@ -207,7 +207,7 @@ def test_a_bounce_postfix_writes_itself_suppresses_the_address(series: Path,
 
 def test_a_season_inbox_of_forgeries_and_one_genuine_of_each_kind(series: Path,
                                                                   relay: Postfix) -> None:
-    """SPEC 7 end to end: Postfix delivers and bounces; the organiser's Maildir, written by
+    """contract §7 end to end: Postfix delivers and bounces; the organiser's Maildir, written by
     Postfix, also holds forgeries and hostile messages. One `send --due` acts on the genuine
     ones only and sends the week's announcement to everyone else."""
     speaker = PEOPLE[10]

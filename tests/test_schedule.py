@@ -1,4 +1,5 @@
-"""SPEC 5's choosing rules on plain values: this week's talk, today's, the cancelled one, next."""
+"""The choosing rules of contract §5 on plain values: this week's talk, today's, the cancelled
+one, the next."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Speakers (SPEC 8): asked for what is missing, chased, briefed the day before.
+"""Speakers (contract §8): asked for what is missing, chased, briefed the day before.
 
 A season simulation: ``send --due`` every morning through five weeks against a real SMTP
 server, the record edited between runs as a speaker's answer would. The talk is on

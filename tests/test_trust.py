@@ -250,7 +250,7 @@ def test_generated_header_text_never_changes_the_headers(
         server.controller.stop()
 
 
-# What announce reads: regular files inside the series folder (SPEC 6).
+# What announce reads: regular files inside the series folder (contract §6).
 
 def test_a_record_that_links_out_of_the_folder_is_refused_and_never_shown(
         series: Path) -> None:
@@ -388,7 +388,7 @@ def test_a_camera_sized_jpeg_is_decoded_small(tmp_path: Path) -> None:
     assert peak_mb < 300, f"{peak_mb:.0f} MB to make a 240-pixel square"
 
 
-# The ledger is never mistaken for a new one (SPEC 6).
+# The ledger is never mistaken for a new one (contract §6).
 
 def sent_once(series: Path, server: Server, count: int) -> Path:
     """Send to ``count`` subscribers; return the ledger file."""

@@ -1,4 +1,4 @@
-"""Every word the author wrote reaches the reader of each output (SPEC 4's rule for user text).
+"""Every word the author wrote reaches the reader of each output (contract §4's rule for user text).
 
 The formatting tags b i em strong sup sub br code a p ul ol li are markup; anything else in
 angle brackets is text and shows as typed, in the plain-text part, in the visible text of

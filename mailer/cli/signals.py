@@ -1,6 +1,6 @@
 """SIGINT and SIGTERM during a send: finish what is in flight, record it, then stop.
 
-While a send runs, a signal only asks the run to stop (SPEC 6): no new message starts, the
+While a send runs, a signal only asks the run to stop (contract §6): no new message starts, the
 replies already due are awaited and recorded, the connections say QUIT, the lock is
 released, and the command exits 130 (SIGINT) or 143 (SIGTERM). Nothing is interrupted
 half way (a ``KeyboardInterrupt`` could land between taking a result and counting it, and

@@ -1,4 +1,4 @@
-"""``announce inbox``: act on what came back (SPEC 7), one message at a time, on proof only.
+"""``announce inbox``: act on what came back (contract §7), one message at a time, on proof only.
 
 A message changes state only when it proves that it answers mail announce sent to the
 address it speaks for, as the ledger knows every copy's Message-ID and recipient:

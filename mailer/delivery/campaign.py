@@ -162,7 +162,7 @@ def _refuse_update(talk: Talk, history: TalkHistory, request: Request) -> None:
 def _refuse_out_of_time(store: Store, talk: Talk, request: Request,
                         now: datetime) -> None:
     """By hand, a reminder on another day than the talk's, or an announcement of a talk that
-    has started, needs --force (SPEC 5): it would say "Today" or "this week" wrongly."""
+    has started, needs --force (contract §5): it would say "Today" or "this week" wrongly."""
     if request.kind == Kind.FOLLOWUP and not talk.recording:
         raise InputError(f"{talk.id} has no recording: yet; the follow-up says where it is. "
                          "Set recording: (and slides:) in its record first")

@@ -1,5 +1,6 @@
 """What is due at a moment (``send --due``): the records and the ledger read together, then
-SPEC 5's and 8's rules (:mod:`mailer.series.schedule`, :mod:`mailer.series.speakerrules`) applied.
+the rules of contract §5 and §8 (:mod:`mailer.series.schedule`,
+:mod:`mailer.series.speakerrules`) applied.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from mailer.series.store import Store
 
 
 def due_now(store: Store, state: Path, now: datetime, *, remember: bool = False) -> DueNow:
-    """What mail is due at ``now``, from the records and the ledger (SPEC 5 and 8,
+    """What mail is due at ``now``, from the records and the ledger (contract §5 and 8,
     ``send --due``): to the list, and to speakers.
 
     A send the ledger dates after ``now`` counts as sent at ``now`` (the clock ran ahead

@@ -1,4 +1,4 @@
-"""The ledger's rows about what came back (SPEC 7): suppressed addresses, temporary failures,
+"""The ledger's rows about what came back (contract §7): suppressed addresses, temporary failures,
 inbox messages acted on, the inbox's own mail, and which copy announce sent under which
 Message-ID (the proof an answer must name). A part of :class:`mailer.delivery.ledger.Ledger`;
 the connection, the versions and the writing are the ledger's own.
@@ -76,7 +76,7 @@ class InboxRows:
                     (message, what, self._stamp()))
 
     def sent_to(self, message_ids: Iterable[str]) -> list[SentCopy]:
-        """What announce sent under these Message-IDs, to whom (SPEC 7: the proof a bounce,
+        """What announce sent under these Message-IDs, to whom (contract §7: the proof a bounce,
         a reply or an unsubscribe must carry); unknown ids give nothing."""
         ids = sorted({m.strip() for m in message_ids if m.strip()})[:64]
         if not ids:

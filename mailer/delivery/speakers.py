@@ -1,4 +1,4 @@
-"""Mail to speakers (SPEC 8): a request for what is missing, one a speaker, in rounds; the
+"""Mail to speakers (contract §8): a request for what is missing, one a speaker, in rounds; the
 brief before the talk, to every speaker with the host in copy, the meeting backdrop attached;
 and, when an announced talk moves or is cancelled, the same people's ``changed`` mail.
 

@@ -1,4 +1,4 @@
-"""Addresses no send goes to: those that bounced for good and those that unsubscribed (SPEC 6).
+"""Addresses no send goes to: those that bounced for good and those that unsubscribed (contract §6).
 
 They are kept in the ledger with the reason, the date and the message that caused it; the
 subscriber file itself is never rewritten. ``announce subscribers --restore ADDR`` lifts one.

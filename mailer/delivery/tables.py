@@ -77,5 +77,5 @@ UPDATE events SET n = (SELECT count(*) FROM events AS e
 """
 # Version 3 keeps what each announcement and update told (campaigns.facts).
 TO_VERSION_3 = "ALTER TABLE campaigns ADD COLUMN facts TEXT;"
-# Version 5 keeps each copy's Message-ID, the proof a bounce or a reply must name (SPEC 7).
+# Version 5 keeps each copy's Message-ID, the proof a bounce or a reply must name (contract §7).
 TO_VERSION_5 = "ALTER TABLE deliveries ADD COLUMN message_id TEXT;"

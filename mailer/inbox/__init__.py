@@ -1,1 +1,1 @@
-"""The organiser's mailbox: speakers' replies, bounces and unsubscribes (SPEC 7)."""
+"""The organiser's mailbox: speakers' replies, bounces and unsubscribes (contract §7)."""

@@ -1,4 +1,4 @@
-"""The text of a reply (SPEC 7): its plain body, or its HTML body turned into text, with the
+"""The text of a reply (contract §7): its plain body, or its HTML body turned into text, with the
 quoted mail (``<blockquote>``, Gmail's and Yahoo's quote, what follows Outlook's marker) left
 out. An unknown charset is read as UTF-8 with replacements, never an error."""
 

@@ -1,5 +1,5 @@
 # ruff: noqa: RUF001, RUF002 (the words and punctuation of a dozen languages and scripts)
-"""The form a speaker's reply fills (SPEC 7): the title, abstract and bio under our labels.
+"""The form a speaker's reply fills (contract §7): the title, abstract and bio under our labels.
 
 A reply is read from its text/plain body, or from its text/html body turned into text (the
 quoted mail in ``<blockquote>`` and Gmail's quote left out) when it has no plain text. Its

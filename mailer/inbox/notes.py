@@ -1,4 +1,4 @@
-"""The inbox's own mail (SPEC 7): a request to confirm an unsubscribe, the line that says it
+"""The inbox's own mail (contract §7): a request to confirm an unsubscribe, the line that says it
 is done, and the receipt that shows a speaker what their reply filled in.
 
 Each is built and read back like every mail announce sends (the headers by its own encoder,

@@ -1,5 +1,5 @@
 # ruff: noqa: RUF001 (the words and punctuation of a dozen languages and scripts)
-"""Where a reply's own text ends (SPEC 7): the quote header a mail client puts above the mail
+"""Where a reply's own text ends (contract §7): the quote header a mail client puts above the mail
 it quotes, in a dozen languages, an Outlook header block, a separator, a signature delimiter,
 or a "Sent from my ..." line. See :mod:`mailer.inbox.form` for the languages recognised."""
 

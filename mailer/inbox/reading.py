@@ -1,4 +1,4 @@
-"""What a message in the organiser's mailbox is and what it claims (SPEC 7), read strictly.
+"""What a message in the organiser's mailbox is and what it claims (contract §7), read strictly.
 
 These functions only read: whether a message is a bounce and which recipients it reports,
 the Message-IDs it names (In-Reply-To, References, a bounce's returned headers), its sender

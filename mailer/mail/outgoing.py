@@ -2,7 +2,7 @@
 
 Nothing here sends, reads the ledger or the environment: :func:`compose` takes the
 records, the resolved mail settings and the calendar SEQUENCE, and gives the frozen
-:class:`Outgoing`, every message of which has been built and read back (SPEC 6).
+:class:`Outgoing`, every message of which has been built and read back (contract §6).
 """
 
 from __future__ import annotations
@@ -271,7 +271,7 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 
 def verify(blueprint: Blueprint, plan: RecipientPlan, record: str, kind: Kind) -> None:
-    """Check the bytes of every message of the run before the first one goes out (SPEC 6).
+    """Check the bytes of every message of the run before the first one goes out (contract §6).
 
     The shared part is read back whole once; each recipient's own headers are read back
     one by one. A problem stops the run here, naming where the text came from.

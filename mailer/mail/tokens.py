@@ -1,4 +1,4 @@
-"""Per-recipient unsubscribe tokens (SPEC 7 and 9): proof that a request comes from the mail
+"""Per-recipient unsubscribe tokens (contract §7 and 9): proof that a request comes from the mail
 announce sent to that address.
 
 A token is an HMAC (SHA-256) of the series and the address under the series' secret (kept in

@@ -1,4 +1,4 @@
-"""What the mails to a speaker say beyond the talk itself (SPEC 8): the values the
+"""What the mails to a speaker say beyond the talk itself (contract §8): the values the
 ``request``, ``brief`` and ``changed`` templates see.
 
 A speaker's own time is the talk's start in their ``timezone``, computed for that day, so a

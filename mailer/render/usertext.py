@@ -1,4 +1,4 @@
-"""The rule for user text (SPEC 4): which angle brackets are markup, and entities.
+"""The rule for user text (contract §4): which angle brackets are markup, and entities.
 
 Abstracts and bios are Markdown. The formatting tags ``b i em strong sup sub br code a
 p ul ol li`` (in lower case; ``a`` with a web or mail link, the others without attributes)

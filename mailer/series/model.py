@@ -52,7 +52,7 @@ class Speaker:
 
     name: str
     affiliation: str | None = None
-    email: str | None = None  # the address they are asked and briefed at (SPEC 8)
+    email: str | None = None  # the address they are asked and briefed at (contract §8)
     timezone: str | None = None  # IANA: their own time is shown beside the series'
 
     def line(self) -> str:
@@ -75,7 +75,7 @@ class ImageStyle:
 
 @dataclass(frozen=True)
 class SpeakerMail:
-    """``speakers:`` in series.yaml: when a speaker is asked, chased and briefed (SPEC 8)."""
+    """``speakers:`` in series.yaml: when a speaker is asked, chased and briefed (contract §8)."""
 
     request_days_before: int = 28
     chase_every_days: int = 7

@@ -1,4 +1,4 @@
-"""The choosing rules of SPEC 5, as pure functions: no disk, no clock, no network.
+"""The choosing rules of contract §5, as pure functions: no disk, no clock, no network.
 
 Talks come in as iterables in date order (the store reads them lazily, so a rule that
 stops early reads no more records than it needs); the moment comes in as an argument.
@@ -161,7 +161,7 @@ def local_moment(day: date, moment: time, zone: tzinfo) -> datetime:
 def due(talks: Iterable[Talk], now: datetime, series: Series,
         sent: Mapping[tuple[str, Kind], datetime],
         told: Mapping[str, Mapping[str, str]] | None = None) -> DueNow:
-    """The mails due at ``now`` (SPEC 5): talks from today on, in date order.
+    """The mails due at ``now`` (contract §5): talks from today on, in date order.
 
     ``sent`` holds, for each talk x kind that went out to anyone, when it first did. A
     mail is due from its moment until the talk starts: the next talk's announcement from
@@ -247,7 +247,7 @@ def _update(talk: Talk, series: Series,
 def _followup(talk: Talk, now: datetime, series: Series,
               sent: Mapping[tuple[str, Kind], datetime]) -> Due | None:
     """The recording's mail: once, when the recording is set, up to ``followup_days_after``
-    days after the talk (SPEC 5)."""
+    days after the talk (contract §5)."""
     if series.followup_days_after is None or not talk.recording or talk.cancelled:
         return None
     last = talk.date + timedelta(days=series.followup_days_after)
@@ -310,7 +310,7 @@ def _nothing(store: Store, today: date, kind: Kind, following: Talk | None) -> N
 
 
 def pick(store: Store, which: str | None, today: date, kind: Kind) -> Talk | Nothing:
-    """Return the talk a command acts on: the one named, or this week's (SPEC 5)."""
+    """Return the talk a command acts on: the one named, or this week's (contract §5)."""
     if which:
         talk = store.find(which)
     else:

@@ -1,4 +1,4 @@
-"""SPEC 8's rules for the mail to speakers, as pure functions: no disk, clock or network.
+"""The contract's §8 rules for the mail to speakers, as pure functions: no disk, clock or network.
 
 A talk's speakers with an address are asked for what is missing from
 ``request_days_before`` days before it (at ``announce_at``); unanswered, the request is

@@ -101,7 +101,7 @@ class Store:
             entry = self._entry(names[index])
             if entry is None:
                 continue
-            if previous is not None and previous.date == entry.date:  # one talk a day (SPEC 3)
+            if previous is not None and previous.date == entry.date:  # one talk a day (contract §3)
                 raise InputError(
                     f"{display_path(previous.path)} and {display_path(entry.path)}: two talks "
                     f"on {entry.date}; a series has one talk a day. Give one its real date "
