@@ -7,6 +7,7 @@ icalendar, as a client that applies updates reads them.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import icalendar
@@ -215,6 +216,28 @@ def test_a_record_renamed_by_hand_is_held_named_once_and_never_announced_twice(
     edit(renamed, ("date: 2099-01-15\n", "date: 2099-01-15\nuid: 2099-01-15-ek\n"))
     assert due(cron_series, smtp_server, "2099-01-13T11:00")[2] == []  # the same talk
     assert "looks like" not in invoke(cron_series, "check").err
+
+
+@pytest.mark.parametrize("lost_state", [False, True])
+def test_a_talk_renamed_by_hand_to_a_later_day_and_name_stays_held_after_its_old_day(
+        cron_series: Path, smtp_server: Server, lost_state: bool) -> None:
+    """The old day passing, a new name and a lost state folder end no hold: the series'
+    record of sent mail still knows the talk was announced."""
+    write(cron_series / "seminars" / "2099-01-15-mathis.yaml",
+          "date: 2099-01-15\nspeaker: Alexander Mathis\ntitle: Later\n")
+    assert len(due(cron_series, smtp_server, "2099-01-12T08:00")[2]) == 1
+    (cron_series / "seminars" / "2099-01-15-mathis.yaml").unlink()
+    write(cron_series / "seminars" / "2099-02-05-alexander-mathis.yaml",
+          "date: 2099-02-05\nspeaker: Alexander Mathis\ntitle: Later\n")
+    if lost_state:
+        shutil.rmtree(cron_series / ".state")
+    for moment in ("2099-01-12T09:00", "2099-01-20T08:00", "2099-02-02T08:00"):
+        code, out, got = due(cron_series, smtp_server, moment)
+        assert (code, got) == (0, []), out
+    assert len(smtp_server.received) == 1
+    check = invoke(cron_series, "check")
+    assert "2099-01-15-mathis was announced, and 2099-02-05-alexander-mathis looks like it" \
+        in check.err, check.both
 
 
 def test_a_renamed_record_declared_a_new_talk_is_announced(cron_series: Path,

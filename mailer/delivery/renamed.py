@@ -4,12 +4,18 @@ talk's identity; a record renamed by hand loses it)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
+from mailer.delivery.history import load
 from mailer.delivery.ledger import Ledger
 from mailer.paths import display_path
+from mailer.series.model import Kind
 from mailer.series.store import Store
+
+# An announced talk whose record is gone holds a record that looks like it renamed this long
+# after its day: a talk moved by hand to a later day stays held when the old day has passed.
+HOLD_DAYS = 120
 
 
 def orphans(store: Store, state: Path, today: date, *,
@@ -20,30 +26,38 @@ def orphans(store: Store, state: Path, today: date, *,
 
     With ``once`` (a cron run), each line is said the first time only, and noted in the ledger.
     """
+    # What the series' record lists counts too: a lost or new state folder forgets nothing.
+    kept = {went.talk for went in load(store.root)
+            if went.kind == Kind.ANNOUNCEMENT and went.reached}
     with Ledger.existing(state, readonly=not once) as ledger:
-        if ledger is None:
-            return [], {}
-        announced = ledger.announced()
-        missing = _missing(store, announced, today)
+        announced = kept | (ledger.announced() if ledger is not None else set())
+        missing = _missing(store, announced, today - timedelta(days=HOLD_DAYS))
         renamed = _renamed(store, announced, missing, today)
+        missing = {key for key in missing
+                   if key[:10] >= today.isoformat() or key in renamed.values()}
         lines = [_line(store, key, renamed) for key in sorted(missing)]
-        if once:
+        if once and ledger is not None:
             lines = [line for line in lines if ledger.first_time(f"orphan {line.split()[0]}")]
     return lines, renamed
 
 
-def _missing(store: Store, announced: set[str], today: date) -> set[str]:
-    waiting = {key for key in announced if key[:10] >= today.isoformat()}
+def _missing(store: Store, announced: set[str], since: date) -> set[str]:
+    waiting = {key for key in announced if key[:10] >= since.isoformat()}
     missing = waiting - {entry.id for entry in store.entries()}  # no record is read for this
     if missing:  # a moved talk's record names its first id in uid:
         missing -= {talk.key for talk in store.talks()}
     return missing
 
 
+def _words(key: str) -> set[str]:
+    """The words of a key's name part (after its date) that can name a person."""
+    return {word for word in key[11:].split("-") if len(word) > 2 and not word.isdigit()}
+
+
 def _renamed(store: Store, announced: set[str], missing: set[str],
              today: date) -> dict[str, str]:
-    """Records never announced and without ``uid:`` that share a missing talk's date or its
-    speaker part of the name: each looks like that talk, renamed by hand."""
+    """Records to come, never announced and without ``uid:``, that share a missing talk's date
+    or a word of its name (a speaker's): each looks like that talk, renamed by hand."""
     if not missing:
         return {}
     found: dict[str, str] = {}
@@ -51,7 +65,8 @@ def _renamed(store: Store, announced: set[str], missing: set[str],
         if talk.uid is not None or talk.key in announced:
             continue
         for key in sorted(missing):
-            if talk.id[:10] == key[:10] or talk.id[11:] == key[11:]:
+            if (talk.id[:10] == key[:10] or talk.id[11:] == key[11:]
+                    or _words(talk.id) & _words(key)):
                 found[talk.id] = key
                 break
     return found
