@@ -391,6 +391,26 @@ def test_a_brief_shared_with_the_host_proves_no_speaker(organiser: Path,
     assert Store(organiser).find(TALK).title is None, result.out
 
 
+def test_a_bounce_of_a_brief_shared_with_the_host_suppresses_no_one(
+        organiser: Path, smtp_server: Server) -> None:
+    """A speaker who got the brief knows its Message-ID: a bounce they forge of it proves
+    nothing against the host or another speaker."""
+    record = organiser / "seminars" / f"{TALK}.yaml"
+    record.write_text(SPEAKER_RECORD + "title: Cells\nabstract: A.\nbio: B.\n"
+                      "host: {name: Olof, email: olof@example.org}\n", encoding="utf-8")
+    briefed = invoke(organiser, "send", TALK, "--kind", "brief", "--today", "2024-03-20",
+                     server=smtp_server)
+    assert briefed.code == 0, briefed.both
+    assert "olof@example.org" in smtp_server.received[-1].rcpt_tos
+    brief = str(smtp_server.received[-1].message["Message-ID"])
+    deliver(organiser, dsn("olof@example.org", "5.1.1", original_id=brief))
+    result = invoke(organiser, "inbox", "--now", NOW, server=smtp_server)
+    assert result.code == 0, result.both
+    assert "olof@example.org" in result.out and "several people together" in result.out
+    assert "suppressed olof" not in result.out
+    assert "0 suppressed" in invoke(organiser, "subscribers").out
+
+
 def test_dry_runs_leave_the_ledger_file_as_it_was(organiser: Path, smtp_server: Server) -> None:
     people = subscribe(organiser, 2)
     assert invoke(organiser, "send", "2024-02-22", server=smtp_server).code == 0

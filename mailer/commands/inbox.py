@@ -131,13 +131,22 @@ class _Context:
 
 def _bounced(found: Bounce, message: Message, context: _Context) -> Outcome:
     copies = context.copies(message, found.returned)
-    went_to = {c.recipient for c in copies} - context.lists
+    # A copy that went to several people together (a brief to the speakers and host) proves
+    # nothing against one of them: each of them knows its Message-ID.
+    shared = {c.message_id for c in copies
+              if sum(other.message_id == c.message_id for other in copies) > 1}
+    went_to = {c.recipient for c in copies if c.message_id not in shared} - context.lists
     copy_of = {c.recipient: c.message_id for c in copies}
     done = Outcome()
     failed = sorted(found.permanent | found.temporary)
     if not copies:
         return Outcome([f"a bounce ({message.key}) naming {', '.join(failed[:3])} returns no "
                         "mail announce sent; left alone"], attention=True)
+    together = sorted({c.recipient for c in copies if c.message_id in shared} & set(failed))
+    if together:
+        done.lines.append(f"a bounce ({message.key}) for {', '.join(together[:3])} returns a "
+                          "mail that went to several people together; not counted (look at it)")
+        done.attention = True
     for address in sorted(found.permanent & went_to):
         done.lines.append(context.suppress(address, "bounced: permanent failure", message))
         done.handled = True
@@ -155,7 +164,8 @@ def _bounced(found: Bounce, message: Message, context: _Context) -> Outcome:
         done.lines.append(f"a bounce ({message.key}) for the list address {address}: not "
                           "suppressed (the list is the series' own; look at it)")
         done.attention = True
-    strangers = [a for a in failed if a not in went_to and a not in context.lists]
+    strangers = [a for a in failed
+                 if a not in went_to and a not in context.lists and a not in together]
     if strangers:
         done.lines.append(f"a bounce ({message.key}) names {', '.join(strangers[:3])}, to whom "
                           "the mail it returns did not go; not counted")
