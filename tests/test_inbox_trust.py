@@ -162,6 +162,22 @@ def test_only_a_reply_to_the_request_fills_the_record_and_the_speaker_sees_what_
     assert "the reply's title differs from the record's" in corrected.out
 
 
+def test_two_replies_in_one_run_keep_the_first_and_name_the_second(
+        organiser: Path, smtp_server: Server) -> None:
+    """The second reply is judged against the record as the first left it: nothing the first
+    filled is overwritten, and its photo is not left without a record naming it."""
+    request = asked(organiser, smtp_server)
+    deliver(organiser, reply(FREDRIK, FORM, in_reply_to=request, photo=png()),
+            reply(FREDRIK, "Title: Something else\n", in_reply_to=request, photo=png()))
+    result = invoke(organiser, "inbox", "--now", NOW, server=smtp_server)
+    assert result.code == 0, result.both
+    talk = Store(organiser).find(TALK)
+    assert talk.title in ("Cells at scale", "Something else"), result.out  # the first read
+    assert (talk.abstract, talk.photo) == ("We image a million cells.", f"photos/{TALK}.png")
+    assert "the reply's title differs from the record's" in result.out
+    assert sorted(p.name for p in (organiser / "photos").iterdir()) == [f"{TALK}.png"]
+
+
 def test_an_unsubscribe_needs_proof_a_stranger_gets_one_confirmation_a_day(
         organiser: Path, smtp_server: Server) -> None:
     people = subscribe(organiser, 3)

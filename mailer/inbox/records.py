@@ -120,6 +120,8 @@ def fill(store: Store, state: Path, talk: Talk, answers: dict[str, str],
     done = Filled()
     path = store.folder / f"{talk.id}.yaml"
     text = path.read_text(encoding="utf-8")
+    talk = load_talk(path, talk.id, talk.date, store.series)  # as it is now: a reply before
+    # this one in the same run may have filled it
     values: dict[str, object] = {}
     for key in FIELDS:
         answer = answers.get(key)
