@@ -14,12 +14,14 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from mailer.errors import InputError
 
 MAX_FILE_BYTES = 1 << 20  # a talk record or series file is a few KiB; 1 MiB is surely a mistake
 MAX_SUBSCRIBER_BYTES = 64 * MAX_FILE_BYTES
 MAX_IMAGE_BYTES = 64 * MAX_FILE_BYTES  # a camera's photo is a few MB
+_CHUNK = 1 << 16  # read_regular reads a file this much at a time
 IMAGE_FORMATS = ("JPEG", "PNG", "WebP")
 _MAGIC = ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"))
 HEIF_BRANDS = frozenset(
@@ -61,9 +63,9 @@ def read_regular(path: Path, what: str, *, inside: Path | None, limit: int,
         if found.st_size > limit:
             raise InputError(f"{where}: {found.st_size} bytes is too large for {what} (at most "
                              f"{limit} bytes)")
-        with os.fdopen(handle, "rb") as stream:
+        with os.fdopen(handle, "rb", buffering=0) as stream:
             handle = -1
-            data = stream.read(limit + 1 if head is None else head)
+            data = _read_up_to(stream, limit + 1 if head is None else head)
     except OSError as exc:
         raise InputError(f"{where}: cannot read ({exc.strerror})") from None
     finally:
@@ -72,6 +74,20 @@ def read_regular(path: Path, what: str, *, inside: Path | None, limit: int,
     if len(data) > limit:  # it grew while being read
         raise InputError(f"{where}: too large for {what} (at most {limit} bytes)")
     return data
+
+
+def _read_up_to(stream: BinaryIO, most: int) -> bytes:
+    """At most ``most`` bytes, read a chunk at a time: memory as large as the file, not as
+    ``most`` (a single ``read(most)`` sets aside all of it before the first byte comes)."""
+    chunks: list[bytes] = []
+    got = 0
+    while got < most:
+        chunk = stream.read(min(_CHUNK, most - got))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
 
 
 def image_format(head: bytes) -> str | None:

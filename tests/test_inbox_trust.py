@@ -203,6 +203,28 @@ def test_an_unsubscribe_needs_proof_a_stranger_gets_one_confirmation_a_day(
     assert "1 active, 2 suppressed" in invoke(organiser, "subscribers").out
 
 
+def test_who_left_stays_left_when_the_state_folder_is_lost(organiser: Path,
+                                                          smtp_server: Server) -> None:
+    people = subscribe(organiser, 3)
+    assert invoke(organiser, "send", "2024-02-22", server=smtp_server).code == 0
+    header = str(sent_to(smtp_server, people[0])[0]["List-Unsubscribe"])
+    subject = urllib.parse.unquote(header.strip("<>").partition("subject=")[2])
+    deliver(organiser, unsubscribe(people[0], subject=subject))
+    assert f"suppressed {people[0]}" in invoke(organiser, "inbox", "--now", NOW).out
+    log = (organiser / "seminars" / ".suppressed.log").read_text(encoding="utf-8")
+    assert people[0] not in log and "unsubscribed" in log  # a hash, not the address
+    shutil.rmtree(organiser / ".state")
+    listing = invoke(organiser, "subscribers").out
+    assert "2 active, 1 suppressed" in listing and "state folder does not know" in listing
+    before = len(smtp_server.received)
+    sent = invoke(organiser, "send", "2024-03-14", "--today", "2024-03-11", server=smtp_server)
+    assert sent.code == 0, sent.both
+    assert sorted(r.rcpt_tos[0] for r in smtp_server.received[before:]) == people[1:]
+    restored = invoke(organiser, "subscribers", "--restore", people[0])
+    assert restored.code == 0, restored.both
+    assert "3 active, 0 suppressed" in invoke(organiser, "subscribers").out
+
+
 def test_a_broken_inbox_does_not_stop_the_weekly_mail(organiser: Path,
                                                       smtp_server: Server) -> None:
     people = subscribe(organiser, 2)

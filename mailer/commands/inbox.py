@@ -32,6 +32,7 @@ from mailer.delivery.inboxrows import SentCopy
 from mailer.delivery.ledger import Ledger
 from mailer.delivery.lock import run_lock
 from mailer.delivery.secret import series_secret
+from mailer.delivery.suppression import backfill, digest, remember
 from mailer.errors import InputError, LedgerError
 from mailer.inbox.form import answers
 from mailer.inbox.notes import Note, send_notes
@@ -107,6 +108,8 @@ class _Context:
         if self.dry_run or self.ledger is None:
             return f"would suppress {address} ({reason})"
         new = self.ledger.suppress(address, reason, message.key)
+        if new:  # the series keeps it too: a lost state folder mails nobody who left
+            remember(self.store.root, [{"address": digest(address), "why": reason}])
         return f"suppressed {address} ({reason})" if new else f"{address} was suppressed already"
 
     def send(self, note: Note, *, every: timedelta | None = None) -> str:
@@ -340,6 +343,8 @@ def read_inbox(store: Store, state: Path, mail: MailSettings, now: datetime, *,
     with _opened(store, state, mail, dry_run=dry_run) as (ledger, source):
         if not dry_run:
             result.lines += recover(store, state)
+            if ledger is not None:
+                backfill(store.root, ledger)
         context = _Context(store, state, mail, ledger, now, dry_run=dry_run)
         _each(source, context, result)
         if context.notes and ledger is not None:

@@ -95,7 +95,8 @@ def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
     if not (request.force or request.preview or request.to) and\
             (went := held(store, state, chosen, request.kind)) is not None:
         return went  # the series' record says it went from another state folder
-    plan, skipped = unsuppressed(state, plan_recipients(store.root, mail, request.to))
+    plan, skipped = unsuppressed(store.root, state,
+                                 plan_recipients(store.root, mail, request.to))
     history = talk_history(store, state, chosen, request.kind, plan,
                            ask_sent=not (request.force or request.preview))
     sent = _already_sent(chosen, request.kind, history.plan or plan, history.settled)
@@ -134,7 +135,7 @@ def _prepare_speaker(store: Store, state: Path, mail: MailSettings, request: Req
                                today=standing_in(store.series.zone, request.today, now))
     if request.to:  # a test send: to --to only, whatever the ledger or the series' record say
         return outgoing
-    plan, _ = unsuppressed(state, outgoing.plan)
+    plan, _ = unsuppressed(store.root, state, outgoing.plan)
     if not plan.total:
         return Nothing(f"{what(outgoing)}: every address it is for is suppressed (bounced); "
                        "`announce subscribers` lists them")
