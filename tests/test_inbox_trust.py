@@ -453,11 +453,15 @@ def test_dry_runs_leave_the_ledger_file_as_it_was(organiser: Path, smtp_server: 
     people = subscribe(organiser, 2)
     assert invoke(organiser, "send", "2024-02-22", server=smtp_server).code == 0
     copy = str(sent_to(smtp_server, people[0])[0]["Message-ID"])
-    deliver(organiser, dsn(people[0], "5.1.1", original_id=copy), unsubscribe(people[1]))
+    deliver(organiser, dsn(people[0], "5.1.1", original_id=copy),
+            *(unsubscribe(people[1]) for _ in range(5)))
     ledger = organiser / ".state" / "ledger.sqlite3"
     before = (ledger.read_bytes(), ledger.stat().st_mtime_ns)
-    dry = invoke(organiser, "inbox", "--dry-run", "--now", NOW)
+    mails = len(smtp_server.received)
+    dry = invoke(organiser, "inbox", "--dry-run", "--now", NOW, server=smtp_server)
     assert dry.code == 0 and f"would suppress {people[0]}" in dry.out, dry.both
+    assert dry.out.count(f"would send {people[1]}") == 1, dry.out  # one confirmation, said once
+    assert len(smtp_server.received) == mails
     due = invoke(organiser, "send", "--due", "--dry-run", "--now", "2024-03-08T09:00")
     assert due.code == 0, due.both
     assert (ledger.read_bytes(), ledger.stat().st_mtime_ns) == before

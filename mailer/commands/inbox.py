@@ -119,10 +119,8 @@ class _Context:
             if (last is not None and self.now - last < every) or\
                     any(n.to == note.to and n.purpose == note.purpose for n in self.notes):
                 return f"not asking {note.to} again today"
-        if self.dry_run:
-            return f"would send {note.to} {note.subject!r}"
-        self.notes.append(note)
-        return f"will send {note.to} {note.subject!r}"
+        self.notes.append(note)  # a dry run keeps them to say each once, and sends none
+        return f"{'would' if self.dry_run else 'will'} send {note.to} {note.subject!r}"
 
     def talk(self, key: str) -> Talk | None:
         """The talk whose ledger identity is ``key``, if it is still to come."""
@@ -347,7 +345,7 @@ def read_inbox(store: Store, state: Path, mail: MailSettings, now: datetime, *,
                 backfill(store.root, ledger)
         context = _Context(store, state, mail, ledger, now, dry_run=dry_run)
         _each(source, context, result)
-        if context.notes and ledger is not None:
+        if context.notes and ledger is not None and not dry_run:
             result.lines += send_notes(store, mail, ledger, context.notes, now)
     return result
 
