@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import shutil
 import stat
@@ -14,7 +15,6 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
 
 from mailer.errors import InputError
 
@@ -63,7 +63,7 @@ def read_regular(path: Path, what: str, *, inside: Path | None, limit: int,
         if found.st_size > limit:
             raise InputError(f"{where}: {found.st_size} bytes is too large for {what} (at most "
                              f"{limit} bytes)")
-        with os.fdopen(handle, "rb", buffering=0) as stream:
+        with os.fdopen(handle, "rb") as stream:
             handle = -1
             data = _read_up_to(stream, limit + 1 if head is None else head)
     except OSError as exc:
@@ -76,7 +76,7 @@ def read_regular(path: Path, what: str, *, inside: Path | None, limit: int,
     return data
 
 
-def _read_up_to(stream: BinaryIO, most: int) -> bytes:
+def _read_up_to(stream: io.BufferedReader, most: int) -> bytes:
     """At most ``most`` bytes, read a chunk at a time: memory as large as the file, not as
     ``most`` (a single ``read(most)`` sets aside all of it before the first byte comes)."""
     chunks: list[bytes] = []
