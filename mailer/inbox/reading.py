@@ -22,6 +22,7 @@ from email.headerregistry import Address, AddressHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.message import Message as AnyMessage
 from email.parser import BytesParser
+from email.policy import Policy
 from email.utils import getaddresses
 
 _DAEMONS = ("mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon")
@@ -32,6 +33,29 @@ _FAILED_AUTH = re.compile(r"(?i)\bdmarc\s*=\s*fail\b")
 _DKIM = re.compile(r"(?i)\bdkim\s*=\s*(pass|fail)\b")
 _HEADER_FROM = re.compile(r"(?i)\bheader\.from\s*=\s*([^\s;]+)")
 _REGISTRY = HeaderRegistry()
+# What one message may cost to read. A reply has a few parts and a 25 MB attachment in base64
+# some 340 000 lines; millions of tiny parts or lines cost a gigabyte and minutes to parse.
+MAX_PARTS = 1000
+MAX_LINES = 1_000_000
+
+
+class TooComplex(ValueError):
+    """A message with more parts or lines than announce reads: refused before it costs much."""
+
+
+class _Parts:
+    """The parser's factory of messages: one for each part, and one too many stops it."""
+
+    def __init__(self, most: int) -> None:
+        self.most = most
+        self.made = -1  # the parser calls it once on creation, to see that it takes a policy
+
+    def __call__(self, policy: Policy = email.policy.default) -> EmailMessage:
+        self.made += 1
+        if self.made > self.most:
+            raise TooComplex(f"more than {self.most} MIME parts (announce reads at most "
+                             f"{self.most}); not parsed further")
+        return EmailMessage(policy=policy)
 
 
 @dataclass(frozen=True)
@@ -89,9 +113,14 @@ def strict_sender(raw: str) -> str | None:
 
 
 def parse(data: bytes, fallback_key: str) -> Message:
-    """Read a message's bytes; headers are read as they came, so none can raise here."""
-    parsed = BytesParser(policy=email.policy.default).parsebytes(data)
-    assert isinstance(parsed, EmailMessage)  # noqa: S101 (the policy's message class)
+    """Read a message's bytes; headers are read as they came, so none can raise here. One
+    of more than :data:`MAX_LINES` lines is refused unread, and parsing stops at the part after
+    :data:`MAX_PARTS` (:class:`TooComplex`): the parser reads 8 KiB at a time, so what it
+    holds then is no more than those parts."""
+    lines = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")  # as the parser splits
+    if lines > MAX_LINES:
+        raise TooComplex(f"{lines} lines, more than the {MAX_LINES} announce reads; not parsed")
+    parsed = BytesParser(_Parts(MAX_PARTS), policy=email.policy.default).parsebytes(data)
     found = _ids(_raw(parsed, "Message-ID"))
     answers = tuple(dict.fromkeys(_ids(_raw(parsed, "In-Reply-To")) +
                                   _ids(_raw(parsed, "References"))))
