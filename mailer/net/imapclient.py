@@ -8,7 +8,9 @@ login and is never shown; XOAUTH2 and OAUTHBEARER take a token the same way.
 ``UID FETCH uid-set (RFC822.SIZE)``); :meth:`Imap.fetch` reads one message with ``BODY.PEEK``
 (a read marks nothing) and never one bigger than ``limit``. Only :meth:`Imap.done` changes the
 mailbox: the message is flagged seen and moved to ``announce/done`` (copied there where the
-server has no MOVE). Nothing is ever deleted.
+server has no MOVE). Nothing is ever deleted. No answer of the server is read into memory when
+it announces more than ``limit`` bytes (an IMAP literal, ``{2000000000}``): that is a fault of
+the server like any other, below, said before a byte of it is read.
 
 Every fault of the server or the network, at any step, is one line and no traceback: a
 :class:`TemporaryFailure` (exit 75: the next run tries again) naming the server, the step,
@@ -102,6 +104,27 @@ def _sizes(data: list[Any]) -> dict[int, int]:
     return found
 
 
+class _Plain(imaplib.IMAP4):
+    """imaplib's connection, refusing an answer that announces more than ``cap`` bytes (a
+    literal, ``{2000000000}``) from the greeting on, before a byte of it is read: imaplib reads
+    it with one read, which sets aside all of it first."""
+
+    def __init__(self, *args: Any, cap: int, **kwargs: Any) -> None:
+        self.cap = cap
+        super().__init__(*args, **kwargs)
+
+    def read(self, size: int) -> bytes:
+        if size > self.cap:
+            raise imaplib.IMAP4.abort(
+                f"the server announced {size} bytes, more than the {self.cap} announce reads"
+            )
+        return super().read(size)
+
+
+class _Tls(_Plain, imaplib.IMAP4_SSL):
+    """:class:`_Plain` over TLS."""
+
+
 class Imap:
     """One logged-in IMAP session on the inbox folder; ``readonly`` for a dry run.
 
@@ -185,11 +208,11 @@ class Imap:
         context = ssl.create_default_context()
         with self._step("could not be reached"):
             if settings.security == "tls":
-                self.conn = imaplib.IMAP4_SSL(
-                    settings.host, settings.port, ssl_context=context, timeout=settings.timeout
-                )
+                self.conn = _Tls(settings.host, settings.port, ssl_context=context,
+                                 timeout=settings.timeout, cap=self.limit)
             else:
-                self.conn = imaplib.IMAP4(settings.host, settings.port, timeout=settings.timeout)
+                self.conn = _Plain(settings.host, settings.port, timeout=settings.timeout,
+                                   cap=self.limit)
         if settings.security == "starttls":
             with self._step("failed at STARTTLS"):
                 self._conn().starttls(ssl_context=context)
