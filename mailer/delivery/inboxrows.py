@@ -1,18 +1,16 @@
 """The ledger's rows about what came back (contract §7): suppressed addresses, temporary failures,
 inbox messages acted on, the inbox's own mail, and which copy announce sent under which
 Message-ID (the proof an answer must name). A part of :class:`mailer.delivery.ledger.Ledger`;
-the connection, the versions and the writing are the ledger's own.
+the connection, the versions and the writing are ``ledgerfile``'s.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-SENT = "sent"
+from mailer.delivery.ledgerfile import SENT, LedgerFile
 
 
 @dataclass(frozen=True)
@@ -26,20 +24,8 @@ class SentCopy:
     talk: str
 
 
-class InboxRows:
-    """What the inbox reads and writes in the ledger (mixed into ``Ledger``)."""
-
-    def _read(self, sql: str, args: tuple[object, ...]) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
-
-    def _one(self, sql: str, args: tuple[object, ...]) -> tuple[Any, ...] | None:
-        raise NotImplementedError
-
-    def _write(self, sql: str, args: tuple[object, ...]) -> sqlite3.Cursor:
-        raise NotImplementedError
-
-    def _stamp(self, timespec: str = "seconds") -> str:
-        raise NotImplementedError
+class InboxRows(LedgerFile):
+    """What the inbox reads and writes in the ledger."""
 
     def suppressed(self) -> dict[str, tuple[str, str, str]]:
         """Every suppressed address (lower-cased) -> (reason, when, the message that caused it)."""

@@ -5,48 +5,23 @@ server's 250 (or 5xx refusal): a run that stops half way is resumed by the next
 one, and at most the message in flight at a crash can go out twice. ``--force``
 opens a new campaign for the talk x kind; older campaigns stay as history.
 
-The database runs in WAL mode with ``synchronous=NORMAL``: a committed row
-survives the process being killed (kill -9); only a power loss may take the
-last rows back, which would mean a repeated message, never a lost one.
+The connection, its tables and versions are ``ledgerfile``'s.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from types import TracebackType
-from typing import Any
 
-from mailer.delivery.inboxrows import SENT, InboxRows
-from mailer.delivery.tables import (
-    LEDGER_VERSION,
-    OUR_TABLES,
-    SCHEMA,
-    TO_VERSION_2,
-    TO_VERSION_3,
-    TO_VERSION_5,
-)
-from mailer.errors import LedgerError
+from mailer.delivery.inboxrows import InboxRows
+from mailer.delivery.ledgerfile import LEDGER_FILE, REFUSED, SENT, LedgerWriteError
 from mailer.paths import display_path
 from mailer.series.model import Kind
 
 __all__ = ["LEDGER_FILE", "REFUSED", "SENT", "KindSummary", "Ledger", "LedgerWriteError"]
-
-LEDGER_FILE = "ledger.sqlite3"
-REFUSED = "refused"
-
-
-class LedgerWriteError(LedgerError):
-    """A row could not be written (a full disk): the sender says how many went out."""
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -61,117 +36,10 @@ class KindSummary:
 class Ledger(InboxRows):
     """The record of every send of a series; use it as a context manager.
 
-    ``clock`` stamps the rows (when a message went out); it is a seam for tests.
+    ``Ledger(folder, create=True, clock=..., readonly=False)`` and ``Ledger.existing(folder)``
+    open it (see :class:`mailer.delivery.ledgerfile.LedgerFile`); ``clock`` stamps the rows
+    (when a message went out), a seam for tests.
     """
-
-    def __init__(self, folder: Path, *, create: bool = True,
-                 clock: Callable[[], datetime] = _utc_now, readonly: bool = False) -> None:
-        self.path = folder / LEDGER_FILE
-        self._clock = clock
-        where = display_path(self.path)
-        self._help = (f"the ledger {where} cannot be used ({{why}}); nothing was sent. "
-                      "Fix the folder's permissions or free space and run again")
-        damaged = (f"the ledger {where} is damaged ({{why}}), so announce cannot tell what went "
-                   "out; nothing was sent. Restore it from a backup, or try `sqlite3 "
-                   f"{where} .recover`. Only if nothing was ever sent from this series "
-                   "folder, delete it (a new ledger would send everything again)")
-        try:
-            exists = self.path.exists()
-            if not exists and not create:
-                raise LedgerError(f"{where}: no ledger yet")
-            if exists and self.path.stat().st_size == 0:
-                raise LedgerError(damaged.format(why="the file is empty"))
-            if readonly:  # a copy in memory: the file is never written, not even upgraded
-                self.db = sqlite3.connect(":memory:", isolation_level=None)
-                source = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
-                                         timeout=10)
-                try:
-                    source.backup(self.db)
-                finally:
-                    source.close()
-            else:
-                folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-                self.db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            version = self._check(damaged) if exists else LEDGER_VERSION
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            if version < 2 and self._has_events():
-                self.db.executescript(TO_VERSION_2)
-            if exists and version < 3 and "facts" not in self._columns("campaigns"):
-                self.db.executescript(TO_VERSION_3)
-            if exists and version < 5 and "message_id" not in self._columns("deliveries"):
-                self.db.executescript(TO_VERSION_5)
-            self.db.executescript(SCHEMA)
-            if version != LEDGER_VERSION or not exists:  # a reader leaves the file as it was
-                self.db.execute(f"PRAGMA user_version = {LEDGER_VERSION}")
-        except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed"
-            raise LedgerError(damaged.format(why=exc)) from None
-        except (sqlite3.Error, OSError) as exc:
-            raise LedgerError(self._help.format(why=exc)) from None
-
-    def _columns(self, table: str) -> set[str]:
-        return {str(row[1]) for row in self.db.execute(f"PRAGMA table_info({table})")}
-
-    def _has_events(self) -> bool:
-        return bool(self.db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone())
-
-    def _check(self, damaged: str) -> int:
-        """Refuse a ledger that SQLite finds damaged, that is not ours, or that is newer."""
-        problems = [str(row[0]) for row in self.db.execute("PRAGMA quick_check")]
-        if problems != ["ok"]:
-            raise LedgerError(damaged.format(why=f"SQLite's check: {problems[0]}"))
-        tables = {str(row[0]) for row in self.db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not tables >= OUR_TABLES:
-            raise LedgerError(damaged.format(why="it holds no announce tables"))
-        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
-        if version > LEDGER_VERSION:
-            raise LedgerError(
-                f"the ledger {display_path(self.path)} was written by a newer announce "
-                f"(version {version}; this one knows {LEDGER_VERSION}); nothing was sent. "
-                "Upgrade announce (pip install --upgrade announce)")
-        return version
-
-    def __enter__(self) -> Ledger:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
-        self.db.close()
-
-    @classmethod
-    @contextmanager
-    def existing(cls, folder: Path, *, readonly: bool = False) -> Iterator[Ledger | None]:
-        """Open the ledger for reading when there is one (previews and listings record
-        nothing); ``readonly`` reads a copy in memory, so that a dry run leaves the file as
-        it was, byte for byte (what it writes is forgotten)."""
-        if not (folder / LEDGER_FILE).exists():
-            yield None
-            return
-        with cls(folder, create=False, readonly=readonly) as ledger:
-            yield ledger
-
-    def _stamp(self, timespec: str = "seconds") -> str:
-        return self._clock().astimezone(UTC).isoformat(timespec=timespec)
-
-    def _read(self, sql: str, args: tuple[object, ...]) -> list[tuple[Any, ...]]:
-        try:
-            return self.db.execute(sql, args).fetchall()
-        except sqlite3.Error as exc:
-            raise LedgerError(f"the ledger {display_path(self.path)} could not be read ({exc}); "
-                              "nothing was sent") from None
-
-    def _one(self, sql: str, args: tuple[object, ...]) -> tuple[Any, ...] | None:
-        rows = self._read(sql, args)
-        return rows[0] if rows else None
-
-    def _write(self, sql: str, args: tuple[object, ...]) -> sqlite3.Cursor:
-        try:
-            return self.db.execute(sql, args)
-        except sqlite3.Error as exc:
-            raise LedgerWriteError(f"the ledger {display_path(self.path)} could not be "
-                                   f"written ({exc})") from None
 
     def latest_campaign(self, talk: str, kind: Kind) -> int | None:
         """Return the newest campaign of a talk x kind, if it was ever sent."""
@@ -271,7 +139,7 @@ class Ledger(InboxRows):
 
     def write_outcome(self, campaign: int, recipient: str, status: str, code: int, reply: str,
                *, message_id: str | None = None) -> None:
-        """YamlMap one recipient's outcome, durably, before the next message goes out;
+        """Record one recipient's outcome, durably, before the next message goes out;
         ``message_id`` is the copy's Message-ID, the proof a bounce or a reply names."""
         self._write(
             "INSERT OR REPLACE INTO deliveries (campaign, recipient, status, code, reply, at, "
@@ -318,7 +186,7 @@ class Ledger(InboxRows):
         return int(cursor.rowcount)
 
     def first_time(self, notice: str) -> bool:
-        """YamlMap that ``notice`` was said; True only the first time (cron says it once)."""
+        """Record that ``notice`` was said; True only the first time (cron says it once)."""
         cursor = self._write("INSERT OR IGNORE INTO notices (key, said) VALUES (?, ?)",
                              (notice, self._stamp()))
         return cursor.rowcount == 1
