@@ -25,7 +25,7 @@ from mailer.delivery.ledger import Ledger
 from mailer.delivery.loop import deliver
 from mailer.mail.outgoing import Delivery
 from mailer.net.smtpsession import Outcome
-from mailer.series.model import Kind
+from mailer.series.kinds import Kind
 
 ACCEPTED = Outcome(250, "2.0.0 queued")
 

@@ -23,7 +23,7 @@ except ImportError:  # pragma: no cover - Typer 0.24 and 0.25 use Click itself
 
 import mailer
 from mailer.errors import EX_OK, MailerError
-from mailer.series.model import Kind
+from mailer.series.kinds import Kind
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

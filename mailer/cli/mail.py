@@ -19,7 +19,7 @@ from mailer.cli.app import (
     say,
     session_of,
 )
-from mailer.series.model import Kind
+from mailer.series.kinds import ANNOUNCING
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -42,7 +42,7 @@ def send(
     to: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
         "--to", help="Send only to this address (a test; not recorded as the real send).",
         show_default=False)] = None,
-    kind: KindOption = Kind.ANNOUNCEMENT,
+    kind: KindOption = ANNOUNCING,
     force: Annotated[bool, typer.Option(
         "--force", help="Send again even if the ledger says it went out.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only problems (for cron).")] = False,
@@ -143,7 +143,7 @@ def preview(
     ctx: typer.Context,
     which: Which = None,
     today: Today = None,
-    kind: KindOption = Kind.ANNOUNCEMENT,
+    kind: KindOption = ANNOUNCING,
     out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         help="Write message.eml, message.txt, message.html and event.ics here.",
         show_default="the state folder's preview/<id>-<kind>/")] = None,

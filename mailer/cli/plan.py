@@ -20,7 +20,7 @@ from mailer.cli.app import (
     say,
     session_of,
 )
-from mailer.series.model import Kind
+from mailer.series.kinds import Kind
 
 if TYPE_CHECKING:
     from mailer.series.store import Store

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from mailer.cli.app import Out, Which, app, emit, examples, say, session_of
-from mailer.series.model import Kind
+from mailer.series.kinds import ANNOUNCING
 
 
 @app.command(epilog=examples("announce page 2024-02-22", "announce page --all --out site/"))
@@ -39,7 +39,7 @@ def page(
             say(f"kept {out / name}: its talk has no page now, but it was edited since "
                 "announce wrote it; remove it by hand if it should go")
         return
-    chosen = pick(store, which, session.today(store, None), Kind.ANNOUNCEMENT)
+    chosen = pick(store, which, session.today(store, None), ANNOUNCING)
     if isinstance(chosen, Nothing):
         say(chosen.message)
         return
@@ -88,7 +88,7 @@ def images(
 
     session = session_of(ctx)
     store = session.store()
-    chosen = pick(store, which, session.today(store, None), Kind.ANNOUNCEMENT)
+    chosen = pick(store, which, session.today(store, None), ANNOUNCING)
     if isinstance(chosen, Nothing):
         say(chosen.message)
         return

@@ -11,7 +11,7 @@ from mailer.commands.output import Done, Stop
 from mailer.delivery.campaign import Request
 from mailer.delivery.speakers import next_round, refuse
 from mailer.mail.outgoing import require_mail_settings
-from mailer.series.model import Kind
+from mailer.series.kinds import Kind
 from mailer.series.schedule import standing_in
 from mailer.series.store import Store
 

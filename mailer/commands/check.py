@@ -19,8 +19,9 @@ from mailer.net.smtpconnect import ServerInfo, check_relay
 from mailer.paths import display_path
 from mailer.render.photos import check as check_photo
 from mailer.render.templates import Renderer, unknown_overrides
+from mailer.series.kinds import Identity, Kind
 from mailer.series.mailconfig import MailSettings
-from mailer.series.model import Kind, Talk
+from mailer.series.model import Talk
 from mailer.series.schedule import upcoming_after
 from mailer.series.store import Store
 
@@ -150,9 +151,10 @@ def check(store: Store, today: date | None = None,
     for talk in good:
         if talk.open:
             continue  # nothing is sent or published about an open week
-        kinds = [Kind.CANCELLATION] if talk.cancelled else [
-            Kind.ANNOUNCEMENT, Kind.REMINDER, Kind.UPDATE, Kind.FOLLOWUP, Kind.REQUEST,
-            Kind.BRIEF]
+        # A cancelled talk gets its cancellation, any other every kind; the speakers' word of
+        # a change is checked with the list's (Renderer.check).
+        kinds = [k for k in Kind if k.mail.for_cancelled == talk.cancelled
+                 and k.mail.identity != Identity.CHANGE]
         try:
             upcoming = upcoming_after(store, talk)
             for kind in kinds:

@@ -52,15 +52,16 @@ from mailer.inbox.sources import MAX_MESSAGE_BYTES, Source, open_source
 from mailer.mail.outgoing import plan_recipients
 from mailer.mail.tokens import address_of, tokens_in
 from mailer.render.rendered import Attachment
+from mailer.series.kinds import Kind
 from mailer.series.mailconfig import MailSettings
-from mailer.series.model import Kind, Talk
+from mailer.series.model import Talk
 from mailer.series.schedule import local_today
 from mailer.series.store import Store
 
 # Mail that went to one speaker alone, so that answering it proves the address: the request
 # (one a speaker) and the receipt. The brief goes to all speakers and the host together:
 # one of them answering it proves nothing about the others.
-SPEAKER_MAIL = frozenset({Kind.REQUEST.value, "received"})
+SPEAKER_MAIL = frozenset({*(k.value for k in Kind if k.mail.answered), "received"})
 CONFIRM = "confirm-unsubscribe"
 A_DAY = timedelta(days=1)
 

@@ -18,7 +18,8 @@ import yaml
 from mailer.delivery.ledger import Ledger
 from mailer.errors import InputError
 from mailer.paths import display_path, write_atomically
-from mailer.series.model import Kind, Talk
+from mailer.series.kinds import ANNOUNCING
+from mailer.series.model import Talk
 from mailer.series.schedule import local_moment, standing_in
 from mailer.series.schema import load_talk
 from mailer.series.store import Store
@@ -126,5 +127,5 @@ def move(
     if new != old:
         old.unlink()
     with Ledger.existing(state) as ledger:
-        announced = bool(ledger and ledger.first_sent(moved.key, Kind.ANNOUNCEMENT))
+        announced = bool(ledger and ledger.first_sent(moved.key, ANNOUNCING))
     return Moved(moved, old, new, announced)

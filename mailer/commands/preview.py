@@ -11,7 +11,7 @@ from mailer.commands.mailing import warning_lines
 from mailer.commands.output import Line
 from mailer.delivery.campaign import AlreadySent, Request, prepare
 from mailer.mail.outgoing import write_preview
-from mailer.series.model import Kind
+from mailer.series.kinds import Kind
 from mailer.series.schedule import Nothing
 from mailer.series.store import Store
 

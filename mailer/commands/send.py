@@ -15,7 +15,7 @@ from mailer.commands.output import Stop
 from mailer.delivery.campaign import Request
 from mailer.errors import InputError
 from mailer.mail.outgoing import require_mail_settings
-from mailer.series.model import Kind
+from mailer.series.kinds import ANNOUNCING, Kind
 from mailer.series.store import Store
 
 __all__ = ["Request", "refuse_due_options", "send"]
@@ -32,6 +32,6 @@ def send(settings: Settings, store: Store, request: Request, now: datetime, *,
 def refuse_due_options(*, which: str | None, today: object, to: object, force: bool,
                        kind: Kind) -> None:
     """``send --due`` chooses the talks and kinds itself."""
-    if which or today or to or force or kind != Kind.ANNOUNCEMENT:
+    if which or today or to or force or kind != ANNOUNCING:
         raise InputError("send --due chooses the talks and kinds itself; give it only "
                          "--now, --dry-run and --quiet")

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from mailer.delivery.ledger import KindSummary, Ledger
 from mailer.errors import InputError
 from mailer.paths import display_path
-from mailer.series.model import TBA, Kind, Status, Talk
+from mailer.series.kinds import Kind
+from mailer.series.model import TBA, Status, Talk
 from mailer.series.store import Store
 
 if TYPE_CHECKING:

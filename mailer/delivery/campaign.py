@@ -23,8 +23,9 @@ from mailer.delivery.speakers import SPEAKER_KINDS
 from mailer.delivery.suppression import skipped_warning, unsuppressed
 from mailer.errors import InputError
 from mailer.mail.outgoing import Outgoing, RecipientPlan, compose, plan_recipients
+from mailer.series.kinds import Identity, Kind
 from mailer.series.mailconfig import MailSettings
-from mailer.series.model import Kind, Talk
+from mailer.series.model import Talk
 from mailer.series.schedule import Nothing, pick, standing_in
 from mailer.series.store import Store
 
@@ -102,7 +103,7 @@ def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
     sent = _already_sent(chosen, request.kind, history.plan or plan, history.settled)
     if sent is not None:
         return sent
-    if request.kind == Kind.UPDATE:
+    if request.kind.mail.identity == Identity.TOLD:
         _refuse_update(chosen, history, request)
         plan = history.plan or plan
         if not plan.total and not request.preview:
@@ -113,11 +114,11 @@ def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
     outgoing = compose(store, chosen, request.kind, plan, mail=mail, now=now,
                        today=request.today, sequence=history.sequence, changed=history.changed,
                        secret=series_secret(state, create=request.reaches_people))
-    if request.kind == Kind.CANCELLATION and not history.announced:
+    if request.kind.mail.announced_first and not history.announced:
         outgoing = replace(outgoing, warnings=(
             *outgoing.warnings, f"{chosen.id} was never announced by announce (the ledger has "
-                                "no announcement of it): the cancellation tells people about a "
-                                "talk they may not have heard of"))
+                                f"no announcement of it): the {request.kind} tells people about "
+                                "a talk they may not have heard of"))
     if skipped:
         outgoing = replace(outgoing, warnings=(
             *outgoing.warnings, skipped_warning(skipped)))
@@ -164,19 +165,19 @@ def _refuse_out_of_time(store: Store, talk: Talk, request: Request,
                         now: datetime) -> None:
     """By hand, a reminder on another day than the talk's, or an announcement of a talk that
     has started, needs --force (contract §5): it would say "Today" or "this week" wrongly."""
-    if request.kind == Kind.FOLLOWUP and not talk.recording:
+    if request.kind.mail.needs_recording and not talk.recording:
         raise InputError(f"{talk.id} has no recording: yet; the follow-up says where it is. "
                          "Set recording: (and slides:) in its record first")
-    if request.kind == Kind.REMINDER and talk.date != request.today:
+    if request.kind.mail.on_the_day and talk.date != request.today:
         raise InputError(f"{talk.id} is on {talk.date}, not today ({request.today}): a "
                          "reminder says \"Today at ...\". Send it on the day, or give --force "
                          "to send it anyway (--dry-run and --to are never refused)")
     start = talk.start(store.series)
     now = standing_in(store.series.zone, request.today, now)  # --today stands in for the clock
-    if request.kind == Kind.FOLLOWUP and start > now:
+    if request.kind.mail.after_start and start > now:
         raise InputError(f"{talk.id} has not taken place yet (at {start:%Y-%m-%d %H:%M %Z}): "
                          "the follow-up goes after the talk. Give --force to send it anyway")
-    if request.kind in (Kind.ANNOUNCEMENT, Kind.UPDATE) and start <= now:
+    if request.kind.mail.before_start and start <= now:
         raise InputError(f"{talk.id} has started (at {start:%Y-%m-%d %H:%M %Z}): nothing "
                          "goes out about a talk that has started. Give --force to send it "
                          "anyway")
@@ -229,7 +230,7 @@ def deliver_campaign(state: Path, outgoing: Outgoing, *, force: bool,
 
     with Ledger(folder, clock=clock) as ledger, run_lock(folder):
         audience = [r for d in outgoing.plan.deliveries() for r in d.recipients]\
-            if outgoing.kind == Kind.UPDATE else []
+            if outgoing.kind.mail.identity == Identity.TOLD else []
         campaign = ledger.campaign(outgoing.talk.key, outgoing.kind, force=force,
                                    facts=outgoing.facts, audience=audience)
         keeping = Keeping(ledger, outgoing, campaign, folder, clock)  # the record, a copy

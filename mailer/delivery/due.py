@@ -14,7 +14,8 @@ from pathlib import Path
 from mailer.delivery.history import from_elsewhere, held_back, load
 from mailer.delivery.ledger import Ledger
 from mailer.delivery.speakers import due_changed
-from mailer.series.model import Kind, Talk
+from mailer.series.kinds import ANNOUNCING, Kind
+from mailer.series.model import Talk
 from mailer.series.schedule import DueNow, due, local_today
 from mailer.series.speakerrules import Asked, Round, next_to_speakers, speaker_due
 from mailer.series.store import Store
@@ -37,7 +38,7 @@ def due_now(store: Store, state: Path, now: datetime, *, remember: bool = False)
     past = load(store.root)  # the series' record: what went, from any state folder
     with Ledger.existing(state, readonly=not remember) as ledger:
         announced = (ledger.announced() if ledger is not None else set()) |\
-            {went.talk for went in past if went.kind == Kind.ANNOUNCEMENT}
+            {went.talk for went in past if went.kind == ANNOUNCING}
         talks: list[Talk] = []
         for talk in store.talks(since):  # the windows, and announced talks after them
             if talk.date <= horizon or talk.key in announced or not talks or\

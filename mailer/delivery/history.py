@@ -35,15 +35,16 @@ from mailer.paths import (
     read_regular,
     write_atomically,
 )
-from mailer.series.model import Kind, Talk
+from mailer.series.kinds import ANNOUNCING, Identity, Kind
+from mailer.series.model import Talk
 from mailer.series.schedule import DueNow, Nothing, changes, talk_facts
 from mailer.series.speakerrules import Asked, Round
 from mailer.series.store import Store
 
 LOG = ".sent.log"  # in seminars/
-_TOLD = (Kind.ANNOUNCEMENT, Kind.UPDATE)  # they tell the date, place and link
+_TOLD = tuple(k for k in Kind if k.mail.tells)  # they tell the date, place and link
 # One mail a talk; any other kind is one mail a change set or a round (its campaign's facts).
-_ONCE = (Kind.ANNOUNCEMENT, Kind.REMINDER, Kind.CANCELLATION, Kind.FOLLOWUP, Kind.BRIEF)
+_ONCE = tuple(k for k in Kind if k.mail.identity == Identity.ONCE)
 _MARKERS = ("<<<<<<<", "|||||||", "=======", ">>>>>>>")  # a merge conflict keeps both sides
 _HEADER = (
     "# What announce sent from this series, one mail a line: the talk, the kind, when it first\n"
@@ -68,9 +69,9 @@ class Went:
     @property
     def facts(self) -> str | None:
         """What tells this mail from another of its kind, as the ledger writes it."""
-        if self.kind == Kind.UPDATE:
+        if self.kind.mail.identity == Identity.TOLD:
             return json.dumps(dict(self.told or {}), sort_keys=True)
-        return json.dumps({"round": self.round or 1}) if self.kind == Kind.REQUEST\
+        return json.dumps({"round": self.round or 1}) if self.kind.mail.identity == Identity.ROUND\
             else self.other
 
     @property
@@ -174,8 +175,9 @@ def _campaign(talk: str, kind: Kind, facts: str | None, *, first: datetime, reac
     data = json.loads(facts) if facts else None
     told = data if kind in _TOLD and isinstance(data, dict) else None
     round_ = int(data.get("round", 1)) if isinstance(data, dict) else 1
-    other = facts if kind not in (*_ONCE, Kind.UPDATE, Kind.REQUEST) else None
-    return Went(talk, kind, first, reached, of, told, round_ if kind == Kind.REQUEST else None,
+    other = facts if kind.mail.identity == Identity.CHANGE else None
+    rounds = kind.mail.identity == Identity.ROUND
+    return Went(talk, kind, first, reached, of, told, round_ if rounds else None,
                 other)
 
 
@@ -204,7 +206,8 @@ def remember(root: Path, ledger: Ledger, outgoing: Outgoing, campaign: int,
     zone = outgoing.series.zone
     entries = load(root) if log_path(root).exists() else _from_ledger(ledger, zone)
     statuses = list(ledger.settled(campaign).values())
-    of = None if outgoing.kind == Kind.REQUEST else outgoing.plan.total  # a round: per speaker
+    # A round goes one a speaker: how many it was for is not the plan's count.
+    of = None if outgoing.kind.mail.identity == Identity.ROUND else outgoing.plan.total
     went = replace(_campaign(outgoing.talk.key, outgoing.kind, outgoing.facts,
                              first=moment.astimezone(zone), reached=statuses.count(SENT), of=of),
                    refused=statuses.count(REFUSED))
@@ -217,7 +220,7 @@ def _known(ledger: Ledger | None, went: Went) -> bool:
     """Whether the ledger saw this mail reach anyone (then the ledger decides, as ever)."""
     if ledger is None:
         return False
-    if went.kind == Kind.REQUEST:
+    if went.kind.mail.identity == Identity.ROUND:
         return any(number == went.round and first is not None
                    for number, first, _ in ledger.rounds(went.talk))
     if went.kind in _ONCE:
@@ -263,7 +266,7 @@ def held(store: Store, state: Path, talk: Talk, kind: Kind,
          facts: str | None = None) -> Nothing | None:
     """Nothing, saying why, when the series' record has this mail and the ledger never saw it;
     ``facts``: a request's round (an update's change set is the talk's as it is now)."""
-    if kind == Kind.UPDATE:
+    if kind.mail.identity == Identity.TOLD:
         facts = json.dumps(talk_facts(store.series, talk), sort_keys=True)
     mine = [w for w in load(store.root) if w.same(talk.key, kind, facts)]
     if not mine:  # the usual case: no ledger is opened
@@ -299,7 +302,8 @@ def _asked(talk: Talk, asked: Asked, away: Sequence[Went]) -> Asked:
     rounds = {r.number: r for r in asked.rounds}
     for went in away:
         number = went.round or 1
-        if went.kind == Kind.REQUEST and (number not in rounds or rounds[number].first is None):
+        if went.kind.mail.identity == Identity.ROUND and\
+                (number not in rounds or rounds[number].first is None):
             rounds[number] = Round(number, went.first, everyone)
     briefed = asked.briefed | everyone if any(w.kind == Kind.BRIEF for w in away)\
         else asked.briefed
@@ -314,8 +318,9 @@ def held_back(plan: DueNow, away: Sequence[Went], store: Store, state: Path) -> 
     due, notes = [], []
     for item in plan.due:
         facts = json.dumps(talk_facts(store.series, item.talk), sort_keys=True)\
-            if item.kind == Kind.UPDATE else json.dumps({"round": item.round})\
-            if item.kind == Kind.REQUEST else None
+            if item.kind.mail.identity == Identity.TOLD else\
+            json.dumps({"round": item.round}) if item.kind.mail.identity == Identity.ROUND\
+            else None
         went = next((w for w in away if w.same(item.talk.key, item.kind, facts)), None)
         if went is None:
             due.append(item)
@@ -345,14 +350,14 @@ def talk_history(store: Store, state: Path, talk: Talk, kind: Kind,
     mine = [went for went in load(store.root) if went.talk == talk.key]
     with Ledger.existing(state) as ledger:
         away = elsewhere(ledger, mine)
-        heard = bool(ledger and ledger.first_sent(talk.key, Kind.ANNOUNCEMENT))
+        heard = bool(ledger and ledger.first_sent(talk.key, ANNOUNCING))
         told = _told(mine, away) or (ledger.told(talk.key) if ledger else None)
         changed: tuple[tuple[str, str, str], ...] = ()
         campaign = ledger.latest_campaign(talk.key, kind) if ledger else None
-        if kind == Kind.UPDATE:
+        if kind.mail.identity == Identity.TOLD:
             facts = talk_facts(store.series, talk)
             changed = tuple(changes(json.loads(told), facts)) if told else ()
-            campaign = ledger.matching_campaign(talk.key, Kind.UPDATE, json.dumps(
+            campaign = ledger.matching_campaign(talk.key, kind, json.dumps(
                 facts, sort_keys=True)) if ledger else None
             if ledger and heard and not plan.test:  # who got it: the ledger's to say, if known
                 plan = plan.only(ledger.audience(campaign) if campaign is not None
@@ -364,5 +369,5 @@ def talk_history(store: Store, state: Path, talk: Talk, kind: Kind,
             else None,
             sequence=versions + (ledger.sequence(talk.key, event_digest(
                 store.series, talk)) if ledger else 0),
-            announced=heard or any(w.kind == Kind.ANNOUNCEMENT for w in away),
+            announced=heard or any(w.kind == ANNOUNCING for w in away),
             plan=plan, changed=changed)

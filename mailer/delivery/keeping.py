@@ -20,7 +20,7 @@ from mailer.delivery.loop import Event, Notice, Report
 from mailer.errors import InputError
 from mailer.mail.outgoing import Outgoing
 from mailer.paths import display_path, write_atomically
-from mailer.series.model import Kind
+from mailer.series.kinds import Kind
 
 COPIES = "sent"  # in the state folder
 _COPY = re.compile(rf"-({'|'.join(Kind)})-(\d+)\.eml")

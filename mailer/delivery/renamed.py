@@ -10,7 +10,7 @@ from pathlib import Path
 from mailer.delivery.history import load
 from mailer.delivery.ledger import Ledger
 from mailer.paths import display_path
-from mailer.series.model import Kind
+from mailer.series.kinds import ANNOUNCING
 from mailer.series.store import Store
 
 # An announced talk whose record is gone holds a record that looks like it renamed this long
@@ -28,7 +28,7 @@ def orphans(store: Store, state: Path, today: date, *,
     """
     # What the series' record lists counts too: a lost or new state folder forgets nothing.
     kept = {went.talk for went in load(store.root)
-            if went.kind == Kind.ANNOUNCEMENT and went.reached}
+            if went.kind == ANNOUNCING and went.reached}
     with Ledger.existing(state, readonly=not once) as ledger:
         announced = kept | (ledger.announced() if ledger is not None else set())
         missing = _missing(store, announced, today - timedelta(days=HOLD_DAYS))

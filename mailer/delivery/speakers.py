@@ -19,8 +19,9 @@ from mailer.addresses import Mailbox
 from mailer.delivery.ledger import SENT, Ledger
 from mailer.errors import InputError
 from mailer.mail.outgoing import Outgoing, Personal, RecipientPlan, compose, plan_recipients
+from mailer.series.kinds import ANNOUNCING, Kind
 from mailer.series.mailconfig import MailSettings
-from mailer.series.model import Kind, Series, Speaker, Talk
+from mailer.series.model import Series, Speaker, Talk
 from mailer.series.schedule import Due, changes, local_today, pick, talk_facts
 from mailer.series.speakerrules import (
     Heard,
@@ -101,13 +102,13 @@ def _brief(store: Store, state: Path, talk: Talk, mail: MailSettings,
     from mailer.series.schedule import upcoming_after
 
     with Ledger.existing(state) as ledger:
-        announced = bool(ledger and ledger.first_sent(talk.key, Kind.ANNOUNCEMENT))
+        announced = bool(ledger and ledger.first_sent(talk.key, ANNOUNCING))
     subject = None
     if announced:
         render = Renderer(store.root)
         subject = render.subject(render.context(store.series, talk,
                                                 upcoming_after(store, talk),
-                                                Kind.ANNOUNCEMENT))
+                                                ANNOUNCING))
     name, image = backdrop(store.root, store.series, talk)
     values = brief_values(store.series, talk, announced=subject, backdrop=name)
     host = talk.host
@@ -166,7 +167,7 @@ def told_before(ledger: Ledger, talk: Talk, facts: str) -> dict[str, str] | None
             "SELECT c.facts FROM campaigns c WHERE c.seminar = ? AND c.kind IN (?, ?, ?) AND "
             "c.facts IS NOT NULL AND c.facts != ? AND EXISTS (SELECT 1 FROM deliveries d "
             "WHERE d.campaign = c.id AND d.status = ?) ORDER BY c.id DESC",
-            (talk.key, Kind.ANNOUNCEMENT, Kind.UPDATE, Kind.CHANGED, facts, SENT)).fetchall()
+            (talk.key, ANNOUNCING, Kind.UPDATE, Kind.CHANGED, facts, SENT)).fetchall()
     except sqlite3.Error:
         return None
     for (text,) in rows:
@@ -186,7 +187,7 @@ def _changed(store: Store, state: Path, talk: Talk, mail: MailSettings,
     with Ledger.existing(state) as ledger:
         before = told_before(ledger, talk, facts) if ledger is not None else None
         announced = ledger is not None and\
-            ledger.first_sent(talk.key, Kind.ANNOUNCEMENT) is not None
+            ledger.first_sent(talk.key, ANNOUNCING) is not None
     changed = tuple(changes(before, talk_facts(series, talk))) if before else ()
     if not (talk.cancelled or changed):
         raise InputError(f"{talk.id}: its date, time, location and call link are as its "
@@ -210,7 +211,7 @@ def _heard(ledger: Ledger, series: Series, talk: Talk) -> Heard:
         update = ledger.matching_campaign(talk.key, Kind.UPDATE, facts)
         listed = update is not None and SENT in ledger.settled(update).values()
     mine = ledger.matching_campaign(talk.key, Kind.CHANGED, facts)
-    return Heard(announced=ledger.first_sent(talk.key, Kind.ANNOUNCEMENT) is not None,
+    return Heard(announced=ledger.first_sent(talk.key, ANNOUNCING) is not None,
                  told=json.loads(told) if told else None, listed=listed,
                  heard=frozenset(ledger.settled(mine)) if mine is not None else frozenset())
 

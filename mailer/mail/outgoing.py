@@ -19,8 +19,9 @@ from mailer.addresses import AddressProblem, Mailbox, parse_mailbox
 from mailer.errors import InputError
 from mailer.mail.tokens import unsubscribe_token
 from mailer.paths import write_files, write_folder
+from mailer.series.kinds import Audience, Kind
 from mailer.series.mailconfig import MailSettings
-from mailer.series.model import Kind, Series, Status, Talk
+from mailer.series.model import Series, Status, Talk
 from mailer.series.names import slugify
 from mailer.series.schedule import talk_facts, upcoming_after
 from mailer.series.store import Store
@@ -187,7 +188,7 @@ def require_mail_settings(mail: MailSettings, *, test: bool = False) -> None:
 
 def _warnings(talk: Talk, kind: Kind) -> tuple[str, ...]:
     warnings = []
-    if kind == Kind.ANNOUNCEMENT and talk.missing():
+    if kind.mail.announces and talk.missing():
         warnings.append(f"{talk.id}: still missing {', '.join(talk.missing())}; "
                         "the announcement shows TBA or leaves the line out")
     if talk.status == Status.TENTATIVE:
@@ -254,7 +255,7 @@ def compose(store: Store, talk: Talk, kind: Kind, plan: RecipientPlan, *,
     verify(blueprint, plan, f"{store.folder.name}/{talk.id}.yaml", kind)
     digest = event_digest(store.series, talk) if rendered.ics else None
     facts = json.dumps(talk_facts(store.series, talk), sort_keys=True)\
-        if kind in (Kind.ANNOUNCEMENT, Kind.UPDATE) else personal.facts if personal else None
+        if kind.mail.tells else personal.facts if personal else None
     return Outgoing(series=store.series, talk=talk, kind=kind, rendered=rendered,
                     blueprint=blueprint, mail=mail, plan=plan, made=now, digest=digest,
                     warnings=_warnings(talk, kind), facts=facts)
@@ -320,7 +321,7 @@ def write_preview(state: Path, outgoing: Outgoing, out: Path | None = None) -> P
         write_files(out, files)
         return out
     name = f"{outgoing.talk.id}-{outgoing.kind}"
-    if outgoing.kind == Kind.REQUEST:  # one request a speaker: a folder each
+    if outgoing.kind.mail.audience == Audience.EACH_SPEAKER:  # one request a speaker: a folder each
         name += "-" + "-".join(slugify(b.addr.split("@")[0]) for b in outgoing.plan.lists)
     folder = state / "preview" / name
     write_folder(folder, files)

@@ -15,7 +15,8 @@ from typing import Any
 from mailer.render.event import calendar_links
 from mailer.render.speakermail import and_list
 from mailer.render.times import hhmm, long_day, zone_abbreviation
-from mailer.series.model import Kind, Series, Status, Talk
+from mailer.series.kinds import Identity, Kind
+from mailer.series.model import Series, Status, Talk
 
 
 def button_label(label: str) -> str:
@@ -40,16 +41,15 @@ def _heading(series: Series, talk: Talk, kind: Kind,
     """The HTML part's heading: the talk's name after what the mail is (one word a kind)."""
     name = talk_name(series, talk)
     moved = any(key == "when" for key, _, _ in changed)
-    if kind == Kind.REMINDER:
-        return f"Today at {hhmm(talk.start(series))}: {name}"
-    if kind == Kind.CANCELLATION or (kind == Kind.CHANGED and talk.cancelled):
-        return f"Cancelled: {name}"
-    if kind in (Kind.UPDATE, Kind.CHANGED):
-        return f"{'Moved' if moved else 'Changed'}: {name}"
-    if kind == Kind.FOLLOWUP:
-        return f"Recording: {name}"
-    if kind.personal:
-        return f"Your talk: {name}"
+    heading = kind.mail.heading
+    if talk.cancelled and kind.personal and kind.mail.identity == Identity.CHANGE:
+        heading = "Cancelled"  # the speakers' own word of their cancelled talk
+    elif heading == "Today at":
+        heading = f"Today at {hhmm(talk.start(series))}"
+    elif heading == "Changed" and moved:
+        heading = "Moved"
+    if heading:
+        return f"{heading}: {name}"
     return talk.shown_title
 
 

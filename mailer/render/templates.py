@@ -40,7 +40,8 @@ from mailer.render.htmlmail import (
 )
 from mailer.render.rendered import InlineImage, Rendered
 from mailer.render.times import hhmm, zone_abbreviation
-from mailer.series.model import TBA, Kind, Series, Speaker, Status, Talk
+from mailer.series.kinds import ANNOUNCING, Identity, Kind
+from mailer.series.model import TBA, Series, Speaker, Status, Talk
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # mailer/
 # Installed, the wheel carries templates/ inside the package; in a checkout, the repo's own.
@@ -48,16 +49,7 @@ PACKAGE_TEMPLATES = next(
     (p for p in (_PACKAGE / "templates", _PACKAGE.parent / "templates") if p.is_dir()),
     _PACKAGE / "templates",
 )
-TEMPLATE_FOR = {
-    Kind.ANNOUNCEMENT: "announcement.md.j2",
-    Kind.REMINDER: "reminder.md.j2",
-    Kind.CANCELLATION: "cancellation.md.j2",
-    Kind.UPDATE: "update.md.j2",
-    Kind.FOLLOWUP: "followup.md.j2",
-    Kind.REQUEST: "request.md.j2",
-    Kind.BRIEF: "brief.md.j2",
-    Kind.CHANGED: "changed.md.j2",
-}
+TEMPLATE_FOR = {kind: kind.mail.template for kind in Kind}
 TEMPLATE_NAMES = (*TEMPLATE_FOR.values(), "subject.txt.j2", "email.html.j2",
                   "email-classic.html.j2", "program.md.j2")
 
@@ -66,19 +58,38 @@ def example_values(series: Series, talk: Talk, kind: Kind,
                    changed: Sequence[tuple[str, str, str]] = ()) -> dict[str, Any]:
     """What ``check`` gives the speaker templates: a last reminder asking for everything;
     the ``changed`` mail of a move (``changed``) or of the cancellation."""
-    from mailer.render.speakermail import brief_values, changed_values, request_values
+    example = _EXAMPLES.get(kind.mail.template)
+    return {} if example is None else example(series, talk, changed)
 
-    if kind == Kind.REQUEST:
-        everything = replace(talk, title=None, abstract=None, bio=None, photo=None)
-        speaker = talk.speakers[0] if talk.speakers else Speaker("A Speaker")
-        return request_values(series, everything, speaker, round_=2, last=True,
-                              deadline=talk.date)
-    if kind == Kind.BRIEF:
-        return brief_values(series, talk, announced="(the announcement's subject)",
-                            backdrop="meeting-backdrop.jpg")
-    if kind == Kind.CHANGED:
-        return changed_values(series, talk, changed)
-    return {}
+
+def _request_example(series: Series, talk: Talk,
+                     changed: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
+    from mailer.render.speakermail import request_values
+
+    everything = replace(talk, title=None, abstract=None, bio=None, photo=None)
+    speaker = talk.speakers[0] if talk.speakers else Speaker("A Speaker")
+    return request_values(series, everything, speaker, round_=2, last=True,
+                          deadline=talk.date)
+
+
+def _brief_example(series: Series, talk: Talk,
+                   changed: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
+    from mailer.render.speakermail import brief_values
+
+    return brief_values(series, talk, announced="(the announcement's subject)",
+                        backdrop="meeting-backdrop.jpg")
+
+
+def _changed_example(series: Series, talk: Talk,
+                     changed: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
+    from mailer.render.speakermail import changed_values
+
+    return changed_values(series, talk, changed)
+
+
+# The values a speaker template needs beyond the talk's, by template: what ``check`` gives it.
+_EXAMPLES = {"request.md.j2": _request_example, "brief.md.j2": _brief_example,
+             "changed.md.j2": _changed_example}
 
 
 class _NoNetwork:
@@ -256,7 +267,7 @@ class Renderer:
     def page(self, series: Series, talk: Talk, upcoming: Sequence[Talk],
              fmt: PageFormat | None = None) -> str:
         """Return the talk's web page: Jekyll front matter and the Markdown announcement."""
-        context = self.context(series, talk, upcoming, Kind.ANNOUNCEMENT)
+        context = self.context(series, talk, upcoming, ANNOUNCING)
         context["unsubscribe"] = None  # a public page is not a mail
         context["page_photo"] = page_photo_name(talk)
         title = talk.title or f"{series.name} seminar, {talk.date.isoformat()}"
@@ -308,11 +319,12 @@ class Renderer:
         without loading the slower libraries that only turn correct output into e-mail.
         """
         example = [("when", "2024-01-01 15:00", f"{talk.start(series):%Y-%m-%d %H:%M}")]
-        changed = example if kind == Kind.UPDATE else ()
+        changed = example if kind.mail.identity == Identity.TOLD else ()
         self._check(series, talk, upcoming, kind, changed)
-        if kind in (Kind.UPDATE, Kind.CANCELLATION):  # the speakers' mail goes with them
-            self._check(series, talk, upcoming, Kind.CHANGED, changed)
-        if kind == Kind.ANNOUNCEMENT:
+        if kind.mail.with_speakers:  # the speakers' mail of the change goes with it
+            for theirs in (k for k in Kind if k.mail.identity == Identity.CHANGE):
+                self._check(series, talk, upcoming, theirs, changed)
+        if kind.mail.announces:
             self.page(series, talk, upcoming, PageFormat(checked=False))
 
     def _check(self, series: Series, talk: Talk, upcoming: Sequence[Talk],
@@ -337,7 +349,7 @@ class Renderer:
         html_doc = self.html_part(series, talk, context, subject,
                                   photo_src=photo.src if photo else None)
         ics = None
-        if kind in (Kind.ANNOUNCEMENT, Kind.CANCELLATION, Kind.UPDATE):
+        if kind.mail.calendar:
             from mailer.render.calendar import build_calendar
 
             ics = build_calendar(series, [(talk, sequence)], stamp=stamp)

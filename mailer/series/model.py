@@ -10,31 +10,13 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from mailer.series.kinds import Kind as Kind  # noqa: PLC0414 (the ledger imports it here)
 from mailer.series.mailconfig import MailSettings
 from mailer.series.names import slugify
 
 TBA = "TBA"  # what a missing speaker, title or abstract shows as
 DEFAULT_VIDEO_LABEL = "Video link"
 DEFAULT_FRONT_MATTER: Mapping[str, Any] = MappingProxyType({"layout": "default"})
-
-
-class Kind(StrEnum):
-    """The kinds of mail a talk can get."""
-
-    ANNOUNCEMENT = "announcement"
-    REMINDER = "reminder"
-    REQUEST = "request"  # to the speaker: what is still missing, and a form to reply with
-    BRIEF = "brief"  # to the speaker, the host in copy: the practical details
-    CANCELLATION = "cancellation"
-    UPDATE = "update"  # an announced talk's date, time, place or call link changed
-    FOLLOWUP = "followup"  # after the talk: its recording is online
-    CHANGED = "changed"  # to the speakers, the host in copy: their talk moved or is cancelled
-
-    @property
-    def personal(self) -> bool:
-        """Whether it is personal mail to a talk's speakers (and host), not list mail: no
-        List-Id or unsubscribe link, Reply-To the organiser, the series' token in the subject."""
-        return self in (Kind.REQUEST, Kind.BRIEF, Kind.CHANGED)
 
 
 class Status(StrEnum):

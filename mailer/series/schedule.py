@@ -13,7 +13,8 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from mailer.errors import InputError
-from mailer.series.model import Kind, Series, Status, Talk
+from mailer.series.kinds import Kind
+from mailer.series.model import Series, Status, Talk
 
 if TYPE_CHECKING:  # the store hands talks in lazily; the rules only iterate
     from mailer.series.store import Store

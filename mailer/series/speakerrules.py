@@ -21,7 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from mailer.series.model import Kind, Series, Status, Talk
+from mailer.series.kinds import Kind
+from mailer.series.model import Series, Status, Talk
 from mailer.series.schedule import Due, changes, local_moment, local_today, talk_facts
 
 
