@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 import trustme
-from support import Server, copy_example, invoke, start_server
+from runners import invoke
+from seriesfiles import copy_example
+from smtpserver import Server, start_server
 
 
 @pytest.fixture(scope="session")

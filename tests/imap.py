@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import trustme
-from support import require_root_tools
+from outside import require_root_tools
 
 USER = "organiser"
 PASSWORD = "Imap-Pw-4711"

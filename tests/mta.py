@@ -21,7 +21,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import trustme
-from support import require_root_tools
+from outside import require_root_tools
 
 SASL_USER = "seminar"
 SASL_PASSWORD = "Postfix-Sasl-Pw-4711"

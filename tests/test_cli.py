@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 import typer.main
-from support import REPO, Server, free_port, invoke
+from runners import invoke
+from seriesfiles import REPO
+from smtpserver import Server, free_port
 
 from mailer import __version__
 from mailer.cli import app

@@ -13,7 +13,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from support import REPO, Server, subscribe, write
+from seriesfiles import REPO, subscribe, write
+from smtpserver import Server
 
 from mailer.commands.environment import Settings, resolve
 from mailer.commands.output import Done, Line

@@ -14,17 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from outside import require_tool
 from PIL import Image
-from support import (
-    REPO,
-    Server,
-    add_photo,
-    edit,
-    invoke,
-    require_tool,
-    use_subscriber_file,
-    write,
-)
+from runners import invoke
+from seriesfiles import REPO, add_photo, edit, use_subscriber_file, write
+from smtpserver import Server
 
 ARTIFACTS = REPO / "tests" / "artifacts"
 

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import Faults, Server, invoke, subscribe, write
+from runners import invoke
+from seriesfiles import subscribe, write
+from smtpserver import Faults, Server
 
 from mailer.addresses import Mailbox
 from mailer.delivery.ledger import Ledger
@@ -314,7 +316,7 @@ def test_rate_per_minute_holds_for_the_run_over_several_connections(
 
 
 def test_a_refused_login_on_one_connection_stops_the_run(series: Path) -> None:
-    from support import authenticator, start_server
+    from smtpserver import authenticator, start_server
 
     server = start_server(authenticator=authenticator("seminar", "right"),
                           auth_require_tls=False)

@@ -9,7 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import Server, edit, free_port, invoke, parts
+from runners import invoke
+from seriesfiles import edit
+from smtpserver import Server, free_port, parts
 
 
 @pytest.fixture

@@ -16,7 +16,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support import Server, copy_example, edit, invoke, subscribe, write
+from runners import invoke
+from seriesfiles import copy_example, edit, subscribe, write
+from smtpserver import Server
 
 TALK = "2024-02-22-mathis"
 LOG = Path("seminars") / ".sent.log"

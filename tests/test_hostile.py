@@ -15,25 +15,12 @@ import markdown
 import pytest
 import trustme
 import yaml
+from htmlcheck import assert_no_active_content, shown, without_liquid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import (
-    REPO,
-    TALK,
-    TESTS,
-    Server,
-    assert_no_active_content,
-    authenticator,
-    invoke,
-    parts,
-    shown,
-    start_server,
-    subscribe,
-    tls_server,
-    use_subscriber_file,
-    without_liquid,
-    write,
-)
+from runners import invoke
+from seriesfiles import REPO, TALK, TESTS, subscribe, use_subscriber_file, write
+from smtpserver import Server, authenticator, parts, start_server, tls_server
 
 from mailer.mail.outgoing import compose, plan_recipients
 from mailer.render.formats import MARKDOWN_EXTENSIONS

@@ -10,8 +10,11 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from htmlcheck import visible
 from PIL import Image
-from support import GOLDEN, TALK, Server, add_photo, edit, invoke, visible, write
+from runners import invoke
+from seriesfiles import GOLDEN, TALK, add_photo, edit, write
+from smtpserver import Server
 
 
 def sent(series: Path, server: Server, *args: str) -> EmailMessage:

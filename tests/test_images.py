@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageStat
-from support import TALK, Server, add_photo, edit, invoke, make_photo, write
+from runners import invoke
+from seriesfiles import TALK, add_photo, edit, make_photo, write
+from smtpserver import Server
 
 SIZES = {"social-media": (1200, 630), "meeting-backdrop": (1920, 1080),
          "youtube-thumbnail": (1280, 720)}

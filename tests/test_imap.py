@@ -11,7 +11,10 @@ import pytest
 import trustme
 from imap import PASSWORD, USER, Dovecot, require_dovecot
 from mailbox_samples import ANN, SPEAKER_RECORD, TALK, dsn, png, reply
-from support import Server, edit, invoke, private_service, subscribe, write
+from outside import private_service
+from runners import invoke
+from seriesfiles import edit, subscribe, write
+from smtpserver import Server
 
 from mailer.series.store import Store
 

@@ -11,7 +11,9 @@ import re
 from pathlib import Path
 
 import pytest
-from support import TESTS, in_order, invoke, words, write
+from htmlcheck import in_order, words
+from runners import invoke
+from seriesfiles import TESTS, write
 
 from mailer.importing.sheets import sheet_date
 from mailer.series.store import Store

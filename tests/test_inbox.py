@@ -23,7 +23,9 @@ from mailbox_samples import (
     reply,
     unsubscribe,
 )
-from support import Server, edit, invoke, parts, subscribe, write
+from runners import invoke
+from seriesfiles import edit, subscribe, write
+from smtpserver import Server, parts
 
 from mailer.series.store import Store
 

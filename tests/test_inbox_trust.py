@@ -23,7 +23,9 @@ from pathlib import Path
 import pytest
 from mailbox_samples import FREDRIK, SPEAKER_RECORD, TALK, dsn, png, reply, unsubscribe
 from PIL import Image
-from support import Server, edit, invoke, popen, run, subscribe, write
+from runners import invoke, popen, run
+from seriesfiles import edit, subscribe, write
+from smtpserver import Server
 
 from mailer.series.store import Store
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import Server, invoke, start_server, subscribe
+from runners import invoke
+from seriesfiles import subscribe
+from smtpserver import Server, start_server
 
 PEOPLE = ["ann@example.org", "bo@example.org", "cy@example.org", "jöns.åkesson@example.org",
           "anna@exämple.org"]

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from support import REPO
+from seriesfiles import REPO
 
 PACKAGE = REPO / "mailer"
 MAX_MODULE_LINES = 400

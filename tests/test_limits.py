@@ -14,14 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support import (
+from runners import invoke
+from seriesfiles import subscribe
+from smtpserver import (
     EXCHANGE_TOO_MANY,
     Faults,
     FewConnections,
     Server,
-    invoke,
     start_few_connections_server,
-    subscribe,
 )
 
 from mailer.delivery.ledger import Ledger

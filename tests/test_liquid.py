@@ -25,7 +25,10 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 import yaml
-from support import TALK, copy_example, edit, invoke, require_tool, shown, visible, write
+from htmlcheck import shown, visible
+from outside import require_tool
+from runners import invoke
+from seriesfiles import TALK, copy_example, edit, write
 
 from mailer.render.formats import PageFormat, keep_every_word
 from mailer.render.usertext import safe_destination

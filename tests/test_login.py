@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 from aiosmtpd.smtp import AuthResult
-from support import Faults, Server, Sink, invoke, start_server, subscribe, write
+from runners import invoke
+from seriesfiles import subscribe, write
+from smtpserver import Faults, Server, Sink, start_server
 
 
 @dataclass

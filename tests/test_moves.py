@@ -12,7 +12,9 @@ from pathlib import Path
 
 import icalendar
 import pytest
-from support import Server, edit, invoke, parts, subscribe, write
+from runners import invoke
+from seriesfiles import edit, subscribe, write
+from smtpserver import Server, parts
 
 TALK = "2024-02-22-mathis"
 

@@ -14,7 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import REPO, Server, edit, invoke, require_tool, write
+from outside import require_tool
+from runners import invoke
+from seriesfiles import REPO, edit, write
+from smtpserver import Server
 
 UNITS = REPO / "contrib" / "systemd"
 CRON_PATH = "/usr/bin:/bin"

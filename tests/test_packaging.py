@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from support import GOLDEN, REPO
+from seriesfiles import GOLDEN, REPO
 
 
 @pytest.fixture(scope="module")

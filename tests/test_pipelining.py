@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import edit, invoke, subscribe
+from runners import invoke
+from seriesfiles import edit, subscribe
 
 from mailer.delivery.ledger import Ledger
 

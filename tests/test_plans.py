@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from support import TESTS, invoke, write
+from runners import invoke
+from seriesfiles import TESTS, write
 
 from mailer.series.model import Status
 from mailer.series.store import Store

@@ -26,8 +26,10 @@ from mta import (
     Postfix,
     require_postfix,
 )
+from outside import private_service
 from PIL import Image
-from support import edit, invoke, popen, private_service, run, use_subscriber_file, write
+from runners import invoke, popen, run
+from seriesfiles import edit, use_subscriber_file, write
 from test_inbox_trust import _hostile as hostile
 
 from mailer.series.store import Store

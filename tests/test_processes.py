@@ -13,7 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from support import Faults, Server, cli_env, edit, popen, run, subscribe, write
+from runners import cli_env, popen, run
+from seriesfiles import edit, subscribe, write
+from smtpserver import Faults, Server
 
 
 def kill_after(series: Path, server: Server, received: int, connections: int,

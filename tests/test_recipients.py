@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import write
+from seriesfiles import write
 
 from mailer.errors import InputError
 from mailer.mail.recipients import SubscriberFile

@@ -14,16 +14,9 @@ from pathlib import Path
 
 import pytest
 import trustme
-from support import (
-    Server,
-    authenticator,
-    cli_env,
-    edit,
-    invoke,
-    subscribe,
-    tls_server,
-    write,
-)
+from runners import cli_env, invoke
+from seriesfiles import edit, subscribe, write
+from smtpserver import Server, authenticator, tls_server
 
 
 def test_check_smtp_says_what_the_relay_offers_and_sends_nothing(series: Path,

@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 
 import yaml
-from support import GOLDEN, REPO, invoke, write
+from runners import invoke
+from seriesfiles import GOLDEN, REPO, write
 
 from mailer.render.templates import PACKAGE_TEMPLATES
 

@@ -258,7 +258,8 @@ def test_a_converted_heic_passes_check_as_a_record_photo(tmp_path: Path) -> None
 
 def test_check_names_a_heic_record_photo_and_how_to_convert_it(series: Path) -> None:
     import pillow_heif
-    from support import edit, invoke
+    from runners import invoke
+    from seriesfiles import edit
 
     pillow_heif.register_heif_opener()
     out = io.BytesIO()

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from support import Server, invoke
+from runners import invoke
+from smtpserver import Server
 
 from mailer.render.templates import PACKAGE_TEMPLATES
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import TALK, edit, invoke, write
+from runners import invoke
+from seriesfiles import TALK, edit, write
 
 # (what is broken, file to write, its new text, what the error must say)
 BROKEN = [

@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import vobject
-from support import Server, edit, invoke, parts, subscribe, write
+from runners import invoke
+from seriesfiles import edit, subscribe, write
+from smtpserver import Server, parts
 
 
 def events_by_uid(ics: str) -> dict[str, vobject.base.Component]:

@@ -6,7 +6,9 @@ import re
 from pathlib import Path
 
 import vobject
-from support import Server, free_port, invoke, parts, write
+from runners import invoke
+from seriesfiles import write
+from smtpserver import Server, free_port, parts
 
 
 def test_send_delivers_one_complete_message_to_the_list(series: Path,

@@ -13,7 +13,9 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from support import copy_example, edit, invoke, require_tool, write
+from outside import require_tool
+from runners import invoke
+from seriesfiles import copy_example, edit, write
 
 LAYOUT = "<html><head><title>{{ page.title }}</title></head><body>{{ content }}</body></html>\n"
 

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 import trustme
 from imap import PASSWORD, USER, Dovecot, require_dovecot
-from support import free_port, private_service
+from outside import private_service
+from smtpserver import free_port
 
 from mailer.errors import EX_TEMPFAIL, DeliveryError, InputError, TemporaryFailure
 from mailer.inbox import sources

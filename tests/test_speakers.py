@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 from mailbox_samples import ANN, FREDRIK, SPEAKER_RECORD, TALK
 from PIL import Image
-from support import Faults, Received, Server, edit, invoke, parts, write
+from runners import invoke
+from seriesfiles import edit, write
+from smtpserver import Faults, Received, Server, parts
 
 HOST = "olof@example.org"
 RECORD = SPEAKER_RECORD + f"host: {{name: Olof Mogren, email: {HOST}}}\n"
@@ -107,7 +109,7 @@ def test_the_brief_reaches_every_speaker_and_the_host(season: Path,
 
 
 def test_a_complete_talk_is_never_asked(season: Path, smtp_server: Server) -> None:
-    from support import make_photo
+    from seriesfiles import make_photo
 
     make_photo(season / "photos" / "gustafsson.jpg")
     write(season / "seminars" / f"{TALK}.yaml", RECORD + "title: T\nabstract: A\nbio: B\n"

@@ -6,7 +6,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from support import invoke, write
+from runners import invoke
+from seriesfiles import write
 
 from mailer.errors import InputError
 from mailer.series.store import Store

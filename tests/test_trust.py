@@ -29,21 +29,9 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from support import (
-    TALK,
-    Received,
-    Server,
-    Sink,
-    copy_example,
-    edit,
-    invoke,
-    make_photo,
-    parts,
-    start_server,
-    subscribe,
-    use_subscriber_file,
-    write,
-)
+from runners import invoke
+from seriesfiles import TALK, copy_example, edit, make_photo, subscribe, use_subscriber_file, write
+from smtpserver import Received, Server, Sink, parts, start_server
 
 FORGED = "=?utf-8?q?Hi=0D=0AReply-To:_attacker@evil.example=0D=0A=0D=0AFAKE_BODY?="
 SHARED = ["Date", "From", "Subject", "Reply-To", "List-Id", "List-Unsubscribe"]

@@ -16,20 +16,19 @@ from pathlib import Path
 import markdown
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from support import (
-    TALK,
+from htmlcheck import (
     assert_no_active_content,
     author_words,
-    copy_example,
     in_order,
-    require_tool,
     shown,
     subsequence,
     visible,
     without_liquid,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from outside import require_tool
+from seriesfiles import TALK, copy_example
 
 from mailer.commands.site import page
 from mailer.mail.outgoing import compose, plan_recipients

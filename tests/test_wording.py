@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 from mailbox_samples import ANN, FREDRIK, SPEAKER_RECORD, TALK
-from support import Server, edit, invoke, parts, write
+from runners import invoke
+from seriesfiles import edit, write
+from smtpserver import Server, parts
 
 HOST = "olof@example.org"
 

@@ -7,7 +7,7 @@ from datetime import date, time
 from pathlib import Path
 
 import pytest
-from support import write
+from seriesfiles import write
 
 from mailer.errors import InputError
 from mailer.series.yamlfile import MAX_DEPTH, parse_clock, parse_date, read_record
