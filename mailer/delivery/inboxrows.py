@@ -1,7 +1,6 @@
-"""The ledger's rows about what came back (contract §7): suppressed addresses, temporary failures,
-inbox messages acted on, the inbox's own mail, and which copy announce sent under which
-Message-ID (the proof an answer must name). A part of :class:`mailer.delivery.ledger.Ledger`;
-the connection, the versions and the writing are ``ledgerfile``'s.
+"""The ledger's log of the inbox (contract §7): inbox messages acted on, the inbox's own mail
+(notes), and which copy announce sent under which Message-ID (the proof an answer must name).
+A part of :class:`mailer.delivery.ledger.Ledger`.
 """
 
 from __future__ import annotations
@@ -25,32 +24,7 @@ class SentCopy:
 
 
 class InboxRows(LedgerFile):
-    """What the inbox reads and writes in the ledger."""
-
-    def suppressed(self) -> dict[str, tuple[str, str, str]]:
-        """Every suppressed address (lower-cased) -> (reason, when, the message that caused it)."""
-        return {str(a): (str(r), str(t), str(m)) for a, r, t, m in self._read(
-            "SELECT address, reason, at, message FROM suppressed ORDER BY address", ())}
-
-    def suppress(self, address: str, reason: str, message: str) -> bool:
-        """Suppress ``address``; False when it already was."""
-        cursor = self._write("INSERT OR IGNORE INTO suppressed (address, reason, at, message) "
-                             "VALUES (?, ?, ?, ?)", (address.lower(), reason, self._stamp(),
-                                                     message))
-        return cursor.rowcount == 1
-
-    def restore(self, address: str) -> bool:
-        """Lift a suppression (and forget its temporary failures); False when there was none."""
-        cursor = self._write("DELETE FROM suppressed WHERE address = ?", (address.lower(),))
-        self._write("DELETE FROM bounces WHERE address = ?", (address.lower(),))
-        return cursor.rowcount == 1
-
-    def soft_bounce(self, address: str, message: str) -> int:
-        """Count a temporary failure for ``address``; return how many there are now."""
-        self._write("INSERT OR IGNORE INTO bounces (address, message, at) VALUES (?, ?, ?)",
-                    (address.lower(), message, self._stamp()))
-        row = self._one("SELECT count(*) FROM bounces WHERE address = ?", (address.lower(),))
-        return int(row[0]) if row else 0
+    """Handled inbox messages, the inbox's notes, and the copies an answer may name."""
 
     def was_handled(self, message: str) -> bool:
         """Whether an inbox message was acted on before."""
@@ -86,9 +60,3 @@ class InboxRows(LedgerFile):
         row = self._one("SELECT max(at) FROM notes WHERE recipient = ? AND purpose = ?",
                         (recipient.lower(), purpose))
         return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
-
-    def reached_anyone(self, address: str) -> bool:
-        """Whether announce ever delivered to ``address`` (a bounce must be for our mail)."""
-        return self._one("SELECT 1 FROM deliveries WHERE recipient = ? AND status = ? LIMIT 1",
-                         (address.lower(), SENT)) is not None
-

@@ -5,202 +5,29 @@ server's 250 (or 5xx refusal): a run that stops half way is resumed by the next
 one, and at most the message in flight at a crash can go out twice. ``--force``
 opens a new campaign for the talk x kind; older campaigns stay as history.
 
-The connection, its tables and versions are ``ledgerfile``'s.
+:class:`Ledger` is built from parts, one a kind of row: campaigns and deliveries
+(``deliveryrows``), suppressed addresses and soft bounces (``suppressedrows``), the
+inbox's log (``inboxrows``), say-once notices (``noticerows``) and calendar versions
+(``calendarrows``). They share one connection, opened, checked and upgraded by
+``ledgerfile``.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-
+from mailer.delivery.calendarrows import CalendarRows
+from mailer.delivery.deliveryrows import DeliveryRows, KindSummary
 from mailer.delivery.inboxrows import InboxRows
 from mailer.delivery.ledgerfile import LEDGER_FILE, REFUSED, SENT, LedgerWriteError
-from mailer.paths import display_path
-from mailer.series.model import Kind
+from mailer.delivery.noticerows import NoticeRows
+from mailer.delivery.suppressedrows import SuppressedRows
 
 __all__ = ["LEDGER_FILE", "REFUSED", "SENT", "KindSummary", "Ledger", "LedgerWriteError"]
 
 
-@dataclass(frozen=True)
-class KindSummary:
-    """What went out for one talk x kind, in its latest campaign."""
-
-    sent: int
-    refused: int
-    last: str | None
-
-
-class Ledger(InboxRows):
+class Ledger(DeliveryRows, SuppressedRows, InboxRows, NoticeRows, CalendarRows):
     """The record of every send of a series; use it as a context manager.
 
     ``Ledger(folder, create=True, clock=..., readonly=False)`` and ``Ledger.existing(folder)``
     open it (see :class:`mailer.delivery.ledgerfile.LedgerFile`); ``clock`` stamps the rows
     (when a message went out), a seam for tests.
     """
-
-    def latest_campaign(self, talk: str, kind: Kind) -> int | None:
-        """Return the newest campaign of a talk x kind, if it was ever sent."""
-        row = self._one(
-            "SELECT id FROM campaigns WHERE seminar = ? AND kind = ? ORDER BY id DESC LIMIT 1",
-            (talk, kind),
-        )
-        return None if row is None else int(row[0])
-
-    def campaign(self, talk: str, kind: Kind, *, force: bool, facts: str | None = None,
-                 audience: Iterable[str] = ()) -> int:
-        """Return the campaign to continue, or a new one (always new with ``force``).
-
-        An update continues only the campaign that told the same ``facts``; a new one keeps
-        its ``audience`` (who got the announcement by then), so a resumed run mails the same
-        people, and someone who subscribed since gets the current announcement instead.
-        """
-        if kind in (Kind.UPDATE, Kind.REQUEST, Kind.CHANGED):  # one a change set, a round
-            latest = None if force or facts is None else\
-                self.matching_campaign(talk, kind, facts)
-        else:
-            latest = None if force else self.latest_campaign(talk, kind)
-        if latest is not None:
-            return latest
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-            cursor = self.db.execute(
-                "INSERT INTO campaigns (seminar, kind, started, forced, facts) "
-                "VALUES (?, ?, ?, ?, ?)", (talk, kind, self._stamp(), int(force), facts))
-            number = int(cursor.lastrowid or 0)
-            self.db.executemany("INSERT OR IGNORE INTO audience (campaign, recipient) "
-                                "VALUES (?, ?)", [(number, r.lower()) for r in audience])
-            self.db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            raise LedgerWriteError(f"the ledger {display_path(self.path)} could not be "
-                                   f"written ({exc})") from None
-        return number
-
-    def matching_campaign(self, talk: str, kind: Kind, facts: str) -> int | None:
-        """The newest campaign of a talk x kind with these ``facts`` (an update's change set,
-        a request's round), to continue."""
-        row = self._one("SELECT id FROM campaigns WHERE seminar = ? AND kind = ? AND facts = ? "
-                        "ORDER BY id DESC LIMIT 1", (talk, kind, facts))
-        return None if row is None else int(row[0])
-
-    def rounds(self, talk: str) -> list[tuple[int, datetime | None, frozenset[str]]]:
-        """A talk's request rounds: number, when it first reached anyone, who is settled."""
-        found = []
-        for campaign, facts in self._read(
-                "SELECT id, facts FROM campaigns WHERE seminar = ? AND kind = ? ORDER BY id",
-                (talk, Kind.REQUEST)):
-            first = self._one("SELECT min(at) FROM deliveries WHERE campaign = ? AND status = ?",
-                              (campaign, SENT))
-            number = int(json.loads(facts)["round"]) if facts else 1
-            found.append((number, datetime.fromisoformat(first[0]) if first and first[0]
-                          else None, frozenset(self.settled(int(campaign)))))
-        return found
-
-    def briefed(self, talk: str) -> frozenset[str]:
-        """Whom the talk's brief reached (or who refused it for good)."""
-        campaign = self.latest_campaign(talk, Kind.BRIEF)
-        return frozenset(self.settled(campaign)) if campaign is not None else frozenset()
-
-    def audience(self, campaign: int) -> set[str]:
-        """Who an update campaign is for."""
-        return {str(r[0]) for r in self._read(
-            "SELECT recipient FROM audience WHERE campaign = ?", (campaign,))}
-
-    def reached(self, talk: str) -> set[str]:
-        """Everyone (lower-cased) the talk's announcement reached, in any campaign."""
-        return {str(r[0]) for r in self._read(
-            "SELECT DISTINCT d.recipient FROM deliveries d JOIN campaigns c ON d.campaign = c.id "
-            "WHERE c.seminar = ? AND c.kind = ? AND d.status = ?",
-            (talk, Kind.ANNOUNCEMENT, SENT))}
-
-    def told(self, talk: str) -> str | None:
-        """What people were last told of the talk's date, place and link (JSON), if known:
-        the newest announcement that reached anyone, or update that reached its whole
-        audience (one stopped half way is still to finish, so it is due again)."""
-        row = self._one(
-            "SELECT c.facts FROM campaigns c WHERE c.seminar = ? AND ((c.kind = ? AND "
-            "EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign = c.id AND d.status = ?)) OR "
-            "(c.kind = ? AND EXISTS (SELECT 1 FROM audience a WHERE a.campaign = c.id) AND "
-            "NOT EXISTS (SELECT 1 FROM audience a WHERE a.campaign = c.id AND NOT EXISTS ("
-            "SELECT 1 FROM deliveries d WHERE d.campaign = c.id AND d.recipient = a.recipient))"
-            ")) ORDER BY c.id DESC LIMIT 1", (talk, Kind.ANNOUNCEMENT, SENT, Kind.UPDATE))
-        return None if row is None or row[0] is None else str(row[0])
-
-    def settled(self, campaign: int) -> dict[str, str]:
-        """Return each recipient (lower-cased) that got the message or refused it for good,
-        with its status (``sent`` or ``refused``)."""
-        rows = self._read("SELECT recipient, status FROM deliveries WHERE campaign = ?",
-                          (campaign,))
-        return {str(recipient): str(status) for recipient, status in rows}
-
-    def write_outcome(self, campaign: int, recipient: str, status: str, code: int, reply: str,
-               *, message_id: str | None = None) -> None:
-        """Record one recipient's outcome, durably, before the next message goes out;
-        ``message_id`` is the copy's Message-ID, the proof a bounce or a reply names."""
-        self._write(
-            "INSERT OR REPLACE INTO deliveries (campaign, recipient, status, code, reply, at, "
-            "message_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (campaign, recipient.lower(), status, code, reply, self._stamp(), message_id),
-        )
-
-    def summary(self, talk: str, kind: Kind) -> KindSummary | None:
-        """Return what the latest campaign of a talk x kind delivered, or None if never sent."""
-        row = self._one(
-            "SELECT c.id, sum(d.status = ?), sum(d.status = ?), max(d.at) FROM campaigns c "
-            "LEFT JOIN deliveries d ON d.campaign = c.id WHERE c.seminar = ? AND c.kind = ? "
-            "GROUP BY c.id ORDER BY c.id DESC LIMIT 1",
-            (SENT, REFUSED, talk, kind),
-        )
-        if row is None or not (row[1] or row[2]):
-            return None
-        return KindSummary(int(row[1] or 0), int(row[2] or 0), row[3])
-
-    def first_sent(self, talk: str, kind: Kind) -> datetime | None:
-        """When a talk x kind first reached anyone, in any campaign; None if it never did."""
-        row = self._one(
-            "SELECT min(d.at) FROM deliveries d JOIN campaigns c ON d.campaign = c.id "
-            "WHERE c.seminar = ? AND c.kind = ? AND d.status = ?", (talk, kind, SENT),
-        )
-        return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
-
-    def announced(self) -> set[str]:
-        """Every talk whose announcement reached anyone."""
-        return {str(row[0]) for row in self._read(
-            "SELECT DISTINCT c.seminar FROM campaigns c JOIN deliveries d ON d.campaign = c.id "
-            "WHERE c.kind = ? AND d.status = ?", (Kind.ANNOUNCEMENT, SENT))}
-
-    def clamp(self, now: datetime) -> int:
-        """Bring stamps later than ``now`` back to ``now``; return how many there were.
-
-        A stamp from the future was written by a clock that ran ahead (and has since been
-        corrected). Left as it is, it would say a mail went out on a day it did not, and
-        the rules that ask "when did it go?" (no reminder on the day of the announcement)
-        would hold back a mail for good. What happened then happened no later than now.
-        """
-        stamp = now.astimezone(UTC).isoformat(timespec="seconds")
-        cursor = self._write("UPDATE deliveries SET at = ? WHERE at > ?", (stamp, stamp))
-        return int(cursor.rowcount)
-
-    def first_time(self, notice: str) -> bool:
-        """Record that ``notice`` was said; True only the first time (cron says it once)."""
-        cursor = self._write("INSERT OR IGNORE INTO notices (key, said) VALUES (?, ?)",
-                             (notice, self._stamp()))
-        return cursor.rowcount == 1
-
-    def sequence(self, talk: str, digest: str) -> int:
-        """Return the calendar SEQUENCE for the talk as it is now (grows with each sent change)."""
-        digests = [str(r[0]) for r in self._read(
-            "SELECT digest FROM events WHERE seminar = ? ORDER BY n", (talk,))]
-        if digest in digests:
-            return digests.index(digest)
-        return len(digests)
-
-    def event_sent(self, talk: str, digest: str) -> None:
-        """Note that this version of the talk's calendar event went out."""
-        self._write("INSERT OR IGNORE INTO events (seminar, digest, first_sent, n) VALUES "
-                    "(?, ?, ?, (SELECT count(*) + 1 FROM events WHERE seminar = ?))",
-                    (talk, digest, self._stamp("microseconds"), talk))
