@@ -43,6 +43,8 @@ def orphans(store: Store, state: Path, today: date, *,
 
 def _missing(store: Store, announced: set[str], since: date) -> set[str]:
     waiting = {key for key in announced if key[:10] >= since.isoformat()}
+    if not waiting:  # nothing announced lately: no record need be read
+        return set()
     missing = waiting - {entry.id for entry in store.entries()}  # no record is read for this
     if missing:  # a moved talk's record names its first id in uid:
         missing -= {talk.key for talk in store.talks()}
