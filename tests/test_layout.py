@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from seriesfiles import REPO
 
+from mailer.series.kinds import Kind
+
 PACKAGE = REPO / "mailer"
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
@@ -58,3 +60,13 @@ def test_every_reference_to_the_contract_names_a_section_that_exists() -> None:
     assert cited, "the code cites the contract"
     assert {n: p for n, p in cited.items() if n not in sections} == {}
     assert "SPEC " not in "".join(p.read_text(encoding="utf-8") for p in MODULES)
+
+
+def test_each_kind_of_mail_is_named_in_at_most_four_modules() -> None:
+    """A kind is declared once (series/kinds); the rest of the house asks the declaration,
+    so a new kind is a declaration, a template and its due rule."""
+    for kind in Kind:
+        naming = [path.relative_to(REPO).as_posix() for path in MODULES
+                  if re.search(rf"\bKind\.{kind.name}\b", path.read_text(encoding="utf-8"))]
+        assert "mailer/series/kinds.py" in naming
+        assert len(naming) <= 4, f"Kind.{kind.name} is named in {naming}"

@@ -15,7 +15,13 @@ from datetime import UTC, datetime
 
 from mailer.delivery.ledgerfile import REFUSED, SENT, LedgerFile, LedgerWriteError
 from mailer.paths import display_path
-from mailer.series.model import Kind
+from mailer.series.kinds import ANNOUNCING, Audience, Identity, Kind
+
+# The kinds whose rows these queries read, as the declaration describes them.
+_ASKED = next(k for k in Kind if k.mail.identity == Identity.ROUND)  # asked in rounds
+_BRIEF = next(k for k in Kind if k.mail.audience == Audience.SPEAKERS
+              and k.mail.identity == Identity.ONCE)  # the speakers' one practical mail
+_TOLD_AGAIN = next(k for k in Kind if k.mail.identity == Identity.TOLD)  # a change told
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,7 @@ class DeliveryRows(LedgerFile):
         its ``audience`` (who got the announcement by then), so a resumed run mails the same
         people, and someone who subscribed since gets the current announcement instead.
         """
-        if kind in (Kind.UPDATE, Kind.REQUEST, Kind.CHANGED):  # one a change set, a round
+        if kind.mail.identity != Identity.ONCE:  # one a change set, a round
             latest = None if force or facts is None else\
                 self.matching_campaign(talk, kind, facts)
         else:
@@ -81,7 +87,7 @@ class DeliveryRows(LedgerFile):
         found = []
         for campaign, facts in self._read(
                 "SELECT id, facts FROM campaigns WHERE seminar = ? AND kind = ? ORDER BY id",
-                (talk, Kind.REQUEST)):
+                (talk, _ASKED)):
             first = self._one("SELECT min(at) FROM deliveries WHERE campaign = ? AND status = ?",
                               (campaign, SENT))
             number = int(json.loads(facts)["round"]) if facts else 1
@@ -91,7 +97,7 @@ class DeliveryRows(LedgerFile):
 
     def briefed(self, talk: str) -> frozenset[str]:
         """Whom the talk's brief reached (or who refused it for good)."""
-        campaign = self.latest_campaign(talk, Kind.BRIEF)
+        campaign = self.latest_campaign(talk, _BRIEF)
         return frozenset(self.settled(campaign)) if campaign is not None else frozenset()
 
     def audience(self, campaign: int) -> set[str]:
@@ -104,7 +110,7 @@ class DeliveryRows(LedgerFile):
         return {str(r[0]) for r in self._read(
             "SELECT DISTINCT d.recipient FROM deliveries d JOIN campaigns c ON d.campaign = c.id "
             "WHERE c.seminar = ? AND c.kind = ? AND d.status = ?",
-            (talk, Kind.ANNOUNCEMENT, SENT))}
+            (talk, ANNOUNCING, SENT))}
 
     def reached_anyone(self, address: str) -> bool:
         """Whether announce ever delivered to ``address`` (a bounce must be for our mail)."""
@@ -121,7 +127,7 @@ class DeliveryRows(LedgerFile):
             "(c.kind = ? AND EXISTS (SELECT 1 FROM audience a WHERE a.campaign = c.id) AND "
             "NOT EXISTS (SELECT 1 FROM audience a WHERE a.campaign = c.id AND NOT EXISTS ("
             "SELECT 1 FROM deliveries d WHERE d.campaign = c.id AND d.recipient = a.recipient))"
-            ")) ORDER BY c.id DESC LIMIT 1", (talk, Kind.ANNOUNCEMENT, SENT, Kind.UPDATE))
+            ")) ORDER BY c.id DESC LIMIT 1", (talk, ANNOUNCING, SENT, _TOLD_AGAIN))
         return None if row is None or row[0] is None else str(row[0])
 
     def settled(self, campaign: int) -> dict[str, str]:
@@ -165,7 +171,7 @@ class DeliveryRows(LedgerFile):
         """Every talk whose announcement reached anyone."""
         return {str(row[0]) for row in self._read(
             "SELECT DISTINCT c.seminar FROM campaigns c JOIN deliveries d ON d.campaign = c.id "
-            "WHERE c.kind = ? AND d.status = ?", (Kind.ANNOUNCEMENT, SENT))}
+            "WHERE c.kind = ? AND d.status = ?", (ANNOUNCING, SENT))}
 
     def clamp(self, now: datetime) -> int:
         """Bring stamps later than ``now`` back to ``now``; return how many there were.

@@ -10,7 +10,6 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from mailer.series.kinds import Kind as Kind  # noqa: PLC0414 (the ledger imports it here)
 from mailer.series.mailconfig import MailSettings
 from mailer.series.names import slugify
 
