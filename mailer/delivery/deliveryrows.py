@@ -52,7 +52,7 @@ class DeliveryRows(LedgerFile):
         its ``audience`` (who got the announcement by then), so a resumed run mails the same
         people, and someone who subscribed since gets the current announcement instead.
         """
-        if kind.mail.identity != Identity.ONCE:  # one a change set, a round
+        if Kind(kind).mail.identity != Identity.ONCE:  # one a change set, a round
             latest = None if force or facts is None else\
                 self.matching_campaign(talk, kind, facts)
         else:
