@@ -12,6 +12,7 @@ import pytest
 
 from mailer.delivery.inboxrows import SentCopy
 from mailer.delivery.ledger import REFUSED, SENT, Ledger
+from mailer.delivery.ledgerfile import LEDGER_VERSION
 from mailer.delivery.lock import run_lock
 from mailer.delivery.noticerows import NoticeRows
 from mailer.delivery.suppressedrows import SuppressedRows
@@ -129,7 +130,7 @@ def test_a_version_1_ledger_is_upgraded_and_keeps_its_rows(tmp_path: Path) -> No
         assert ledger.sent_to(["<u@x>"]) == [SentCopy("<u@x>", "a@example.org", "update", "talk")]
         ledger.suppress("b@example.org", "bounce", "<b@x>")  # the tables added since
         assert ledger.first_time("said")
-    assert _user_version(path) == 5
+    assert _user_version(path) == LEDGER_VERSION
     with Ledger(tmp_path) as again:  # opened at the current version: nothing to do
         assert again.sequence("talk", "later") == 1
         assert set(again.suppressed()) == {"b@example.org"}
@@ -158,13 +159,14 @@ def test_a_ledger_from_a_newer_announce_is_refused_and_left_alone(tmp_path: Path
         pass
     path = tmp_path / "ledger.sqlite3"
     db = sqlite3.connect(path)
-    db.execute("PRAGMA user_version = 6")
+    db.execute(f"PRAGMA user_version = {LEDGER_VERSION + 1}")
     db.close()
     before = path.read_bytes()
-    with pytest.raises(LedgerError, match=r"newer announce \(version 6; this one knows 5\)"):
+    newer = rf"newer announce \(version {LEDGER_VERSION + 1}; this one knows {LEDGER_VERSION}\)"
+    with pytest.raises(LedgerError, match=newer):
         Ledger(tmp_path)
     assert path.read_bytes() == before
-    assert _user_version(path) == 6
+    assert _user_version(path) == LEDGER_VERSION + 1
 
 
 def _empty(path: Path) -> None:

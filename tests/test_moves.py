@@ -16,6 +16,8 @@ from runners import invoke
 from seriesfiles import edit, subscribe, write
 from smtpserver import Server, parts
 
+from mailer.delivery.ledgerfile import LEDGER_VERSION
+
 TALK = "2024-02-22-mathis"
 
 
@@ -270,7 +272,7 @@ def test_a_version_2_ledger_is_upgraded_and_sends_no_update_it_cannot_know(
     code, out, got = due(cron_series, smtp_server, "2024-02-19T09:00")
     assert (code, got) == (0, []), out
     with sqlite3.connect(ledger) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert db.execute("PRAGMA user_version").fetchone()[0] == LEDGER_VERSION
     by_hand = invoke(cron_series, "send", TALK, "--kind", "update", "--today", "2024-02-19",
                      "--force", server=smtp_server)
     assert by_hand.code == 0, by_hand.both

@@ -7,8 +7,9 @@ opens a new campaign for the talk x kind; older campaigns stay as history.
 
 :class:`Ledger` is built from parts, one a kind of row: campaigns and deliveries
 (``deliveryrows``), suppressed addresses and soft bounces (``suppressedrows``), the
-inbox's log (``inboxrows``), say-once notices (``noticerows``) and calendar versions
-(``calendarrows``). They share one connection, opened, checked and upgraded by
+inbox's log (``inboxrows``), say-once notices (``noticerows``), calendar versions
+(``calendarrows``) and the people who signed up, their preferences and consent
+(``memberrows``). They share one connection, opened, checked and upgraded by
 ``ledgerfile``.
 """
 
@@ -18,13 +19,14 @@ from mailer.delivery.calendarrows import CalendarRows
 from mailer.delivery.deliveryrows import DeliveryRows, KindSummary
 from mailer.delivery.inboxrows import InboxRows
 from mailer.delivery.ledgerfile import LEDGER_FILE, REFUSED, SENT, LedgerWriteError
+from mailer.delivery.memberrows import MemberRows
 from mailer.delivery.noticerows import NoticeRows
 from mailer.delivery.suppressedrows import SuppressedRows
 
 __all__ = ["LEDGER_FILE", "REFUSED", "SENT", "KindSummary", "Ledger", "LedgerWriteError"]
 
 
-class Ledger(DeliveryRows, SuppressedRows, InboxRows, NoticeRows, CalendarRows):
+class Ledger(DeliveryRows, SuppressedRows, InboxRows, NoticeRows, CalendarRows, MemberRows):
     """The record of every send of a series; use it as a context manager.
 
     ``Ledger(folder, create=True, clock=..., readonly=False)`` and ``Ledger.existing(folder)``

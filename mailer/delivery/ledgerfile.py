@@ -22,7 +22,7 @@ from mailer.errors import LedgerError
 from mailer.paths import display_path
 
 LEDGER_FILE = "ledger.sqlite3"
-LEDGER_VERSION = 5  # PRAGMA user_version: a ledger from a newer announce is never written to
+LEDGER_VERSION = 6  # PRAGMA user_version: a ledger from a newer announce is never written to
 OUR_TABLES = frozenset({"campaigns", "deliveries"})
 SENT = "sent"  # deliveries.status: the server took the copy
 REFUSED = "refused"  # deliveries.status: the server refused it for good
@@ -82,6 +82,25 @@ CREATE TABLE IF NOT EXISTS notices (
     key TEXT PRIMARY KEY,
     said TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS members (  -- who signed up (contract §9): pending, then confirmed
+    address TEXT PRIMARY KEY,  -- lower-cased
+    name TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,  -- pending | confirmed
+    via TEXT NOT NULL,  -- mail | web
+    asked TEXT NOT NULL,  -- when the sign-up came
+    consent TEXT,  -- the Message-ID of the reply that confirmed (or "web link")
+    consented TEXT  -- when
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS preferences (  -- a subscriber's own zone and reminders
+    address TEXT PRIMARY KEY,
+    zone TEXT,
+    reminders INTEGER NOT NULL DEFAULT 1,
+    changed TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS erased (  -- people whose data was erased: a keyed hash, still left out
+    digest TEXT PRIMARY KEY,
+    at TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
     seminar TEXT NOT NULL,
     digest TEXT NOT NULL,
@@ -101,6 +120,7 @@ UPDATE events SET n = (SELECT count(*) FROM events AS e
 TO_VERSION_3 = "ALTER TABLE campaigns ADD COLUMN facts TEXT;"
 # Version 5 keeps each copy's Message-ID, the proof a bounce or a reply must name (contract §7).
 TO_VERSION_5 = "ALTER TABLE deliveries ADD COLUMN message_id TEXT;"
+# Version 6 adds the sign-ups, preferences and erased people: new tables only (SCHEMA).
 
 
 class LedgerWriteError(LedgerError):
