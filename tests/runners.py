@@ -3,7 +3,9 @@
 ``invoke`` runs announce in this process through Typer's CliRunner; ``run`` starts a new
 process, for the few tests where a process is the point (kill -9, a terminal, start-up
 imports); ``popen`` starts one without waiting. Each run gets the series folder, its own state
-folder and, when given, the test SMTP server.
+folder and, when given, the test SMTP server. Nothing is added to the arguments: a test of
+a send names its day (``--today``) or moment (``--now``, ``--due``) itself, as every bundled
+talk is in 2024.
 """
 
 from __future__ import annotations
@@ -44,27 +46,13 @@ def cli_env(root: Path, server: Server | None = None, **extra: str) -> dict[str,
     return env
 
 
-# The bundled season is 2024's: a send by hand acts as on the Tuesday of its first week,
-# unless the test names the day (--today) or the moment (--now, --due) itself. Without a
-# day, "now" is today, when every bundled talk has started and a send is refused.
-SEASON_TODAY = "2024-02-20"
-
-
-def by_hand(args: tuple[str, ...]) -> list[str]:
-    """``args``, with ``--today`` for a ``send`` that names no day or moment."""
-    command = [a for a in args if not a.startswith("-")][:1]
-    if command == ["send"] and not {"--today", "--now", "--due"} & set(args):
-        return [*args, "--today", SEASON_TODAY]
-    return list(args)
-
-
 def invoke(root: Path, *args: str, server: Server | None = None, cwd: Path | None = None,
            **extra: str) -> Result:
     """Run ``announce`` in this process, in ``root`` as the working folder."""
     env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("ANNOUNCE_")}
     env.update(cli_env(root, server, **extra))
     with contextlib.chdir(cwd or root):
-        done = CliRunner().invoke(app, by_hand(args), env=env, catch_exceptions=False)
+        done = CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
     return Result(done.exit_code, done.stdout, done.stderr)
 
 
@@ -78,7 +66,7 @@ def _process_env(root: Path, server: Server | None, extra: dict[str, str]) -> di
 def run(root: Path, *args: str, server: Server | None = None, timeout: float = 120,
         **extra: str) -> Result:
     """Run ``announce`` as a new process, as cron would."""
-    done = subprocess.run([sys.executable, "-m", "mailer", *by_hand(args)], capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "mailer", *args], capture_output=True,
                           text=True, env=_process_env(root, server, extra), cwd=root,
                           timeout=timeout, check=False)
     return Result(done.returncode, done.stdout, done.stderr)
@@ -87,7 +75,7 @@ def run(root: Path, *args: str, server: Server | None = None, timeout: float = 1
 def popen(root: Path, *args: str, server: Server | None = None,
           **extra: str) -> subprocess.Popen[str]:
     """Start ``announce`` as a new process without waiting for it."""
-    return subprocess.Popen([sys.executable, "-m", "mailer", *by_hand(args)],
+    return subprocess.Popen([sys.executable, "-m", "mailer", *args],
                             stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True,
                             env=_process_env(root, server, extra), cwd=root)

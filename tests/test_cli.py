@@ -77,12 +77,13 @@ def test_a_global_option_after_the_command_gets_a_hint(series: Path) -> None:
 def test_exit_codes_are_mapped_inside_the_app(series: Path, smtp_server: Server) -> None:
     assert invoke(series, "check").code == 0
     assert invoke(series, "page", "2031-01-01").code == 2
-    unreachable = invoke(series, "send", "2024-02-22", ANNOUNCE_SMTP_HOST="127.0.0.1",
-                         ANNOUNCE_SMTP_PORT=str(free_port()))
+    unreachable = invoke(series, "send", "2024-02-22", "--today", "2024-02-20",
+                         ANNOUNCE_SMTP_HOST="127.0.0.1", ANNOUNCE_SMTP_PORT=str(free_port()))
     assert unreachable.code == 75
     assert unreachable.err.startswith("cannot reach the SMTP server 127.0.0.1:")
     smtp_server.sink.faults.rcpt = lambda address: "550 5.1.1 no such user"
-    assert invoke(series, "send", "2024-02-22", server=smtp_server).code == 1
+    assert invoke(series, "send", "2024-02-22", "--today", "2024-02-20",
+                  server=smtp_server).code == 1
 
 
 def test_completion_is_installable_and_completes_talk_ids(series: Path) -> None:

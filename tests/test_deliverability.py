@@ -38,7 +38,8 @@ def test_preview_eml_is_what_send_hands_over(series: Path, tmp_path: Path,
                                              smtp_server: Server) -> None:
     out = tmp_path / "p"
     assert invoke(series, "preview", "2024-02-22", "--out", str(out)).code == 0
-    assert invoke(series, "send", "2024-02-22", server=smtp_server).code == 0
+    assert invoke(series, "send", "2024-02-22", "--today", "2024-02-20",
+                  server=smtp_server).code == 0
     preview = (out / "message.eml").read_bytes()
     sent = smtp_server.received[0].data
     assert preview.startswith(b"To: lm-seminar-list@example.org\r\nMessage-ID: <")

@@ -33,7 +33,7 @@ def test_451_for_fifty_then_rerun_delivers_exactly_them(series: Path, smtp_serve
     deferred = set(random.Random(3).sample(people, 50))
     smtp_server.sink.faults = Faults(
         rcpt=lambda a: "451 4.7.1 try again later" if a in deferred else None)
-    first = invoke(series, "send", "2024-02-22", server=smtp_server)
+    first = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert first.code == 75, first.both
     assert set(smtp_server.addresses()) == set(people) - deferred
     assert smtp_server.counts().most_common(1)[0][1] == 1
@@ -41,7 +41,7 @@ def test_451_for_fifty_then_rerun_delivers_exactly_them(series: Path, smtp_serve
     assert "deferred 50" in first.err
     smtp_server.sink.faults = Faults()
     before = len(smtp_server.received)
-    second = invoke(series, "send", "2024-02-22", server=smtp_server)
+    second = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert second.code == 0, second.both
     assert set(smtp_server.addresses()[before:]) == deferred
     assert len(smtp_server.received) - before == 50
@@ -56,19 +56,20 @@ def test_550_exits_1_names_refused_and_is_not_retried(series: Path, smtp_server:
     refused = {people[3], people[17]}
     smtp_server.sink.faults = Faults(
         rcpt=lambda a: "550 5.1.1 no such user" if a in refused else None)
-    first = invoke(series, "send", "2024-02-22", server=smtp_server)
+    first = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert first.code == 1, first.both
     for address in refused:
         assert f"refused (permanent, not retried without --force): {address}: 550" in first.err
     assert len(smtp_server.received) == 38
     smtp_server.sink.faults = Faults()
-    again = invoke(series, "send", "2024-02-22", server=smtp_server)
+    again = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert again.code == 0, again.both
     assert again.out == ("announcement of 2024-02-22-mathis: already sent to 38 recipient(s); "
                          "2 refused it earlier (not retried without --force); nothing to do "
                          "(--force sends again)\n")
     assert len(smtp_server.received) == 38
-    forced = invoke(series, "send", "2024-02-22", "--force", server=smtp_server)
+    forced = invoke(series, "send", "2024-02-22", "--force", "--today", "2024-02-20",
+                    server=smtp_server)
     assert forced.code == 0
     assert smtp_server.counts()[people[3]] == 1
     assert len(smtp_server.received) == 78
@@ -78,7 +79,7 @@ def test_550_exits_1_names_refused_and_is_not_retried(series: Path, smtp_server:
 def test_554_at_data_exits_1(series: Path, smtp_server: Server, pipelining: bool) -> None:
     smtp_server.sink.pipelining = pipelining
     smtp_server.sink.faults = Faults(data=lambda n: "554 5.6.0 message refused")
-    result = invoke(series, "send", "2024-02-22", server=smtp_server)
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert result.code == 1, result.both
     assert "lm-seminar-list@example.org: 554" in result.err
 
@@ -87,7 +88,7 @@ def test_both_kinds_exit_75_and_name_the_permanent(series: Path, smtp_server: Se
     people = subscribe(series, 10)
     replies = {people[1]: "550 5.1.1 gone", people[2]: "452 4.2.2 mailbox full"}
     smtp_server.sink.faults = Faults(rcpt=replies.get)
-    result = invoke(series, "send", "2024-02-22", server=smtp_server)
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert result.code == 75
     assert f"{people[1]}: 550" in result.err
 
@@ -96,7 +97,7 @@ def test_dropped_connection_every_100_everyone_delivered(series: Path,
                                                         smtp_server: Server) -> None:
     people = subscribe(series, 320)
     smtp_server.sink.faults = Faults(drop_every=100)
-    result = invoke(series, "send", "2024-02-22", server=smtp_server)
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert result.code == 0, result.both
     assert sorted(smtp_server.addresses()) == people
     assert smtp_server.sink.connections >= 4
@@ -108,7 +109,7 @@ def test_a_server_that_takes_one_message_a_connection_gets_everyone(series: Path
     message goes, each once, however often a retried one meets a worn connection."""
     people = subscribe(series, 30)
     smtp_server.sink.faults = Faults(drop_every=1)
-    result = invoke(series, "send", "2024-02-22", server=smtp_server,
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server,
                     ANNOUNCE_SMTP_CONNECTIONS="2", ANNOUNCE_RETRY_SECONDS="0")
     assert result.code == 0, result.both
     assert sorted(smtp_server.addresses()) == people
@@ -117,9 +118,10 @@ def test_a_server_that_takes_one_message_a_connection_gets_everyone(series: Path
 def test_partial_refusal_then_new_subscribers(series: Path, smtp_server: Server) -> None:
     people = subscribe(series, 4)
     smtp_server.sink.faults = Faults(rcpt=lambda a: "550 5.1.1 gone" if a == people[0] else None)
-    assert invoke(series, "send", "2024-02-22", server=smtp_server).code == 1
+    assert invoke(series, "send", "2024-02-22", "--today", "2024-02-20",
+                  server=smtp_server).code == 1
     write(series / "subscribers.txt", "\n".join([*people, "late@example.org"]) + "\n")
-    rerun = invoke(series, "send", "2024-02-22", server=smtp_server)
+    rerun = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert rerun.code == 0, rerun.both
     assert rerun.out == ("announcement of 2024-02-22-mathis: sent 1, skipped 3 (already sent), "
                          "skipped 1 (refused earlier; --force retries them), refused 0, "
@@ -128,7 +130,7 @@ def test_partial_refusal_then_new_subscribers(series: Path, smtp_server: Server)
 
 def test_corrupt_ledger_sends_nothing(series: Path, smtp_server: Server) -> None:
     write(series / ".state" / "ledger.sqlite3", "this is not a database\n" * 100)
-    result = invoke(series, "send", "2024-02-22", server=smtp_server)
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert result.code == 1, result.both
     assert "ledger.sqlite3 is damaged" in result.err
     assert "nothing was sent" in result.err
@@ -137,7 +139,7 @@ def test_corrupt_ledger_sends_nothing(series: Path, smtp_server: Server) -> None
 
 def test_unwritable_state_folder_sends_nothing(series: Path, smtp_server: Server) -> None:
     blocker = write(series / "not-a-folder", "x")
-    result = invoke(series, "send", "2024-02-22", server=smtp_server,
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server,
                  ANNOUNCE_STATE_DIR=str(blocker / "state"))
     assert result.code == 1, result.both
     assert "nothing was sent" in result.err
@@ -146,7 +148,7 @@ def test_unwritable_state_folder_sends_nothing(series: Path, smtp_server: Server
 
 def test_bad_subscriber_line_stops_before_sending(series: Path, smtp_server: Server) -> None:
     subscribe(series, 0, text="a@example.org\nnot an address\nb@example.org\nc@@example.org\n")
-    result = invoke(series, "send", "2024-02-22", server=smtp_server)
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert result.code == 2, result.both
     assert "subscribers.txt:2: 'not an address'" in result.err
     assert "subscribers.txt:4: 'c@@example.org'" in result.err
@@ -156,7 +158,7 @@ def test_bad_subscriber_line_stops_before_sending(series: Path, smtp_server: Ser
 def test_csv_with_bom_names_and_repeats(series: Path, smtp_server: Server) -> None:
     subscribe(series, 0, text="\ufeffname,email\nÅsa Öberg,asa@example.org\n"
                               "Bob,bob@example.org\n\"Dup, Bob\",BOB@example.org\n")
-    result = invoke(series, "send", "2024-02-22", server=smtp_server)
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert result.code == 0, result.both
     assert sorted(smtp_server.addresses()) == ["asa@example.org", "bob@example.org"]
     asa = next(r for r in smtp_server.received if r.rcpt_tos == ["asa@example.org"])
@@ -165,10 +167,12 @@ def test_csv_with_bom_names_and_repeats(series: Path, smtp_server: Server) -> No
 
 def test_subscribers_added_later_get_it_next_run(series: Path, smtp_server: Server) -> None:
     people = subscribe(series, 3)
-    assert invoke(series, "send", "2024-02-22", server=smtp_server).code == 0
+    assert invoke(series, "send", "2024-02-22", "--today", "2024-02-20",
+                  server=smtp_server).code == 0
     assert sorted(smtp_server.addresses()) == people
     write(series / "subscribers.txt", "\n".join([*people, "late@example.org"]) + "\n")
-    assert invoke(series, "send", "2024-02-22", server=smtp_server).code == 0
+    assert invoke(series, "send", "2024-02-22", "--today", "2024-02-20",
+                  server=smtp_server).code == 0
     assert smtp_server.addresses()[3:] == ["late@example.org"]
 
 
@@ -245,11 +249,12 @@ def test_temporary_failure_retried_within_the_run(tmp_path: Path, smtp_server: S
 def test_a_second_run_waits_for_the_lock_then_gives_up(series: Path,
                                                        smtp_server: Server) -> None:
     with run_lock(series / ".state"):
-        held = invoke(series, "send", "2024-02-22", server=smtp_server)
+        held = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert held.code == 75, held.both
     assert "another announce send is running for this series" in held.err
     assert smtp_server.received == []
-    after = invoke(series, "send", "2024-02-22", server=smtp_server)  # released: it goes
+    after = invoke(series, "send", "2024-02-22", "--today", "2024-02-20",
+                   server=smtp_server)  # released: it goes
     assert after.code == 0, after.both
     assert len(smtp_server.received) == 1
 
@@ -273,7 +278,7 @@ def test_never_more_connections_than_configured(series: Path, smtp_server: Serve
                                                 connections: int) -> None:
     people = subscribe(series, 120)
     smtp_server.sink.faults = Faults(slow_seconds=0.002, drop_every=25)
-    result = invoke(series, "send", "2024-02-22", server=smtp_server,
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server,
                     ANNOUNCE_SMTP_CONNECTIONS=str(connections))
     assert result.code == 0, result.both
     assert sorted(smtp_server.addresses()) == people
@@ -282,7 +287,7 @@ def test_never_more_connections_than_configured(series: Path, smtp_server: Serve
 
 
 def test_one_list_message_opens_one_connection(series: Path, smtp_server: Server) -> None:
-    result = invoke(series, "send", "2024-02-22", server=smtp_server,
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server,
                     ANNOUNCE_SMTP_CONNECTIONS="8")
     assert result.code == 0, result.both
     assert smtp_server.sink.most_open == 1
@@ -293,13 +298,13 @@ def test_451_for_fifty_of_300_over_4_connections(series: Path, smtp_server: Serv
     deferred = set(random.Random(4).sample(people, 50))
     smtp_server.sink.faults = Faults(
         rcpt=lambda a: "451 4.7.1 try again later" if a in deferred else None)
-    first = invoke(series, "send", "2024-02-22", server=smtp_server,
+    first = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server,
                    ANNOUNCE_SMTP_CONNECTIONS="4")
     assert first.code == 75, first.both
     assert sorted(smtp_server.addresses()) == sorted(set(people) - deferred)
     smtp_server.sink.faults = Faults()
     before = len(smtp_server.received)
-    second = invoke(series, "send", "2024-02-22", server=smtp_server,
+    second = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server,
                     ANNOUNCE_SMTP_CONNECTIONS="4")
     assert second.code == 0, second.both
     assert sorted(smtp_server.addresses()[before:]) == sorted(deferred)
@@ -322,7 +327,7 @@ def test_a_refused_login_on_one_connection_stops_the_run(series: Path) -> None:
                           auth_require_tls=False)
     try:
         subscribe(series, 50)
-        result = invoke(series, "send", "2024-02-22", server=server,
+        result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=server,
                         ANNOUNCE_SMTP_USERNAME="seminar", ANNOUNCE_SMTP_PASSWORD="wrong",
                         ANNOUNCE_SMTP_CONNECTIONS="4")
         assert result.code == 1, result.both

@@ -67,12 +67,13 @@ def test_a_lost_state_folder_mails_nobody_again_and_says_once_how_to_restore(
     assert out.count("warning:") == 1
     assert due(season, smtp_server, "2024-02-19T09:15", "--quiet") == (0, "", 0)  # said once
     assert "is new to the announcement" not in due(season, smtp_server, "2024-02-19T09:30")[1]
-    by_hand = invoke(season, "send", "2024-02-22", server=smtp_server)
+    by_hand = invoke(season, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert by_hand.code == 0 and len(smtp_server.received) == 10
     assert "went out on 2024-02-19 08:00 CET" in by_hand.out
-    dry = invoke(season, "send", "2024-02-22", "--dry-run")
+    dry = invoke(season, "send", "2024-02-22", "--dry-run", "--today", "2024-02-20")
     assert dry.code == 0 and "went out on 2024-02-19 08:00 CET" in dry.out
-    forced = invoke(season, "send", "2024-02-22", "--force", server=smtp_server)
+    forced = invoke(season, "send", "2024-02-22", "--force", "--today", "2024-02-20",
+                    server=smtp_server)
     assert forced.code == 0, forced.both
     assert len(smtp_server.received) == 20  # --force still sends, by hand
     assert len(lines(season)) == 1  # still one mail: its first moment kept
@@ -111,7 +112,8 @@ def test_an_update_after_a_lost_state_folder_goes_once(season: Path,
     code, out, mailed = due(season, smtp_server, "2024-02-19T10:00")
     assert (code, mailed) == (0, 0), out  # people were told 16:00: no update is due
     assert f"is new to the announcement of {TALK}" in out
-    by_hand = invoke(season, "send", TALK, "--kind", "update", server=smtp_server)
+    by_hand = invoke(season, "send", TALK, "--kind", "update", "--today", "2024-02-20",
+                     server=smtp_server)
     assert by_hand.code == 0 and len(smtp_server.received) == 20, by_hand.both
     assert f"is new to the update of {TALK}, but seminars/.sent.log says it went out on "\
            "2024-02-19 09:00 CET" in by_hand.out
@@ -156,13 +158,13 @@ def test_a_state_folder_made_on_purpose_in_a_new_series_works(
     subscribe(root, 3)
     state = tmp_path / "elsewhere" / "state"
     env = {"ANNOUNCE_STATE_DIR": str(state)}
-    result = invoke(root, "send", "2024-02-22", server=smtp_server, **env)
+    result = invoke(root, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server, **env)
     assert result.code == 0 and len(smtp_server.received) == 3, result.both
     assert (state / "ledger.sqlite3").is_file() and not (root / ".state").exists()
-    again = invoke(root, "send", "2024-02-22", server=smtp_server, **env)
+    again = invoke(root, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server, **env)
     assert "already sent to 3" in again.out and len(smtp_server.received) == 3
     # Another new folder for the same series: the series' record remembers.
-    other = invoke(root, "send", "2024-02-22", server=smtp_server,
+    other = invoke(root, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server,
                    ANNOUNCE_STATE_DIR=str(tmp_path / "third"))
     assert other.code == 0 and len(smtp_server.received) == 3
     assert "is new to the announcement" in other.out

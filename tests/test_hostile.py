@@ -43,7 +43,7 @@ def use_record(series: Path, name: str) -> None:
 def test_line_breaks_in_header_fields_are_refused(series: Path, smtp_server: Server,
                                                   name: str, key: str) -> None:
     use_record(series, name)
-    result = invoke(series, "send", "2024-02-22", server=smtp_server)
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert result.code == 2, result.both
     assert f"seminars/{TALK}:" in result.err and f": {key}: " in result.err
     assert "line break" in result.err
@@ -58,7 +58,8 @@ def test_line_breaks_in_header_fields_are_refused(series: Path, smtp_server: Ser
     "<me@example.org> victim@example.net",
 ])
 def test_injected_to_is_refused(series: Path, smtp_server: Server, address: str) -> None:
-    result = invoke(series, "send", "2024-02-22", "--to", address, server=smtp_server)
+    result = invoke(series, "send", "2024-02-22", "--to", address, "--today", "2024-02-20",
+                    server=smtp_server)
     assert result.code == 2, result.both
     assert "--to:" in result.err
     assert smtp_server.received == []
@@ -70,7 +71,7 @@ def test_smuggled_subscribers_stop_the_run(series: Path, smtp_server: Server, na
                                           bad_lines: list[int]) -> None:
     shutil.copy(HOSTILE / name, series / name)
     use_subscriber_file(series, name)
-    result = invoke(series, "send", "2024-02-22", server=smtp_server)
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert result.code == 2, result.both
     for line in bad_lines:
         assert f"{name}:{line}:" in result.err
@@ -79,7 +80,7 @@ def test_smuggled_subscribers_stop_the_run(series: Path, smtp_server: Server, na
 
 def test_active_html_never_runs_and_shows_as_typed(series: Path, smtp_server: Server) -> None:
     use_record(series, "active-html.yaml")
-    result = invoke(series, "send", "2024-02-22", server=smtp_server)
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert result.code == 0, result.both
     message = smtp_server.received[0].message
     found = parts(message)
@@ -111,7 +112,7 @@ def test_active_html_never_runs_and_shows_as_typed(series: Path, smtp_server: Se
 def test_title_template_syntax_is_literal_everywhere(series: Path) -> None:
     write(series / "seminars" / TALK,
           'date: 2024-02-22\nspeaker: "{{ 7*7 }}"\ntitle: "{% raw %}{{ 6*7 }}"\n')
-    dry = invoke(series, "send", "2024-02-22", "--dry-run")
+    dry = invoke(series, "send", "2024-02-22", "--dry-run", "--today", "2024-02-20")
     assert dry.code == 0, dry.both
     assert "Subject: Learning Machines seminar 2024-02-22 15:00: {% raw %}{{ 6*7 }}" in dry.out
     assert "Title: {% raw %}{{ 6*7 }}\n" in dry.out
@@ -130,9 +131,11 @@ def auth_server() -> Iterator[Server]:
 def test_refused_login_exits_1_and_the_password_is_nowhere(series: Path,
                                                           auth_server: Server) -> None:
     env = {"ANNOUNCE_SMTP_USERNAME": "seminar", "ANNOUNCE_SMTP_PASSWORD": PASSWORD}
-    dry = invoke(series, "send", "2024-02-22", "--dry-run", server=auth_server, **env)
+    dry = invoke(series, "send", "2024-02-22", "--dry-run", "--today", "2024-02-20",
+                 server=auth_server, **env)
     assert dry.code == 0
-    result = invoke(series, "send", "2024-02-22", server=auth_server, **env)
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=auth_server,
+                    **env)
     assert result.code == 1, result.both
     assert (f"127.0.0.1:{auth_server.port}: login refused for user seminar (535, AUTH PLAIN)"
             in result.err)
@@ -149,15 +152,16 @@ def test_refused_login_exits_1_and_the_password_is_nowhere(series: Path,
 
 
 def test_right_password_logs_in(series: Path, auth_server: Server) -> None:
-    result = invoke(series, "send", "2024-02-22", server=auth_server,
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=auth_server,
                  ANNOUNCE_SMTP_USERNAME="seminar", ANNOUNCE_SMTP_PASSWORD="the-right-one")
     assert result.code == 0, result.both
     assert len(auth_server.received) == 1
 
 
 def test_login_without_tls_to_a_remote_host_is_refused(series: Path) -> None:
-    result = invoke(series, "send", "2024-02-22", ANNOUNCE_SMTP_HOST="smtp.example.net",
-                 ANNOUNCE_SMTP_USERNAME="seminar", ANNOUNCE_SMTP_PASSWORD=PASSWORD)
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20",
+                    ANNOUNCE_SMTP_HOST="smtp.example.net", ANNOUNCE_SMTP_USERNAME="seminar",
+                    ANNOUNCE_SMTP_PASSWORD=PASSWORD)
     assert result.code == 2, result.both
     assert "unencrypted" in result.err
     assert PASSWORD not in result.both
@@ -168,15 +172,15 @@ def test_untrusted_certificate_is_refused_then_trusted_via_ssl_cert_file(
         series: Path, tmp_path: Path, authority: trustme.CA, implicit: bool, mode: str) -> None:
     server = tls_server(authority, implicit=implicit)
     try:
-        refused = invoke(series, "send", "2024-02-22", server=server,
+        refused = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=server,
                       ANNOUNCE_SMTP_SECURITY=mode)
         assert refused.code == 1, refused.both
         assert "certificate is not trusted" in refused.err
         assert server.received == []
         ca_file = tmp_path / "ca.pem"
         authority.cert_pem.write_to_path(str(ca_file))
-        trusted = invoke(series, "send", "2024-02-22", server=server, ANNOUNCE_SMTP_SECURITY=mode,
-                      SSL_CERT_FILE=str(ca_file))
+        trusted = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=server,
+                         ANNOUNCE_SMTP_SECURITY=mode, SSL_CERT_FILE=str(ca_file))
         assert trusted.code == 0, trusted.both
         assert len(server.received) == 1
     finally:
@@ -240,7 +244,8 @@ def test_verbose_shows_the_dialogue_and_no_credential(series: Path, auth_server:
     subscribe(series, 4)
     env = {"ANNOUNCE_SMTP_USERNAME": "seminar", "ANNOUNCE_SMTP_PASSWORD": "the-right-one",
            "ANNOUNCE_SMTP_AUTH": mechanism, "ANNOUNCE_SMTP_CONNECTIONS": "2"}
-    result = invoke(series, "--verbose", "send", "2024-02-22", server=auth_server, **env)
+    result = invoke(series, "--verbose", "send", "2024-02-22", "--today", "2024-02-20",
+                    server=auth_server, **env)
     assert result.code == 0, result.both
     dialogue = result.err.splitlines()
     assert any(line.startswith("smtp[1] < 220 ") for line in dialogue)  # the greeting
@@ -256,6 +261,6 @@ def test_verbose_shows_the_dialogue_and_no_credential(series: Path, auth_server:
 
 
 def test_verbose_after_the_command_says_where_it_goes(series: Path) -> None:
-    result = invoke(series, "send", "--verbose")
+    result = invoke(series, "send", "--verbose", "--today", "2024-02-20")
     assert result.code == 2
     assert "--verbose is an option of announce itself" in result.err

@@ -93,7 +93,7 @@ def test_an_open_week_is_listed_and_never_announced(series: Path, smtp_server: S
                   if "up-for-grabs" in line)
     assert "OPEN: Up for grabs" in listed
     assert "**Open**: Up for grabs" in invoke(series, "program").out
-    named = invoke(series, "send", "2024-03-07", server=smtp_server)
+    named = invoke(series, "send", "2024-03-07", "--today", "2024-02-20", server=smtp_server)
     assert named.code == 2
     assert "is an open week (no speaker yet); no announcement goes out for it" in named.err
     # The week of 2024-03-07 has only the open one: nothing to announce, the next is named.

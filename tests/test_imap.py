@@ -51,7 +51,8 @@ def env(imap: Dovecot, password: str = PASSWORD) -> dict[str, str]:
 def test_replies_and_bounces_over_imap(organiser: Path, imap: Dovecot,
                                        smtp_server: Server) -> None:
     people = subscribe(organiser, 2)
-    assert invoke(organiser, "send", "2024-02-22", server=smtp_server).code == 0
+    assert invoke(organiser, "send", "2024-02-22", "--today", "2024-02-20",
+                  server=smtp_server).code == 0
     assert invoke(organiser, "ask", TALK, "--today", "2024-02-29", server=smtp_server).code == 0
     ids = {r.rcpt_tos[0]: str(r.message["Message-ID"]) for r in smtp_server.received}
     imap.append(reply(f"Ann Ek <{ANN}>", "Abstract: Graphs.\n\nAbout you: Ann Ek sails.\n",

@@ -16,7 +16,7 @@ PEOPLE = ["ann@example.org", "bo@example.org", "cy@example.org", "jöns.åkesson
 
 def test_a_server_with_smtputf8_gets_all_five(series: Path, smtp_server: Server) -> None:
     subscribe(series, 0, text="\n".join(PEOPLE) + "\n")
-    result = invoke(series, "send", "2024-02-22", server=smtp_server)
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert result.code == 0, result.both
     got = sorted(smtp_server.addresses())
     assert "jöns.åkesson@example.org" in got
@@ -30,7 +30,7 @@ def test_without_smtputf8_four_arrive_and_the_fifth_is_refused_by_name(series: P
     server = start_server(enable_SMTPUTF8=False)
     try:
         subscribe(series, 0, text="\n".join(PEOPLE) + "\n")
-        result = invoke(series, "send", "2024-02-22", server=server)
+        result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=server)
         assert result.code == 1, result.both
         assert sorted(server.addresses()) == sorted(
             ["ann@example.org", "bo@example.org", "cy@example.org", "anna@xn--exmple-cua.org"])
@@ -51,7 +51,7 @@ def test_an_international_sender_and_list(series: Path, smtp_server: Server) -> 
         "to: lm-seminar-list@example.org", "to: lista@exämple.org"), encoding="utf-8")
     dry = invoke(series, "send", "--dry-run", "--today", "2024-02-20")
     assert "From: Seminariet <seminarium@exämple.org>" in dry.out
-    result = invoke(series, "send", "2024-02-22", server=smtp_server)
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert result.code == 0, result.both
     got = smtp_server.received[0]
     assert got.mail_from == "seminarium@xn--exmple-cua.org"
@@ -67,6 +67,6 @@ def test_an_international_sender_and_list(series: Path, smtp_server: Server) -> 
 def test_an_address_that_is_really_wrong_still_says_why(series: Path, address: str,
                                                         why: str) -> None:
     subscribe(series, 0, text=f"ok@example.org\n{address}\n")
-    result = invoke(series, "send", "2024-02-22", "--dry-run")
+    result = invoke(series, "send", "2024-02-22", "--dry-run", "--today", "2024-02-20")
     assert result.code == 2
     assert f"subscribers.txt:2: '{address}'" in result.err and why in result.err

@@ -192,7 +192,7 @@ def after(count: int, reply: Callable[[str, int], str]) -> Callable[[str], str |
 
 
 def send(series: Path, server: Server, connections: int = 1) -> tuple[int, str, str]:
-    result = invoke(series, "send", "2024-02-22", server=server,
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=server,
                     ANNOUNCE_SMTP_CONNECTIONS=str(connections))
     return result.code, result.out, result.err
 

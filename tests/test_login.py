@@ -79,7 +79,7 @@ def test_a_fresh_token_at_every_login_and_each_subscriber_once(
         series: Path, tmp_path: Path, token_server: Server, auth: str) -> None:
     people = subscribe(series, 100)
     token_server.sink.faults = Faults(drop_every=40)
-    result = invoke(series, "send", "2024-02-22", server=token_server,
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=token_server,
                     ANNOUNCE_SMTP_CONNECTIONS="1", **login_env(token_helper(tmp_path), auth))
     assert result.code == 0, result.both
     assert sorted(token_server.addresses()) == people
@@ -92,7 +92,7 @@ def test_a_fresh_token_at_every_login_and_each_subscriber_once(
 
 def test_a_wrong_token_is_a_refused_login_and_nothing_is_sent(
         series: Path, tmp_path: Path, token_server: Server) -> None:
-    result = invoke(series, "send", "2024-02-22", server=token_server,
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=token_server,
                     **login_env(token_helper(tmp_path, prefix="expired")))
     assert result.code == 1, result.both
     assert "login refused for user seminar@example.org (535, AUTH XOAUTH2)" in result.err
@@ -103,7 +103,8 @@ def test_a_wrong_token_is_a_refused_login_and_nothing_is_sent(
 def test_a_failing_token_command_is_named_not_its_output(
         series: Path, token_server: Server) -> None:
     command = "printf 'leak%s\\n' ed-output-123; printf 'mo%s' re-on-stderr >&2; exit 3"
-    result = invoke(series, "send", "2024-02-22", server=token_server, **login_env(command))
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=token_server,
+                    **login_env(command))
     assert result.code == 1, result.both
     assert f"mail.smtp.password_command ({command}) failed with exit status 3" in result.err
     # What the command printed is nowhere, even without a line break after it.
@@ -113,7 +114,7 @@ def test_a_failing_token_command_is_named_not_its_output(
 
 def test_auto_against_a_bearer_only_server_says_to_set_xoauth2(
         series: Path, token_server: Server) -> None:
-    result = invoke(series, "send", "2024-02-22", server=token_server,
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=token_server,
                     ANNOUNCE_SMTP_USERNAME="seminar@example.org",
                     ANNOUNCE_SMTP_PASSWORD="a-password")
     assert result.code == 2, result.both

@@ -82,7 +82,7 @@ def to_the_list(series: Path) -> Path:
 def test_one_message_to_the_list_alias_reaches_each_member_once(series: Path,
                                                                 relay: Postfix) -> None:
     to_the_list(series)
-    result = invoke(series, "send", "2024-02-22", **env(relay))
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", **env(relay))
     assert result.code == 0, result.both
     relay.wait_until_idle()
     assert relay.counts() == dict.fromkeys(MEMBERS, 1)
@@ -97,7 +97,7 @@ def test_one_message_to_the_list_alias_reaches_each_member_once(series: Path,
 
 def test_two_hundred_subscribers_each_exactly_once(series: Path, relay: Postfix) -> None:
     people = subscribers(series, 200)
-    result = invoke(series, "send", "2024-02-22", **env(relay))
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", **env(relay))
     assert result.code == 0, result.both
     relay.wait_until_idle()
     assert relay.counts() == dict.fromkeys(people, 1)
@@ -108,7 +108,7 @@ def test_postfix_stopped_mid_send_then_started_again(series: Path, relay: Postfi
     people = subscribers(series, 2000)
     connections = 3
     before = relay.accepted()
-    sending = popen(series, "send", "2024-02-22", **env(
+    sending = popen(series, "send", "2024-02-22", "--today", "2024-02-20", **env(
         relay, ANNOUNCE_SMTP_CONNECTIONS=str(connections)))
     deadline = time.monotonic() + 120
     while relay.accepted() - before < 300:
@@ -120,7 +120,7 @@ def test_postfix_stopped_mid_send_then_started_again(series: Path, relay: Postfi
     assert sending.returncode == 75, err
     assert "cannot reach the SMTP server" in err or "connection lost" in err
     relay.start()
-    again = run(series, "send", "2024-02-22", **env(relay))
+    again = run(series, "send", "2024-02-22", "--today", "2024-02-20", **env(relay))
     assert again.code == 0, again.both
     relay.wait_until_idle()
     got = relay.counts()
@@ -131,12 +131,13 @@ def test_postfix_stopped_mid_send_then_started_again(series: Path, relay: Postfi
 def test_starttls_with_an_untrusted_certificate_then_trusted(
         series: Path, relay: Postfix, authority: trustme.CA, tmp_path: Path) -> None:
     to_the_list(series)
-    refused = invoke(series, "send", "2024-02-22", **env(relay, ANNOUNCE_SMTP_SECURITY="starttls"))
+    refused = invoke(series, "send", "2024-02-22", "--today", "2024-02-20",
+                     **env(relay, ANNOUNCE_SMTP_SECURITY="starttls"))
     assert refused.code == 1, refused.both
     assert "certificate is not trusted" in refused.err
     ca = tmp_path / "ca.pem"
     authority.cert_pem.write_to_path(str(ca))
-    trusted = invoke(series, "send", "2024-02-22", **env(
+    trusted = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", **env(
         relay, ANNOUNCE_SMTP_SECURITY="starttls", SSL_CERT_FILE=str(ca)))
     assert trusted.code == 0, trusted.both
     relay.wait_until_idle()
@@ -152,14 +153,16 @@ def test_auth_with_sasl_over_starttls(series: Path, relay: Postfix, authority: t
     authority.cert_pem.write_to_path(str(ca))
     login = env(relay, ANNOUNCE_SMTP_SECURITY="starttls", SSL_CERT_FILE=str(ca),
                 ANNOUNCE_SMTP_USERNAME=SASL_USER)
-    wrong = invoke(series, "send", "2024-02-22", **login, ANNOUNCE_SMTP_PASSWORD="wrong-one")
+    wrong = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", **login,
+                   ANNOUNCE_SMTP_PASSWORD="wrong-one")
     assert wrong.code == 1, wrong.both
     assert "login refused for user seminar (535, AUTH PLAIN)" in wrong.err
     checked = invoke(series, "check", "--smtp", **login, ANNOUNCE_SMTP_PASSWORD=SASL_PASSWORD)
     assert checked.code == 0, checked.both
     assert "AUTH PLAIN LOGIN" in checked.out and "PIPELINING" in checked.out
     assert "logged in as seminar (AUTH PLAIN)" in checked.out
-    sent = invoke(series, "send", "2024-02-22", **login, ANNOUNCE_SMTP_PASSWORD=SASL_PASSWORD)
+    sent = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", **login,
+                  ANNOUNCE_SMTP_PASSWORD=SASL_PASSWORD)
     assert sent.code == 0, sent.both
     assert "sasl_method=PLAIN, sasl_username=seminar" in relay.log()
     assert SASL_PASSWORD not in sent.both + checked.both
@@ -168,7 +171,7 @@ def test_auth_with_sasl_over_starttls(series: Path, relay: Postfix, authority: t
 def test_kill_9_against_postfix_then_rerun(series: Path, relay: Postfix) -> None:
     people = subscribers(series, 600)
     before = relay.accepted()
-    sending = popen(series, "send", "2024-02-22", "--quiet", **env(relay))
+    sending = popen(series, "send", "2024-02-22", "--quiet", "--today", "2024-02-20", **env(relay))
     deadline = time.monotonic() + 120
     while relay.accepted() - before < 150:
         assert sending.poll() is None, "the send finished before it could be killed"
@@ -176,7 +179,7 @@ def test_kill_9_against_postfix_then_rerun(series: Path, relay: Postfix) -> None
         time.sleep(0.02)
     sending.send_signal(signal.SIGKILL)
     sending.wait()
-    assert run(series, "send", "2024-02-22", **env(relay)).code == 0
+    assert run(series, "send", "2024-02-22", "--today", "2024-02-20", **env(relay)).code == 0
     relay.wait_until_idle()
     got = relay.counts()
     assert set(got) == set(people)
@@ -192,14 +195,14 @@ def test_a_bounce_postfix_writes_itself_suppresses_the_address(series: Path,
     use_subscriber_file(series, "subscribers.txt")
     edit(series / "seminars" / "series.yaml",
          ("  smtp:\n", f"  inbox:\n    maildir: {relay.maildir(ORGANISER)}\n  smtp:\n"))
-    assert invoke(series, "send", "2024-02-22", **env(relay)).code == 0
+    assert invoke(series, "send", "2024-02-22", "--today", "2024-02-20", **env(relay)).code == 0
     relay.wait_until_idle()
     [report] = relay.messages(ORGANISER)
     assert report.get_content_type() == "multipart/report"  # written by Postfix, not by us
     result = invoke(series, "inbox", **env(relay))
     assert result.code == 0, result.both
     assert f"suppressed {GONE} (bounced: permanent failure)" in result.out
-    resent = invoke(series, "send", "2024-02-22", "--force", **env(relay))
+    resent = invoke(series, "send", "2024-02-22", "--force", "--today", "2024-02-20", **env(relay))
     assert resent.code == 0, resent.both
     assert "1 suppressed address(es) skipped" in resent.both
     relay.wait_until_idle()

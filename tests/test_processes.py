@@ -19,7 +19,8 @@ from smtpserver import Faults, Server
 
 
 def kill_after(series: Path, server: Server, received: int, connections: int,
-               command: tuple[str, ...] = ("send", "2024-02-22")) -> None:
+               command: tuple[str, ...] = ("send", "2024-02-22", "--today", "2024-02-20"),
+               ) -> None:
     """Start a send and kill -9 it once the server has ``received`` messages in all."""
     process = popen(series, *command, "--quiet", server=server,
                     ANNOUNCE_SMTP_CONNECTIONS=str(connections))
@@ -42,7 +43,7 @@ def test_five_kills_at_random_moments_lose_nobody(series: Path, smtp_server: Ser
                    connections)
     assert len(smtp_server.received) < len(people), "the kills came too late to test a resume"
     smtp_server.sink.faults = Faults()
-    result = run(series, "send", "2024-02-22", server=smtp_server)
+    result = run(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert result.code == 0, result.both
     got = smtp_server.counts()
     assert set(got) == set(people)
@@ -53,7 +54,7 @@ def test_five_kills_at_random_moments_lose_nobody(series: Path, smtp_server: Ser
 def test_a_killed_update_resumes_to_the_same_audience(series: Path,
                                                       smtp_server: Server) -> None:
     people = subscribe(series, 400)
-    assert run(series, "send", "2024-02-22", server=smtp_server).code == 0
+    assert run(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server).code == 0
     moved = run(series, "move", "2024-02-22", "2024-02-23", "--today", "2024-02-20")
     assert moved.code == 0, moved.both
     smtp_server.sink.faults = Faults(slow_seconds=0.0005)
@@ -99,7 +100,8 @@ def test_progress_bar_on_a_terminal_and_not_in_a_pipe(series: Path, smtp_server:
     os.close(primary)
     screen = b"".join(chunks).decode()
     assert "] 60/60" in screen and "[" + "#" * 30 + "]" in screen
-    piped = run(series, "send", "2024-02-22", "--force", server=smtp_server)
+    piped = run(series, "send", "2024-02-22", "--force", "--today", "2024-02-20",
+                server=smtp_server)
     assert "60/60" not in piped.both
     assert "sent 60" in piped.out
 
@@ -125,8 +127,8 @@ def test_twenty_signals_at_random_moments_lose_nobody_and_never_hang(
     stopped = 0
     for _ in range(20):
         number = rng.choice([signal.SIGINT, signal.SIGTERM])
-        process = popen(series, "send", "2024-02-22", "--quiet", server=smtp_server,
-                        ANNOUNCE_SMTP_CONNECTIONS="3")
+        process = popen(series, "send", "2024-02-22", "--quiet", "--today", "2024-02-20",
+                        server=smtp_server, ANNOUNCE_SMTP_CONNECTIONS="3")
         signal_at(smtp_server, rng.randint(1, 150), process, number)
         _, err = process.communicate(timeout=5 + 5)  # the timeout, and 5 s more
         if process.returncode == 0:
@@ -137,7 +139,7 @@ def test_twenty_signals_at_random_moments_lose_nobody_and_never_hang(
     assert stopped >= 15, "the signals came too late to test a stop"
     assert len(smtp_server.received) < len(people)
     smtp_server.sink.faults = Faults()
-    result = run(series, "send", "2024-02-22", server=smtp_server)
+    result = run(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert result.code == 0, result.both
     got = smtp_server.counts()
     assert set(got) == set(people)
@@ -146,7 +148,7 @@ def test_twenty_signals_at_random_moments_lose_nobody_and_never_hang(
 
 def test_a_second_signal_stops_at_once(series: Path, smtp_server: Server) -> None:
     subscribe(series, 50)
-    process = popen(series, "send", "2024-02-22", server=smtp_server)
+    process = popen(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
 
     def first_signal(address: str) -> None:  # at the first RCPT; its DATA then takes 25 s
         os.kill(process.pid, signal.SIGINT)
@@ -168,7 +170,7 @@ def test_a_signal_while_the_relay_hangs_ends_within_the_timeout(series: Path,
     subscribe(series, 50)
     edit(series / "seminars" / "series.yaml", ("    security: none\n",
                                                "    security: none\n    timeout: 2\n"))
-    process = popen(series, "send", "2024-02-22", server=smtp_server,
+    process = popen(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server,
                     ANNOUNCE_SMTP_CONNECTIONS="3")
     faults = smtp_server.sink.faults
 
@@ -180,5 +182,6 @@ def test_a_signal_while_the_relay_hangs_ends_within_the_timeout(series: Path,
     _, err = process.communicate(timeout=2 + 5)
     assert process.returncode == 143, err
     smtp_server.sink.faults = Faults()
-    again = run(series, "send", "2024-02-22", server=smtp_server)  # the lock is free
+    again = run(series, "send", "2024-02-22", "--today", "2024-02-20",
+                server=smtp_server)  # the lock is free
     assert again.code == 0, again.both

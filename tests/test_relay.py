@@ -66,7 +66,7 @@ def test_a_port_that_never_greets_but_speaks_tls_hints_at_implicit_tls(
                                                "    security: none\n    timeout: 3\n"))
     server = tls_server(authority, implicit=True)
     try:
-        result = invoke(series, "send", "2024-02-22", server=server,
+        result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=server,
                         ANNOUNCE_SMTP_SECURITY=mode)
         assert result.code == 2, result.both
         assert "speaks TLS from the first byte and sends no plain greeting: set "\
@@ -150,7 +150,8 @@ def test_what_the_name_server_says_decides_the_exit_code(
     assert name_server.asked >= 1
 
 
-@pytest.mark.parametrize("args", [["send", "2024-02-22"], ["send", "--dry-run"],
+@pytest.mark.parametrize("args", [["send", "2024-02-22", "--today", "2024-02-20"],
+                                  ["send", "--dry-run", "--today", "2024-02-20"],
                                   ["send", "--due", "--now", "2024-01-01T08:00"]])
 def test_no_recipients_is_an_error_not_a_quiet_success(series: Path, smtp_server: Server,
                                                        args: list[str]) -> None:

@@ -150,7 +150,7 @@ def test_package_templates_are_the_repos() -> None:
 
 def test_series_templates_override_file_by_file(series: Path) -> None:
     write(series / "templates" / "subject.txt.j2", "Custom: {{ seminar.title }}")
-    result = invoke(series, "send", "2024-02-22", "--dry-run")
+    result = invoke(series, "send", "2024-02-22", "--dry-run", "--today", "2024-02-20")
     assert result.code == 0, result.err
     assert "Subject: Custom: Measuring behavior" in result.out
     assert "Welcome to this week's Learning Machines seminar." in result.out

@@ -96,7 +96,8 @@ def test_template_prints_a_default_to_copy(series: Path) -> None:
     own.parent.mkdir()
     own.write_text("Custom: {{ seminar.title }}", encoding="utf-8")
     assert "subject.txt.j2         templates/subject.txt.j2" in invoke(series, "template").out
-    assert "Subject: Custom: Measuring" in invoke(series, "send", "--dry-run", "2024-02-22").out
+    assert "Subject: Custom: Measuring" in invoke(series, "send", "--dry-run", "2024-02-22",
+                                                  "--today", "2024-02-20").out
     assert invoke(series, "template", "nope.j2").code == 2
 
 

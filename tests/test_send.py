@@ -56,12 +56,14 @@ def test_send_delivers_one_complete_message_to_the_list(series: Path,
 
 def test_second_send_sends_nothing_and_force_sends_again(series: Path,
                                                          smtp_server: Server) -> None:
-    assert invoke(series, "send", "2024-02-22", server=smtp_server).code == 0
-    again = invoke(series, "send", "2024-02-22", server=smtp_server)
+    assert invoke(series, "send", "2024-02-22", "--today", "2024-02-20",
+                  server=smtp_server).code == 0
+    again = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert again.code == 0, again.both
     assert "already sent" in again.out
     assert len(smtp_server.received) == 1
-    forced = invoke(series, "send", "2024-02-22", "--force", server=smtp_server)
+    forced = invoke(series, "send", "2024-02-22", "--force", "--today", "2024-02-20",
+                    server=smtp_server)
     assert forced.code == 0, forced.both
     assert len(smtp_server.received) == 2
     ids = {item.message["Message-ID"] for item in smtp_server.received}
@@ -80,17 +82,20 @@ def test_dry_run_sends_nothing_prints_text_and_names_preview(series: Path,
     assert f"{folder}/" in result.out
     assert (folder / "message.eml").is_file()
     assert not (series / ".state" / "ledger.sqlite3").exists()
-    assert invoke(series, "send", "2024-02-22", server=smtp_server).code == 0
+    assert invoke(series, "send", "2024-02-22", "--today", "2024-02-20",
+                  server=smtp_server).code == 0
     assert len(smtp_server.received) == 1
 
 
 def test_to_sends_only_there_and_does_not_count(series: Path, smtp_server: Server) -> None:
-    result = invoke(series, "send", "2024-02-22", "--to", "me@example.org", server=smtp_server)
+    result = invoke(series, "send", "2024-02-22", "--to", "me@example.org", "--today", "2024-02-20",
+                    server=smtp_server)
     assert result.code == 0, result.both
     assert "announcement of 2024-02-22-mathis: sent 1" in result.out
     assert smtp_server.addresses() == ["me@example.org"]
     assert smtp_server.received[0].message["To"] == "me@example.org"
-    assert invoke(series, "send", "2024-02-22", server=smtp_server).code == 0
+    assert invoke(series, "send", "2024-02-22", "--today", "2024-02-20",
+                  server=smtp_server).code == 0
     assert smtp_server.addresses() == ["me@example.org", "lm-seminar-list@example.org"]
 
 
@@ -119,14 +124,15 @@ def test_empty_window_exits_0_naming_the_next_talk(series: Path) -> None:
 
 
 def test_quiet_prints_nothing_on_success(series: Path, smtp_server: Server) -> None:
-    result = invoke(series, "send", "2024-02-22", "--quiet", server=smtp_server)
+    result = invoke(series, "send", "2024-02-22", "--quiet", "--today", "2024-02-20",
+                    server=smtp_server)
     assert result.code == 0
     assert result.out == "" and result.err == ""
 
 
 def test_server_unreachable_exits_75_in_one_line(series: Path) -> None:
-    result = invoke(series, "send", "2024-02-22", ANNOUNCE_SMTP_HOST="127.0.0.1",
-                 ANNOUNCE_SMTP_PORT=str(free_port()))
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20",
+                    ANNOUNCE_SMTP_HOST="127.0.0.1", ANNOUNCE_SMTP_PORT=str(free_port()))
     assert result.code == 75, result.both
     assert "cannot reach the SMTP server 127.0.0.1:" in result.err
     assert "Traceback" not in result.both
@@ -136,7 +142,8 @@ def test_non_ascii_subject_is_encoded_and_intact(series: Path, smtp_server: Serv
     write(series / "seminars" / "2024-02-22-mathis.yaml",
           "date: 2024-02-22\nspeaker: Jonas Åström\naffiliation: Göteborgs universitet\n"
           "title: Über Lernen – naïve Bayes, 学習\nabstract: Ça marche.\nbio: Él es.\n")
-    assert invoke(series, "send", "2024-02-22", server=smtp_server).code == 0
+    assert invoke(series, "send", "2024-02-22", "--today", "2024-02-20",
+                  server=smtp_server).code == 0
     got = smtp_server.received[0]
     assert got.data.isascii()
     subject = re.search(rb"^Subject: .*?(?=\r\n\S)", got.data, re.MULTILINE | re.DOTALL)
@@ -150,13 +157,15 @@ def test_non_ascii_subject_is_encoded_and_intact(series: Path, smtp_server: Serv
 
 def test_rerun_after_the_send_renders_nothing_and_warns_nothing(series: Path,
                                                                smtp_server: Server) -> None:
-    first = invoke(series, "send", "2024-03-14", "--quiet", server=smtp_server)
+    first = invoke(series, "send", "2024-03-14", "--quiet", "--today", "2024-02-20",
+                   server=smtp_server)
     assert first.code == 0
     assert "still missing title, abstract, bio" in first.err
-    again = invoke(series, "send", "2024-03-14", "--quiet", server=smtp_server)
+    again = invoke(series, "send", "2024-03-14", "--quiet", "--today", "2024-02-20",
+                   server=smtp_server)
     assert again.code == 0
     assert again.out == "" and again.err == ""
-    loud = invoke(series, "send", "2024-03-14", server=smtp_server)
+    loud = invoke(series, "send", "2024-03-14", "--today", "2024-02-20", server=smtp_server)
     assert "2024-03-14-martinez-balvanera: already sent to 1 recipient(s); nothing to do"\
         in loud.out
     assert "preview" not in loud.out
@@ -188,8 +197,9 @@ def test_an_announcement_of_a_talk_that_has_started_is_refused(series: Path,
 
 
 def test_a_dry_run_after_the_send_says_it_went_out(series: Path, smtp_server: Server) -> None:
-    assert invoke(series, "send", "2024-02-22", server=smtp_server).code == 0
-    dry = invoke(series, "send", "2024-02-22", "--dry-run")
+    assert invoke(series, "send", "2024-02-22", "--today", "2024-02-20",
+                  server=smtp_server).code == 0
+    dry = invoke(series, "send", "2024-02-22", "--dry-run", "--today", "2024-02-20")
     assert dry.code == 0
     assert "Dry run: announcement of 2024-02-22-mathis: already sent to 1 recipient(s)" in dry.out
     assert "Recipients:" not in dry.out
@@ -197,6 +207,7 @@ def test_a_dry_run_after_the_send_says_it_went_out(series: Path, smtp_server: Se
 
 def test_a_cancellation_of_a_talk_never_announced_says_so(series: Path,
                                                          smtp_server: Server) -> None:
-    result = invoke(series, "send", "2024-02-29", "--kind", "cancellation", server=smtp_server)
+    result = invoke(series, "send", "2024-02-29", "--kind", "cancellation", "--today", "2024-02-20",
+                    server=smtp_server)
     assert result.code == 0, result.both
     assert "2024-02-29-sportlov was never announced by announce" in result.err

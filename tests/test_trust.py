@@ -55,7 +55,7 @@ def test_an_encoded_word_title_is_the_authors_text_and_forges_nothing(
         series: Path, smtp_server: Server) -> None:
     set_title(series, FORGED)
     assert invoke(series, "check").code == 0  # a strange title is still a title
-    result = invoke(series, "send", "2024-02-22", server=smtp_server)
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert result.code == 0, result.both
     (got,) = smtp_server.received
     message = got.message
@@ -77,7 +77,7 @@ def test_hostile_subscriber_names_go_out_as_names_or_stop_the_run_first(
     csv.writer(buffer).writerows(rows)
     write(series / "subscribers.csv", buffer.getvalue())
     use_subscriber_file(series, "subscribers.csv")
-    result = invoke(series, "send", "2024-02-22", server=smtp_server)
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert result.code == 0, result.both
     assert len(smtp_server.received) == 60
     names = {}
@@ -97,7 +97,7 @@ def test_a_bad_subscriber_line_stops_the_run_before_anyone_is_mailed(
     lines[51] = 'p50@example.org,"Bad\rName"'
     write(series / "subscribers.csv", "\n".join(lines) + "\n")
     use_subscriber_file(series, "subscribers.csv")
-    result = invoke(series, "send", "2024-02-22", server=smtp_server)
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server)
     assert result.code == 2, result.both
     assert "subscribers.csv:52" in result.err
     assert smtp_server.received == []
@@ -213,7 +213,7 @@ def test_generated_header_text_never_changes_the_headers(
     use_subscriber_file(root, "subscribers.csv")
     server = start_server()
     try:
-        result = invoke(root, "send", "2024-02-22", server=server)
+        result = invoke(root, "send", "2024-02-22", "--today", "2024-02-20", server=server)
         refused = any(bad in field for field in (title, speaker, affiliation, series_name)
                       for bad in SINGLE_LINE_BAD)
         event("refused" if result.code == 2 else "sent")
@@ -309,11 +309,13 @@ def test_the_subscriber_file_may_live_elsewhere_but_must_be_a_regular_file(
         series: Path, smtp_server: Server, tmp_path: Path) -> None:
     private = write(tmp_path / "private" / "subscribers.txt", "a@example.org\n")
     use_subscriber_file(series, str(private))
-    assert invoke(series, "send", "2024-02-22", server=smtp_server).code == 0
+    assert invoke(series, "send", "2024-02-22", "--today", "2024-02-20",
+                  server=smtp_server).code == 0
     fifo = tmp_path / "private" / "fifo.txt"
     os.mkfifo(fifo)
     edit(series / "seminars" / "series.yaml", (str(private), str(fifo)))
-    result = invoke(series, "send", "2024-02-22", "--force", server=smtp_server)
+    result = invoke(series, "send", "2024-02-22", "--force", "--today", "2024-02-20",
+                    server=smtp_server)
     assert result.code == 2
     assert "fifo.txt: is a FIFO (named pipe), expected mail.recipients_file" in result.err
 
@@ -381,14 +383,15 @@ def test_a_camera_sized_jpeg_is_decoded_small(tmp_path: Path) -> None:
 def sent_once(series: Path, server: Server, count: int) -> Path:
     """Send to ``count`` subscribers; return the ledger file."""
     subscribe(series, count)
-    assert invoke(series, "send", "2024-02-22", server=server).code == 0
+    assert invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=server).code == 0
     assert len(server.received) == count
     return series / ".state" / "ledger.sqlite3"
 
 
 def refused_with_nothing_sent(series: Path, server: Server, says: str) -> None:
     before = len(server.received)
-    for command in (["send", "2024-02-22"], ["send", "--due", "--now", "2024-02-20T08:00"]):
+    for command in (["send", "2024-02-22", "--today", "2024-02-20"],
+                    ["send", "--due", "--now", "2024-02-20T08:00"]):
         result = invoke(series, *command, server=server)
         assert result.code == 1, result.both
         assert says in result.err and "nothing was sent" in result.err, result.err
@@ -457,7 +460,8 @@ def test_a_full_disk_mid_send_says_how_many_went_out(series: Path, smtp_server: 
                                                      small_disk: Path) -> None:
     people = subscribe(series, 400)
     state = {"ANNOUNCE_STATE_DIR": str(small_disk / "state")}
-    result = invoke(series, "send", "2024-02-22", server=smtp_server, **state)
+    result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server,
+                    **state)
     assert result.code == 1, result.both
     went = len(smtp_server.received)
     assert 0 < went < len(people), "the disk did not fill during the send"
@@ -467,7 +471,8 @@ def test_a_full_disk_mid_send_says_how_many_went_out(series: Path, smtp_server: 
     assert int(said[1]) + (int(unrecorded[1]) if unrecorded else 0) == went
     assert "nothing was sent" not in result.err
     subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
-    again = invoke(series, "send", "2024-02-22", server=smtp_server, **state)
+    again = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=smtp_server,
+                   **state)
     assert again.code == 0, again.both
     got = smtp_server.counts()
     assert set(got) == set(people)
@@ -496,13 +501,13 @@ def test_a_relay_that_stores_and_hangs_gets_at_most_one_resend(series: Path) -> 
                                                "    security: none\n    timeout: 1\n"))
     server = start_server(StoresThenHangs())
     try:
-        result = invoke(series, "send", "2024-02-22", server=server,
+        result = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=server,
                         ANNOUNCE_RETRY_SECONDS="20")
         assert result.code == 75, result.both
         assert len(server.received) == 2  # the first copy, and one resend
         assert "sent twice without the server's answer" in result.err
         server.sink.hang = 0
-        again = invoke(series, "send", "2024-02-22", server=server)
+        again = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", server=server)
         assert again.code == 0, again.both
         assert len(server.received) == 3
     finally:
