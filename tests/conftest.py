@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import outside
 import pytest
 import trustme
 from runners import invoke
 from seriesfiles import copy_example
 from smtpserver import Server, start_server
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tell outside.py whether this test may start outside servers and tools."""
+    outside.marked = item.get_closest_marker("integration") is not None
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,9 @@
 """Outside servers and tools a test starts or calls: a private Postfix or Dovecot, tidy,
 Chromium, SpamAssassin and the like. Locally a test skips with the reason when one is absent;
 under CI (``CI`` set) a missing one is a failure.
+
+Such a test is marked ``integration`` (``pytest -m "not integration"`` runs the rest), and
+one that is not fails here, whether or not the tool is installed.
 """
 
 from __future__ import annotations
@@ -27,6 +30,15 @@ class _Service(Protocol):
 
 ServiceT = TypeVar("ServiceT", bound=_Service)
 
+# Whether the test being set up or run is marked integration (conftest.py sets it).
+marked = False
+
+
+def _needs(what: str) -> None:
+    """Fail a test that needs ``what`` from outside but does not say so by its mark."""
+    if not marked:
+        pytest.fail(f"this test needs {what}: mark it @pytest.mark.integration", pytrace=False)
+
 
 @contextlib.contextmanager
 def private_service(make: Callable[[Path, int], ServiceT], prefix: str) -> Iterator[ServiceT]:
@@ -46,6 +58,7 @@ def private_service(make: Callable[[Path, int], ServiceT], prefix: str) -> Itera
 def require_root_tools(tools: tuple[str, ...], master: str, hint: str) -> None:
     """Skip (or, in CI, fail) unless ``tools`` are installed and we are root (``master``, such
     as "Postfix's master", starts as root); ``hint`` says how CI gets them."""
+    _needs(master)
     missing = [tool for tool in tools if not shutil.which(tool)]
     why = (f"{', '.join(missing)} not installed" if missing else
            f"{master} must be started as root" if os.geteuid() != 0 else "")
@@ -57,6 +70,7 @@ def require_root_tools(tools: tuple[str, ...], master: str, hint: str) -> None:
 
 def require_tool(name: str) -> str:
     """Return the tool's path; skip locally when it is absent, fail in CI where it must be."""
+    _needs(name)
     found = shutil.which(name)
     if found:
         return found

@@ -49,6 +49,7 @@ def test_preview_eml_is_what_send_hands_over(series: Path, tmp_path: Path,
     assert moment.sub(b"", preview) == moment.sub(b"", sent)
 
 
+@pytest.mark.integration
 def test_spamassassin_local_rules_score_at_most_0_1(preview: Path, tmp_path: Path) -> None:
     spamassassin = require_tool("spamassassin")
     home = tmp_path / "sa-home"
@@ -67,6 +68,7 @@ def test_spamassassin_local_rules_score_at_most_0_1(preview: Path, tmp_path: Pat
     assert float(match[1]) <= 0.1
 
 
+@pytest.mark.integration
 def test_tidy_finds_no_html_errors(preview: Path) -> None:
     tidy = require_tool("tidy")
     done = subprocess.run([tidy, "-e", "-q", str(preview / "message.html")],
@@ -76,6 +78,7 @@ def test_tidy_finds_no_html_errors(preview: Path) -> None:
     assert "Error:" not in done.stderr
 
 
+@pytest.mark.integration
 def test_mblaze_sees_text_html_and_calendar(preview: Path) -> None:
     mshow = require_tool("mshow")
     done = subprocess.run([mshow, "-t", str(preview / "message.eml")], capture_output=True,
@@ -127,6 +130,7 @@ def measured_at(tool: str, html: str, width: int, folder: Path) -> dict[str, Any
     return check
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("width", [320, 375, 800])
 def test_chromium_no_sideways_scroll_at_phone_and_desktop_width(
         preview: Path, tmp_path: Path, width: int) -> None:
@@ -139,6 +143,7 @@ def test_chromium_no_sideways_scroll_at_phone_and_desktop_width(
     assert check["images"] == 1 and check["loaded"], check
 
 
+@pytest.mark.integration
 def test_the_width_check_sees_a_block_too_wide_for_a_phone(tmp_path: Path) -> None:
     tool = require_tool("chromium")
     html = '<html><body style="margin:0"><div style="width:450px">wide</div></body></html>'
@@ -146,6 +151,7 @@ def test_the_width_check_sees_a_block_too_wide_for_a_phone(tmp_path: Path) -> No
     assert check["scroll"] > check["width"]
 
 
+@pytest.mark.integration
 def test_chromium_screenshots_light_and_dark_at_800_px(preview: Path, tmp_path: Path) -> None:
     tool = require_tool("chromium")
     html = (preview / "message.html").read_text(encoding="utf-8")

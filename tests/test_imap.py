@@ -18,6 +18,8 @@ from smtpserver import Server
 
 from mailer.series.store import Store
 
+pytestmark = pytest.mark.integration  # every test here runs against a private Dovecot
+
 NOW = "2024-03-01T08:00"
 
 

@@ -108,6 +108,7 @@ def hrefs(document: str) -> list[str]:
             if tag == "a" and name == "href"]
 
 
+@pytest.mark.integration
 def test_every_field_shows_every_liquid_trick_as_typed(series: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
     assert invoke(series, "check").code == 0
@@ -132,6 +133,7 @@ def test_every_field_shows_every_liquid_trick_as_typed(series: Path, tmp_path: P
     assert document.count("<pre><code>") == 6  # each field's fenced and indented block
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(("page_url", "pages", "program"), [
     ("/talks/", "talks", "program.md"), ("/lm/talks/", "lm/talks", "lm/index.md")])
 def test_the_programme_builds_with_its_links_and_the_tricks_as_typed(
@@ -161,6 +163,7 @@ def test_the_programme_builds_with_its_links_and_the_tricks_as_typed(
     assert f"Title: Title {LINE_SHOWN}" in flat(shown(page))
 
 
+@pytest.mark.integration
 def test_the_programme_keeps_liquid_in_recording_and_slides_addresses_literal(
         series: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
@@ -201,6 +204,7 @@ def kramdown(texts: list[str]) -> list[str]:
     return list(json.loads(done.stdout))
 
 
+@pytest.mark.integration
 def test_kramdown_shows_the_page_as_it_shows_the_braces_as_typed() -> None:
     """Without Liquid, kramdown would show the author's Markdown, braces and all: the page
     without braces shows the same (code as code, math as math, every brace where it was)."""
@@ -294,6 +298,7 @@ def assert_no_html_of_the_users(document: str) -> None:
                 assert safe_destination(value or ""), (tag, name, value)
 
 
+@pytest.mark.integration
 def test_no_html_of_the_users_forms_on_the_page_and_the_text_shows_as_typed(
         tmp_path: Path) -> None:
     series = copy_example(tmp_path / "series")
@@ -325,6 +330,7 @@ def test_no_html_of_the_users_forms_on_the_page_and_the_text_shows_as_typed(
                 at = seen.index(straight(part), at)
 
 
+@pytest.mark.integration
 def test_the_programme_links_an_address_with_markup_in_it_as_a_web_address(
         series: Path, tmp_path: Path) -> None:
     address = "https://example.org/v?(x)<script>alert(1)</script>|[y]&z={{site.secret_token}}"
@@ -353,6 +359,7 @@ PIECES = ["    ", "\n", "\n\n", "\n    ", "\n> ", "`", "``", "```", "$$", "~~", 
 BROWSER_DROPS = re.compile(r"^[\x00- ]+|[\t\n\r]")  # from an address: leading, and anywhere
 
 
+@pytest.mark.integration
 def test_kramdown_forms_no_html_of_the_users_from_any_mix_of_markup() -> None:
     """Hundreds of mixes of the pieces kramdown and Python-Markdown read differently: the
     page's Markdown holds no brace, and kramdown makes no element, handler or address of

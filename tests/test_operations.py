@@ -87,6 +87,7 @@ def test_the_units_say_what_the_readme_says() -> None:
             assert "#" not in line, f"systemd would read this comment as part of the value: {line}"
 
 
+@pytest.mark.integration
 def test_systemd_analyze_verifies_the_units(tmp_path: Path) -> None:
     analyze = require_tool("systemd-analyze")
     announce = installed_announce()

@@ -34,6 +34,8 @@ from test_inbox_trust import _hostile as hostile
 
 from mailer.series.store import Store
 
+pytestmark = pytest.mark.integration  # every test here runs against a private Postfix
+
 
 @pytest.fixture(scope="module")
 def postfix(authority: trustme.CA) -> Iterator[Postfix]:

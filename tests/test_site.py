@@ -74,6 +74,7 @@ def reached(built: Path, page_url: str, href: str, baseurl: str = "") -> Path | 
     return target if target.is_file() else None
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(("page_url", "pages", "program", "config", "program_url"), [
     (None, "lm", "lm/2024.md", "", "/lm/2024.html"),
     ("/talks/", "archive", "program.md", "baseurl: /seminar\npermalink: pretty\n",
@@ -142,6 +143,7 @@ def test_page_all_removes_the_pages_it_wrote_for_talks_that_are_gone(series: Pat
     assert "removed" not in again.out
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("parser", ["", "kramdown:\n  input: kramdown\n"])
 def test_the_programme_is_a_table_with_a_row_a_week_in_plain_jekyll(
         series: Path, tmp_path: Path, parser: str) -> None:

@@ -485,6 +485,7 @@ def dovecot_settings(server: Dovecot) -> InboxSettings:
     )
 
 
+@pytest.mark.integration
 def test_dovecot_sizes_fetch_limit_and_done(imap: Dovecot, monkeypatch: pytest.MonkeyPatch) -> None:
     for data in MESSAGES.values():
         imap.append(data)
@@ -507,6 +508,7 @@ def test_dovecot_sizes_fetch_limit_and_done(imap: Dovecot, monkeypatch: pytest.M
     assert [raw for _, raw in done] == [MESSAGES[1]] and b"\\Seen" in done[0][0]
 
 
+@pytest.mark.integration
 def test_dovecot_a_message_expunged_meanwhile_is_skipped(imap: Dovecot) -> None:
     imap.append(MESSAGES[1])
     imap.append(MESSAGES[2])
@@ -522,6 +524,7 @@ def test_dovecot_a_message_expunged_meanwhile_is_skipped(imap: Dovecot) -> None:
     assert imap.folder("announce/done") == []
 
 
+@pytest.mark.integration
 def test_dovecot_refuses_a_wrong_password_exit_1(
     imap: Dovecot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -538,6 +541,7 @@ def test_dovecot_refuses_a_wrong_password_exit_1(
     assert "not-it-4711" not in str(caught.value)
 
 
+@pytest.mark.integration
 def test_dovecot_an_untrusted_certificate_stays_exit_1(
     imap: Dovecot, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -116,6 +116,7 @@ def test_the_page_keeps_markdown_as_markdown() -> None:
         "[a link](https://example.org) &lt;eos>")
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("abstract", list(TRICKY.values()), ids=list(TRICKY))
 def test_kramdown_renders_the_page_with_every_word(series_with, abstract: str) -> None:  # type: ignore[no-untyped-def]
     ruby = require_tool("ruby")
@@ -166,6 +167,7 @@ def test_links_lead_only_to_the_web_and_images_become_links() -> None:
         assert "logo" in shown(output) and "ref" in shown(output)
 
 
+@pytest.mark.integration
 def test_kramdown_sees_no_disguised_scheme_on_the_page() -> None:
     ruby = require_tool("ruby")
     done = subprocess.run([ruby, "-e", KRAMDOWN], input=without_liquid(PageFormat().md(LINKS)),
