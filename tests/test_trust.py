@@ -4,6 +4,7 @@ a mail, and every bad input is a clear file:line error (exit 2), never a traceba
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import email
 import email.policy
@@ -425,9 +426,17 @@ def test_a_damaged_ledger_stops_every_send(series: Path, smtp_server: Server,
 def test_a_ledger_from_a_newer_announce_is_not_written_to(series: Path,
                                                           smtp_server: Server) -> None:
     ledger = sent_once(series, smtp_server, 5)
-    with sqlite3.connect(ledger) as db:
+    with contextlib.closing(sqlite3.connect(ledger)) as db:
         db.execute("PRAGMA user_version = 99")
+        db.commit()
+    before = ledger.stat()
+    data = ledger.read_bytes()
     refused_with_nothing_sent(series, smtp_server, "was written by a newer announce")
+    after = ledger.stat()
+    assert ledger.read_bytes() == data  # not upgraded, not even in part
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    wal = ledger.with_name(ledger.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0  # no change waits to be written
 
 
 def test_a_file_that_is_no_ledger_is_not_taken_for_one(series: Path,
