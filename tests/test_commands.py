@@ -18,7 +18,7 @@ from smtpserver import Server
 
 from mailer.commands.environment import Settings, resolve
 from mailer.commands.output import Done, Line
-from mailer.series.model import Kind
+from mailer.series.kinds import Kind
 from mailer.series.store import Store
 
 CET = ZoneInfo("Europe/Stockholm")

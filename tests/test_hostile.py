@@ -24,7 +24,7 @@ from smtpserver import Server, authenticator, parts, start_server, tls_server
 
 from mailer.mail.outgoing import compose, plan_recipients
 from mailer.render.formats import MARKDOWN_EXTENSIONS
-from mailer.series.model import Kind
+from mailer.series.kinds import Kind
 from mailer.series.store import Store
 
 HOSTILE = TESTS / "hostile"

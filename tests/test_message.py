@@ -113,7 +113,7 @@ def test_doubled_spaces_beside_encoded_words_survive(subject: str) -> None:
 def test_many_copies_are_checked_in_one_block_and_a_bad_one_is_named_by_its_line() -> None:
     from mailer.errors import InputError
     from mailer.mail.outgoing import RecipientPlan, verify
-    from mailer.series.model import Kind
+    from mailer.series.kinds import Kind
 
     made = blueprint(bulk=True)
     people = tuple(Mailbox(f"p{i}@example.org", f"Person {i}") for i in range(600))

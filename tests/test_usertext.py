@@ -40,7 +40,7 @@ from mailer.render.formats import (
     markdown_to_html,
 )
 from mailer.render.usertext import safe_destination
-from mailer.series.model import Kind
+from mailer.series.kinds import Kind
 from mailer.series.store import Store
 
 NOW = datetime(2024, 2, 20, 8, 0, tzinfo=UTC)
