@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -31,14 +32,25 @@ def inbox(
 
 
 @app.command(epilog=examples("announce subscribers",
-                             "announce subscribers --restore anna@example.org"))
+                             "announce subscribers --export subscribers.csv",
+                             "announce subscribers --restore anna@example.org",
+                             "announce subscribers --erase anna@example.org"))
 def subscribers(
     ctx: typer.Context,
     restore: Annotated[Optional[str], typer.Option(  # noqa: UP045
         metavar="ADDR", help="Lift the suppression of this address.", show_default=False)
     ] = None,
+    export: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        metavar="FILE", help="Write everyone (source, preferences, consent, suppression) as "
+                             "CSV.", show_default=False)
+    ] = None,
+    erase: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        metavar="ADDR", help="Delete what announce keeps of this person; a keyed hash keeps "
+                             "them from being mailed again.", show_default=False)
+    ] = None,
 ) -> None:
-    """List who gets the mail and who is suppressed (bounced, unsubscribed), and why."""
+    """List who gets the mail: where each came from, their preferences and consent, and who is
+    suppressed (bounced, unsubscribed), and why."""
     from mailer.commands import subscribers as listing
 
     session = session_of(ctx)
@@ -46,5 +58,9 @@ def subscribers(
     settings = session.settings(store)
     if restore is not None:
         print_lines([listing.restore(settings, restore)])
+    elif erase is not None:
+        print_lines(listing.erase(settings, store, erase))
+    elif export is not None:
+        print_lines([listing.export(settings, store, export)])
     else:
         print_lines(listing.subscribers(settings, store))

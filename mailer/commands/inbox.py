@@ -22,19 +22,20 @@ says what it would do.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from mailer.delivery.inboxrows import SentCopy
 from mailer.delivery.ledger import Ledger
 from mailer.delivery.lock import run_lock
-from mailer.delivery.secret import series_secret
-from mailer.delivery.suppression import backfill, digest, remember
+from mailer.delivery.suppression import backfill
 from mailer.errors import InputError, LedgerError
 from mailer.inbox.form import answers
+from mailer.inbox.judging import InboxRun, Judging, Outcome
+from mailer.inbox.membership import about_membership
 from mailer.inbox.notes import Note, send_notes
 from mailer.inbox.photo import attached_images, judge
 from mailer.inbox.reading import (
@@ -45,93 +46,22 @@ from mailer.inbox.reading import (
     forged,
     identity,
     parse,
-    unsubscribing,
 )
 from mailer.inbox.records import Filled, fill, recover
 from mailer.inbox.sources import MAX_MESSAGE_BYTES, Source, open_source
-from mailer.mail.outgoing import plan_recipients
-from mailer.mail.tokens import address_of, tokens_in
 from mailer.render.rendered import Attachment
 from mailer.series.kinds import Kind
 from mailer.series.mailconfig import MailSettings
 from mailer.series.model import Talk
-from mailer.series.schedule import local_today
 from mailer.series.store import Store
 
 # Mail that went to one speaker alone, so that answering it proves the address: the request
 # (one a speaker) and the receipt. The brief goes to all speakers and the host together:
 # one of them answering it proves nothing about the others.
 SPEAKER_MAIL = frozenset({*(k.value for k in Kind if k.mail.answered), "received"})
-CONFIRM = "confirm-unsubscribe"
-A_DAY = timedelta(days=1)
 
 
-@dataclass
-class Outcome:
-    """What one message led to: lines for the organiser, and whether it was acted on."""
-
-    lines: list[str] = field(default_factory=list)
-    handled: bool = False
-    attention: bool = False  # a person should look (cron shows it under --quiet)
-
-
-@dataclass
-class InboxRun:
-    """What a run of the inbox did."""
-
-    lines: list[str] = field(default_factory=list)
-    attention: list[str] = field(default_factory=list)
-    handled: int = 0
-    left: int = 0
-
-
-class _Context:
-    def __init__(self, store: Store, state: Path, mail: MailSettings, ledger: Ledger | None,
-                 now: datetime, *, dry_run: bool) -> None:
-        self.store = store
-        self.state = state
-        self.mail = mail
-        self.ledger = ledger
-        self.now = now
-        self.dry_run = dry_run
-        self.secret = series_secret(state, create=False)
-        plan = plan_recipients(store.root, mail)
-        self.subscribers = {b.envelope.lower() for b in (*plan.lists, *plan.subscribers)}
-        # A list address (mail.to) is the series' own: every member sees its one copy, so
-        # nothing in the inbox may suppress it.
-        self.lists = {b.envelope.lower() for b in plan.lists}
-        self.notes: list[Note] = []
-
-    def copies(self, message: Message, ids: Sequence[str]) -> list[SentCopy]:
-        return self.ledger.sent_to(ids) if self.ledger is not None and ids else []
-
-    def suppress(self, address: str, reason: str, message: Message) -> str:
-        if self.dry_run or self.ledger is None:
-            return f"would suppress {address} ({reason})"
-        new = self.ledger.suppress(address, reason, message.key)
-        if new:  # the series keeps it too: a lost state folder mails nobody who left
-            remember(self.store.root, [{"address": digest(address), "why": reason}])
-        return f"suppressed {address} ({reason})" if new else f"{address} was suppressed already"
-
-    def send(self, note: Note, *, every: timedelta | None = None) -> str:
-        """Queue one mail of the inbox's own (sent after the run), at most one per ``every``."""
-        if every is not None and self.ledger is not None:
-            last = self.ledger.last_note(note.to, note.purpose)
-            if (last is not None and self.now - last < every) or\
-                    any(n.to == note.to and n.purpose == note.purpose for n in self.notes):
-                return f"not asking {note.to} again today"
-        self.notes.append(note)  # a dry run keeps them to say each once, and sends none
-        return f"{'would' if self.dry_run else 'will'} send {note.to} {note.subject!r}"
-
-    def talk(self, key: str) -> Talk | None:
-        """The talk whose ledger identity is ``key``, if it is still to come."""
-        for talk in self.store.talks(local_today(self.now, self.store.series.zone)):
-            if talk.key == key and talk.start(self.store.series) > self.now:
-                return talk
-        return None
-
-
-def _bounced(found: Bounce, message: Message, context: _Context) -> Outcome:
+def _bounced(found: Bounce, message: Message, context: Judging) -> Outcome:
     copies = context.copies(message, found.returned)
     # A copy that went to several people together (a brief to the speakers and host) proves
     # nothing against one of them: each of them knows its Message-ID.
@@ -189,7 +119,7 @@ def _photo_of(message: Message, talk: Talk) -> tuple[tuple[bytes, str] | None, s
 
 
 def _receipt(talk: Talk, speaker: str, done: Filled, taken: dict[str, str], *,
-             photo: str | None, context: _Context) -> Note:
+             photo: str | None, context: Judging) -> Note:
     from mailer.render.photos import square
 
     series = context.store.series
@@ -213,7 +143,7 @@ def _receipt(talk: Talk, speaker: str, done: Filled, taken: dict[str, str], *,
                 text="\n".join(lines) + "\n", attachments=attachments)
 
 
-def _replied(message: Message, copies: list[SentCopy], context: _Context) -> Outcome:
+def _replied(message: Message, copies: list[SentCopy], context: Judging) -> Outcome:
     sender = message.sender or ""
     talk = next((s for c in reversed(copies) if (s := context.talk(c.talk))), None)
     if talk is None:
@@ -256,45 +186,7 @@ def _replied(message: Message, copies: list[SentCopy], context: _Context) -> Out
                    attention=not done.filled or bool(done.differs) or bool(refused))
 
 
-def _unsubscribe(message: Message, copies: list[SentCopy], context: _Context) -> Outcome:
-    sender = message.sender
-    proven = None
-    if context.secret is not None:
-        found = tokens_in(message.subject)[:4]  # the List-Unsubscribe's subject carries it
-        proven = address_of(context.secret, context.store.series.token, found,
-                            sorted(context.subscribers | ({sender} if sender else set())))
-    if proven is None and sender and any(c.recipient == sender for c in copies):
-        proven = sender
-    if proven is not None and proven in context.lists:
-        return Outcome([f"an unsubscribe for the list address {proven} ({message.key}): its "
-                        "members leave at the list itself; left alone"], attention=True)
-    if proven is not None:
-        lines = [context.suppress(proven, "unsubscribed", message)]
-        if context.mail.confirm_unsubscribe:
-            lines.append(context.send(_unsubscribed(proven, context), every=A_DAY))
-        return Outcome(lines, handled=True)
-    if sender is None or (sender not in context.subscribers and not (
-            context.ledger is not None and context.ledger.reached_anyone(sender))):
-        return Outcome([f"an unsubscribe request from {sender or 'an unreadable From'}, who is "
-                        "not on the list; left alone"])
-    name = context.store.series.name
-    return Outcome([f"an unsubscribe request from {sender} without proof: " + context.send(
-        Note(to=sender, purpose=CONFIRM, subject=f"{name}: confirm that you want to leave",
-             text=(f"Someone asked to take {sender} off the mailing list of the {name} "
-                   "seminar.\n\nIf it was you, reply to this mail (what you write does not "
-                   "matter), and no more mail from the seminar will reach this address.\n\n"
-                   "If it was not you, ignore this mail: nothing changes.\n")), every=A_DAY)],
-        handled=True)
-
-
-def _unsubscribed(address: str, context: _Context) -> Note:
-    name = context.store.series.name
-    return Note(to=address, purpose="unsubscribed", subject=f"{name}: you are unsubscribed",
-                text=(f"You are unsubscribed: no more mail from the {name} seminar will reach "
-                      f"this address. To come back, write to {context.mail.sender}.\n"))
-
-
-def _act(message: Message, context: _Context) -> Outcome:
+def _act(message: Message, context: Judging) -> Outcome:
     found = bounce(message)
     if found is not None:
         return _bounced(found, message, context)
@@ -302,9 +194,9 @@ def _act(message: Message, context: _Context) -> Outcome:
         return Outcome()  # an out-of-office reply: not for announce
     copies = [c for c in context.copies(message, message.answers)
               if message.sender is not None and c.recipient == message.sender]
-    # An unsubscribe, or the answer to "confirm that you want to leave":
-    if any(c.kind == CONFIRM for c in copies) or unsubscribing(message, context.mail.unsubscribe):
-        return _unsubscribe(message, copies, context)
+    membership = about_membership(message, copies, context)
+    if membership is not None:  # leaving, joining, a preference
+        return membership
     speaking = [c for c in copies if c.kind in SPEAKER_MAIL]
     if speaking:
         return _replied(message, speaking, context)
@@ -316,7 +208,7 @@ def _act(message: Message, context: _Context) -> Outcome:
 
 
 @contextmanager
-def _opened(store: Store, state: Path, mail: MailSettings, *,
+def _opened(store: Store, state: Path, mail: MailSettings, now: datetime, *,
             dry_run: bool) -> Iterator[tuple[Ledger | None, Source]]:
     assert mail.inbox is not None  # noqa: S101 (checked by the caller)
     if dry_run:
@@ -324,7 +216,12 @@ def _opened(store: Store, state: Path, mail: MailSettings, *,
                 open_source(store.root, mail.inbox, readonly=True) as source:
             yield ledger, source
         return
-    with run_lock(state), Ledger(state) as ledger,\
+    started = time.monotonic()  # the run's moment (--now stands in for it), moving on
+
+    def clock() -> datetime:
+        return now + timedelta(seconds=time.monotonic() - started)
+
+    with run_lock(state), Ledger(state, clock=clock) as ledger,\
             open_source(store.root, mail.inbox, readonly=False) as source:
         yield ledger, source
 
@@ -339,19 +236,19 @@ def read_inbox(store: Store, state: Path, mail: MailSettings, now: datetime, *,
         raise InputError("seminars/series.yaml: mail.inbox is not set: give imap: {host, ...} "
                          "or maildir: PATH")
     result = InboxRun()
-    with _opened(store, state, mail, dry_run=dry_run) as (ledger, source):
+    with _opened(store, state, mail, now, dry_run=dry_run) as (ledger, source):
         if not dry_run:
             result.lines += recover(store, state)
             if ledger is not None:
                 backfill(store.root, ledger)
-        context = _Context(store, state, mail, ledger, now, dry_run=dry_run)
+        context = Judging(store, state, mail, ledger, now, dry_run=dry_run)
         _each(source, context, result)
         if context.notes and ledger is not None and not dry_run:
             result.lines += send_notes(store, mail, ledger, context.notes, now)
     return result
 
 
-def _judged(data: bytes, key: str, context: _Context) -> tuple[str, Outcome]:
+def _judged(data: bytes, key: str, context: Judging) -> tuple[str, Outcome]:
     """One message judged and acted on; any failure quarantines it."""
     try:
         message = parse(data, key)
@@ -367,7 +264,7 @@ def _judged(data: bytes, key: str, context: _Context) -> tuple[str, Outcome]:
                              f"{why}; left unread"], attention=True)
 
 
-def _each(box: Source, context: _Context, result: InboxRun) -> None:
+def _each(box: Source, context: Judging, result: InboxRun) -> None:
     listed = box.unseen()
     for key, size in listed:
         if size > MAX_MESSAGE_BYTES:

@@ -18,6 +18,7 @@ from mailer.delivery.keeping import Keeping, kept
 from mailer.delivery.ledger import REFUSED, Ledger
 from mailer.delivery.lock import run_lock
 from mailer.delivery.loop import Bookkeeper, Pace, Report
+from mailer.delivery.members import with_members
 from mailer.delivery.secret import series_secret
 from mailer.delivery.speakers import SPEAKER_KINDS
 from mailer.delivery.suppression import skipped_warning, unsuppressed
@@ -96,8 +97,8 @@ def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
     if not (request.force or request.preview or request.to) and\
             (went := held(store, state, chosen, request.kind)) is not None:
         return went  # the series' record says it went from another state folder
-    plan, skipped = unsuppressed(store.root, state,
-                                 plan_recipients(store.root, mail, request.to))
+    planned = with_members(state, plan_recipients(store.root, mail, request.to), request.kind)
+    plan, skipped = unsuppressed(store.root, state, planned)
     history = talk_history(store, state, chosen, request.kind, plan,
                            ask_sent=not (request.force or request.preview))
     sent = _already_sent(chosen, request.kind, history.plan or plan, history.settled)

@@ -95,8 +95,10 @@ class MemberRows(LedgerFile):
         for table in ("deliveries", "audience", "notes"):
             self._write(f"UPDATE {table} SET recipient = ? WHERE recipient = ?",  # noqa: S608
                         (hidden, address))
+        self._write("UPDATE handled SET what = replace(what, ?, ?)", (address, hidden))
         self._write("INSERT OR IGNORE INTO erased (digest, at) VALUES (?, ?)",
                     (digest, self._stamp()))
+        self.db.execute("VACUUM")  # no deleted page keeps the address either
 
     def erased(self) -> frozenset[str]:
         """The keyed hashes of the people whose data was erased."""

@@ -17,8 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mailer.delivery.ledger import Ledger
+from mailer.delivery.secret import series_secret
 from mailer.errors import InputError
 from mailer.mail.outgoing import RecipientPlan
+from mailer.mail.tokens import erased_digest
 from mailer.paths import (
     MAX_SUBSCRIBER_BYTES,
     decode_text,
@@ -92,9 +94,13 @@ def suppressed_here(root: Path, state: Path, addresses: Iterable[str]) -> dict[s
     series' record."""
     with Ledger.existing(state) as ledger:
         found = {a: why for a, (why, _, _) in (ledger.suppressed() if ledger else {}).items()}
+        erased = ledger.erased() if ledger else frozenset()
+    secret = series_secret(state, create=False) if erased else None
     record = kept(root)
     for address in addresses:
         why = record.get(digest(address))
+        if why is None and secret is not None and erased_digest(secret, address) in erased:
+            why = "erased at their request"
         if why is not None:
             found.setdefault(address.lower(), why)
     return found

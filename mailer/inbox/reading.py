@@ -200,7 +200,11 @@ def unsubscribing(message: Message, mailto: str | None) -> bool:
         return True
     if not mailto or not mailto.startswith("mailto:"):
         return False
-    target = mailto.removeprefix("mailto:").split("?")[0].lower()
+    return addressed_to(message, mailto.removeprefix("mailto:").split("?")[0].lower())
+
+
+def addressed_to(message: Message, target: str) -> bool:
+    """Whether the message was written to ``target`` (lower-cased): To, Cc or as delivered."""
     headers = [_raw(message.parsed, name) for name in ("To", "Cc", "Delivered-To",
                                                        "X-Original-To")]
     return any(addr.lower() == target for _, addr in getaddresses([h for h in headers if h]))

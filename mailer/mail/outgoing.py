@@ -54,6 +54,7 @@ class RecipientPlan:
     test: bool = False  # --to: a test send, not recorded as the real one
     lines: tuple[int, ...] = ()  # each subscriber's line in the subscriber file
     cc: tuple[Mailbox, ...] = ()  # in copy of the list message (a brief's host)
+    zones: tuple[str | None, ...] = ()  # each subscriber's own time zone, when any has one
 
     @property
     def total(self) -> int:
@@ -75,16 +76,20 @@ class RecipientPlan:
     def only(self, audience: set[str]) -> RecipientPlan:
         """The plan cut to ``audience`` (lower-cased addresses): an update's recipients are
         those of the current list and subscribers who got the announcement."""
-        kept = [(box, line) for box, line in zip(self.subscribers, self.lines or
-                                                 (0,) * len(self.subscribers), strict=True)
-                if box.envelope.lower() in audience]
+        count = len(self.subscribers)
+        kept = [(box, line, zone) for box, line, zone in zip(
+            self.subscribers, self.lines or (0,) * count, self.zones or (None,) * count,
+            strict=True) if box.envelope.lower() in audience]
         return replace(self, lists=tuple(b for b in self.lists if b.envelope.lower() in audience),
-                       subscribers=tuple(box for box, _ in kept),
-                       lines=tuple(line for _, line in kept) if self.lines else (),
+                       subscribers=tuple(box for box, _, _ in kept),
+                       lines=tuple(line for _, line, _ in kept) if self.lines else (),
+                       zones=tuple(zone for _, _, zone in kept) if self.zones else (),
                        cc=tuple(b for b in self.cc if b.envelope.lower() in audience))
 
     def where(self, delivery: Delivery) -> str:
         """Where a delivery's addresses were written: ``file:line``, or the series file."""
+        if delivery.number and self.lines and not self.lines[delivery.number - 1]:
+            return "a sign-up (`announce subscribers` lists it)"
         if delivery.number and self.source is not None and self.lines:
             return f"{self.source}:{self.lines[delivery.number - 1]}"
         return "--to" if self.test else "seminars/series.yaml: mail.to"
@@ -104,9 +109,13 @@ class RecipientPlan:
             parts.append(", ".join(b.display() for b in self.lists))
         if self.cc:
             parts.append("Cc " + ", ".join(b.display() for b in self.cc))
-        if self.source is not None:
-            parts.append(f"each of {len(self.subscribers)} subscribers in {self.source}, "
-                         "addressed to them")
+        joined = sum(1 for line in self.lines if not line)  # signed up, in no file
+        if self.source is not None and joined == len(self.subscribers):
+            parts.append(f"each of {joined} who signed up, addressed to them")
+        elif self.source is not None:
+            also = f" and {joined} who signed up" if joined else ""
+            parts.append(f"each of {len(self.subscribers) - joined} subscribers in "
+                         f"{self.source}{also}, addressed to them")
         return "; ".join(parts) or "(no recipients configured)"
 
 

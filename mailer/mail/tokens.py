@@ -25,6 +25,12 @@ def unsubscribe_token(secret: bytes, series: str, address: str) -> str:
     return base64.b32encode(digest).decode("ascii").lower()[:TOKEN_LETTERS]
 
 
+def erased_digest(secret: bytes, address: str) -> str:
+    """The keyed hash an erased person is kept under, so that they stay left out."""
+    return hmac.new(secret, f"erased\n{address.strip().lower()}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
 def unsubscribe_uri(mailto: str, token: str) -> str:
     """``mailto`` (the series' ``mail.unsubscribe``) with the token as its subject."""
     return f"{mailto.split('?', maxsplit=1)[0]}?subject=unsubscribe%20{token}"

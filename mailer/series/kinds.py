@@ -72,14 +72,17 @@ class MailKind:
     for_cancelled: bool = False  # the kind a cancelled talk gets (and no other list mail)
     with_speakers: bool = False  # the speakers' own mail (changed) goes with it
     answered: bool = False  # a speaker's reply to it is read for the record (the form)
+    optional: bool = False  # a subscriber may turn it off (preferences: reminders off)
+    local_time: bool = False  # it shows the talk's time in each subscriber's own zone too
 
 
 KINDS: dict[Kind, MailKind] = {
     Kind.ANNOUNCEMENT: MailKind(
         "announcement.md.j2", Audience.LIST, Identity.ONCE, "", announces=True, tells=True,
-        calendar=True, before_start=True),
+        calendar=True, before_start=True, local_time=True),
     Kind.REMINDER: MailKind(
-        "reminder.md.j2", Audience.LIST, Identity.ONCE, "Today at", on_the_day=True),
+        "reminder.md.j2", Audience.LIST, Identity.ONCE, "Today at", on_the_day=True,
+        optional=True, local_time=True),
     Kind.CANCELLATION: MailKind(
         "cancellation.md.j2", Audience.LIST, Identity.ONCE, "Cancelled", calendar=True,
         announced_first=True, for_cancelled=True, with_speakers=True),

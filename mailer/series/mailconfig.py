@@ -31,3 +31,5 @@ class MailSettings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     inbox: InboxSettings | None = None
     confirm_unsubscribe: bool = False  # a one-line "you are unsubscribed" back
+    subscribe: str | None = None  # mailto: where people sign up (contract §9)
+    web: str | None = None  # mail.web.base_url: where `announce serve` answers (https://)

@@ -46,7 +46,7 @@ CADENCES = ("weekly", "biweekly")
 IMAGE_KEYS = ("background", "accent", "text", "logo")
 MAIL_KEYS = (
     "from", "to", "recipients_file", "reply_to", "unsubscribe", "rate_per_minute",
-    "retry_seconds", "smtp", "inbox", "confirm_unsubscribe",
+    "retry_seconds", "smtp", "inbox", "confirm_unsubscribe", "subscribe", "web",
 )
 SMTP_KEYS = ("host", "port", "security", "username", "timeout", "auth", "password_command",
              "connections")
@@ -102,19 +102,35 @@ def _smtp_settings(mail: YamlMap) -> SmtpSettings:
     )
 
 
+def _url(record: YamlMap, key: str, schemes: tuple[str, ...]) -> str | None:
+    """One address of ``schemes`` (``mailto:``, ``https://``), as a mail header carries it."""
+    url = record.text(key, single_line=True)
+    if url is not None and (not url.startswith(schemes) or not _URL.fullmatch(url)):
+        record.report(key, f'"{url}" must be one {" or ".join(schemes)} address (ASCII, no '
+                           "spaces, commas or angle brackets; percent-encode them)")
+        return None
+    return url
+
+
+def _web(mail: YamlMap) -> str | None:
+    """``mail.web.base_url``: where ``announce serve`` answers, as people reach it."""
+    web = mail.sub("web")
+    if web is None:
+        return None
+    web.check_keys(("base_url",))
+    url = _url(web, "base_url", ("https://", "http://localhost", "http://127.0.0.1"))
+    return url.rstrip("/") if url else None
+
+
 def _mail_settings(record: YamlMap) -> MailSettings:
     mail = record.sub("mail")
     if mail is None:
         return MailSettings()
     mail.check_keys(MAIL_KEYS)
-    unsubscribe = mail.text("unsubscribe", single_line=True)
-    if unsubscribe is not None and (not unsubscribe.startswith(("mailto:", "https://"))
-                                    or not _URL.fullmatch(unsubscribe)):
-        mail.report("unsubscribe", f'"{unsubscribe}" must be one mailto: or https:// address '
-                                   "(ASCII, no spaces, commas or angle brackets; "
-                                   "percent-encode them)")
-        unsubscribe = None
+    unsubscribe = _url(mail, "unsubscribe", ("mailto:", "https://"))
     return MailSettings(
+        subscribe=_url(mail, "subscribe", ("mailto:",)),
+        web=_web(mail),
         sender=_one_address(mail, "from"),
         to=_address_list(mail, "to"),
         recipients_file=mail.text("recipients_file", single_line=True),

@@ -1,0 +1,215 @@
+"""Subscribers who manage themselves by mail (contract §9), on proof only.
+
+- **Leaving**: a message bearing the recipient's token (the ``List-Unsubscribe`` subject), or an
+  answer to mail announce sent to that address, unsubscribes at once; a request without proof
+  gets one mail asking to confirm by replying (at most one a day).
+- **Joining**: a message to ``mail.subscribe`` (or with the subject "subscribe") gets one mail
+  asking to confirm (at most one an address a day); the address joins only when a reply to that
+  very mail comes from it, whose Message-ID and time are kept as the consent. Joining again
+  after leaving works the same way and lifts the suppression.
+- **Preferences**: ``zone <IANA zone>``, ``reminders off`` or ``reminders on`` as the subject or
+  the first line, in an answer to mail announce sent to that address or with its token, is set
+  and confirmed back.
+"""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from mailer.delivery.inboxrows import SentCopy
+from mailer.delivery.memberrows import CONFIRMED
+from mailer.delivery.suppression import digest, remember
+from mailer.inbox.bodytext import text_of
+from mailer.inbox.judging import A_DAY, Judging, Outcome
+from mailer.inbox.notes import Note
+from mailer.inbox.reading import Message, addressed_to, unsubscribing
+from mailer.mail.tokens import address_of, tokens_in, unsubscribe_token
+from mailer.series.kinds import Kind
+
+CONFIRM = "confirm-unsubscribe"
+CONFIRM_JOIN = "confirm-subscribe"
+_PREFERENCE = re.compile(r"(?i)^\s*(?:re:\s*)*(zone\s+(\S+)|reminders\s+(on|off))\s*$")
+
+
+def about_membership(message: Message, copies: list[SentCopy],
+                     context: Judging) -> Outcome | None:
+    """What a message about leaving, joining or a preference leads to; None for any other.
+    ``copies`` are the sent copies it answers that went to its sender."""
+    # An unsubscribe, or the answer to "confirm that you want to leave":
+    if any(c.kind == CONFIRM for c in copies) or unsubscribing(message, context.mail.unsubscribe):
+        return unsubscribe(message, copies, context)
+    joining = [c for c in copies if c.kind == CONFIRM_JOIN]
+    if joining:  # the answer to "confirm that you want to join"
+        return joined(message, joining, context)
+    if subscribing(message, context):
+        return subscribe(message, context)
+    wanted = preference(message)
+    listed = {str(kind) for kind in Kind if not kind.personal}
+    if wanted is None or (copies and not any(c.kind in listed for c in copies)):
+        return None  # an answer to a speaker's mail or the inbox's own is not a preference
+    return prefer(message, copies, context, wanted)
+
+
+def _proven(message: Message, copies: list[SentCopy], context: Judging) -> str | None:
+    """The subscriber a message proves it speaks for: by the token it carries, or as an answer
+    to mail announce sent to its sender."""
+    sender = message.sender
+    if context.secret is not None:
+        found = tokens_in(message.subject)[:4]  # the List-Unsubscribe's subject carries it
+        proven = address_of(context.secret, context.store.series.token, found,
+                            sorted(context.subscribers | ({sender} if sender else set())))
+        if proven is not None:
+            return proven
+    if sender and any(c.recipient == sender for c in copies):
+        return sender
+    return None
+
+
+def unsubscribe(message: Message, copies: list[SentCopy], context: Judging) -> Outcome:
+    """A request to leave: at once with proof, else one mail asking to confirm."""
+    sender = message.sender
+    proven = _proven(message, copies, context)
+    if proven is not None and proven in context.lists:
+        return Outcome([f"an unsubscribe for the list address {proven} ({message.key}): its "
+                        "members leave at the list itself; left alone"], attention=True)
+    if proven is not None:
+        lines = [context.suppress(proven, "unsubscribed", message)]
+        if context.mail.confirm_unsubscribe:
+            lines.append(context.send(_unsubscribed(proven, context), every=A_DAY))
+        return Outcome(lines, handled=True)
+    if sender is None or (sender not in context.subscribers and not (
+            context.ledger is not None and context.ledger.reached_anyone(sender))):
+        return Outcome([f"an unsubscribe request from {sender or 'an unreadable From'}, who is "
+                        "not on the list; left alone"])
+    name = context.store.series.name
+    return Outcome([f"an unsubscribe request from {sender} without proof: " + context.send(
+        Note(to=sender, purpose=CONFIRM, subject=f"{name}: confirm that you want to leave",
+             text=(f"Someone asked to take {sender} off the mailing list of the {name} "
+                   "seminar.\n\nIf it was you, reply to this mail (what you write does not "
+                   "matter), and no more mail from the seminar will reach this address.\n\n"
+                   "If it was not you, ignore this mail: nothing changes.\n")), every=A_DAY)],
+        handled=True)
+
+
+def _unsubscribed(address: str, context: Judging) -> Note:
+    name = context.store.series.name
+    join = context.mail.subscribe or f"mailto:{context.mail.sender}?subject=subscribe"
+    return Note(to=address, purpose="unsubscribed", subject=f"{name}: you are unsubscribed",
+                text=(f"You are unsubscribed: no more mail from the {name} seminar will reach "
+                      f"this address.\n\nTo come back, write to {join.removeprefix('mailto:')} "
+                      "with the subject \"subscribe\", and answer the mail that asks you to "
+                      "confirm.\n"))
+
+
+def subscribing(message: Message, context: Judging) -> bool:
+    """Whether the message asks to join: to ``mail.subscribe``, or the subject "subscribe"."""
+    words = message.subject.strip().lower().split()
+    if words and words[0].rstrip(".!:") == "subscribe":
+        return True
+    target = (context.mail.subscribe or "").removeprefix("mailto:").split("?")[0].lower()
+    return bool(target) and addressed_to(message, target)
+
+
+def subscribe(message: Message, context: Judging) -> Outcome:
+    """A request to join: one mail asking the address to confirm by replying."""
+    sender = message.sender
+    if sender is None:
+        return Outcome([f"a sign-up ({message.key}) from an unreadable From; left alone"])
+    if sender in context.subscribers and sender not in context.suppressed():
+        return Outcome([f"a sign-up from {sender}, who is on the list already; nothing to do"],
+                       handled=True)
+    if not context.dry_run and context.ledger is not None:
+        context.ledger.sign_up(sender, "", "mail")
+    name = context.store.series.name
+    link = ""
+    if context.mail.web and context.secret is not None:
+        token = unsubscribe_token(context.secret, context.store.series.token, sender)
+        link = f"Or open this link: {context.mail.web}/c/{token}\n\n"
+    return Outcome([f"a sign-up from {sender}: " + context.send(Note(
+        to=sender, purpose=CONFIRM_JOIN, subject=f"{name}: confirm that you want to join",
+        text=(f"Someone asked to add {sender} to the mailing list of the {name} seminar: "
+              "its announcements, reminders and changes.\n\nIf it was you, reply to this mail "
+              f"(what you write does not matter) to confirm.\n\n{link}If it was not you, "
+              "ignore this mail: nothing changes, and you will not hear from us again.\n")),
+        every=A_DAY)], handled=True)
+
+
+def joined(message: Message, copies: list[SentCopy], context: Judging) -> Outcome:
+    """The answer to "confirm that you want to join": the address joins, the reply kept as the
+    proof of consent, a suppression lifted."""
+    address = copies[0].recipient
+    if context.dry_run or context.ledger is None:
+        return Outcome([f"would add {address} to the list (confirmed by {message.key})"],
+                       handled=True)
+    if not context.ledger.confirm(address, message.key):
+        member = context.ledger.member(address)
+        if member is not None and member.status == CONFIRMED:
+            return Outcome([f"{address} confirmed again; on the list already"], handled=True)
+        return Outcome([f"a confirmation from {address} of no sign-up waiting; left alone"])
+    lines = [f"{address} joined the list (confirmed by {message.key})"]
+    if context.ledger.restore(address):
+        remember(context.store.root, [{"restored": digest(address)}])
+        lines.append(f"{address} had left before: no longer suppressed")
+    name = context.store.series.name
+    lines.append(context.send(Note(
+        to=address, purpose="joined", subject=f"{name}: you are on the list",
+        text=(f"Welcome: you will get the {name} seminar's announcements, reminders and "
+              "changes.\n\nTo see the times in your own time zone, answer any of them with "
+              "the line \"zone Continent/City\" (e.g. zone America/New_York); to stop the "
+              "reminders, \"reminders off\". Every mail says how to leave.\n"))))
+    return Outcome(lines, handled=True)
+
+
+def preference(message: Message) -> tuple[str, str] | None:
+    """``("zone", name)`` or ``("reminders", "on"|"off")`` from the subject or first line."""
+    first = next((line for line in text_of(message.parsed).splitlines() if line.strip()), "")
+    for text in (message.subject, first):
+        found = _PREFERENCE.match(text)
+        if found is not None:
+            return ("zone", found.group(2)) if found.group(2) else ("reminders", found.group(3))
+    return None
+
+
+def prefer(message: Message, copies: list[SentCopy], context: Judging,
+           wanted: tuple[str, str]) -> Outcome:
+    """Set a subscriber's preference, on proof that the message comes from them."""
+    address = _proven(message, copies, context)
+    if address is None or address not in context.subscribers:
+        return Outcome([f"a preference ({' '.join(wanted)}) from "
+                        f"{message.sender or 'an unreadable From'} that proves no subscriber "
+                        "(answer a list mail, or keep its token); left alone"])
+    key, value = wanted
+    zone = None
+    if key == "zone":
+        zone = _zone(value)
+        if zone is None:
+            return Outcome([f"{address} asked for the zone {value!r}, which is not a time zone "
+                            "name; left alone"], attention=True)
+    if context.dry_run or context.ledger is None:
+        return Outcome([f"would set {address}'s {key} to {zone or value}"], handled=True)
+    now = context.ledger.prefer(address, zone=zone,
+                                reminders=None if key == "zone" else value == "on")
+    shown = now.zone or context.store.series.timezone
+    name = context.store.series.name
+    return Outcome([f"set {address}'s {key} to {zone or value}", context.send(Note(
+        to=address, purpose="preferences", subject=f"{name}: your preferences",
+        text=(f"Done. Your time zone: {shown}; reminders: "
+              f"{'on' if now.reminders else 'off'}.\n\nTo change them, answer any of the "
+              "seminar's mail with \"zone Continent/City\", \"reminders off\" or "
+              "\"reminders on\".\n")))], handled=True)
+
+
+def _zone(text: str) -> str | None:
+    """The IANA name ``text`` means (its case as the database writes it), if any."""
+    if "/" not in text and text.upper() != "UTC":
+        return None
+    by_lower = {name.lower(): name for name in available_timezones()}
+    name = by_lower.get(text.lower())
+    if name is None:
+        return None
+    try:
+        ZoneInfo(name)
+    except ZoneInfoNotFoundError:
+        return None
+    return name
