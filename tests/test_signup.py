@@ -8,6 +8,7 @@ give the Message-IDs a genuine reply names.
 from __future__ import annotations
 
 import mailbox
+from datetime import date, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from mailbox_samples import reply, unsubscribe
 from runners import invoke
-from seriesfiles import edit, subscribe, write
+from seriesfiles import edit, subscribe
 from smtpserver import Server
 
 NOW = "2024-02-19T07:00"
@@ -212,3 +213,34 @@ def test_export_writes_everyone_and_erase_keeps_only_a_keyed_hash(
     assert _joined_again.code == 0, _joined_again.both
     assert [m for m in to(smtp_server, STRANGER) if "Mathis" in str(m["Subject"])] == []
     assert len([m for m in to(smtp_server, people[0]) if "Mathis" in str(m["Subject"])]) == 1
+
+
+@pytest.mark.parametrize(("day", "series_time", "theirs"), [
+    ("2024-02-22", "15:00 CET", "09:00 EST"),  # both on winter time
+    ("2024-03-14", "15:00 CET", "10:00 EDT"),  # New York has moved to summer time, not we
+    ("2024-04-04", "16:00 CEST", "10:00 EDT")])  # both on summer time
+def test_a_subscriber_reads_the_time_in_their_own_zone_across_summer_time(
+        open_series: Path, smtp_server: Server, day: str, series_time: str,
+        theirs: str) -> None:
+    people = subscribe(open_series, 3)
+    assert invoke(open_series, "send", "2024-03-28", "--today", "2024-03-25",
+                  server=smtp_server).code == 0
+    for who, zone in ((people[0], "America/New_York"), (people[2], "Europe/Berlin")):
+        deliver(open_series, reply(who, f"zone {zone}", subject="Re: seminar",
+                                   in_reply_to=str(to(smtp_server, who)[0]["Message-ID"])))
+    inbox(open_series, smtp_server)
+    talk = next(p.stem for p in (open_series / "seminars").glob(f"{day}-*.yaml"))
+    before = len(smtp_server.received)
+    earlier = (date.fromisoformat(day) - timedelta(days=3)).isoformat()
+    sent = invoke(open_series, "send", talk, "--today", earlier, server=smtp_server)
+    assert sent.code == 0, sent.both
+    got = {r.rcpt_tos[0]: r.message for r in smtp_server.received[before:]}
+    body = {who: m.get_body(("plain",)).get_content() for who, m in got.items()}  # type: ignore[union-attr]
+    assert f"{series_time} ({theirs})" in body[people[0]], body[people[0]]
+    assert "(" not in body[people[1]].split("Date:")[1].splitlines()[0]  # the series' zone
+    assert body[people[2]] == body[people[1]]  # Berlin reads as Stockholm: one rendering
+    html = got[people[0]].get_body(("html",)).get_content()  # type: ignore[union-attr]
+    their_start, mark = theirs.split()
+    assert f"({their_start}\u2013" in html and f" {mark})" in html
+    ids = {str(m["Message-ID"]) for m in got.values()}
+    assert len(ids) == 3

@@ -215,7 +215,7 @@ def deliver_campaign(state: Path, outgoing: Outgoing, *, force: bool,
 
     def run(ledger: Bookkeeper, campaign: int) -> Iterator[Event]:
         return deliver(outgoing.plan.deliveries(), message=outgoing.wire,
-                       message_id=lambda d: outgoing.blueprint.message_id(d.number),
+                       message_id=outgoing.message_id,
                        transports=connection, ledger=ledger, campaign=campaign,
                        connections=mail.smtp.connections, total=outgoing.plan.total,
                        pace=pace, stop=stop)

@@ -92,7 +92,7 @@ class Keeping:
         if found is None or path.exists():
             return
         try:
-            write_atomically(path, self.outgoing.blueprint.eml(found.to, found.number))
+            write_atomically(path, self.outgoing.blueprint_for(found).eml(found.to, found.number))
         except InputError as exc:
             self.problem = f"no copy of the mail was kept: {exc}"
 

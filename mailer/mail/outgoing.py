@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
@@ -164,15 +164,29 @@ class Outgoing:
     digest: str | None  # the calendar event's version, when the mail carries one
     warnings: tuple[str, ...] = ()
     facts: str | None = None  # what an announcement or update tells of date, place, link
+    # The same mail rendered for subscribers in another zone (by zone name): it shows the
+    # talk's time in theirs too. A subscriber with no zone of their own gets ``blueprint``.
+    in_zones: Mapping[str, Blueprint] = field(default_factory=dict)
 
     @property
     def sender(self) -> Mailbox | None:
         """The From address; None until ``mail.from`` is set (a preview still works)."""
         return parse_mailbox(self.mail.sender) if self.mail.sender else None
 
+    def blueprint_for(self, delivery: Delivery) -> Blueprint:
+        """The rendering a delivery gets: its subscriber's zone's, or the series'."""
+        if not self.in_zones or not delivery.number or not self.plan.zones:
+            return self.blueprint
+        zone = self.plan.zones[delivery.number - 1]
+        return self.in_zones.get(zone or "", self.blueprint)
+
     def wire(self, delivery: Delivery) -> bytes:
         """The bytes of one delivery, as SMTP DATA carries them."""
-        return self.blueprint.wire(delivery.to, delivery.number)
+        return self.blueprint_for(delivery).wire(delivery.to, delivery.number)
+
+    def message_id(self, delivery: Delivery) -> str:
+        """The Message-ID of one delivery."""
+        return self.blueprint_for(delivery).message_id(delivery.number)
 
     def require_sendable(self) -> Mailbox:
         """Return the sender, or say what is missing for a real send."""
@@ -207,15 +221,16 @@ def _warnings(talk: Talk, kind: Kind) -> tuple[str, ...]:
 
 def render_talk(store: Store, talk: Talk, kind: Kind, now: datetime,
                 sequence: int, *, changed: Sequence[tuple[str, str, str]] = (),
-                extra: Mapping[str, Any] | None = None) -> Rendered:
+                extra: Mapping[str, Any] | None = None, reader: str | None = None) -> Rendered:
     """Render one kind of mail for a talk, its calendar event at ``sequence``; an update
-    names what ``changed`` (fact, old, new); a mail to a speaker has its ``extra`` values."""
+    names what ``changed`` (fact, old, new); a mail to a speaker has its ``extra`` values;
+    ``reader``'s zone (IANA) shows the talk's time in theirs beside the series'."""
     from mailer.render.templates import Renderer
 
     return Renderer(store.root).message(store.series, talk, upcoming_after(store, talk),
                                         kind, sequence=sequence, stamp=now,
                                         photo=mail_photo(store.root, talk), changed=changed,
-                                        extra=extra)
+                                        extra=extra, reader=reader)
 
 
 def mail_photo(root: Path, talk: Talk) -> InlineImage | None:
@@ -261,13 +276,21 @@ def compose(store: Store, talk: Talk, kind: Kind, plan: RecipientPlan, *,
                           token=None if secret is None else
                           lambda address: unsubscribe_token(secret, series, address))
     blueprint = Blueprint(rendered, headers, date=now, name=talk.id)
-    verify(blueprint, plan, f"{store.folder.name}/{talk.id}.yaml", kind)
+    record = f"{store.folder.name}/{talk.id}.yaml"
+    verify(blueprint, plan, record, kind)
+    in_zones = {}
+    for zone in sorted({z for z in plan.zones if z}) if kind.mail.local_time else ():
+        other = render_talk(store, talk, kind, now, sequence, changed=changed, reader=zone)
+        if other.text != rendered.text:  # a zone that reads the same needs no copy of its own
+            in_zones[zone] = Blueprint(other, headers, date=now, name=talk.id)
+            verify(in_zones[zone], plan.only({b.envelope.lower() for b, z in zip(
+                plan.subscribers, plan.zones, strict=True) if z == zone}), record, kind)
     digest = event_digest(store.series, talk) if rendered.ics else None
     facts = json.dumps(talk_facts(store.series, talk), sort_keys=True)\
         if kind.mail.tells else personal.facts if personal else None
     return Outgoing(series=store.series, talk=talk, kind=kind, rendered=rendered,
                     blueprint=blueprint, mail=mail, plan=plan, made=now, digest=digest,
-                    warnings=_warnings(talk, kind), facts=facts)
+                    warnings=_warnings(talk, kind), facts=facts, in_zones=in_zones)
 
 
 _CHECKED_TOGETHER = 256  # recipients' headers read back in one block: one parse, not 256

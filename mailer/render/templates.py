@@ -24,6 +24,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 import markupsafe
@@ -90,6 +91,24 @@ def _changed_example(series: Series, talk: Talk,
 # The values a speaker template needs beyond the talk's, by template: what ``check`` gives it.
 _EXAMPLES = {"request.md.j2": _request_example, "brief.md.j2": _brief_example,
              "changed.md.j2": _changed_example}
+
+
+def reader_values(series: Series, talk: Talk, reader: str) -> dict[str, str]:
+    """The time values for a subscriber in ``reader`` (an IANA zone): the series' time with
+    theirs beside it, "15:00 CET (09:00 EST)", computed for the talk's day (their date too
+    when it is another day there)."""
+    start = talk.start(series)
+    theirs = start.astimezone(ZoneInfo(reader))
+    if (hhmm(theirs), zone_abbreviation(theirs)) == (hhmm(start), zone_abbreviation(start)):
+        return {}  # the same clock reading: nothing to add
+    day = "" if theirs.date() == start.date() else f"{theirs:%a %d %b} "
+    mark = zone_abbreviation(theirs)
+    zone = f"{zone_abbreviation(start)} ({day}{hhmm(theirs)} {mark})"
+    end = talk.end(series)
+    until = f"{hhmm(start)}\u2013{hhmm(end)} {zone_abbreviation(start)}"
+    return {"zone": zone, "when": f"{talk.date.isoformat()} {hhmm(start)} {zone}",
+            "time_range": f"{until} ({day}{hhmm(theirs)}\u2013"
+                          f"{hhmm(end.astimezone(theirs.tzinfo))} {mark})"}
 
 
 class _NoNetwork:
@@ -340,10 +359,13 @@ class Renderer:
     def message(self, series: Series, talk: Talk, upcoming: Sequence[Talk], kind: Kind,
                 *, sequence: int, stamp: datetime, photo: InlineImage | None = None,
                 changed: Sequence[tuple[str, str, str]] = (),
-                extra: Mapping[str, Any] | None = None) -> Rendered:
+                extra: Mapping[str, Any] | None = None, reader: str | None = None) -> Rendered:
         """Render one kind of mail for a talk (an update says what ``changed``; a mail to a
-        speaker has the ``extra`` values of :mod:`mailer.render.speakermail`)."""
+        speaker has the ``extra`` values of :mod:`mailer.render.speakermail`; ``reader``, a
+        subscriber's zone, adds the talk's time in theirs)."""
         context = {**self.context(series, talk, upcoming, kind, changed), **(extra or {})}
+        if reader is not None:
+            context.update(reader_values(series, talk, reader))
         subject = self.subject(context)
         text = self.body(context, TextFormat())
         html_doc = self.html_part(series, talk, context, subject,
