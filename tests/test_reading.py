@@ -232,3 +232,22 @@ def test_a_from_is_forged_when_its_own_server_said_dmarc_or_dkim_failed(
     headers = [f"Authentication-Results: {text}" for text in results]
     read = parse(message("From: Ann <ann@example.org>", *headers), "k")
     assert forged(read) is is_forged
+
+
+def test_a_message_id_that_is_not_utf8_is_a_key_the_ledger_can_keep() -> None:
+    data = (b"From: a@example.org\r\nMessage-ID: <\xff\xfe@x.test>\r\nSubject: s\r\n\r\nbody\r\n")
+    read = parse(data, "fallback")
+    read.key.encode("utf-8")  # a lone surrogate would raise here, as SQLite would
+    assert read.key == "<??@x.test>"
+
+
+def test_two_from_headers_name_no_sender() -> None:
+    read = parse(message("From: a@example.org", "From: b@example.org"), "k")
+    assert read.sender is None
+
+
+def test_an_encoded_subject_is_read_as_written() -> None:
+    read = parse(message("From: a@example.org", "Subject: =?utf-8?q?Unsubscribe_abc?="), "k")
+    assert read.subject == "Unsubscribe abc"
+    broken = parse(message("From: a@example.org", "Subject: =?x-klingon?q?abc?="), "k")
+    assert broken.subject  # kept, never a crash

@@ -18,6 +18,8 @@ from __future__ import annotations
 import email.policy
 import re
 from dataclasses import dataclass
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
 from email.headerregistry import Address, AddressHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.message import Message as AnyMessage
@@ -88,8 +90,26 @@ def _raw(parsed: AnyMessage, name: str) -> str:
     return ""
 
 
+def _all(parsed: AnyMessage, name: str) -> list[str]:
+    """Every value of a header, as it came."""
+    return [" ".join(str(v).split()) for k, v in parsed.raw_items() if k.lower() == name.lower()]
+
+
 def _ids(text: str) -> list[str]:
-    return _MESSAGE_ID.findall(text)
+    """The Message-IDs in a header, each as the ledger can keep it (bytes that are not UTF-8
+    became lone surrogates in the parser: each is a ``?``)."""
+    return [found.encode("utf-8", "replace").decode("utf-8")
+            for found in _MESSAGE_ID.findall(text)]
+
+
+def decoded_subject(raw: str) -> str:
+    """The subject as its writer saw it: RFC 2047 encoded words decoded ("=?utf-8?q?
+    Unsubscribe?=" is "Unsubscribe"); a part that cannot be decoded is kept as it came."""
+    try:
+        text = str(make_header(decode_header(raw)))
+    except (ValueError, LookupError, UnicodeError, HeaderParseError):
+        text = raw
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def strict_sender(raw: str) -> str | None:
@@ -124,9 +144,11 @@ def parse(data: bytes, fallback_key: str) -> Message:
     found = _ids(_raw(parsed, "Message-ID"))
     answers = tuple(dict.fromkeys(_ids(_raw(parsed, "In-Reply-To")) +
                                   _ids(_raw(parsed, "References"))))
+    senders = _all(parsed, "From")  # two From headers: whose is it? nobody's
     return Message(key=found[0] if found else fallback_key,
-                   sender=strict_sender(_raw(parsed, "From")),
-                   subject=_raw(parsed, "Subject")[:500], answers=answers[-32:], parsed=parsed)
+                   sender=strict_sender(senders[0]) if len(senders) == 1 else None,
+                   subject=decoded_subject(_raw(parsed, "Subject")[:2000])[:500],
+                   answers=answers[-32:], parsed=parsed)
 
 
 def identity(data: bytes) -> tuple[str, str]:
