@@ -155,10 +155,14 @@ class LedgerFile:
             if exists and self.path.stat().st_size == 0:
                 raise LedgerError(damaged.format(why="the file is empty"))
             self.db = self._connect(folder, readonly=readonly)
-            version = self._check(damaged) if exists else LEDGER_VERSION
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self._upgrade(version, exists=exists)
+            try:
+                version = self._check(damaged) if exists else LEDGER_VERSION
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self._upgrade(version, exists=exists)
+            except BaseException:
+                self.db.close()  # a refused ledger leaves no connection (nor -wal file) open
+                raise
         except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed"
             raise LedgerError(damaged.format(why=exc)) from None
         except (sqlite3.Error, OSError) as exc:
