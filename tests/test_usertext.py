@@ -62,6 +62,7 @@ TRICKY = {
     "pasted html": ("<p onclick=\"steal()\">Pasted</p> with <script>alert('x')</script> and "
                     "<style>body{}</style> <b>bold</b> <i>it</i> <iframe src=x></iframe> end."),
     "code": "Inline `a<b>` and ``x`<y`` code, then <tag> after.",
+    "unclosed": "Backticks ``<eos> ` that no run of their length closes, then <tag>.",
     "fences": "A block:\n\n```\nx<y and <eos>\n```\n\nand one never closed:\n\n```\n<pad> stays",
     "markdown": "*Emphasis*, _under_, **strong**, snake_case_name and a * star.",
     "kramdown": "An {: .attribute list} and a [trap](javascript:alert(1)) link.",
@@ -140,8 +141,14 @@ ALPHABET = st.sampled_from([*"abcxyz ABC<>&*_`\n", "https://example.org/p?q=1&r=
 def test_any_mix_of_brackets_markup_and_urls_keeps_every_word(text: str) -> None:
     expected = author_words(text)
     page = without_liquid(PageFormat().md(text))
-    for output in (markdown_to_html(MarkdownFormat().md(text)),
-                   markdown.markdown(page, extensions=MARKDOWN_EXTENSIONS)):
+    outputs = [markdown_to_html(MarkdownFormat().md(text))]
+    # The page is written for kramdown; Python-Markdown stands in for it here, and the two
+    # read a run of backticks that no run of the same length closes differently (kramdown:
+    # text; Python-Markdown: a shorter span). Such pages are checked by kramdown itself
+    # (TRICKY's "unclosed"), the others here.
+    if all(text.count(run) > 1 for run in set(re.findall(r"`+", text))):
+        outputs.append(markdown.markdown(page, extensions=MARKDOWN_EXTENSIONS))
+    for output in outputs:
         text_shown = shown(output)
         assert in_order(expected, text_shown), "a word was lost"
         assert subsequence(re.sub(r"\W", "", text_shown), re.sub(r"\W", "", text)), "invented"
