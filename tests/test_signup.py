@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from mailbox_samples import reply, unsubscribe
 from runners import invoke
-from seriesfiles import edit, subscribe
+from seriesfiles import edit, subscribe, write
 from smtpserver import Server
 
 NOW = "2024-02-19T07:00"
@@ -244,3 +244,15 @@ def test_a_subscriber_reads_the_time_in_their_own_zone_across_summer_time(
     assert f"({their_start}\u2013" in html and f" {mark})" in html
     ids = {str(m["Message-ID"]) for m in got.values()}
     assert len(ids) == 3
+
+
+def test_the_export_is_text_to_a_spreadsheet(open_series: Path) -> None:
+    import csv
+
+    write(open_series / "subscribers.txt", '"=HYPERLINK(1)" <eq@example.org>\n')
+    edit(open_series / "seminars" / "series.yaml",
+         ("  to: lm-seminar-list@example.org\n", "  recipients_file: subscribers.txt\n"))
+    assert invoke(open_series, "subscribers", "--export", "out.csv").code == 0
+    with (open_series / "out.csv").open(encoding="utf-8") as stream:
+        [row] = list(csv.DictReader(stream))
+    assert row["name"] == "'=HYPERLINK(1)" and row["address"] == "eq@example.org"

@@ -128,11 +128,17 @@ def export(settings: Settings, store: Store, out: Path) -> Line:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     for p in people(settings, store):
-        writer.writerow((p.address, p.name, p.source, p.status, p.preferences.zone or "",
-                         "on" if p.preferences.reminders else "off", p.consent, p.consented,
-                         p.suppressed, p.suppressed_at, p.cause))
+        writer.writerow(_cell(str(v)) for v in (
+            p.address, p.name, p.source, p.status, p.preferences.zone or "",
+            "on" if p.preferences.reminders else "off", p.consent, p.consented,
+            p.suppressed, p.suppressed_at, p.cause))
     write_atomically(out, buffer.getvalue().encode("utf-8"))
     return Line(f"wrote {display_path(out)}")
+
+
+def _cell(value: str) -> str:
+    """A value a spreadsheet shows as text: one that starts like a formula gets a ``'``."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def erase(settings: Settings, store: Store, address: str) -> list[Line]:
