@@ -184,3 +184,22 @@ class DeliveryRows(LedgerFile):
         stamp = now.astimezone(UTC).isoformat(timespec="seconds")
         cursor = self._write("UPDATE deliveries SET at = ? WHERE at > ?", (stamp, stamp))
         return int(cursor.rowcount)
+
+    def campaigns_reached(self) -> list[tuple[str, str, str | None, str, int]]:
+        """Every campaign that reached anyone, oldest first: talk, kind, facts, when it first
+        went, how many it reached."""
+        return [(str(t), str(k), None if f is None else str(f), str(at), int(n))
+                for t, k, f, at, n in self._read(
+                    "SELECT c.seminar, c.kind, c.facts, min(d.at), count(*) FROM campaigns c "
+                    "JOIN deliveries d ON d.campaign = c.id WHERE d.status = ? GROUP BY c.id "
+                    "ORDER BY c.id", (SENT,))]
+
+    def facts_told(self, talk: str, kinds: tuple[Kind, ...], besides: str) -> list[str]:
+        """The facts of a talk's campaigns of ``kinds`` that reached anyone and told something
+        other than ``besides``, newest first."""
+        marks = ", ".join("?" * len(kinds))
+        return [str(r[0]) for r in self._read(
+            f"SELECT c.facts FROM campaigns c WHERE c.seminar = ? AND c.kind IN ({marks}) "  # noqa: S608
+            "AND c.facts IS NOT NULL AND c.facts != ? AND EXISTS (SELECT 1 FROM deliveries d "
+            "WHERE d.campaign = c.id AND d.status = ?) ORDER BY c.id DESC",
+            (talk, *kinds, besides, SENT))]

@@ -18,7 +18,6 @@ markers are skipped) keeps both organisers' lines.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from mailer.delivery.ledger import REFUSED, SENT, Ledger
-from mailer.errors import InputError
+from mailer.errors import InputError, LedgerError
 from mailer.mail.outgoing import Outgoing, RecipientPlan
 from mailer.paths import (
     MAX_SUBSCRIBER_BYTES,
@@ -184,12 +183,9 @@ def _campaign(talk: str, kind: Kind, facts: str | None, *, first: datetime, reac
 def _from_ledger(ledger: Ledger, zone: tzinfo) -> list[Went]:
     """Every mail the ledger saw reach anyone: the first lines of a record that is newer than
     the series' ledger."""
-    try:  # read only; the ledger has no query of its own for every campaign
-        rows = ledger.db.execute(
-            "SELECT c.seminar, c.kind, c.facts, min(d.at), count(*) FROM campaigns c JOIN "
-            "deliveries d ON d.campaign = c.id WHERE d.status = ? GROUP BY c.id ORDER BY c.id",
-            (SENT,)).fetchall()
-    except sqlite3.Error:
+    try:
+        rows = ledger.campaigns_reached()
+    except LedgerError:
         return []
     entries: list[Went] = []
     for talk, kind, facts, first, reached in rows:

@@ -10,14 +10,13 @@ so they carry no List-Id or List-Unsubscribe, a reply goes to the organiser, and
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 from mailer.addresses import Mailbox
 from mailer.delivery.ledger import SENT, Ledger
-from mailer.errors import InputError
+from mailer.errors import InputError, LedgerError
 from mailer.mail.outgoing import Outgoing, Personal, RecipientPlan, compose, plan_recipients
 from mailer.series.kinds import ANNOUNCING, Kind
 from mailer.series.mailconfig import MailSettings
@@ -161,16 +160,12 @@ def prepare_speaker(store: Store, state: Path, mail: MailSettings, which: str | 
 def told_before(ledger: Ledger, talk: Talk, facts: str) -> dict[str, str] | None:
     """What the talk's people were last told of its date, place and link before the change
     set ``facts``: the newest announcement, update or ``changed`` mail that reached anyone
-    and told something else (the ledger has no query of its own for a campaign's facts)."""
+    and told something else."""
     try:
-        rows = ledger.db.execute(
-            "SELECT c.facts FROM campaigns c WHERE c.seminar = ? AND c.kind IN (?, ?, ?) AND "
-            "c.facts IS NOT NULL AND c.facts != ? AND EXISTS (SELECT 1 FROM deliveries d "
-            "WHERE d.campaign = c.id AND d.status = ?) ORDER BY c.id DESC",
-            (talk.key, ANNOUNCING, Kind.UPDATE, Kind.CHANGED, facts, SENT)).fetchall()
-    except sqlite3.Error:
+        rows = ledger.facts_told(talk.key, (ANNOUNCING, Kind.UPDATE, Kind.CHANGED), facts)
+    except LedgerError:
         return None
-    for (text,) in rows:
+    for text in rows:
         told = json.loads(text)
         if isinstance(told, dict) and "when" in told:  # not a cancellation's
             return {str(k): str(v) for k, v in told.items()}
