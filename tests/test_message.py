@@ -36,7 +36,9 @@ def test_each_copy_has_its_own_to_and_message_id() -> None:
     assert str(one["Message-ID"]).startswith(f"<{int(NOW.timestamp())}.")
     assert one["Date"] == "Tue, 20 Feb 2024 08:00:00 +0000"
     assert one["Subject"] == "Über: a talk"
-    assert one["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # One https URL for everyone names no recipient: RFC 8058 forbids the one-click POST.
+    assert one["List-Unsubscribe"] == "<https://example.org/leave>"
+    assert one["List-Unsubscribe-Post"] is None
     assert one["Precedence"] is None
     text = one.get_body(("plain",))
     assert text is not None
@@ -125,3 +127,46 @@ def test_many_copies_are_checked_in_one_block_and_a_bad_one_is_named_by_its_line
                          lines=tuple(range(2, 602)))
     with pytest.raises(InputError, match=r"^subscribers\.txt:301: this recipient's message"):
         verify(made, plan, "seminars/t.yaml", Kind.ANNOUNCEMENT)
+
+
+def _tokened(unsubscribe: str | None, web: str | None) -> Blueprint:
+    headers = Headers(HEADERS.sender, None, HEADERS.list_name, unsubscribe, bulk=True,
+                      token=lambda address: f"tok{address.split('@')[0]}", web=web)
+    return Blueprint(RENDERED, headers, date=NOW, name="t")
+
+
+def _copy(made: Blueprint, box: Mailbox, number: int) -> email.message.Message:
+    return email.message_from_bytes(made.eml((box,), number), policy=email.policy.default)
+
+
+def test_rfc_8058_each_recipient_gets_its_own_one_click_uri_when_the_web_part_runs() -> None:
+    made = _tokened("mailto:leave@example.org", "https://seminar.example.org")
+    assert made.problems() == [] and made.check(((A,), 1), ((B,), 2)) == []
+    one, two = _copy(made, A, 1), _copy(made, B, 2)
+    assert one["List-Unsubscribe"] == ("<mailto:leave@example.org?subject=unsubscribe%20toka>, "
+                                       "<https://seminar.example.org/u/toka>")
+    assert two["List-Unsubscribe"] == ("<mailto:leave@example.org?subject=unsubscribe%20tokb>, "
+                                       "<https://seminar.example.org/u/tokb>")
+    for copy in (one, two):
+        assert copy["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert len(copy.get_all("List-Unsubscribe") or []) == 1
+    assert all(len(line) <= 78 for line in made.wire((A,), 1).split(b"\r\n"))
+
+
+def test_rfc_8058_without_the_web_part_only_the_mailto_and_no_post() -> None:
+    made = _tokened("mailto:leave@example.org", None)
+    one, two = _copy(made, A, 1), _copy(made, B, 2)
+    assert one["List-Unsubscribe"] == "<mailto:leave@example.org?subject=unsubscribe%20toka>"
+    assert two["List-Unsubscribe"] == "<mailto:leave@example.org?subject=unsubscribe%20tokb>"
+    assert one["List-Unsubscribe-Post"] is None and two["List-Unsubscribe-Post"] is None
+
+
+def test_rfc_8058_a_shared_https_url_gives_way_to_the_recipients_own() -> None:
+    shared = _tokened("https://lists.example.org/leave", None)
+    one = _copy(shared, A, 1)
+    assert one["List-Unsubscribe"] == "<https://lists.example.org/leave>"
+    assert one["List-Unsubscribe-Post"] is None
+    web = _copy(_tokened("https://lists.example.org/leave", "https://s.example.org"), A, 1)
+    # One HTTPS URI and it names its recipient (RFC 8058 3.1).
+    assert web["List-Unsubscribe"] == "<https://s.example.org/u/toka>"
+    assert web["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

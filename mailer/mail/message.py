@@ -4,9 +4,12 @@ The body (the MIME tree: text, HTML with its images, the calendar) is built once
 the email package. The headers are written by :mod:`mailer.mail.headers`, never by the email
 package's header folding. Each recipient's copy is then the prebuilt bytes with two
 headers of their own in front, To and Message-ID: sending to thousands of subscribers
-costs one build, not one build per subscriber. Where announce expands the list itself and
-``mail.unsubscribe`` is a ``mailto:``, each copy also carries its own List-Unsubscribe, with
-the recipient's token (:mod:`mailer.mail.tokens`).
+costs one build, not one build per subscriber. Where announce expands the list itself, each
+copy also carries its own List-Unsubscribe with the recipient's token (:mod:`mailer.mail.tokens`):
+the ``mailto:`` of ``mail.unsubscribe`` with the token as its subject, and, when the series runs
+the web part (``mail.web``), ``<web>/u/<token>`` with ``List-Unsubscribe-Post`` (RFC 8058: one
+click, on a URI that names its recipient). A URL that every copy shares gets no
+List-Unsubscribe-Post: RFC 8058 allows it only with a recipient's own URI.
 
 Before anything goes out, the bytes are read back by the email package's parser and
 compared with what announce meant (:meth:`Blueprint.problems`, :meth:`Blueprint.check`):
@@ -52,10 +55,11 @@ class Headers:
     bulk: bool = False  # announce expands the list itself: Precedence: bulk
     personal: bool = False  # to a speaker: no List-Id or List-Unsubscribe, it is not list mail
     cc: tuple[Mailbox, ...] = ()
-    # Each subscriber's own unsubscribe token (a mailto: unsubscribe, when announce expands
-    # the list): the address in, the token out.
+    # Each subscriber's own unsubscribe token (when announce expands the list): the address
+    # in, the token out.
     token: Callable[[str], str] | None = None
     auto: str | None = None  # Auto-Submitted (RFC 3834): the inbox's own answers say so
+    web: str | None = None  # mail.web.base_url: `announce serve` answers <web>/u/<token>
 
 
 class MessageProblem(ValueError):
@@ -137,6 +141,37 @@ def _content_problems(message: EmailMessage, content: Rendered) -> list[str]:
     return problems
 
 
+@dataclass(frozen=True)
+class _OwnUnsubscribe:
+    """How each copy's own List-Unsubscribe is made: the ``mailto:`` with the token as its
+    subject, and the web part's one-click URI, either or both."""
+
+    mailto: str | None
+    web: str | None
+    make: Callable[[str], str]  # the address in, its token out
+
+    def fields(self, address: str) -> list[Field]:
+        code = self.make(address)
+        uris = [f"<{unsubscribe_uri(self.mailto, code)}>"] if self.mailto else []
+        if self.web:
+            uris.append(f"<{self.web}/u/{code}>")
+        made = [token("List-Unsubscribe", ", ".join(uris))]
+        if self.web:  # RFC 8058: one click, on the URI that names this recipient
+            made.append(token("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+        return made
+
+
+def _own_unsubscribe(headers: Headers) -> _OwnUnsubscribe | None:
+    """Each copy's own List-Unsubscribe, when announce expands the list and has the tokens;
+    None when every copy shares one (or has none)."""
+    if headers.personal or not headers.bulk or headers.token is None:
+        return None
+    mailto = headers.unsubscribe if (headers.unsubscribe or "").startswith("mailto:") else None
+    if mailto is None and not headers.web:
+        return None
+    return _OwnUnsubscribe(mailto, headers.web, headers.token)
+
+
 class Blueprint:
     """A built, checked message, ready to be addressed to one recipient after another."""
 
@@ -152,14 +187,11 @@ class Blueprint:
             fields.append(address_field("Reply-To", [headers.reply_to]))
         if not headers.personal:
             fields.append(phrase_field("List-Id", phrase, label))
-        self._unsubscribe: tuple[str, Callable[[str], str]] | None = None
-        if headers.unsubscribe and not headers.personal and headers.token is not None and\
-                headers.bulk and headers.unsubscribe.startswith("mailto:"):
-            self._unsubscribe = (headers.unsubscribe, headers.token)  # each copy its own
-        elif headers.unsubscribe and not headers.personal:
+        self._unsubscribe = _own_unsubscribe(headers)
+        if self._unsubscribe is None and headers.unsubscribe and not headers.personal:
+            # One URL for everyone: no List-Unsubscribe-Post (RFC 8058 3.1 wants the URI to
+            # name its recipient), so a click can never take someone else off the list.
             fields.append(token("List-Unsubscribe", f"<{headers.unsubscribe}>"))
-            if headers.unsubscribe.startswith("https://"):
-                fields.append(token("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
         if headers.auto:
             fields.append(token("Auto-Submitted", headers.auto))
         if headers.bulk:
@@ -185,9 +217,7 @@ class Blueprint:
         to_field = address_field("To", to) if to else token("To", "undisclosed-recipients:;")
         own = [to_field, token("Message-ID", message_id)]
         if self._unsubscribe is not None and to:
-            mailto, make = self._unsubscribe
-            own.append(token("List-Unsubscribe",
-                             f"<{unsubscribe_uri(mailto, make(to[0].envelope))}>"))
+            own.extend(self._unsubscribe.fields(to[0].envelope))
         return own
 
     def _prefix(self, to: Sequence[Mailbox], number: int) -> bytes:

@@ -272,7 +272,7 @@ def compose(store: Store, talk: Talk, kind: Kind, plan: RecipientPlan, *,
     else:
         series = store.series.token
         headers = Headers(sender=sender, reply_to=reply_to, list_name=store.series.name,
-                          unsubscribe=mail.unsubscribe, bulk=plan.bulk,
+                          unsubscribe=mail.unsubscribe, bulk=plan.bulk, web=mail.web,
                           token=None if secret is None else
                           lambda address: unsubscribe_token(secret, series, address))
     blueprint = Blueprint(rendered, headers, date=now, name=talk.id)
