@@ -130,6 +130,8 @@ def report_lines(report: Report, outgoing: Outgoing, *, quiet: bool) -> list[Lin
         text += f", skipped {report.skipped_sent} (already sent)"
     if report.skipped_refused:
         text += f", skipped {report.skipped_refused} (refused earlier; --force retries them)"
+    if report.skipped_suppressed:
+        text += f", left out {report.skipped_suppressed} (unsubscribed while it went)"
     text += f", refused {len(report.refused)}, deferred {len(report.deferred)}"
     if report.unreached:
         text += ", stopped before the end: " + (

@@ -7,7 +7,7 @@ What a person reads about it is :mod:`mailer.commands.mailing`'s.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -17,8 +17,9 @@ from mailer.delivery.history import TalkHistory, held, talk_history
 from mailer.delivery.keeping import Keeping, kept
 from mailer.delivery.ledger import REFUSED, Ledger
 from mailer.delivery.lock import run_lock
-from mailer.delivery.loop import Bookkeeper, Pace, Report
+from mailer.delivery.loop import Bookkeeper, Report
 from mailer.delivery.members import with_members
+from mailer.delivery.pacing import Pace
 from mailer.delivery.secret import series_secret
 from mailer.delivery.speakers import SPEAKER_KINDS
 from mailer.delivery.suppression import skipped_warning, unsuppressed
@@ -213,15 +214,16 @@ def deliver_campaign(state: Path, outgoing: Outgoing, *, force: bool,
     def connection() -> SmtpTransport:
         return pool.take(sender.envelope)
 
-    def run(ledger: Bookkeeper, campaign: int) -> Iterator[Event]:
+    def run(ledger: Bookkeeper, campaign: int,
+            left_out: Callable[[Sequence[str]], set[str]]) -> Iterator[Event]:
         return deliver(outgoing.plan.deliveries(), message=outgoing.wire,
                        message_id=outgoing.message_id,
                        transports=connection, ledger=ledger, campaign=campaign,
                        connections=mail.smtp.connections, total=outgoing.plan.total,
-                       pace=pace, stop=stop)
+                       pace=pace, stop=stop, left_out=left_out)
 
-    if outgoing.plan.test:
-        yield from run(_Scratch(), 0)
+    if outgoing.plan.test:  # --to goes where it is told
+        yield from run(_Scratch(), 0, lambda _: set())
         return
     folder = state
     started = time.monotonic()
@@ -235,7 +237,8 @@ def deliver_campaign(state: Path, outgoing: Outgoing, *, force: bool,
         campaign = ledger.campaign(outgoing.talk.key, outgoing.kind, force=force,
                                    facts=outgoing.facts, audience=audience)
         keeping = Keeping(ledger, outgoing, campaign, folder, clock)  # the record, a copy
-        for event in run(keeping, campaign):
+        # Who unsubscribes meanwhile (announce serve, the inbox) is left out (contract §9).
+        for event in run(keeping, campaign, ledger.suppressed_among):
             if isinstance(event, Report) and event.sent and outgoing.digest:
                 ledger.event_sent(outgoing.talk.key, outgoing.digest)
             yield from keeping.passing(event)

@@ -24,7 +24,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from mailer.delivery.ledger import REFUSED, SENT, Ledger
+from mailer.delivery.ledger import REFUSED, SENT, SUPPRESSED, Ledger
 from mailer.errors import InputError, LedgerError
 from mailer.mail.outgoing import Outgoing, RecipientPlan
 from mailer.paths import (
@@ -64,6 +64,7 @@ class Went:
     round: int | None = None  # a request's round
     other: str | None = None  # another kind's facts, as its campaign has them
     refused: int = 0  # how many refused it for good (5xx): settled, not missing
+    left: int = 0  # how many unsubscribed while it went, before their copy: settled, not missing
 
     @property
     def facts(self) -> str | None:
@@ -76,7 +77,7 @@ class Went:
     @property
     def half(self) -> bool:
         """Whether the run stopped before it reached everyone it was for."""
-        return self.of is not None and self.reached + self.refused < self.of
+        return self.of is not None and self.reached + self.refused + self.left < self.of
 
     def same(self, talk: str, kind: Kind, facts: str | None) -> bool:
         """Whether this is that mail: a talk x kind; an update by its change set (``facts``, as
@@ -101,6 +102,8 @@ class Went:
             data["facts"] = self.other
         if self.refused:
             data["refused"] = self.refused
+        if self.left:
+            data["left"] = self.left
         return json.dumps(data, ensure_ascii=False)
 
 
@@ -126,7 +129,8 @@ def _went(data: Any) -> Went:
                 _count(data, "of") if "of" in data else None, told,
                 _count(data, "round") if "round" in data else None,
                 other if isinstance(other, str) else None,
-                _count(data, "refused") if "refused" in data else 0)
+                _count(data, "refused") if "refused" in data else 0,
+                _count(data, "left") if "left" in data else 0)
 
 
 def log_path(root: Path) -> Path:
@@ -206,7 +210,7 @@ def remember(root: Path, ledger: Ledger, outgoing: Outgoing, campaign: int,
     of = None if outgoing.kind.mail.identity == Identity.ROUND else outgoing.plan.total
     went = replace(_campaign(outgoing.talk.key, outgoing.kind, outgoing.facts,
                              first=moment.astimezone(zone), reached=statuses.count(SENT), of=of),
-                   refused=statuses.count(REFUSED))
+                   refused=statuses.count(REFUSED), left=statuses.count(SUPPRESSED))
     lines = sorted(_noted(entries, went), key=lambda w: (w.first, w.talk, w.kind))
     write_atomically(log_path(root), (_HEADER + "".join(w.line() + "\n" for w in lines))
                      .encode("utf-8"))

@@ -18,12 +18,19 @@ from __future__ import annotations
 from mailer.delivery.calendarrows import CalendarRows
 from mailer.delivery.deliveryrows import DeliveryRows, KindSummary
 from mailer.delivery.inboxrows import InboxRows
-from mailer.delivery.ledgerfile import LEDGER_FILE, REFUSED, SENT, LedgerWriteError
+from mailer.delivery.ledgerfile import (
+    LEDGER_FILE,
+    REFUSED,
+    SENT,
+    SUPPRESSED,
+    LedgerWriteError,
+)
 from mailer.delivery.memberrows import MemberRows
 from mailer.delivery.noticerows import NoticeRows
 from mailer.delivery.suppressedrows import SuppressedRows
 
-__all__ = ["LEDGER_FILE", "REFUSED", "SENT", "KindSummary", "Ledger", "LedgerWriteError"]
+__all__ = ["LEDGER_FILE", "REFUSED", "SENT", "SUPPRESSED", "KindSummary", "Ledger",
+           "LedgerWriteError"]
 
 
 class Ledger(DeliveryRows, SuppressedRows, InboxRows, NoticeRows, CalendarRows, MemberRows):

@@ -26,6 +26,9 @@ LEDGER_VERSION = 6  # PRAGMA user_version: a ledger from a newer announce is nev
 OUR_TABLES = frozenset({"campaigns", "deliveries"})
 SENT = "sent"  # deliveries.status: the server took the copy
 REFUSED = "refused"  # deliveries.status: the server refused it for good
+# deliveries.status: unsubscribed while the campaign went, before their message was built:
+# settled (the campaign is whole), never sent
+SUPPRESSED = "suppressed"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS campaigns (

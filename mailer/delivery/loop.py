@@ -10,17 +10,22 @@ A refusal is recorded as one only when it is about the recipient: a reply about 
 or the session, or the same refusal message after message (:class:`mailer.net.smtppool.Refusals`),
 stops the run, and everyone not reached stays pending for the next run (exit 75 for a limit
 that clears by itself, 1 for what needs the organiser).
+
+Who unsubscribes while a run goes (``announce serve``, the inbox) gets nothing from it: just
+before each message is built, its recipients are looked up among the suppressed (``left_out``,
+a primary-key lookup in the ledger, a few microseconds), and one found there is recorded as
+``suppressed``: settled, so the campaign is still whole, and never sent.
 """
 
 from __future__ import annotations
 
 import collections
-import time
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from mailer.delivery.ledger import REFUSED, SENT, LedgerWriteError
+from mailer.delivery.ledger import REFUSED, SENT, SUPPRESSED, LedgerWriteError
+from mailer.delivery.pacing import Pace, Pacer
 from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL, TemporaryFailure
 from mailer.mail.outgoing import Delivery
 from mailer.net.smtppool import SAME_IN_A_ROW, Elsewhere, Job, NotSent, Pool, Refusals, Result
@@ -46,6 +51,7 @@ class Report:
     sent: int = 0
     skipped_sent: int = 0  # got it in an earlier run
     skipped_refused: int = 0  # refused for good in an earlier run; --force tries again
+    skipped_suppressed: int = 0  # unsubscribed while the campaign went: settled, never sent
     refused: dict[str, str] = field(default_factory=dict)
     deferred: dict[str, str] = field(default_factory=dict)
     unreached: str | None = None  # why the run stopped before trying everyone
@@ -85,52 +91,23 @@ Event = Progress | Notice | Report
 _Key = tuple[Delivery, tuple[str, ...]]  # a message and the recipients it is still for
 
 
-class _Pacer:
-    """Keep to ``rate_per_minute`` by sleeping until the next slot (no busy-waiting)."""
-
-    def __init__(self, rate_per_minute: int, sleep: Callable[[float], None],
-                 clock: Callable[[], float]) -> None:
-        self.interval = 60.0 / rate_per_minute if rate_per_minute > 0 else 0.0
-        self.sleep = sleep
-        self.clock = clock
-        self.next_slot = 0.0
-
-    def wait(self) -> None:
-        if not self.interval:
-            return
-        now = self.clock()
-        if now < self.next_slot:
-            self.sleep(self.next_slot - now)
-            now = self.next_slot
-        self.next_slot = now + self.interval
-
-
-@dataclass(frozen=True)
-class Pace:
-    """How fast and how long a run may go: the rate ceiling, the retry budget, the clock."""
-
-    retry_seconds: float = 30.0
-    rate_per_minute: int = 0
-    quit_seconds: float = 30.0  # how long closing the connections may take after a stop
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
-
-
 class _Run:
     """A run over the deliveries on a pool of connections, with its report and retry budget."""
 
     def __init__(self, message: Callable[[Delivery], bytes], pool: Pool[_Key],
                  ledger: Bookkeeper, campaign: int, pace: Pace, *,
                  stop: Callable[[], bool] = lambda: False,
-                 message_id: Callable[[Delivery], str | None] = lambda _: None) -> None:
+                 message_id: Callable[[Delivery], str | None] = lambda _: None,
+                 left_out: Callable[[Sequence[str]], set[str]] = lambda _: set()) -> None:
         self.message = message
         self.message_id = message_id
+        self.left_out = left_out
         self.stop = stop
         self.pool = pool
         self.ledger = ledger
         self.campaign = campaign
         self.pace = pace
-        self.pacer = _Pacer(pace.rate_per_minute, pace.sleep, pace.clock)
+        self.pacer = Pacer(pace.rate_per_minute, pace.sleep, pace.clock)
         self.report = Report()
         self.later: list[tuple[Delivery, tuple[str, ...]]] = []
         self.retry: collections.deque[tuple[Delivery, tuple[str, ...]]] = collections.deque()
@@ -232,14 +209,25 @@ class _Run:
                 self.report.skipped_sent += 1
             elif status == REFUSED:
                 self.report.skipped_refused += 1
+            elif status == SUPPRESSED:
+                self.report.skipped_suppressed += 1
             else:
                 todo.append(recipient)
         return tuple(todo)
 
-    def hand(self, delivery: Delivery, todo: tuple[str, ...]) -> None:
-        """Give one message to a connection, within the run's rate."""
+    def hand(self, delivery: Delivery, todo: tuple[str, ...]) -> bool:
+        """Give one message to a connection, within the run's rate, unless everyone it is for
+        was suppressed meanwhile (they are recorded so; False)."""
         self.pacer.wait()
-        self.pool.hand(Job((delivery, todo), todo, self.message(delivery)))
+        gone = {r.lower() for r in todo} & self.left_out(todo) if todo else set()
+        for recipient in (r for r in todo if r.lower() in gone):
+            self.ledger.write_outcome(self.campaign, recipient, SUPPRESSED, 0,
+                                      "unsubscribed before the message was built")
+            self.report.skipped_suppressed += 1
+        todo = tuple(r for r in todo if r.lower() not in gone)
+        if todo:
+            self.pool.hand(Job((delivery, todo), todo, self.message(delivery)))
+        return bool(todo)
 
     def collect(self) -> Generator[Event, None, Delivery | None]:
         """Take one finished message and record it; return its delivery once it is done with.
@@ -325,9 +313,7 @@ class _Run:
                 item = self.retry.popleft() if self.retry else next(work, None)
                 if item is None:
                     break
-                if item[1]:
-                    self.hand(*item)
-                else:  # everyone already settled by an earlier run
+                if not item[1] or not self.hand(*item):  # everyone settled already
                     done += len(item[0].recipients)
                     yield Progress(done, total)
             if not self.pool.busy:
@@ -358,6 +344,7 @@ def deliver(deliveries: Iterable[Delivery], *, message: Callable[[Delivery], byt
             connections: int = 1, total: int | None = None,
             pace: Pace | None = None, stop: Callable[[], bool] = lambda: False,
             message_id: Callable[[Delivery], str | None] = lambda _: None,
+            left_out: Callable[[Sequence[str]], set[str]] = lambda _: set(),
             ) -> Iterator[Event]:
     """Send each delivery to the recipients not yet recorded, over up to ``connections``
     connections made by ``transports``; yield progress, then a Report.
@@ -365,10 +352,12 @@ def deliver(deliveries: Iterable[Delivery], *, message: Callable[[Delivery], byt
     Once ``stop()`` is true, no new message starts: what is in flight is awaited and
     recorded, the connections are closed within ``pace.quit_seconds``, and the Report
     says the run was stopped. ``message_id`` names each delivery's Message-ID for the ledger
-    (what a bounce or a reply must name to count)."""
+    (what a bounce or a reply must name to count); ``left_out`` names those of a message's
+    recipients who are suppressed now (asked just before it is built)."""
     pace = pace or Pace()
     pool: Pool[_Key] = Pool(transports, connections)
-    run = _Run(message, pool, ledger, campaign, pace, stop=stop, message_id=message_id)
+    run = _Run(message, pool, ledger, campaign, pace, stop=stop, message_id=message_id,
+               left_out=left_out)
     source = iter(deliveries)
     try:
         settled = ledger.settled(campaign)

@@ -5,6 +5,8 @@ what suppression means for a send is ``suppression``'s.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from mailer.delivery.ledgerfile import LedgerFile
 
 
@@ -15,6 +17,17 @@ class SuppressedRows(LedgerFile):
         """Every suppressed address (lower-cased) -> (reason, when, the message that caused it)."""
         return {str(a): (str(r), str(t), str(m)) for a, r, t, m in self._read(
             "SELECT address, reason, at, message FROM suppressed ORDER BY address", ())}
+
+    def suppressed_among(self, addresses: Sequence[str]) -> set[str]:
+        """Which of ``addresses`` are suppressed now (lower-cased): what a send asks just
+        before it builds each message, so a primary-key lookup, not the whole table."""
+        wanted = sorted({a.lower() for a in addresses})
+        if not wanted:
+            return set()
+        marks = ", ".join("?" * len(wanted))
+        return {str(r[0]) for r in self._read(
+            f"SELECT address FROM suppressed WHERE address IN ({marks})",  # noqa: S608
+            tuple(wanted))}
 
     def suppress(self, address: str, reason: str, message: str) -> bool:
         """Suppress ``address``; False when it already was."""
