@@ -15,7 +15,7 @@ from htmlcheck import in_order, words
 from runners import invoke
 from seriesfiles import TESTS, write
 
-from mailer.importing.sheets import sheet_date
+from mailer.importing.when import parse_day as sheet_date
 from mailer.series.store import Store
 
 ARCHIVE = TESTS / "archive"
@@ -98,7 +98,8 @@ def test_a_page_written_to_trip_the_importer(fresh: Path) -> None:
     assert talk.abstract.startswith("We predict <mask> with `a<b>` and it's fine.")
     assert "**Keywords:** tokens, masks" in talk.abstract  # an unknown label stays in place
     assert talk.time is not None and talk.time.isoformat() == "16:30:00"
-    assert "an image (figure.png) is kept as written" in result.out
+    assert "[figure](figure.png) and [slides](slides.pdf)" in talk.abstract  # an image: a link
+    assert "an image (figure.png) is kept as a link to the image" in result.out
     assert "a link that is not a URL is kept as written: [slides](slides.pdf)" in result.out
     assert invoke(fresh, "check").code == 0
 
@@ -138,7 +139,8 @@ def test_a_bad_row_stops_everything_naming_its_line(fresh: Path) -> None:
     ("plan.csv", "when,who\n2026-12-10,Ada\n", "plan.csv:1: the header needs a date and a "
                                                "speaker column"),
     ("plan.csv", "date,speaker,titel\n", 'column "titel": did you mean "title"?'),
-    ("plan.csv", "date,speaker,time\n2026-12-10,Ada,3pm\n", "plan.csv:2: time: '3pm' is not"),
+    ("plan.csv", "date,speaker,time\n2026-12-10,Ada,teatime\n",
+     "plan.csv:2: time: 'teatime' is not a time of day (understood: 15:00, 15.00, 3 PM"),
     ("plan.csv", "date,speaker,video_link\n2026-12-10,Ada,zoom\n",
      "plan.csv:2: video_link: \"zoom\" is not a web address"),
     ("notes.md", "**Title:** No date anywhere\n", "notes.md:1: no date"),
@@ -217,10 +219,10 @@ def test_page_heuristics_a_real_archive_needs(fresh: Path) -> None:
     assert [s.line() for s in store.find("2019-05-09").speakers] == [
         "Andrew Jesson, OATML, Oxford Applied and Theoretical Machine Learning Group"]
     third = store.find("2019-05-16")
-    assert [s.line() for s in third.speakers] == ["Bo Ly, Lund University",
-                                                   "Cai Wu, Lund University"]
-    assert "2019-05-16.md:1: the speaker line is read as 2 speakers" in result.out
-    assert "a guess: check it" in result.out
+    # No "and": one speaker, cut at the first comma; the other reading makes it a guess.
+    assert [s.line() for s in third.speakers] == ["Bo Ly, Cai Wu, Lund University"]
+    assert "2019-05-16.md:1: the speaker line is read as Bo Ly, Cai Wu, Lund University; a " \
+           "guess" in result.out
     assert third.abstract == "See [the figure](figure.png) here."
     assert "2019-05-16.md:5: an <img> tag (figure.png) is kept as a link" in result.out
     assert third.note is None  # the upcoming list is made anew, not carried as a note

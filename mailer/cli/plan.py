@@ -246,15 +246,22 @@ def template(
 
 @app.command("import", epilog=examples(
     "announce import archive/*.md              # talk pages as the series published them",
-    "announce import plan-2025.csv             # a spreadsheet: date, speaker, title, ..."))
+    "announce import _data/talks.yml           # a data file: a YAML or JSON list of talks",
+    "announce import plan-2025.csv             # a spreadsheet (or .tsv): date, speaker, ...",
+    "announce import archive/*.md --report migration.md   # what came from where, per talk"))
 def import_(
     ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(
-        metavar="FILE...", help="Talk pages (.md) and spreadsheets (.csv) to import.")],
+        metavar="FILE...", help="Talk pages (.md), data files (.yml, .json) and spreadsheets "
+                                "(.csv, .tsv) to import.")],
+    report: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--report", metavar="FILE", help="Write the migration report here: per talk, what "
+                                         "was taken from where and what is left to do.",
+        show_default=False)] = None,
 ) -> None:
-    """Turn an existing archive of talk pages and spreadsheets into talk records."""
+    """Turn an existing archive of talk pages, data files and spreadsheets into talk records."""
     from mailer.commands.imports import import_files
 
-    for line in import_files(session_of(ctx).root, files).lines():
+    for line in import_files(session_of(ctx).root, files, report).lines():
         say(line)
 

@@ -13,10 +13,11 @@ from mailer.commands.output import Line
 from mailer.delivery.history import load
 from mailer.delivery.renamed import orphans
 from mailer.errors import InputError
+from mailer.importing.draft import GUESS_MARK
 from mailer.inbox.sources import open_source
 from mailer.mail.recipients import SubscriberFile
 from mailer.net.smtpconnect import ServerInfo, check_relay
-from mailer.paths import display_path
+from mailer.paths import MAX_FILE_BYTES, display_path, read_regular
 from mailer.render.photos import check as check_photo
 from mailer.render.templates import Renderer, unknown_overrides
 from mailer.series.kinds import Identity, Kind
@@ -42,6 +43,8 @@ def check_series(settings: Settings, store: Store, today: date, *, smtp: bool = 
         yield Line(f"warning: {line}", err=True)
     for warning in unknown_overrides(store.root):
         yield Line(f"warning: {warning}", err=True)
+    for warning in guessed_speakers(store):
+        yield Line(f"warning: {warning}", err=True)
     if smtp:
         yield from (Line(line) for line in relay_lines(check_relay(settings.mail.smtp)))
     if inbox:
@@ -50,6 +53,24 @@ def check_series(settings: Settings, store: Store, today: date, *, smtp: bool = 
         with open_source(store.root, settings.mail.inbox, readonly=True) as source:
             yield Line(f"inbox {source.where}: {source.count()} message(s), "
                        f"{len(source.unseen())} unseen")
+
+
+def guessed_speakers(store: Store) -> list[str]:
+    """The records whose speakers `import` read by a guess the organiser has not confirmed:
+    the guess's comment line is still there (deleting it confirms the speakers)."""
+    found = []
+    for entry in store.entries():
+        try:
+            text = read_regular(entry.path, "a talk record", inside=None, limit=MAX_FILE_BYTES)
+        except InputError:
+            continue  # a record that cannot be read is a problem of its own
+        for number, line in enumerate(text.decode("utf-8", "replace").splitlines(), 1):
+            if line.startswith(GUESS_MARK):
+                written = line[len(GUESS_MARK):].split(";", 1)[0].strip()
+                found.append(f"{display_path(entry.path)}:{number}: the speakers are a guess "
+                             f"of `import` from {written}; check them, then delete this line "
+                             "to confirm them")
+    return found
 
 
 _FIRST_FEATURES = ("starttls", "auth", "size", "pipelining", "smtputf8", "chunking", "8bitmime")

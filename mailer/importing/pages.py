@@ -1,49 +1,57 @@
-"""Read a talk page in the seed's form (Jekyll front matter optional) into a :class:`Draft`.
+"""Read a talk page (Jekyll front matter optional) into a :class:`Draft`, every word accounted for.
 
-A page is a run of bold-label sections: ``**Title:**``, ``**Speaker:**``/``**Speakers:**``,
-``**Abstract:**``, ``**About the speaker:**``, ``**Location:**``, ``**Date:**``, a call link
-under a label such as ``**Zoom link:**``, and ``**Upcoming seminars:**`` (made anew from the
-records, so not imported). A section runs until the next known label; a bold label we do not
-know stays inside the section it is in, so no word is lost. Text outside every section is
-carried into the record's ``note`` and reported.
+Front matter first: its keys are read by :mod:`entries` (``title``, ``speaker``, ``date``,
+``time``, ``location``, ``abstract``, ``bio``, ...). Then the body, a run of sections: bold
+labels (``**Title:**``, ``**Speaker:**``, ``**Abstract:**``, ``**About the speaker:**``,
+``**Location:**``, ``**Date:**``, a call link under a label such as ``**Zoom link:**``,
+``**Upcoming seminars:**``) and headings without a colon (``**Abstract**``, ``## Abstract``,
+``### Bio``). A section runs until the next known label; a bold label we do not know stays
+inside the section it is in. Every other line ends in ``note`` (reported), or, announce's own
+boilerplate (the welcome line, the upcoming list, the footer), in the migration report.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from datetime import date, time
 from pathlib import Path
 
+import yaml
+
 from mailer.errors import InputError
-from mailer.importing.draft import Draft, given
+from mailer.importing.datafiles import compose, entry_of
+from mailer.importing.draft import Draft, given, shorten
+from mailer.importing.entries import apply_entry
+from mailer.importing.speakerlines import parse_speakers
+from mailer.importing.when import DAY_FORMS, parse_clock, parse_day, parse_when
 from mailer.paths import MAX_FILE_BYTES, decode_text, display_path, read_regular
 from mailer.render.usertext import decode_entities
-from mailer.series.model import Speaker
 
 # **A:** or **A**: (and **A:*, a closing star lost by hand)
 _LABEL = re.compile(r"\*\*\s*([^*\n]+?)\s*(?::\s*\*\*?|\*\*\s*:)[ \t]*(.*)")
-_CLOCK = re.compile(r"(?<![\d-])(\d{1,2})[:.](\d{2})(?!\d)")
-_PARENTHESES = re.compile(r"([^()]+?)\s*\(([^()]+)\)")
+# A heading without a colon, alone on its line: **Abstract**, ## Abstract, __Bio__
+_HEADING = re.compile(r"(?:#{1,6}\s+(.+?)\s*#*|\*\*\s*([^*\n]+?)\s*\*\*|__\s*([^_\n]+?)\s*__)"
+                      r"\s*:?")
 _WELCOME = re.compile(r"(?i)welcome to this week'?s .* seminar\.?")
 _TRAILER = re.compile(r"(?i)(more information and coming seminars\b.*|--\s+the .* team\s*)")
-_ISO_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T,]+(\d{1,2})[:.](\d{2}))?")
+_LIQUID = re.compile(r"\s*(\{%.*?%\}|\{\{.*?\}\}|<!--.*?-->)+\s*")
+_LIST_ITEM = re.compile(r"\s*(?:[*+-]|\d+[.)])\s+\S.*")
 _URL = re.compile(r"https?://[^\s)\]<>\"]+")
-_IMAGE = re.compile(r"!\[[^\]]*\]\(([^)]*)\)")
 _LINK_TARGET = re.compile(r"(?<!!)\[[^\]]*\]\(([^)]*)\)")
+_IMAGE_FILE = re.compile(r"(?i)\.(jpe?g|png|webp|gif|heic)$")
 _FIELDS = {
     "title": "title", "speaker": "speakers", "speakers": "speakers", "presenter": "speakers",
     "presenters": "speakers", "abstract": "abstract", "summary": "abstract", "bio": "bio",
-    "biography": "bio", "location": "location", "venue": "location", "place": "location",
-    "where": "location", "room": "location", "date": "date", "when": "date", "time": "date",
-    "date and time": "date", "note": "note", "notes": "note",
+    "biography": "bio", "short bio": "bio", "speaker bio": "bio", "location": "location",
+    "venue": "location", "place": "location", "where": "location", "room": "location",
+    "date": "date", "when": "date", "time": "date", "date and time": "date", "note": "note",
+    "notes": "note",
 }
 _CALL_WORDS = ("link", "zoom", "teams", "webex", "meet", "video", "call", "stream")
 
 
 def field_for(label: str) -> str | None:
     """The record field a bold label stands for, or None for a label we do not know."""
-    name = " ".join(label.lower().split())
+    name = " ".join(label.lower().split()).rstrip(":").strip()
     if name in _FIELDS:
         return _FIELDS[name]
     if name.startswith("about the speaker") or name == "about":
@@ -54,103 +62,119 @@ def field_for(label: str) -> str | None:
 
 
 class _Section:
-    def __init__(self, field: str | None, line: int, first: str) -> None:
+    def __init__(self, field: str | None, line: int, first: str, label: str) -> None:
         self.field = field
         self.line = line
-        self.lines = [first] if first.strip() else []
+        self.label = label
+        self.lines = [(line, first)] if first.strip() else []
 
     def text(self, joiner: str = "\n") -> str:
-        return joiner.join(self.lines).strip()
+        return joiner.join(text for _, text in self.lines).strip()
 
 
-def _front_matter(lines: list[str]) -> tuple[dict[str, str], int]:
-    """Read ``key: value`` lines of Jekyll front matter; return them and where the body starts."""
+def _front_matter(lines: list[str], where: str, draft: Draft) -> int:
+    """Apply the page's front matter to the draft; return the index where the body starts."""
     if not lines or lines[0].strip() != "---":
-        return {}, 0
-    for index, line in enumerate(lines[1:], start=1):
-        if line.strip() == "---":
-            found = {}
-            for entry in lines[1:index]:
-                key, colon, value = entry.partition(":")
-                if colon and not entry.startswith((" ", "\t")):
-                    found[key.strip()] = value.strip().strip("\"'")
-            return found, index + 1
-    return {}, 0
+        return 0
+    end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() in ("---", "...")),
+               None)
+    if end is None:
+        return 0
+    node = compose("\n".join(lines[1:end]), where, first_line=2)
+    if isinstance(node, yaml.MappingNode):
+        apply_entry(draft, entry_of(node, "front matter", first_line=2))
+    elif node is not None:
+        raise InputError(f"{where}:2: the front matter is not a mapping of keys (title: ...)")
+    return end + 1
 
 
-def _sections(lines: list[str], first_line: int) -> tuple[list[_Section], list[tuple[int, str]]]:
+def _opens(line: str) -> tuple[str, str, str] | None:
+    """The field, label and rest of a line that opens a section, or None."""
+    label = _LABEL.fullmatch(line.strip())
+    if label and field_for(label.group(1)):
+        return field_for(label.group(1)) or "", label.group(1), label.group(2)
+    heading = _HEADING.fullmatch(line.strip())
+    if heading:
+        name = next(g for g in heading.groups() if g is not None)
+        field = field_for(name)
+        if field:
+            return field, name, ""
+    return None
+
+
+def _sections(draft: Draft, lines: list[str], first_line: int,
+              ) -> tuple[list[_Section], list[tuple[int, str]]]:
     """Split a page body into its sections and the lines outside every section."""
     sections: list[_Section] = []
     outside: list[tuple[int, str]] = []
     current: _Section | None = None
     for number, line in enumerate(lines, start=first_line):
-        label = _LABEL.fullmatch(line.strip())
-        field = field_for(label.group(1)) if label else None
-        if label and field:
-            current = _Section(field, number, label.group(2))
+        opened = _opens(line)
+        if opened:
+            current = _Section(opened[0], number, opened[2], opened[1])
             sections.append(current)
-        elif _TRAILER.fullmatch(line.strip()) or (current is None and
+        elif _TRAILER.fullmatch(line.strip()) or (not sections and
                                                   _WELCOME.fullmatch(line.strip())):
             current = None
+            draft.leave(number, line)  # announce writes its own welcome and footer
+        elif _LIQUID.fullmatch(line) and line.strip():
+            draft.leave(number, line)  # the site's template code, not the talk's words
         elif current is not None:
-            current.lines.append(line)
+            current.lines.append((number, line))
         elif line.strip():
             outside.append((number, line))
     return sections, outside
 
 
-def _shorten(text: str, limit: int = 70) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-_HTML_IMAGE = re.compile(r"(?is)<img\b([^>]*)>")
-_ATTRIBUTE = re.compile(r"""(?is)\b(src|alt)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
-
-
-def _html_images(draft: Draft, section: _Section, text: str) -> str:
-    """``<img src=… alt=…>`` in a page's text becomes a link to the image, and is reported."""
-    def as_link(found: re.Match[str]) -> str:
-        values = {m.group(1).lower(): next(g for g in m.groups()[1:] if g is not None)
-                  for m in _ATTRIBUTE.finditer(found.group(1))}
-        source = values.get("src", "").strip()
-        if not source:
-            return found.group(0)
-        label = (values.get("alt") or "").strip() or "image"
-        draft.add_note(section.line, f"an <img> tag ({_shorten(source)}) is kept as a link "
-                                     "to the image")
-        return f"[{label}]({source})"
-    return _HTML_IMAGE.sub(as_link, text)
-
-
-def _report_links(draft: Draft, section: _Section, text: str) -> None:
-    for image in _IMAGE.finditer(text):
-        draft.add_note(section.line, f"an image ({_shorten(image.group(1))}) is kept as "
-                                     "written; put the file where the record can reach it")
+def _report_links(draft: Draft, line: int, text: str) -> None:
     for link in _LINK_TARGET.finditer(text):
         target = link.group(1).strip()
+        if _IMAGE_FILE.search(target):
+            draft.images.append(target)
         if not re.match(r"(?i)(https?://|mailto:)", target):
-            draft.add_note(section.line, f"a link that is not a URL is kept as written: "
-                                         f"{_shorten(link.group(0))}")
+            draft.add_note(line, f"a link that is not a URL is kept as written: "
+                                 f"{shorten(link.group(0))}")
+
+
+def _carry(draft: Draft, lines: list[tuple[int, str]], why: str) -> None:
+    """Carry lines into the note, one paragraph a run of lines, each reported."""
+    block: list[tuple[int, str]] = []
+    for number, line in [*lines, (0, "")]:
+        if block and (number != block[-1][0] + 1 or not line.strip()):
+            text = decode_entities("\n".join(text for _, text in block).strip())
+            draft.append_note(text, block[0][0])
+            _report_links(draft, block[0][0], text)
+            draft.add_note(block[0][0], f"{why} is carried into note: {shorten(text)}")
+            block = []
+        if line.strip():
+            block.append((number, line))
 
 
 def _date_and_time(draft: Draft, section: _Section) -> None:
-    found = _ISO_DAY.search(section.text(" "))
-    if not found:
-        clock = _CLOCK.fullmatch(section.text(" "))
-        if clock and int(clock.group(1)) < 24 and int(clock.group(2)) < 60:  # **Time:** 15:00
-            draft.time = time(int(clock.group(1)), int(clock.group(2)))
-            return
-        draft.add_note(section.line, f"the date {_shorten(section.text(' '))!r} is not "
-                                     "YYYY-MM-DD; the file name's date is used")
-        return
+    first = section.lines[0] if section.lines else (section.line, "")
+    rest = section.lines[1:]
+    text = " ".join(first[1].split())
     try:
-        draft.day = date.fromisoformat(found.group(1))
-        if found.group(2):
-            draft.time = time(int(found.group(2)), int(found.group(3)))
-    except ValueError as exc:
-        raise InputError(f"{draft.where.rsplit(':', 1)[0]}:{section.line}: Date: "
-                         f"{found.group(0)!r} is not a date and time ({exc})") from None
+        day, clock = parse_when(text)
+    except ValueError:
+        try:
+            day, clock = None, parse_clock(text)
+        except ValueError:
+            if given(text):
+                rest = [first, *rest]
+                draft.add_note(section.line, f"the date {shorten(text)!r} is not one of "
+                                             f"{DAY_FORMS}; the file name's date is used")
+            day, clock = None, None
+    if day is not None and draft.day not in (None, day):
+        rest = [first, *rest]
+        draft.add_note(section.line, f"**{section.label}:** {day} is not the front matter's "
+                                     f"date ({draft.day}); the front matter's is kept")
+    elif day is not None or clock is not None:
+        draft.day = day or draft.day
+        if clock is not None:
+            draft.time, draft.zone, draft.end = clock.start, clock.zone, clock.end
+        draft.took("date", section.line, f"**{section.label}:** {text!r}")
+    _carry(draft, rest, "text after the date")
 
 
 def _video(draft: Draft, section: _Section) -> None:
@@ -158,38 +182,80 @@ def _video(draft: Draft, section: _Section) -> None:
     found = _URL.search(text)
     if not found:
         if given(text):
-            draft.add_note(section.line, f"the call link {_shorten(text)!r} is not a URL; "
+            draft.leave(section.line, f"{section.label}: {text}")
+            draft.add_note(section.line, f"the call link {shorten(text)!r} is not a URL; "
                                          "not carried over")
         return
+    if draft.video_link not in (None, found.group(0)):
+        draft.add_note(section.line, f"**{section.label}:** differs from the front matter's "
+                                     "link; both are kept, the body's in note")
+        _carry(draft, section.lines, "the body's call link")
+        return
     draft.video_link = found.group(0)
+    draft.took("video_link", section.line, f"**{section.label}:**")
     rest = [line for line in text.replace(found.group(0), "").splitlines()
             if re.search(r"\w", line)]
     if rest:
-        draft.append_note(decode_entities("\n".join(rest).strip()))
+        draft.append_note(decode_entities("\n".join(rest).strip()), section.line)
         draft.add_note(section.line, f"text beside the call link is carried into note: "
-                                     f"{_shorten(' '.join(rest))}")
+                                     f"{shorten(' '.join(rest))}")
+
+
+def _upcoming(draft: Draft, section: _Section) -> None:
+    """The upcoming list is made anew from the records; other text in it goes to the note."""
+    other = []
+    for number, line in section.lines:
+        if _LIST_ITEM.fullmatch(line) or not line.strip():
+            draft.leave(number, line)
+        else:
+            other.append((number, line))
+    _carry(draft, other, "text in the upcoming seminars")
+
+
+def _speakers(draft: Draft, section: _Section) -> None:
+    line = decode_entities(section.text())
+    speakers, doubt = parse_speakers(line)
+    if draft.speakers and speakers:
+        if [s.name for s in speakers] != [s.name for s in draft.speakers]:
+            _carry(draft, section.lines, f"**{section.label}:** (the front matter's speakers "
+                                         "are kept)")
+        return
+    draft.speakers += speakers
+    draft.took("speakers", section.line, f"**{section.label}:**")
+    if doubt:
+        draft.guess = " ".join(line.split())
+        draft.add_note(section.line, f"the speaker line {doubt}")
 
 
 def _apply(draft: Draft, section: _Section) -> None:
     field = section.field
+    if field == "upcoming" or not given(section.text()):
+        draft.leave(section.line, f"{section.label}: {section.text()}")  # empty, or N/A
     if field == "date":
         _date_and_time(draft, section)
     elif field == "video":
         _video(draft, section)
+    elif field == "upcoming":
+        _upcoming(draft, section)
     elif field == "speakers":
-        speakers, doubt = parse_speakers(decode_entities(section.text(" ")))
-        draft.speakers += speakers
-        if doubt:
-            draft.add_note(section.line, f"the speaker line {doubt}")
+        _speakers(draft, section)
     elif field in ("title", "location"):
         value = given(section.text(" " if field == "title" else "\n"))
-        setattr(draft, field, decode_entities(value) if value else None)
+        if value is None:
+            return
+        value = decode_entities(value)
+        if getattr(draft, field) not in (None, value):
+            _carry(draft, section.lines, f"**{section.label}:** (the front matter's {field} is "
+                                         "kept)")
+            return
+        setattr(draft, field, value)
+        draft.took(field, section.line, f"**{section.label}:**")
     elif field in ("abstract", "bio", "note"):
         value = given(section.text())
-        if value:
-            value = _html_images(draft, section, value)
-            _report_links(draft, section, value)
-            draft.append(field, decode_entities(value))
+        if value and value != getattr(draft, field):
+            draft.append(field, decode_entities(value), section.line)
+            _report_links(draft, section.line, value)
+            draft.took(field, section.line, f"**{section.label}:**")
 
 
 def read_text(path: Path) -> str:
@@ -201,111 +267,37 @@ def read_text(path: Path) -> str:
 def read_page(path: Path, text: str | None = None) -> Draft:
     """Read one talk page into a draft; raise InputError when it has no usable date."""
     lines = (read_text(path) if text is None else text).splitlines()
-    front, start = _front_matter(lines)
     where = display_path(path)
-    draft = Draft(where=f"{where}:1")
-    sections, outside = _sections(lines[start:], start + 1)
+    draft = Draft(where=f"{where}:1", folder=path.parent)
+    start = _front_matter(lines, where, draft)
+    sections, outside = _sections(draft, lines[start:], start + 1)
+    if draft.taken and draft.abstract is None and outside and\
+            (not sections or outside[0][0] < sections[0].line):
+        # A page whose front matter gives the talk and whose body opens with text: that text
+        # is the abstract, as such pages write it
+        before = [item for item in outside if not sections or item[0] < sections[0].line]
+        draft.append("abstract", decode_entities("\n".join(t for _, t in before).strip()),
+                     before[0][0])
+        draft.took("abstract", before[0][0], "the body's text before any heading")
+        outside = outside[len(before):]
     for section in sections:
-        if section.field != "upcoming":
-            _apply(draft, section)
-    _carry_outside(draft, outside)
-    if draft.title is None and given(front.get("title")):
-        draft.title = decode_entities(front["title"])
-    in_name = re.match(r"\d{4}-\d{2}-\d{2}", path.name)
-    in_front = re.fullmatch(r"\d{4}-\d{2}-\d{2}", front.get("date", "")[:10])
-    date_line = next((n for n, text in enumerate(lines[:start], 1)
-                      if text.startswith("date:")), 1)
-    for named, source in ((in_name, f"{where}:1: the file name's date"),
-                          (in_front, f"{where}:{date_line}: front matter: date")):
-        if draft.day is None and named:
-            try:
-                draft.day = date.fromisoformat(named.group(0))
-            except ValueError as exc:
-                raise InputError(f"{source}: {named.group(0)} is not a day of the calendar "
-                                 f"({exc}); correct it") from None
-    if draft.day is None:
-        raise InputError(f"{where}:1: no date: give the page a **Date:** line, a date: in its "
-                         "front matter, or a file name that starts with YYYY-MM-DD")
+        _apply(draft, section)
+    _carry(draft, outside, "text outside the known sections")
+    _day_from_name(draft, path, where)
     return draft
 
 
-def _carry_outside(draft: Draft, outside: Iterable[tuple[int, str]]) -> None:
-    """Carry the paragraphs outside every section into the note, and report each."""
-    block: list[tuple[int, str]] = []
-    for number, line in [*outside, (0, "")]:
-        if block and (number != block[-1][0] + 1 or not line.strip()):
-            text = "\n".join(text for _, text in block).strip()
-            draft.append_note(decode_entities(text))
-            draft.add_note(block[0][0], f"text outside the known sections is carried into "
-                                        f"note: {_shorten(text)}")
-            block = []
-        if line.strip():
-            block.append((number, line))
+def _day_from_name(draft: Draft, path: Path, where: str) -> None:
+    in_name = re.match(r"\d{4}-\d{1,2}-\d{1,2}(?!\d)", path.name)
+    if draft.day is None and in_name:
+        try:
+            draft.day = parse_day(in_name.group(0))
+        except ValueError as exc:
+            raise InputError(f"{where}:1: the file name's date: {in_name.group(0)} is not a "
+                             f"day of the calendar ({exc}); correct it") from None
+        draft.took("date", 1, "the file name")
+    if draft.day is None:
+        raise InputError(f"{where}:1: no date: give the page a **Date:** line, a date: in its "
+                         f"front matter, or a file name that starts with YYYY-MM-DD (dates are "
+                         f"understood as {DAY_FORMS})")
 
-
-_AFFILIATION_WORDS = re.compile(
-    r"(?i)\b(universit\w*|univ\.?|institut\w*|college|school|lab\w*|research|cent(er|re)|"
-    r"department|dept\.?|faculty|hospital|academy|foundation|inc\.?|ltd\.?|ab|gmbh|corp\w*|"
-    r"company|group|team|kth|rise|polytechnic|senior|researchers?|professor)\b")
-
-
-def _looks_like_names(part: str) -> bool:
-    words = part.split()
-    return 1 <= len(words) <= 6 and not re.search(r"[\d:()@/]", part) and\
-        not _AFFILIATION_WORDS.search(part) and not _ACRONYM.search(part)
-
-
-_ACRONYM = re.compile(r"\b[A-Z]{2,}[A-Z0-9]*\b")  # "OATML", "EPFL": an institution, not a name
-
-
-def _names(part: str) -> list[str]:
-    pieces = re.split(r",\s*(?:and\s+)?|\s+(?:and|&)\s+", part)
-    return [piece.strip() for piece in pieces if piece.strip()]
-
-
-def _one_group(text: str) -> tuple[list[Speaker], bool, bool]:
-    """``Name, Name and Name, Affiliation`` -> speakers sharing that affiliation.
-
-    Also says whether the reading is certain, and whether splitting into several names was a
-    guess (names separated by commas only, with no "and" to say it is a list).
-    """
-    parts = [p.strip() for p in text.split(",")]
-    if len(parts) == 1:
-        bracketed = _PARENTHESES.fullmatch(text)  # "Ann Ek (KTH)"
-        if bracketed and _looks_like_names(bracketed.group(1)):
-            return [Speaker(bracketed.group(1), bracketed.group(2))], True, False
-        return [Speaker(text)], _looks_like_names(text), False
-    cut = next((i for i, p in enumerate(parts) if i and not _looks_like_names(p)),
-               len(parts) - 1)
-    names_part = ", ".join(parts[:cut])
-    affiliation = ", ".join(parts[cut:]) or None
-    names = _names(names_part)
-    sure = all(_looks_like_names(name) for name in names)
-    guessed = len(names) > 1 and not re.search(r"(?i)\s(and|&)\s", names_part)
-    return [Speaker(name, affiliation) for name in names], sure, guessed
-
-
-def parse_speakers(line: str) -> tuple[list[Speaker], str | None]:
-    """Read a speaker line into speakers; say what is uncertain about the reading, if anything.
-
-    ``Ann Ek, KTH; Bo Ly, SU`` (announce's own form), ``A, B, and C, Affiliation`` and
-    ``A and B, Affiliation`` are read as several speakers; ``A, B, Affiliation`` too, reported
-    as a guess. A line that does not read as names (``Flash Talks: Evi (x), ...``) is kept
-    whole, as one name, so no word is lost. A trailing comma (``Name, Affiliation,``) is dropped.
-    """
-    text = line.strip().rstrip(", ").strip()
-    if not given(text):
-        return [], None
-    speakers: list[Speaker] = []
-    sure, guessed = True, False
-    for group in (g.strip() for g in text.split(";") if g.strip()):
-        found, certain, guess = _one_group(group)
-        speakers += found
-        sure, guessed = sure and certain, guessed or guess
-    if not sure:
-        return [Speaker(text)], ("is kept as one name; split it into speakers: by hand if it "
-                                 "names several")
-    if guessed:
-        return speakers, (f"is read as {len(speakers)} speakers ("
-                          f"{'; '.join(s.line() for s in speakers)}); a guess: check it")
-    return speakers, None

@@ -14,7 +14,9 @@ from datetime import date
 from pathlib import Path
 
 from mailer.errors import InputError
-from mailer.importing.draft import Draft, given
+from mailer.importing.draft import Draft, given, shorten
+from mailer.importing.entries import status_in
+from mailer.importing.speakerlines import parse_speakers
 from mailer.paths import display_path
 from mailer.render.usertext import decode_entities
 from mailer.series.model import Status
@@ -63,20 +65,25 @@ def _uncoloured(cell: str) -> tuple[str, str | None]:
 
 def _speaker_cell(draft: Draft, text: str, line: int) -> str | None:
     """Fill the draft's speakers from the cell; return the linked page's name, if any."""
-    from mailer.importing.pages import parse_speakers
-
     link = _PAGE_LINK.fullmatch(text)
     shown = decode_entities(link.group(1) if link else text).strip()
+    said = status_in(shown) if not link else None
+    if draft.status == Status.CONFIRMED and said in (Status.CANCELLED, Status.OPEN):
+        draft.status = said  # an uncoloured "Sportlov", "No seminar", "TBD"
+        draft.add_note(line, f"the speaker cell {shorten(shown)!r} is read as {said}")
     if draft.status in (Status.CANCELLED, Status.OPEN):
         reason = _CANCELLED_WORD.sub("", shown).strip()
-        draft.note = reason or None  # "Sportlov", "*Up for grabs!!!*": why the week is free
+        if reason:  # "Sportlov", "*Up for grabs!!!*": why the week is free
+            draft.append_note(reason, line)
         return None
     if draft.status == Status.TENTATIVE and _UNSURE.search(shown):
         shown = _UNSURE.sub("", shown)
         draft.add_note(line, f"the speaker {shown!r} was marked '?'; imported as tentative")
     speakers, doubt = parse_speakers(shown)
     draft.speakers = speakers
+    draft.took("speakers", line, "the plan's speaker cell")
     if doubt:
+        draft.guess = " ".join(shown.split())
         draft.add_note(line, f"the speaker cell {doubt}")
     return link.group(2).strip() if link else None
 
@@ -85,7 +92,7 @@ def _row(path: Path, line: int, cells: list[str], columns: dict[str, int]) -> Dr
     where = f"{display_path(path)}:{line}"
     texts, colours = zip(*(_uncoloured(cell) for cell in cells), strict=True)
     colour = next((c for c in colours if c), None)
-    draft = Draft(where=where, from_plan=True)
+    draft = Draft(where=where, from_plan=True, folder=path.parent)
     if colour is not None:
         if colour not in _COLOURS:
             raise InputError(f"{where}: a row coloured {colour!r}; a plan's rows are red "
@@ -100,6 +107,11 @@ def _row(path: Path, line: int, cells: list[str], columns: dict[str, int]) -> Dr
     page = _speaker_cell(draft, texts[index] if index < len(texts) else "", line)
     if page is not None:
         draft.page = page
+    photo = _PAGE_LINK.search(texts[columns["photo"]]) if "photo" in columns and\
+        columns["photo"] < len(texts) else None
+    if photo and draft.status not in (Status.CANCELLED, Status.OPEN):
+        draft.photo = str((path.parent / photo.group(2).strip()).resolve())  # beside the plan
+        draft.took("photo", line, "the plan's photo column")
     return draft
 
 
@@ -107,6 +119,7 @@ def read_plan(path: Path, text: str) -> list[Draft]:
     """Every row of every plan table in ``text``; every bad row is reported at once."""
     drafts: list[Draft] = []
     problems: list[str] = []
+    outside: list[tuple[int, str]] = []  # the page around the tables: named in the report
     columns: dict[str, int] | None = None
     for number, line in enumerate(text.splitlines(), start=1):
         header = _header(line)
@@ -115,6 +128,7 @@ def read_plan(path: Path, text: str) -> list[Draft]:
             continue
         if columns is None or not line.lstrip().startswith("|"):
             columns = None if not line.strip() else columns
+            outside.append((number, line))
             continue
         cells = _cells(line)
         if all(re.fullmatch(r":?-+:?", cell) for cell in cells if cell):
@@ -127,8 +141,11 @@ def read_plan(path: Path, text: str) -> list[Draft]:
         raise InputError("\n".join(problems))
     if not drafts:
         raise InputError(f"{display_path(path)}:1: a plan table with no rows")
-    drafts[0].add_note(1, "the plan's photo and image columns are not imported; announce makes "
-                          "the images itself, and a record's photo: is set by hand")
+    drafts[0].add_note(1, "the plan's photo and image columns are not imported, but for a photo "
+                          "whose file is beside the plan (it becomes photo:); announce makes "
+                          "the images itself")
+    for number, line in outside:
+        drafts[0].leave(number, line)
     return drafts
 
 
@@ -146,6 +163,11 @@ def merge(page: Draft, row: Draft) -> Draft:
         merged.status = row.status
         if row.status in (Status.CANCELLED, Status.OPEN):
             merged.add_note(1, f"the plan ({row.where}) marks this week {row.status}")
-    if row.note:
-        merged.append_note(row.note)
+    if row.note:  # the plan's word for the week first: it is the reason a free week shows
+        merged.note = f"{row.note}\n\n{merged.note}" if merged.note else row.note
+    if merged.photo is None and row.photo is not None:
+        merged.photo = row.photo
+    merged.taken += row.taken
+    merged.left += row.left
+    merged.guess = merged.guess or (row.guess if merged.speakers == row.speakers else None)
     return merged

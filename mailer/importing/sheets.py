@@ -1,33 +1,37 @@
-"""Read a spreadsheet of talks (CSV with a header row) into drafts, one per row.
+"""Read a spreadsheet of talks (CSV or TSV with a header row) into drafts, one per row.
 
-RFC 4180 quoting, cells over several lines, UTF-8 with or without a BOM, ``,`` or ``;``.
-The header needs ``date`` and ``speaker``; any key of a talk record may be a column.
-Every problem names the file and the line of the row; a bad row stops the whole import.
+RFC 4180 quoting, cells over several lines, UTF-8 with or without a BOM, ``,``, ``;`` or a
+tab (``.tsv``). The header needs ``date`` and ``speaker``; any key of a talk record may be a
+column. Dates and times as people write them (:mod:`when`); a speaker cell that says the week
+is free (``Spring Break``, ``TBD``, ``inställt``) gives its status. Every problem names the
+file and the line of the row; a bad row stops the whole import.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import difflib
 import io
 import re
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 from mailer.errors import InputError
-from mailer.importing.draft import Draft, given
+from mailer.importing.draft import Draft, given, shorten
+from mailer.importing.entries import status_in, without_tentative
+from mailer.importing.when import parse_clock, parse_day
 from mailer.paths import MAX_SUBSCRIBER_BYTES, decode_text, display_path, read_regular
 from mailer.render.usertext import decode_entities
 from mailer.series.model import Speaker, Status
-from mailer.series.yamlfile import parse_clock
 
 # What a row can carry (the rest of a record, such as host: or uid:, is not spreadsheet data).
 COLUMNS = ("date", "time", "speaker", "affiliation", "email", "title", "abstract", "bio",
-           "location", "video_link", "status", "note")
+           "location", "video_link", "status", "note", "slides", "recording")
 _ALIASES = {"speakers": "speaker", "about the speaker": "bio", "video link": "video_link",
-            "zoom link": "video_link", "link": "video_link"}
+            "zoom link": "video_link", "link": "video_link", "zoom": "video_link",
+            "venue": "location", "room": "location", "institution": "affiliation",
+            "biography": "bio", "summary": "abstract", "video url": "recording",
+            "author": "speaker", "presenter": "speaker", "notes": "note"}
 
 
 def _column(name: str) -> str:
@@ -76,67 +80,70 @@ def _speakers(names: str | None, affiliations: str | None,
             for i, name in enumerate(people)]
 
 
-_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_NUMERIC = re.compile(r"(\d{1,2})([/.])(\d{1,2})\2(\d{4})")
-
-
-def sheet_date(raw: str) -> date:
-    """A date as spreadsheets export them: ``2024-02-22``, ``22/02/2024`` or ``22.02.2024``
-    (day first), ``2/22/2024`` (month first, where the day cannot be a month). A date that
-    reads two ways (``01/02/2024``) is refused, naming both."""
-    iso = _ISO.fullmatch(raw)
-    numeric = _NUMERIC.fullmatch(raw)
-    readings: list[tuple[int, int, int]] = []
-    if iso:
-        readings = [(int(iso[1]), int(iso[2]), int(iso[3]))]
-    elif numeric:
-        first, second, year = int(numeric[1]), int(numeric[3]), int(numeric[4])
-        readings = [(year, second, first)]  # day first, as most of the world writes it
-        if numeric[2] == "/" and first != second:
-            readings.append((year, first, second))  # 2/22/2024: month first
-    valid = []
-    for year, month, day in readings:
-        with contextlib.suppress(ValueError):
-            valid.append(date(year, month, day))
-    if len(valid) == 1:
-        return valid[0]
-    if len(valid) > 1:
-        raise ValueError(f"could be {valid[0]:%d %B %Y} or {valid[1]:%d %B %Y}; write it as "
-                         "YYYY-MM-DD")
-    raise ValueError("expected a date such as 2024-02-22 or 22/02/2024")
-
-
-def _row(where: str, line: int, cells: dict[str, str | None]) -> Draft:
-    draft = Draft(where=f"{where}:{line}")
+def _when(draft: Draft, cells: dict[str, str | None]) -> list[str]:
+    """Fill the row's date and time; return the problems."""
     problems = []
     raw_day = (cells.get("date") or "").strip()
     try:
-        draft.day = sheet_date(raw_day)
+        draft.day = parse_day(raw_day)
     except ValueError as exc:
         problems.append(f"date: {raw_day!r} is not a date ({exc})")
     raw_time = cells.get("time")
     if raw_time:
-        draft.time = parse_clock(raw_time)
-        if draft.time is None:
-            problems.append(f"time: {raw_time!r} is not a time of day (HH:MM)")
+        try:
+            clock = parse_clock(raw_time)
+            draft.time, draft.end, draft.zone = clock.start, clock.end, clock.zone
+        except ValueError as exc:
+            problems.append(f"time: {raw_time!r} is not a time of day ({exc})")
+    return problems
+
+
+def _status(draft: Draft, line: int, cells: dict[str, str | None]) -> list[str]:
+    """The row's status: its status column, else what its speaker cell says; the problems."""
     status = cells.get("status")
     if status:
         if status.lower() not in tuple(Status):
-            problems.append(f"status: {status!r} is not one of {', '.join(Status)}")
-        else:
-            draft.status = Status(status.lower())
+            return [f"status: {status!r} is not one of {', '.join(Status)}"]
+        draft.status = Status(status.lower())
+        return []
+    speaker = cells.get("speaker") or ""
+    said = status_in(speaker)
+    if said is None and not speaker.strip() and not cells.get("title"):
+        said = Status.OPEN
+    if said is Status.TENTATIVE and without_tentative(speaker):
+        cells["speaker"] = without_tentative(speaker)
+    elif said is not None:
+        cells["speaker"] = None
+        if speaker.strip():
+            draft.append_note(speaker.strip(), line)
+    if said is not None:
+        draft.status = said
+        draft.add_note(line, f"the speaker cell {shorten(speaker)!r} is read as {said}"
+                       if speaker.strip() else "no speaker and no title: an open week")
+    return []
+
+
+def _row(where: str, line: int, cells: dict[str, str | None]) -> Draft:
+    draft = Draft(where=f"{where}:{line}")
+    problems = _when(draft, cells) + _status(draft, line, cells)
     if problems:
         raise InputError("\n".join(f"{where}:{line}: {problem}" for problem in problems))
     draft.speakers = _speakers(cells.get("speaker"), cells.get("affiliation"), cells.get("email"))
-    for key in ("title", "abstract", "bio", "location", "video_link", "note"):
+    for key in ("title", "abstract", "bio", "location", "video_link", "slides", "recording"):
         setattr(draft, key, cells.get(key))
+    if cells.get("note"):
+        draft.append_note(cells["note"] or "", line)
+    for key, value in cells.items():
+        if value:
+            draft.took(key, line, f"the column {key}")
     return draft
 
 
-def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
+def _rows(text: str, *, tabs: bool) -> Iterator[tuple[int, list[str]]]:
     """Yield each row with the line it starts on."""
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
+    delimiter = "\t" if tabs or first.count("\t") > first.count(delimiter) else delimiter
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     line = 1
     for row in reader:
@@ -145,11 +152,11 @@ def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
 
 
 def read_sheet(path: Path) -> list[Draft]:
-    """Read every row of a CSV file into a draft; a bad row raises InputError (file:line)."""
+    """Read every row of a CSV or TSV file into a draft; a bad row raises InputError."""
     where = display_path(path)
     data = read_regular(path, "a spreadsheet", inside=None, limit=MAX_SUBSCRIBER_BYTES)
     text = decode_text(data, path, "it (\"CSV UTF-8\" in the spreadsheet's Save As)")
-    rows = _rows(text.replace("\r\n", "\n"))
+    rows = _rows(text.replace("\r\n", "\n"), tabs=path.suffix.lower() in (".tsv", ".tab"))
     try:
         _, names = next(rows)
         known, unknown = _header(where, names)
