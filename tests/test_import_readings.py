@@ -64,6 +64,11 @@ def test_a_day_and_a_time_in_one_value() -> None:
         date(2024, 8, 30), parse_clock("1:00 PM ET"))
     assert parse_when("2024-02-22 15:00")[1] == parse_clock("15:00")
     assert parse_when("2024-02-22") == (date(2024, 2, 22), None)
+    day, clock = parse_when("2024-09-13 13:00:00 -0400")  # Jekyll's own form
+    assert (day, clock) == (date(2024, 9, 13), parse_clock("13:00 -0400"))
+    assert clock is not None and clock.zone == "-0400"
+    assert settle(day, clock.start, "-0400", "America/New_York")[:2] == (day, time(13))
+    assert settle(day, clock.start, "-0400", "Europe/Stockholm")[:2] == (day, time(19))
 
 
 def test_zones_are_settled_against_the_series_and_never_guessed() -> None:

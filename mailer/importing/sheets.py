@@ -129,10 +129,11 @@ def _row(where: str, line: int, cells: dict[str, str | None]) -> Draft:
     if problems:
         raise InputError("\n".join(f"{where}:{line}: {problem}" for problem in problems))
     draft.speakers = _speakers(cells.get("speaker"), cells.get("affiliation"), cells.get("email"))
-    for key in ("title", "abstract", "bio", "location", "video_link", "slides", "recording"):
+    for key in ("title", "location", "video_link", "slides", "recording"):
         setattr(draft, key, cells.get(key))
-    if cells.get("note"):
-        draft.append_note(cells["note"] or "", line)
+    for key in ("abstract", "bio", "note"):  # Markdown: an image in it becomes a link
+        if cells.get(key):
+            draft.append(key, cells[key] or "", line)
     for key, value in cells.items():
         if value:
             draft.took(key, line, f"the column {key}")

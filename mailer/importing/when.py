@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 DAY_FORMS = ("2024-08-30, 2024-8-30, 30/08/2024, 30.08.2024, Aug 30 2024, 30 August 2024, "
@@ -114,9 +114,10 @@ class Clock:
     zone: str | None = None  # an abbreviation as written ("ET"), resolved by settle()
 
 
-_ONE = r"(\d{1,2})(?:[:.](\d{2}))?\s*([ap])?(?:\.?\s*m\.?)?"
+_ONE = r"(\d{1,2})(?:[:.](\d{2})(?::00)?)?\s*([ap])?(?:\.?\s*m\.?)?"
 _CLOCK = re.compile(rf"(?:at\s+|kl\.?\s*)?{_ONE}(?:\s*(?:-|\u2013|\u2014|to|until)\s*{_ONE})?"
-                    r"(?:\s*\(?\s*([A-Za-z]{1,5})\s*\)?)?", re.IGNORECASE)
+                    r"(?:\s*\(?\s*([A-Za-z]{1,5}|[+-]\d\d:?\d\d)\s*\)?)?", re.IGNORECASE)
+_OFFSET = re.compile(r"([+-])(\d\d):?(\d\d)")  # Jekyll's "2024-09-13 13:00:00 -0400"
 
 
 def _hour(hours: str, minutes: str | None, half: str | None) -> time:
@@ -176,6 +177,16 @@ def settle(day: date, start: time, word: str, series_zone: str) -> tuple[date, t
     it stands for. A name of several zones (``IST``) or of none raises ValueError."""
     zone = ZoneInfo(series_zone)
     local = datetime.combine(day, start, tzinfo=zone)
+    offset = _OFFSET.fullmatch(word)
+    if offset:
+        sign = -1 if offset[1] == "-" else 1
+        fixed = timezone(sign * timedelta(hours=int(offset[2]), minutes=int(offset[3])))
+        if local.utcoffset() == fixed.utcoffset(None):
+            return day, start, f"{word} is the series' own offset on {day} ({series_zone})"
+        there = datetime.combine(day, start, tzinfo=fixed).astimezone(zone)
+        return there.date(), there.time().replace(tzinfo=None), (
+            f"{start:%H:%M} {word} is {there:%H:%M} in the series' zone ({series_zone})"
+            + (f", on {there.date()}" if there.date() != day else ""))
     names = _GENERIC.get(word, (word,))
     candidates = _ABBREVIATIONS.get(word, ())
     if local.tzname() in names or series_zone in candidates:
