@@ -216,3 +216,19 @@ def test_a_json_file_that_is_not_json_names_its_line(fresh: Path) -> None:
     result = invoke(fresh, "import", str(data))
     assert result.code == 2
     assert "talks.json:2: not readable as JSON" in result.err
+
+
+def test_speaker_mappings_keep_their_bio_photo_and_the_rest(fresh: Path) -> None:
+    data = write(fresh.parent / "talks.yml", (
+        "- date: 2025-02-06\n  title: Two of us\n  speakers:\n"
+        "    - name: Ann Ek\n      affiliation: KTH\n      bio: Ann works on graphs.\n"
+        "      website: https://ann.example.org\n"
+        "    - name: Bo Ly\n      image: bo.jpg\n"))
+    result = invoke(fresh, "import", str(data))
+    assert result.code == 0, result.both
+    talk = Store(fresh).find("2025-02-06")
+    assert [s.line() for s in talk.speakers] == ["Ann Ek, KTH", "Bo Ly"]
+    assert talk.bio == "Ann works on graphs."
+    assert talk.note == "Ann Ek, website: https://ann.example.org"
+    assert "talks.yml:3: the entry speaker Ann Ek: website: carried into note" in result.out
+    assert "the photo 'bo.jpg' is not in the archive folder" in result.out

@@ -154,12 +154,38 @@ def _speaker_key(draft: Draft, entry: Entry, value: Value, line: int,
         draft.add_note(line, f"{entry.source} speaker: {shorten(text)!r}: imported as tentative")
     people, doubt = _speakers(decode_entities(value) if isinstance(value, str) else value,
                               affiliation)
+    _speaker_extras(draft, entry, value, line)
     draft.speakers += people
     if people:
         draft.took("speakers", line, f"{entry.source} speaker")
     if doubt:
         draft.guess = " ".join(text.split())
         draft.add_note(line, f"the speaker line {doubt}")
+
+
+_SPEAKER_OWN = {"name", "affiliation", "institution", "email"}
+
+
+def _speaker_extras(draft: Draft, entry: Entry, value: Value, line: int) -> None:
+    """A speaker mapping's other keys: its bio and photo to the talk's, the rest to the note."""
+    for item in [value] if isinstance(value, dict) else value if isinstance(value, list) else []:
+        if not isinstance(item, dict):
+            continue
+        who = as_text(item.get("name", "the speaker"))
+        for key, extra in item.items():
+            field = _KEYS.get(re.sub(r"[\s-]+", "_", key.strip().lower()))
+            text = as_text(extra).strip()
+            if key.lower() in _SPEAKER_OWN or not given(text):
+                continue
+            if field == "bio":
+                draft.append("bio", decode_entities(text), line)
+                draft.took("bio", line, f"{entry.source} speaker {who}: {key}")
+            elif field == "photo" and draft.photo is None:
+                draft.photo = text
+                draft.took("photo", line, f"{entry.source} speaker {who}: {key}")
+            else:
+                draft.append_note(f"{who}, {key}: {decode_entities(text)}", line)
+                draft.add_note(line, f"{entry.source} speaker {who}: {key}: carried into note")
 
 
 def _when(draft: Draft, entry: Entry, field: str, value: Value, line: int) -> str | None:
