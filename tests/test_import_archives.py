@@ -232,3 +232,16 @@ def test_speaker_mappings_keep_their_bio_photo_and_the_rest(fresh: Path) -> None
     assert talk.note == "Ann Ek, website: https://ann.example.org"
     assert "talks.yml:3: the entry speaker Ann Ek: website: carried into note" in result.out
     assert "the photo 'bo.jpg' is not in the archive folder" in result.out
+
+
+def test_a_call_link_in_the_upcoming_list_or_after_the_footer_is_kept(fresh: Path) -> None:
+    page = write(fresh.parent / "in" / "2026-05-07.md", (
+        "**Title:** Late link\n\n**Speaker:** Ann Ek, KTH\n\n**Date:** 2026-05-07 15:00\n\n"
+        "**Upcoming seminars:**\n\n* 2026-05-14: Bo Ly, SU\n\n"
+        "Join on Zoom: https://rise.zoom.us/j/555\n\n-- The Learning Machines Team\n"))
+    result = invoke(fresh, "import", str(page))
+    assert result.code == 0, result.both
+    talk = Store(fresh).find("2026-05-07")
+    assert talk.video_link == "https://rise.zoom.us/j/555"
+    assert talk.note == "Join on Zoom: https://rise.zoom.us/j/555"
+    assert "2026-05-07.md:11: text in the upcoming seminars is carried into note" in result.out

@@ -283,8 +283,22 @@ def read_page(path: Path, text: str | None = None) -> Draft:
     for section in sections:
         _apply(draft, section)
     _carry(draft, outside, "text outside the known sections")
+    _call_in_note(draft)
     _day_from_name(draft, path, where)
     return draft
+
+
+_CALL_URL = re.compile(r"https?://[^\s)\]<>\"]*(?:zoom\.us|teams\.microsoft\.com|meet\.google\.com|"
+                       r"webex\.com)[^\s)\]<>\"]*")
+
+
+def _call_in_note(draft: Draft) -> None:
+    """A page without a call link whose note holds one (after the footer, say): that link."""
+    found = set(_CALL_URL.findall(draft.note or ""))
+    if draft.video_link is None and len(found) == 1:
+        draft.video_link = found.pop()
+        draft.add_note(1, f"the call link in the note ({shorten(draft.video_link)}) is taken as "
+                          "video_link; the note keeps its text")
 
 
 def _day_from_name(draft: Draft, path: Path, where: str) -> None:
