@@ -62,8 +62,10 @@ def _candidates(draft: Draft, archive: list[Path]) -> list[Path]:
         found = _resolve(draft.photo, folder, archive)
         if found is not None:
             return [found]
-        draft.add_note(1, f"the photo {shorten(draft.photo)!r} is not in the archive folder "
-                          f"({folder}); no photo: (put the file beside the page to import it)")
+        if not draft.from_plan:  # the plan says once that its photos need their files
+            draft.add_note(1, f"the photo {shorten(draft.photo)!r} is not in the archive "
+                              f"folder ({folder}); no photo: (put the file beside the page to "
+                              "import it)")
     linked = [p for src in draft.images if _portrait(src, draft)
               and (p := _resolve(src, folder, archive)) is not None]
     if linked or draft.day is None:
