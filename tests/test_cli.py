@@ -16,7 +16,7 @@ from mailer import __version__
 from mailer.cli import app
 
 COMMANDS = ["send", "ask", "preview", "page", "ics", "list", "program", "check", "new", "move",
-            "init", "template", "import", "images", "inbox", "subscribers"]
+            "init", "template", "import", "images", "inbox", "subscribers", "serve"]
 RENDERING = {"markdown", "premailer", "icalendar", "nh3", "cssutils", "lxml"}
 
 

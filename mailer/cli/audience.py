@@ -1,4 +1,4 @@
-"""Commands for what comes back: ``inbox`` and ``subscribers``."""
+"""Commands for what comes back: ``inbox``, ``subscribers`` and the web part, ``serve``."""
 
 from __future__ import annotations
 
@@ -64,3 +64,28 @@ def subscribers(
         print_lines([listing.export(settings, store, export)])
     else:
         print_lines(listing.subscribers(settings, store))
+
+
+@app.command(epilog=examples("announce serve               # 127.0.0.1:8025, behind a proxy",
+                             "announce serve --host 0.0.0.0 --port 8080"))
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(
+        help="The address to listen on; keep 127.0.0.1 behind nginx or Apache.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(
+        min=0, max=65535, help="The port to listen on (0: any free one).")] = 8025,
+) -> None:
+    """Run the web part (one-click unsubscribe, sign-up form, preferences) under waitress."""
+    import signal
+
+    from mailer.commands.serve import serve as serving
+
+    session = session_of(ctx)
+    store = session.store()
+
+    def stop(number: int, frame: object) -> None:
+        raise SystemExit(0)  # systemctl stop: the requests in hand finish, then it exits
+
+    signal.signal(signal.SIGTERM, stop)
+    serving(session.settings(store), store, host, port, say)

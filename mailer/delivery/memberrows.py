@@ -51,11 +51,12 @@ class MemberRows(LedgerFile):
         found = [m for m in self.members() if m.address == address.lower()]
         return found[0] if found else None
 
-    def sign_up(self, address: str, name: str, via: str) -> bool:
+    def sign_up(self, address: str, name: str, via: str, *, again: bool = False) -> bool:
         """Note a sign-up waiting for its confirmation; False when the address is confirmed
-        already (a pending one is asked again)."""
+        already (a pending one is asked again). ``again``: a confirmed member who left asks to
+        come back, and waits for a new confirmation like anyone."""
         current = self.member(address)
-        if current is not None and current.status == CONFIRMED:
+        if current is not None and current.status == CONFIRMED and not again:
             return False
         self._write("INSERT OR REPLACE INTO members (address, name, status, via, asked) "
                     "VALUES (?, ?, ?, ?, ?)", (address.lower(), name, PENDING, via, self._stamp()))

@@ -26,6 +26,7 @@ from mailer.inbox.notes import Note
 from mailer.inbox.reading import Message, addressed_to, unsubscribing
 from mailer.mail.tokens import address_of, tokens_in, unsubscribe_token
 from mailer.series.kinds import Kind
+from mailer.series.mailconfig import MailSettings
 
 CONFIRM = "confirm-unsubscribe"
 CONFIRM_JOIN = "confirm-subscribe"
@@ -76,7 +77,8 @@ def unsubscribe(message: Message, copies: list[SentCopy], context: Judging) -> O
     if proven is not None:
         lines = [context.suppress(proven, "unsubscribed", message)]
         if context.mail.confirm_unsubscribe:
-            lines.append(context.send(_unsubscribed(proven, context), every=A_DAY))
+            lines.append(context.send(unsubscribed(context.store.series.name, context.mail,
+                                                   proven), every=A_DAY))
         return Outcome(lines, handled=True)
     if sender is None or (sender not in context.subscribers and not (
             context.ledger is not None and context.ledger.reached_anyone(sender))):
@@ -92,14 +94,47 @@ def unsubscribe(message: Message, copies: list[SentCopy], context: Judging) -> O
         handled=True)
 
 
-def _unsubscribed(address: str, context: Judging) -> Note:
-    name = context.store.series.name
-    join = context.mail.subscribe or f"mailto:{context.mail.sender}?subject=subscribe"
+def unsubscribed(name: str, mail: MailSettings, address: str) -> Note:
+    """The line back to who left: it is done, and how to come back."""
+    join = mail.subscribe or f"mailto:{mail.sender}?subject=subscribe"
+    web = f" (or sign up again at {mail.web}/subscribe)" if mail.web else ""
     return Note(to=address, purpose="unsubscribed", subject=f"{name}: you are unsubscribed",
                 text=(f"You are unsubscribed: no more mail from the {name} seminar will reach "
                       f"this address.\n\nTo come back, write to {join.removeprefix('mailto:')} "
                       "with the subject \"subscribe\", and answer the mail that asks you to "
-                      "confirm.\n"))
+                      f"confirm{web}.\n"))
+
+
+def ask_to_join(name: str, address: str, link: str | None) -> Note:
+    """The one mail that asks an address to confirm a sign-up: by replying, or by ``link``
+    (the web part's ``/c/<token>``)."""
+    more = f"Or open this link: {link}\n\n" if link else ""
+    return Note(
+        to=address, purpose=CONFIRM_JOIN, subject=f"{name}: confirm that you want to join",
+        text=(f"Someone asked to add {address} to the mailing list of the {name} seminar: "
+              "its announcements, reminders and changes.\n\nIf it was you, reply to this mail "
+              f"(what you write does not matter) to confirm.\n\n{more}If it was not you, "
+              "ignore this mail: nothing changes, and you will not hear from us again.\n"))
+
+
+def welcome(name: str, address: str, link: str | None) -> Note:
+    """The welcome of a confirmed subscriber: how to set their preferences (by mail, or on
+    the web part's preferences page ``link``)."""
+    web = f" Or set them here: {link}\n\n" if link else " "
+    return Note(
+        to=address, purpose="joined", subject=f"{name}: you are on the list",
+        text=(f"Welcome: you will get the {name} seminar's announcements, reminders and "
+              "changes.\n\nTo see the times in your own time zone, answer any of them with "
+              "the line \"zone Continent/City\" (e.g. zone America/New_York); to stop the "
+              f"reminders, \"reminders off\".{web}Every mail says how to leave.\n"))
+
+
+def web_link(context: Judging, path: str, address: str) -> str | None:
+    """``<mail.web>/<path>/<token>`` for ``address``, when the series runs the web part."""
+    if not context.mail.web or context.secret is None:
+        return None
+    return f"{context.mail.web}/{path}/" + unsubscribe_token(
+        context.secret, context.store.series.token, address)
 
 
 def subscribing(message: Message, context: Judging) -> bool:
@@ -121,18 +156,9 @@ def subscribe(message: Message, context: Judging) -> Outcome:
                        handled=True)
     if not context.dry_run and context.ledger is not None:
         context.ledger.sign_up(sender, "", "mail")
-    name = context.store.series.name
-    link = ""
-    if context.mail.web and context.secret is not None:
-        token = unsubscribe_token(context.secret, context.store.series.token, sender)
-        link = f"Or open this link: {context.mail.web}/c/{token}\n\n"
-    return Outcome([f"a sign-up from {sender}: " + context.send(Note(
-        to=sender, purpose=CONFIRM_JOIN, subject=f"{name}: confirm that you want to join",
-        text=(f"Someone asked to add {sender} to the mailing list of the {name} seminar: "
-              "its announcements, reminders and changes.\n\nIf it was you, reply to this mail "
-              f"(what you write does not matter) to confirm.\n\n{link}If it was not you, "
-              "ignore this mail: nothing changes, and you will not hear from us again.\n")),
-        every=A_DAY)], handled=True)
+    note = ask_to_join(context.store.series.name, sender, web_link(context, "c", sender))
+    return Outcome([f"a sign-up from {sender}: " + context.send(note, every=A_DAY)],
+                   handled=True)
 
 
 def joined(message: Message, copies: list[SentCopy], context: Judging) -> Outcome:
@@ -151,13 +177,8 @@ def joined(message: Message, copies: list[SentCopy], context: Judging) -> Outcom
     if context.ledger.restore(address):
         remember(context.store.root, [{"restored": digest(address)}])
         lines.append(f"{address} had left before: no longer suppressed")
-    name = context.store.series.name
-    lines.append(context.send(Note(
-        to=address, purpose="joined", subject=f"{name}: you are on the list",
-        text=(f"Welcome: you will get the {name} seminar's announcements, reminders and "
-              "changes.\n\nTo see the times in your own time zone, answer any of them with "
-              "the line \"zone Continent/City\" (e.g. zone America/New_York); to stop the "
-              "reminders, \"reminders off\". Every mail says how to leave.\n"))))
+    lines.append(context.send(welcome(context.store.series.name, address,
+                                      web_link(context, "p", address))))
     return Outcome(lines, handled=True)
 
 

@@ -52,3 +52,16 @@ def address_of(secret: bytes, series: str, found: Iterable[str],
         if any(hmac.compare_digest(token, given) for given in wanted):
             return address.strip().lower()
     return None
+
+
+def owner_of(secret: bytes, series: str, given: str, candidates: Iterable[str]) -> str | None:
+    """The address among ``candidates`` whose token is ``given``, comparing with every one
+    (no early end), so the time taken says nothing of which address, or whether any, has it.
+    Something not shaped like a token is nobody's."""
+    if not _TOKEN.fullmatch(given):
+        return None
+    found = None
+    for address in candidates:
+        if hmac.compare_digest(unsubscribe_token(secret, series, address), given):
+            found = address.strip().lower()
+    return found

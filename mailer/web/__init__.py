@@ -1,0 +1,1 @@
+"""The web part (contract §9): ``announce serve``'s WSGI application."""
