@@ -188,8 +188,9 @@ def _speaker_extras(draft: Draft, entry: Entry, value: Value, line: int) -> None
                 draft.add_note(line, f"{entry.source} speaker {who}: {key}: carried into note")
 
 
-def _when(draft: Draft, entry: Entry, field: str, value: Value, line: int) -> str | None:
+def _when(draft: Draft, entry: Entry, key: str, value: Value, line: int) -> str | None:
     """Fill the date or time; return the problem, if any."""
+    field = _KEYS.get(re.sub(r"[\s-]+", "_", key.strip().lower()), "time")
     raw = " ".join(as_text(value).split())
     try:
         if field == "date":
@@ -197,8 +198,9 @@ def _when(draft: Draft, entry: Entry, field: str, value: Value, line: int) -> st
         else:
             clock = parse_clock(raw)
     except ValueError as exc:
-        what = "a date" if field == "date" else "a time of day"
-        return f"{draft.file}:{line}: {field}: {raw!r} is not {what} ({exc})"
+        what = "a day of the calendar" if field == "date" else "a time of day"
+        where = "front matter: " if entry.source == "front matter" else ""
+        return f"{draft.file}:{line}: {where}{key}: {raw} is not {what} ({exc})"
     if clock is not None and field == "end":
         draft.end = clock.start
     elif clock is not None:
@@ -245,7 +247,7 @@ def apply_entry(draft: Draft, entry: Entry) -> None:
         if field == "speaker" and (key.lower() != "name" or "speaker" not in fields.values()):
             _speaker_key(draft, entry, value, line, affiliation)
         elif field in ("date", "time", "end"):
-            problem = _when(draft, entry, field, value, line)
+            problem = _when(draft, entry, key, value, line)
             problems += [problem] if problem else []
         elif field in ("status", "cancelled"):
             _status(draft, entry, key, value, line)
