@@ -6,16 +6,21 @@ reminders; a forged token is a 404 that changes nothing.
 
 from __future__ import annotations
 
+import getpass
 import re
 import signal
+import subprocess
+import sys
 import time
 import urllib.request
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from browser import Chromium, Tab
+from outside import require_tool
 from runners import invoke, popen
-from seriesfiles import subscribe
+from seriesfiles import REPO, subscribe
 from smtpserver import Server, free_port
 from webserver import serving, with_web
 
@@ -223,3 +228,87 @@ def test_a_dry_run_reads_back_every_copys_own_list_unsubscribe(series: Path,
     with_web(series, 8025)
     dry = invoke(series, "send", "2024-02-22", "--today", "2024-02-20", "--dry-run")
     assert dry.code == 0, dry.both
+
+
+PHONE = 375  # CSS pixels: an iPhone's width
+LABELLED = ("Array.from(document.querySelectorAll('input:not([type=hidden]), select'))"
+            ".every(function (e) { return e.labels.length > 0; })")
+
+
+def _fits(tab: Tab, title: str) -> None:
+    """The page is the one expected, in English, every field labelled, and at a phone's
+    width it scrolls only downwards."""
+    assert tab.value("document.querySelector('h1').textContent") == title
+    assert tab.value("document.documentElement.lang") == "en"
+    assert tab.value(LABELLED)
+    scroll, screen = tab.widths()
+    assert screen == PHONE and scroll <= screen, f"{title}: {scroll} px wide at {screen} px"
+
+
+@pytest.mark.integration
+def test_chromium_at_375_px_signs_up_confirms_and_sets_preferences(
+        series: Path, listed: list[str], smtp_server: Server, tmp_path: Path) -> None:
+    tool = require_tool("chromium")
+    with serving(series, smtp_server) as web, Chromium(tool, tmp_path / "profile") as browser:
+        tab = browser.tab(PHONE)
+        tab.open(f"{web.base}/subscribe")
+        _fits(tab, "Join the mailing list")
+        tab.screenshot(REPO / "tests" / "artifacts" / "web-subscribe-375px.png")
+        tab.type_into("#address", STRANGER)
+        tab.choose("#zone", "America/New_York")
+        tab.click("button[type=submit]")
+        _fits(tab, "Check your mail")
+        [ask] = to(smtp_server, STRANGER)
+        link = re.search(r"(http://127\.0\.0\.1:\d+/c/[a-z2-7]{20})", ask.get_body(
+            ("plain",)).get_content()).group(1)  # type: ignore[union-attr]
+        tab.open(link)
+        _fits(tab, "Confirm your sign-up")
+        tab.click("button[type=submit]")
+        _fits(tab, "You are on the list")
+        tab.click("a[href^='../p/']")
+        _fits(tab, "Your preferences")
+        assert tab.value("document.querySelector('#zone').value") == "America/New_York"
+        tab.choose("#zone", "Asia/Tokyo")
+        tab.click("#reminders", leads=False)
+        assert tab.value("document.querySelector('#reminders').checked") is False
+        tab.click("button[type=submit]")
+        _fits(tab, "Your preferences")
+        assert "Saved." in tab.value("document.body.textContent")
+        tab.screenshot(REPO / "tests" / "artifacts" / "web-preferences-375px.png")
+    [member] = _members(series, CONFIRMED)
+    assert (member.address, member.consent) == (STRANGER, "web link")
+    with Ledger(series / ".state") as ledger:
+        chosen = ledger.preferences()[STRANGER]
+    assert (chosen.zone, chosen.reminders) == ("Asia/Tokyo", False)
+
+
+UNIT = REPO / "contrib" / "systemd" / "announce-serve.service"
+
+
+def test_the_serve_unit_says_what_the_readme_says() -> None:
+    unit = UNIT.read_text(encoding="utf-8")
+    assert "\nExecStart=/home/seminar/.local/bin/announce serve --host 127.0.0.1 --port 8025\n"\
+        in unit
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "contrib/systemd/announce-serve.service" in readme and "proxy_pass" in readme
+    for line in unit.splitlines():
+        if "=" in line and not line.startswith("#"):
+            assert "#" not in line, f"systemd would read this comment as part of the value: {line}"
+
+
+@pytest.mark.integration
+def test_systemd_analyze_verifies_the_serve_unit(tmp_path: Path) -> None:
+    analyze = require_tool("systemd-analyze")
+    announce = Path(sys.executable).parent / "announce"
+    env_file = tmp_path / "seminar.env"
+    env_file.write_text("ANNOUNCE_SMTP_PASSWORD=unused\n", encoding="utf-8")
+    unit = (UNIT.read_text(encoding="utf-8")
+            .replace("/home/seminar/.local/bin/announce", str(announce))
+            .replace("WorkingDirectory=/srv/seminar", f"WorkingDirectory={tmp_path}")
+            .replace("EnvironmentFile=/etc/announce/seminar.env", f"EnvironmentFile={env_file}")
+            .replace("User=seminar", f"User={getpass.getuser()}"))
+    (tmp_path / "announce-serve.service").write_text(unit, encoding="utf-8")
+    done = subprocess.run([analyze, "verify", "--man=no", "announce-serve.service"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "announce-serve" not in done.stderr, done.stderr

@@ -41,6 +41,7 @@ button { margin: 22px 0 6px 0; background: #4c2a85; color: #ffffff; font: inheri
 a:focus-visible, input:focus-visible, select:focus-visible, button:focus-visible {
   outline: 3px solid %(accent)s; outline-offset: 2px; }
 .mute { color: #52606d; font-size: 14px; }
+select + .mute { margin-top: 6px; }
 .problem { color: #9b1c1c; font-weight: bold; }
 .who { overflow-wrap: anywhere; font-weight: bold; }
 footer { font-size: 12px; color: #616e7c; text-align: center; padding: 8px 18px 24px 18px;
