@@ -312,3 +312,26 @@ def test_systemd_analyze_verifies_the_serve_unit(tmp_path: Path) -> None:
                           cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "announce-serve" not in done.stderr, done.stderr
+
+
+def test_who_joined_on_the_web_left_and_signs_up_again_comes_back_by_the_same_link(
+        series: Path, listed: list[str], smtp_server: Server) -> None:
+    with serving(series, smtp_server) as web:
+        assert web.post("/subscribe", {"address": STRANGER})[0] == 200
+        [ask] = to(smtp_server, STRANGER)
+        link = path_of(re.search(r"(http://\S+/c/[a-z2-7]{20})", ask.get_body(
+            ("plain",)).get_content()).group(1))  # type: ignore[union-attr]
+        assert web.post(link, {})[0] == 200
+        leave = link.replace("/c/", "/u/")
+        assert web.post(leave, {"List-Unsubscribe": "One-Click"})[0] == 200
+        assert "  suppressed  " + STRANGER in active(series)
+        status, page, _ = web.request("GET", link)  # nothing waits for it now
+        assert status == 200 and "No sign-up waits" in page
+        assert web.post("/subscribe", {"address": STRANGER})[0] == 200
+        assert len(to(smtp_server, STRANGER)) == 2  # the ask and the welcome: one a day
+        status, page, _ = web.post(link, {})
+        assert status == 200 and "You are on the list" in page
+        assert any("no longer suppressed" in line for line in web.said)
+    assert "  suppressed  " + STRANGER not in active(series)
+    [member] = _members(series, CONFIRMED)
+    assert member.address == STRANGER
