@@ -20,6 +20,8 @@ from email.headerregistry import Address
 from email.policy import SMTP
 from email.utils import formataddr, getaddresses
 
+import idna
+
 from mailer.text import control_characters
 
 # The plain ASCII ``local@domain`` form, checked without the (slower) header parser.
@@ -42,8 +44,6 @@ def ascii_domain(domain: str) -> str:
     """The domain as it travels: ``exämple.org`` -> ``xn--exmple-cua.org`` (IDNA 2008)."""
     if domain.isascii():
         return domain
-    import idna
-
     try:
         return str(idna.encode(domain, uts46=True).decode("ascii"))
     except idna.IDNAError as exc:

@@ -7,6 +7,7 @@ import json
 import os
 from datetime import date, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mailer.errors import InputError
 from mailer.paths import display_path, write_atomically
@@ -136,8 +137,6 @@ def host_zone() -> str | None:
 
 
 def _known_zone(name: str) -> bool:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

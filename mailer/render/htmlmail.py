@@ -9,6 +9,8 @@ everywhere (formats.py), Markdown rendered and sanitized.
 
 from __future__ import annotations
 
+import html as html_module
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -113,9 +115,6 @@ def rendered_values(series: Series, talk: Talk, *, intro: str, photo_src: str | 
 
 def first_paragraph(html: str) -> str:
     """The text of the first paragraph of an HTML fragment (the kind's opening sentence)."""
-    import html as html_module
-    import re
-
     found = re.search(r"<p>(.*?)</p>", html, re.DOTALL)
     return html_module.unescape(re.sub(r"<[^>]+>", "", found.group(1))) if found else ""
 

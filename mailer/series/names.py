@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from anyascii import anyascii
+
 
 def _syllabic(char: str) -> bool:
     """Whether a character stands for a whole syllable (Han, Hangul, kana): one word each."""
@@ -14,8 +16,6 @@ def _syllabic(char: str) -> bool:
 
 def transliterate(text: str) -> str:
     """Spell ``text`` in ASCII: "Jonas Åström" gives "Jonas Astrom", "李小龙" "Li Xiao Long"."""
-    from anyascii import anyascii
-
     pieces = []
     for char in text:
         ascii_char = anyascii(char)
