@@ -12,8 +12,8 @@ from runners import invoke
 from seriesfiles import REPO
 from smtpserver import Server, free_port
 
-from mailer import __version__
 from mailer.cli import app
+from mailer.version import version
 
 COMMANDS = ["send", "ask", "preview", "page", "ics", "list", "program", "check", "new", "move",
             "init", "template", "import", "images", "inbox", "subscribers", "serve"]
@@ -63,8 +63,8 @@ def test_the_version_is_the_one_in_pyproject(series: Path) -> None:
     import tomllib
 
     written = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-    assert __version__ == written["project"]["version"]
-    assert invoke(series, "--version").out.strip() == f"announce {__version__}"
+    assert version() == written["project"]["version"]
+    assert invoke(series, "--version").out.strip() == f"announce {version()}"
 
 
 def test_a_global_option_after_the_command_gets_a_hint(series: Path) -> None:

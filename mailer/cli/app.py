@@ -21,7 +21,6 @@ try:
 except ImportError:  # pragma: no cover - Typer 0.24 and 0.25 use Click itself
     from click.exceptions import UsageError  # type: ignore[assignment]
 
-import mailer
 from mailer.errors import EX_OK, MailerError
 from mailer.series.kinds import Kind
 
@@ -182,7 +181,9 @@ def examples(*lines: str) -> str:
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"announce {mailer.__version__}")
+        from mailer.version import version
+
+        typer.echo(f"announce {version()}")
         raise typer.Exit()
 
 

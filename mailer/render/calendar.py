@@ -22,10 +22,10 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-import mailer
 from mailer.addresses import parse_mailbox
 from mailer.render.event import event_fields, uid
 from mailer.series.model import Series, Talk
+from mailer.version import version
 
 
 def make_event(series: Series, talk: Talk, *, sequence: int, stamp: datetime) -> Any:
@@ -57,7 +57,7 @@ def build_calendar(series: Series, events: Iterable[tuple[Talk, int]], *, stamp:
                    method: str | None = "PUBLISH") -> str:
     """Return a VCALENDAR holding one event per ``(talk, sequence)`` with its VTIMEZONE."""
     calendar = icalendar.Calendar()
-    calendar.add("prodid", f"-//announce//announce {mailer.__version__}//EN")
+    calendar.add("prodid", f"-//announce//announce {version()}//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     if method:
