@@ -121,6 +121,7 @@ class _Run:
         self.planned = 0  # recipients of the deliveries taken from the plan so far
         self.refusals: Refusals[Delivery] = Refusals()  # what they say of going on
         self.size_said = pool.size  # the connections the run was last said to go over
+        self.owed = False  # a recorded result whose connection is not yet told to go on
 
     def plan(self, deliveries: Iterator[Delivery],
              settled: Mapping[str, str]) -> Iterator[tuple[Delivery, tuple[str, ...]]]:
@@ -233,7 +234,9 @@ class _Run:
         """Take one finished message and record it; return its delivery once it is done with.
 
         Only then may its connection send the next body (whose envelope may have gone ahead):
-        the pool is told so, or, when the run is stopping, told to send nothing more."""
+        the pool is told so (:meth:`release`, once the next message is handed, so that its
+        envelope can go with this body), or, when the run is stopping, told to send nothing
+        more."""
         taken = self.pool.next_result()
         if taken is None:  # a login worked: more connections may open
             return None
@@ -249,8 +252,14 @@ class _Run:
         except BaseException:
             self.pool.recorded(go=False)
             raise
-        self.pool.recorded(go=not self.stopped())
+        self.owed = True
         return finished
+
+    def release(self, *, go: bool = True) -> None:
+        """Tell the connection whose result was recorded last that it may go on (or not)."""
+        if self.owed:
+            self.owed = False
+            self.pool.recorded(go=go and not self.stopped())
 
     def _settle_result(self, job: Job[_Key],
                        result: Result) -> Generator[Event, None, Delivery | None]:
@@ -316,6 +325,9 @@ class _Run:
                 if not item[1] or not self.hand(*item):  # everyone settled already
                     done += len(item[0].recipients)
                     yield Progress(done, total)
+            if self.owed:  # told only now, so the message just handed goes with its body
+                self.release()
+                continue  # its connection may be idle now: it takes the next
             if not self.pool.busy:
                 return
             finished = yield from self.collect()
@@ -325,6 +337,7 @@ class _Run:
 
     def drain(self) -> None:
         """Bookkeeper what the connections still carry (after an interrupt), before they close."""
+        self.release(go=False)
         while self.pool.busy:
             taken = self.pool.next_result()
             if taken is None:
