@@ -51,7 +51,7 @@ def drained(outputs: Iterable[object]) -> tuple[list[str], int]:
 
 def test_every_use_case_module_is_tested_here() -> None:
     tested = {"ask", "check", "cron", "imports", "inbox", "move", "preview", "scaffold", "send",
-              "site", "status", "subscribers", "template"}
+              "serve", "site", "status", "subscribers", "template"}
     assert set(USE_CASES) == tested
     for name in USE_CASES:  # and each imports without the command line
         module = importlib.import_module(f"mailer.commands.{name}")
@@ -163,3 +163,25 @@ def test_inbox_reads_a_maildir_and_acts_on_nothing_without_proof(series: Path) -
     settings, store = settings_for(series)
     read = read_inbox(store, settings.state, settings.mail, NOW, dry_run=True)
     assert read.lines and "stranger@example.com" in " ".join(read.lines)
+
+
+def test_serve_makes_the_web_part_and_serves_it_without_the_command_line(series: Path) -> None:
+    import threading
+    import urllib.request
+
+    from mailer.commands.serve import listen, make_app
+
+    settings, store = settings_for(series)
+    said: list[str] = []
+    serving = listen(make_app(settings, store, log=said.append), "127.0.0.1", 0)
+    thread = threading.Thread(target=serving.run, daemon=True)
+    thread.start()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{serving.port}/subscribe",
+                                    timeout=10) as answer:
+            assert answer.status == 200 and b"Join the mailing list" in answer.read()
+    finally:
+        serving.stop()
+        thread.join(10)
+    assert not thread.is_alive()
+    assert (settings.state / "secret").is_file()  # the tokens' key, made on first use
