@@ -30,7 +30,8 @@ from outside import require_tool
 from runners import invoke
 from seriesfiles import TALK, copy_example, edit, write
 
-from mailer.render.formats import PageFormat, keep_every_word
+from mailer.render.formats import PageFormat
+from mailer.render.markup import keep_every_word, literal_emphasis
 from mailer.render.usertext import safe_destination
 
 CONFIG = "secret_token: SECRET-VALUE\n"
@@ -208,7 +209,7 @@ def kramdown(texts: list[str]) -> list[str]:
 def test_kramdown_shows_the_page_as_it_shows_the_braces_as_typed() -> None:
     """Without Liquid, kramdown would show the author's Markdown, braces and all: the page
     without braces shows the same (code as code, math as math, every brace where it was)."""
-    fmt = PageFormat()
+    fmt = PageFormat(literal_emphasis)
     typed = ["**Abstract:** " + keep_every_word(text) for text in BRACES]
     page = ["**Abstract:** " + fmt.md(text) for text in BRACES]
     assert not any("{" in text or "}" in text for text in page)
@@ -365,7 +366,7 @@ def test_kramdown_forms_no_html_of_the_users_from_any_mix_of_markup() -> None:
     page's Markdown holds no brace, and kramdown makes no element, handler or address of
     the user's from it (one field's definitions serve every field of a page, so each page
     has three)."""
-    fmt = PageFormat()
+    fmt = PageFormat(literal_emphasis)
     mixes = random.Random(2024)
     texts = ["".join(mixes.choice(PIECES) for _ in range(mixes.randint(1, 24)))
              for _ in range(600)]

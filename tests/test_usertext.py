@@ -32,13 +32,8 @@ from seriesfiles import TALK, copy_example
 
 from mailer.commands.site import page
 from mailer.mail.outgoing import compose, plan_recipients
-from mailer.render.formats import (
-    MARKDOWN_EXTENSIONS,
-    MarkdownFormat,
-    PageFormat,
-    TextFormat,
-    markdown_to_html,
-)
+from mailer.render.formats import MARKDOWN_EXTENSIONS, MarkdownFormat, PageFormat, TextFormat
+from mailer.render.markup import literal_emphasis, markdown_to_html
 from mailer.render.usertext import safe_destination
 from mailer.series.kinds import Kind
 from mailer.series.store import Store
@@ -112,7 +107,7 @@ def test_the_page_keeps_markdown_as_markdown() -> None:
     """Markdown stays Markdown; code that holds a ``<`` (or ``&``, a brace, a ``]``) is the
     HTML element kramdown makes of it, so that it is code however kramdown reads it."""
     source = "*Deep* learning with `x<y>` and `plain` and [a link](https://example.org) <eos>"
-    assert PageFormat().md(source) == (
+    assert PageFormat(literal_emphasis).md(source) == (
         "*Deep* learning with <code>x&#60;y&#62;</code> and `plain` and "
         "[a link](https://example.org) &lt;eos>")
 
@@ -140,8 +135,8 @@ ALPHABET = st.sampled_from([*"abcxyz ABC<>&*_`\n", "https://example.org/p?q=1&r=
 @given(st.lists(ALPHABET, max_size=40).map("".join))
 def test_any_mix_of_brackets_markup_and_urls_keeps_every_word(text: str) -> None:
     expected = author_words(text)
-    page = without_liquid(PageFormat().md(text))
-    outputs = [markdown_to_html(MarkdownFormat().md(text))]
+    page = without_liquid(PageFormat(literal_emphasis).md(text))
+    outputs = [markdown_to_html(MarkdownFormat(literal_emphasis).md(text))]
     # The page is written for kramdown; Python-Markdown stands in for it here, and the two
     # read a run of backticks that no run of the same length closes differently (kramdown:
     # text; Python-Markdown: a shorter span). Such pages are checked by kramdown itself
@@ -165,8 +160,9 @@ def _hrefs(document: str) -> list[str]:
 
 
 def test_links_lead_only_to_the_web_and_images_become_links() -> None:
-    mail = markdown_to_html(MarkdownFormat().md(LINKS))
-    page = markdown.markdown(without_liquid(PageFormat().md(LINKS)), extensions=MARKDOWN_EXTENSIONS)
+    mail = markdown_to_html(MarkdownFormat(literal_emphasis).md(LINKS))
+    page = markdown.markdown(without_liquid(PageFormat(literal_emphasis).md(LINKS)),
+                             extensions=MARKDOWN_EXTENSIONS)
     for output in (mail, page):
         assert_no_active_content(output)
         assert _hrefs(output) == ["https://x.org/l.png", "https://x.org/r.png",
@@ -177,7 +173,8 @@ def test_links_lead_only_to_the_web_and_images_become_links() -> None:
 @pytest.mark.integration
 def test_kramdown_sees_no_disguised_scheme_on_the_page() -> None:
     ruby = require_tool("ruby")
-    done = subprocess.run([ruby, "-e", KRAMDOWN], input=without_liquid(PageFormat().md(LINKS)),
+    page = without_liquid(PageFormat(literal_emphasis).md(LINKS))
+    done = subprocess.run([ruby, "-e", KRAMDOWN], input=page,
                           capture_output=True, text=True, check=False, timeout=60)
     if "cannot load such file" in done.stderr:
         require_tool("kramdown")

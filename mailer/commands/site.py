@@ -11,6 +11,7 @@ from pathlib import Path
 from mailer.delivery.ledger import Ledger
 from mailer.errors import InputError
 from mailer.paths import write_files
+from mailer.render.formats import PageFormat
 from mailer.series.model import Status, Talk
 from mailer.series.schedule import upcoming_after
 from mailer.series.store import Store
@@ -23,12 +24,14 @@ def has_page(talk: Talk) -> bool:
 
 def page(store: Store, talk: Talk) -> str:
     """Return the web page of one talk."""
+    from mailer.render.markup import literal_emphasis
     from mailer.render.templates import Renderer
 
     if not has_page(talk):
         raise InputError(f"{talk.id} is {talk.status}: it gets a public page once its "
                          "status is confirmed")
-    return Renderer(store.root).page(store.series, talk, upcoming_after(store, talk))
+    return Renderer(store.root).page(store.series, talk, upcoming_after(store, talk),
+                                     PageFormat(literal_emphasis))
 
 
 def photo_files(store: Store, talk: Talk) -> dict[str, bytes]:
@@ -95,6 +98,7 @@ def _remove_stale(folder: Path, earlier: dict[str, str], now: dict[str, bytes],
 def write_all_pages(store: Store, folder: Path) -> Written:
     """Write ``folder/YYYY-MM-DD.md`` (and photos) for every confirmed talk, and remove the
     pages and photos an earlier run wrote for talks that no longer have one."""
+    from mailer.render.markup import literal_emphasis
     from mailer.render.templates import Renderer
 
     render = Renderer(store.root)
@@ -105,7 +109,8 @@ def write_all_pages(store: Store, folder: Path) -> Written:
         name = f"{talk.date}.md"
         if name in pages:
             raise InputError(f"two talks on {talk.date}: pages are named by date, one a day")
-        text = render.page(store.series, talk, upcoming_after(store, talk))
+        text = render.page(store.series, talk, upcoming_after(store, talk),
+                           PageFormat(literal_emphasis))
         pages[name] = text.encode("utf-8")
         pages.update(photo_files(store, talk))
     earlier = _manifest(folder)
@@ -143,11 +148,11 @@ def stabp(talk: Talk) -> str:
 
 def program(store: Store, year: int | None) -> str:
     """Return the season's table as a Jekyll page: one row per week with a talk or cancellation."""
-    from mailer.render.formats import PageFormat
+    from mailer.render.markup import literal_emphasis
     from mailer.render.templates import Renderer, jekyll_page
 
     series = store.series
-    fmt = PageFormat()
+    fmt = PageFormat(literal_emphasis)
     rows = []
     for talk in store.talks():
         if year is not None and talk.date.year != year:

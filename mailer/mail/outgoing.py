@@ -225,9 +225,9 @@ def render_talk(store: Store, talk: Talk, kind: Kind, now: datetime,
     """Render one kind of mail for a talk, its calendar event at ``sequence``; an update
     names what ``changed`` (fact, old, new); a mail to a speaker has its ``extra`` values;
     ``reader``'s zone (IANA) shows the talk's time in theirs beside the series'."""
-    from mailer.render.templates import Renderer
+    from mailer.render.mailparts import MailRenderer
 
-    return Renderer(store.root).message(store.series, talk, upcoming_after(store, talk),
+    return MailRenderer(store.root).message(store.series, talk, upcoming_after(store, talk),
                                         kind, sequence=sequence, stamp=now,
                                         photo=mail_photo(store.root, talk), changed=changed,
                                         extra=extra, reader=reader)

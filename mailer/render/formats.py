@@ -8,14 +8,12 @@ text part (no Markdown syntax). User text is passed as data, never as template c
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable
 
 from mailer.render.pagetext import as_references, page_address, page_markdown, page_plain
 from mailer.render.usertext import decode_entities, protect_markdown
 
 _SAFE_SCHEMES = ("http://", "https://", "mailto:")
-_ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 # Fenced code blocks, as kramdown (GFM) renders them on the page: a ``` block is code in the
 # mail too, so what is in it shows as typed.
 MARKDOWN_EXTENSIONS = ["fenced_code"]
@@ -26,65 +24,23 @@ def _linkable(url: str) -> bool:
     return url.startswith(_SAFE_SCHEMES) and not any(ch in url for ch in " <>()[]")
 
 
-def markdown_to_html(text: str) -> str:
-    """Convert Markdown to HTML, keeping harmless markup only (Markdown and nh3 load here)."""
-    import markdown
-
-    return sanitize_html(markdown.markdown(text, extensions=MARKDOWN_EXTENSIONS))
-
-
-def _letters(fragment: str) -> str:
-    """The letters and digits a reader sees in an HTML fragment."""
-    text = html.unescape(re.sub(r"<[^>]*>", "", fragment))
-    return "".join(ch for ch in text if ch.isalnum())
-
-
-def literal_emphasis(text: str) -> bool:
-    """Whether the author's ``*`` and ``_`` are shown as typed: see :func:`keep_every_word`."""
-    import markdown
-
-    protected = protect_markdown(text)
-    if not any(ch in protected for ch in "*_"):
-        return False
-    literal = protect_markdown(text, literal_emphasis=True)
-    return _letters(markdown.markdown(protected, extensions=MARKDOWN_EXTENSIONS)) != _letters(
-        markdown.markdown(literal, extensions=MARKDOWN_EXTENSIONS))
-
-
-def keep_every_word(text: str) -> str:
-    """Return the author's Markdown, protected; emphasis marks made literal if they eat words.
-
-    Emphasis only ever changes how letters look, never which letters show. Python-Markdown
-    has inputs ("*a**a*a") where its emphasis rules drop text; for those, the ``*`` and ``_``
-    are shown as typed instead, so no word of the author's is lost.
-    """
-    return protect_markdown(text, literal_emphasis=literal_emphasis(text))
-
-
-def sanitize_html(fragment: str) -> str:
-    """Keep harmless markup; drop scripts, frames, event handlers and unsafe URLs."""
-    import nh3
-
-    # No <img> from user text: the mail loads nothing from elsewhere (usertext turns Markdown
-    # images into links; this keeps any other way in shut too).
-    return nh3.clean(fragment, tags=nh3.ALLOWED_TAGS - {"img"}, url_schemes=_ALLOWED_URL_SCHEMES,
-                     link_rel="noopener noreferrer")
-
-
 class MarkdownFormat:
     """Helpers for Markdown output (the HTML part's source).
 
-    ``checked=False`` skips :func:`keep_every_word` (which loads Markdown): ``check``
-    renders the templates to find template mistakes, not to read the words.
+    ``judge`` says whether the author's ``*`` and ``_`` are shown as typed because Markdown's
+    emphasis would eat words (:func:`mailer.render.markup.literal_emphasis`, which loads
+    Markdown); with ``None`` they are left as Markdown unjudged: ``check`` renders the
+    templates to find template mistakes, not to read the words.
     """
 
     bullet_mark = "* "
 
-    def __init__(self, *, checked: bool = True) -> None:
-        self.checked = checked
+    def __init__(self, judge: Callable[[str], bool] | None) -> None:
+        self.judge = judge
 
-    def _protect(self, text: str) -> str:
-        return keep_every_word(text) if self.checked else protect_markdown(text)
+    def literal_emphasis(self, text: str) -> bool:
+        """Whether ``text``'s ``*`` and ``_`` are to be shown as typed (see ``judge``)."""
+        return self.judge is not None and self.judge(text)
 
     def label(self, name: str) -> str:
         """A bold label: ``**Title:**``."""
@@ -96,7 +52,7 @@ class MarkdownFormat:
 
     def md(self, text: str) -> str:
         """Markdown user text (an abstract, a bio): only the formatting tags are markup."""
-        return self._protect(text)
+        return protect_markdown(text, literal_emphasis=self.literal_emphasis(text))
 
     def link(self, url: str) -> str:
         """A link that shows its address."""
@@ -131,8 +87,7 @@ class PageFormat(MarkdownFormat):
     def md(self, text: str) -> str:
         """Markdown user text, kept as Markdown as the page writes it (braces as entities,
         code with ``<``, ``&``, a brace or ``]`` as HTML: :func:`pagetext.page_markdown`)."""
-        literal = self.checked and literal_emphasis(text)
-        return page_markdown(text, literal_emphasis=literal)
+        return page_markdown(text, literal_emphasis=self.literal_emphasis(text))
 
     def link(self, url: str) -> str:
         """A link, its braces written as entities (in the address too: a browser reads
@@ -151,6 +106,9 @@ class TextFormat(MarkdownFormat):
     """Helpers for the plain-text part: no Markdown syntax, user text as written."""
 
     bullet_mark = "- "
+
+    def __init__(self) -> None:
+        super().__init__(None)  # its user text is written as typed: nothing to judge
 
     def label(self, name: str) -> str:
         """A label: ``Title:``."""

@@ -236,7 +236,7 @@ def _write(lines: list[str], protect: Protect, *, after_label: bool) -> list[str
 def page_markdown(text: str, *, literal_emphasis: bool = False) -> str:
     """Return the author's Markdown (an abstract, a bio) as the page writes it, after a label
     on the page's line: see the module's docstring. ``literal_emphasis``: ``*`` and ``_`` show
-    as typed (:func:`formats.keep_every_word` says when)."""
+    as typed (:func:`markup.keep_every_word` says when)."""
     def protect(run: str) -> str:
         return protect_text(run, literal_emphasis=literal_emphasis)
 

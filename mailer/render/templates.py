@@ -1,4 +1,4 @@
-"""Render a talk through the templates: subject, plain text, HTML, web page, calendar.
+"""Render a talk through the templates, with Jinja: the subject, the text, the web page.
 
 Each kind of mail has one Markdown-shaped template. It is rendered three times
 with different helpers (``label``, ``link``, ``plain``, ``md``, ``bullet``):
@@ -8,23 +8,21 @@ and as the plain-text part (no Markdown syntax). Wording lives in one place.
 User text is never altered: it is passed to Jinja as data (so template syntax in
 an abstract stays text), escaped only where a format needs it, and active HTML
 is removed by a sanitizer (nh3), never by a regular expression.
+
+The mail whole (the HTML part from Markdown, its CSS inlined, the calendar) is
+:mod:`mailer.render.mailparts`'s, so that ``check``, which renders every template here,
+loads none of the libraries that turn correct output into e-mail.
 """
 
 from __future__ import annotations
 
 import difflib
-import importlib
-import logging
 import re
-import sys
 import traceback
-import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 import markupsafe
@@ -32,14 +30,14 @@ import yaml
 
 from mailer.errors import InputError
 from mailer.paths import display_path
-from mailer.render.formats import MarkdownFormat, PageFormat, TextFormat, markdown_to_html
+from mailer.render.formats import MarkdownFormat, PageFormat, TextFormat
 from mailer.render.htmlmail import (
     change_values,
     first_paragraph,
     layout_values,
     rendered_values,
 )
-from mailer.render.rendered import InlineImage, Rendered
+from mailer.render.speakermail import brief_values, changed_values, request_values
 from mailer.render.times import hhmm, zone_abbreviation
 from mailer.series.kinds import ANNOUNCING, Identity, Kind
 from mailer.series.model import TBA, Series, Speaker, Status, Talk
@@ -65,8 +63,6 @@ def example_values(series: Series, talk: Talk, kind: Kind,
 
 def _request_example(series: Series, talk: Talk,
                      changed: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
-    from mailer.render.speakermail import request_values
-
     everything = replace(talk, title=None, abstract=None, bio=None, photo=None)
     speaker = talk.speakers[0] if talk.speakers else Speaker("A Speaker")
     return request_values(series, everything, speaker, round_=2, last=True,
@@ -75,73 +71,18 @@ def _request_example(series: Series, talk: Talk,
 
 def _brief_example(series: Series, talk: Talk,
                    changed: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
-    from mailer.render.speakermail import brief_values
-
     return brief_values(series, talk, announced="(the announcement's subject)",
                         backdrop="meeting-backdrop.jpg")
 
 
 def _changed_example(series: Series, talk: Talk,
                      changed: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
-    from mailer.render.speakermail import changed_values
-
     return changed_values(series, talk, changed)
 
 
 # The values a speaker template needs beyond the talk's, by template: what ``check`` gives it.
 _EXAMPLES = {"request.md.j2": _request_example, "brief.md.j2": _brief_example,
              "changed.md.j2": _changed_example}
-
-
-def reader_values(series: Series, talk: Talk, reader: str) -> dict[str, str]:
-    """The time values for a subscriber in ``reader`` (an IANA zone): the series' time with
-    theirs beside it, "15:00 CET (09:00 EST)", computed for the talk's day (their date too
-    when it is another day there)."""
-    start = talk.start(series)
-    theirs = start.astimezone(ZoneInfo(reader))
-    if (hhmm(theirs), zone_abbreviation(theirs)) == (hhmm(start), zone_abbreviation(start)):
-        return {}  # the same clock reading: nothing to add
-    day = "" if theirs.date() == start.date() else f"{theirs:%a %d %b} "
-    mark = zone_abbreviation(theirs)
-    zone = f"{zone_abbreviation(start)} ({day}{hhmm(theirs)} {mark})"
-    end = talk.end(series)
-    until = f"{hhmm(start)}\u2013{hhmm(end)} {zone_abbreviation(start)}"
-    return {"zone": zone, "when": f"{talk.date.isoformat()} {hhmm(start)} {zone}",
-            "time_range": f"{until} ({day}{hhmm(theirs)}\u2013"
-                          f"{hhmm(end.astimezone(theirs.tzinfo))} {mark})"}
-
-
-class _NoNetwork:
-    """premailer's HTTP session: we never fetch stylesheets, so any use is a bug."""
-
-    def get(self, *args: object, **kwargs: object) -> None:
-        raise RuntimeError("announce does not fetch external stylesheets")
-
-
-class _DeferredRequests(types.ModuleType):
-    """Stands in for ``requests`` inside premailer; loads the real one on first use."""
-
-    def __getattr__(self, name: str) -> Any:
-        if sys.modules.get("requests") is self:
-            del sys.modules["requests"]
-        return getattr(importlib.import_module("requests"), name)
-
-
-def _premailer() -> Any:
-    """Import premailer without loading ``requests`` (~90 ms of every send's start-up).
-
-    premailer imports requests at module level only to fetch external stylesheets, which
-    announce never does (``allow_network=False`` and a session that refuses). The stand-in
-    is visible in ``sys.modules`` only while premailer imports.
-    """
-    if "premailer" in sys.modules or "requests" in sys.modules:
-        return importlib.import_module("premailer")
-    sys.modules["requests"] = _DeferredRequests("requests")
-    try:
-        return importlib.import_module("premailer")
-    finally:
-        if isinstance(sys.modules.get("requests"), _DeferredRequests):
-            del sys.modules["requests"]
 
 
 def page_photo_name(talk: Talk) -> str | None:
@@ -284,14 +225,14 @@ class Renderer:
         return self._render(TEMPLATE_FOR[context["kind"]], {**context, **fmt.helpers()})
 
     def page(self, series: Series, talk: Talk, upcoming: Sequence[Talk],
-             fmt: PageFormat | None = None) -> str:
+             fmt: PageFormat) -> str:
         """Return the talk's web page: Jekyll front matter and the Markdown announcement."""
         context = self.context(series, talk, upcoming, ANNOUNCING)
         context["unsubscribe"] = None  # a public page is not a mail
         context["page_photo"] = page_photo_name(talk)
         title = talk.title or f"{series.name} seminar, {talk.date.isoformat()}"
         permalink = series.permalink(talk.date) if series.page_url else None
-        return jekyll_page(series, self.body(context, fmt or PageFormat()), title=title,
+        return jekyll_page(series, self.body(context, fmt), title=title,
                            permalink=permalink)
 
     def subject(self, context: Mapping[str, Any]) -> str:
@@ -303,32 +244,15 @@ class Renderer:
         return subject
 
     def _email_html(self, series: Series, talk: Talk, context: Mapping[str, Any],
-                    subject: str, body: str, *, photo_src: str | None, checked: bool) -> str:
-        """Render email.html.j2: the layout around the talk's values (htmlmail.py)."""
-        def markdown(text: str) -> Any:
-            if not checked:  # check: Jinja only, no Markdown or sanitizer
-                return text
-            return markupsafe.Markup(markdown_to_html(MarkdownFormat().md(text)))  # noqa: S704
-
+                    subject: str, body: str, *, photo_src: str | None,
+                    markdown: Callable[[str], Any]) -> str:
+        """Render email.html.j2: the layout around the talk's values (htmlmail.py), the
+        author's Markdown fields (the abstract, the bio) written by ``markdown``."""
         values = rendered_values(series, talk, intro=first_paragraph(body),
                                  photo_src=photo_src, markdown=markdown)
         return self._render("email.html.j2", {
             **context, **values, "subject": subject,
             "body": markupsafe.Markup(body)})  # noqa: S704 (sanitized by nh3)
-
-    def html_part(self, series: Series, talk: Talk, context: Mapping[str, Any],
-                  subject: str, *, photo_src: str | None = None) -> str:
-        """Turn the talk into an e-mail HTML document with its CSS inlined (premailer)."""
-        body = markdown_to_html(self.body(context, MarkdownFormat()))
-        document = self._email_html(series, talk, context, subject, body,
-                                    photo_src=photo_src, checked=True)
-        inliner = _premailer().Premailer(
-            document, allow_network=False, session=_NoNetwork(), disable_validation=True,
-            keep_style_tags=False, remove_classes=False, strip_important=False,
-            cssutils_logging_level=logging.CRITICAL,
-            disable_basic_attributes=["bgcolor", "width", "height", "align"],  # CSS does it
-        )
-        return str(inliner.transform(pretty_print=False))
 
     def check(self, series: Series, talk: Talk, upcoming: Sequence[Talk],
               kind: Kind) -> None:
@@ -344,7 +268,7 @@ class Renderer:
             for theirs in (k for k in Kind if k.mail.identity == Identity.CHANGE):
                 self._check(series, talk, upcoming, theirs, changed)
         if kind.mail.announces:
-            self.page(series, talk, upcoming, PageFormat(checked=False))
+            self.page(series, talk, upcoming, PageFormat(None))
 
     def _check(self, series: Series, talk: Talk, upcoming: Sequence[Talk],
                kind: Kind, changed: Sequence[tuple[str, str, str]]) -> None:
@@ -352,28 +276,11 @@ class Renderer:
                    **example_values(series, talk, kind, changed)}
         subject = self.subject(context)
         self.body(context, TextFormat())
-        body = self.body(context, MarkdownFormat(checked=False))
+        body = self.body(context, MarkdownFormat(None))
         self._email_html(series, talk, context, subject, body, photo_src="cid:photo",
-                         checked=False)
+                         markdown=_as_written)
 
-    def message(self, series: Series, talk: Talk, upcoming: Sequence[Talk], kind: Kind,
-                *, sequence: int, stamp: datetime, photo: InlineImage | None = None,
-                changed: Sequence[tuple[str, str, str]] = (),
-                extra: Mapping[str, Any] | None = None, reader: str | None = None) -> Rendered:
-        """Render one kind of mail for a talk (an update says what ``changed``; a mail to a
-        speaker has the ``extra`` values of :mod:`mailer.render.speakermail`; ``reader``, a
-        subscriber's zone, adds the talk's time in theirs)."""
-        context = {**self.context(series, talk, upcoming, kind, changed), **(extra or {})}
-        if reader is not None:
-            context.update(reader_values(series, talk, reader))
-        subject = self.subject(context)
-        text = self.body(context, TextFormat())
-        html_doc = self.html_part(series, talk, context, subject,
-                                  photo_src=photo.src if photo else None)
-        ics = None
-        if kind.mail.calendar:
-            from mailer.render.calendar import build_calendar
 
-            ics = build_calendar(series, [(talk, sequence)], stamp=stamp)
-        return Rendered(subject=subject, text=text, html=html_doc, ics=ics,
-                        images=(photo,) if photo and photo.src in html_doc else ())
+def _as_written(text: str) -> str:
+    """``check``: the author's Markdown left as written (no Markdown or sanitizer loads)."""
+    return text
