@@ -24,7 +24,7 @@ from mailer.addresses import Mailbox
 from mailer.delivery.ledger import Ledger
 from mailer.delivery.loop import deliver
 from mailer.mail.outgoing import Delivery
-from mailer.net.smtpsession import Outcome
+from mailer.net.smtpreplies import Outcome
 from mailer.series.kinds import Kind
 
 ACCEPTED = Outcome(250, "2.0.0 queued")

@@ -25,7 +25,7 @@ from smtpserver import (
 )
 
 from mailer.delivery.ledger import Ledger
-from mailer.net.smtpsession import About, classify
+from mailer.net.smtpreplies import About, classify
 from mailer.series.kinds import Kind
 
 LIMIT, SENDER, RECIPIENT, UNSURE = About.LIMIT, About.SENDER, About.RECIPIENT, About.UNSURE

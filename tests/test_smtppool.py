@@ -21,10 +21,10 @@ from mailer.net.smtppool import (
     NotSent,
     Pool,
     Refusals,
-    RunConnections,
     Stop,
 )
-from mailer.net.smtpsession import ConnectionLost, Outcome, SmtpTransport
+from mailer.net.smtpreplies import ConnectionLost, Outcome
+from mailer.net.smtpsession import RunConnections, SmtpTransport
 
 TAKEN = Outcome(250, "2.0.0 queued")
 UNKNOWN = Outcome(550, "5.1.1 <x@example.org>: User unknown")  # the recipient's

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mailer.commands.environment import Settings
 from mailer.commands.output import Done, Line, Stop
@@ -20,9 +21,11 @@ from mailer.delivery.loop import Notice, Progress, Report
 from mailer.delivery.suppression import said_once
 from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL
 from mailer.mail.outgoing import Outgoing, write_preview
-from mailer.net.smtppool import RunConnections
 from mailer.series.schedule import DueNow, Nothing
 from mailer.series.store import Store
+
+if TYPE_CHECKING:
+    from mailer.net.smtpsession import RunConnections
 
 MAX_REFUSED_SHOWN = 100
 MAX_DEFERRED_SHOWN = 20
@@ -34,7 +37,11 @@ Output = Line | Progress | Done  # what a use case yields for the command line t
 def one_mail(settings: Settings, store: Store, request: Request, now: datetime, *,
              quiet: bool, stop: Stop) -> Iterator[Output]:
     """Prepare one mail and send it (or, for a dry run, show it and write its preview)."""
-    connections = None if request.dry_run else RunConnections(settings.mail.smtp)
+    connections = None
+    if not request.dry_run:
+        from mailer.net.smtpsession import RunConnections  # smtplib: a real send only
+
+        connections = RunConnections(settings.mail.smtp)
     try:
         outgoing = prepare(store, settings.state, settings.mail, request, now,
                            rendering=connections.start if connections else None)
@@ -65,8 +72,7 @@ def one_mail(settings: Settings, store: Store, request: Request, now: datetime, 
 def _delivered(state: Path, outgoing: Outgoing, request: Request, *, quiet: bool, stop: Stop,
                connections: RunConnections) -> Iterator[Output]:
     report = Report()
-    for event in deliver_campaign(state, outgoing, force=request.force, stop=stop,
-                                  connections=connections):
+    for event in deliver_campaign(state, outgoing, connections, force=request.force, stop=stop):
         if isinstance(event, Progress):
             yield event
         elif isinstance(event, Notice) and not quiet:

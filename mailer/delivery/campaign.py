@@ -17,11 +17,11 @@ from mailer.delivery.history import TalkHistory, held, talk_history
 from mailer.delivery.keeping import Keeping, kept
 from mailer.delivery.ledger import REFUSED, Ledger
 from mailer.delivery.lock import run_lock
-from mailer.delivery.loop import Bookkeeper, Report
+from mailer.delivery.loop import Bookkeeper, Report, deliver
 from mailer.delivery.members import with_members
 from mailer.delivery.pacing import Pace
 from mailer.delivery.secret import series_secret
-from mailer.delivery.speakers import SPEAKER_KINDS
+from mailer.delivery.speakers import SPEAKER_KINDS, already_to, prepare_speaker
 from mailer.delivery.suppression import skipped_warning, unsuppressed
 from mailer.errors import InputError
 from mailer.mail.outgoing import Outgoing, RecipientPlan, compose, plan_recipients
@@ -33,7 +33,7 @@ from mailer.series.store import Store
 
 if TYPE_CHECKING:
     from mailer.delivery.loop import Event
-    from mailer.net.smtpsession import RunConnections
+    from mailer.net.smtpsession import RunConnections, SmtpTransport
 
 @dataclass(frozen=True)
 class Request:
@@ -130,8 +130,6 @@ def prepare(store: Store, state: Path, mail: MailSettings, request: Request,
 def _prepare_speaker(store: Store, state: Path, mail: MailSettings, request: Request,
                      now: datetime) -> Nothing | AlreadySent | Outgoing:
     """A request or a brief, unless every speaker it is for has it already."""
-    from mailer.delivery.speakers import already_to, prepare_speaker
-
     outgoing = prepare_speaker(store, state, mail, request.which, request.kind,
                                speaker=request.speaker, number=request.round,
                                last=request.last, now=now, to=request.to,
@@ -196,23 +194,18 @@ class _Scratch:
         return None
 
 
-def deliver_campaign(state: Path, outgoing: Outgoing, *, force: bool,
-         stop: Callable[[], bool] = lambda: False,
-         connections: RunConnections | None = None) -> Iterator[Event]:
+def deliver_campaign(state: Path, outgoing: Outgoing, connections: RunConnections, *,
+                     force: bool, stop: Callable[[], bool] = lambda: False) -> Iterator[Event]:
     """Deliver ``outgoing`` over ``connections`` (the first perhaps opened during the
     render); yield progress events and, last, the Report. Once ``stop()`` is true, no new
     message starts (see :func:`mailer.delivery.loop.deliver`)."""
-    from mailer.delivery.loop import deliver
-    from mailer.net.smtpsession import RunConnections, SmtpTransport
-
     sender = outgoing.require_sendable()
     mail = outgoing.mail
     pace = Pace(retry_seconds=mail.retry_seconds, rate_per_minute=mail.rate_per_minute,
                 quit_seconds=mail.smtp.timeout)
-    pool = connections or RunConnections(mail.smtp)
 
     def connection() -> SmtpTransport:
-        return pool.take(sender.envelope)
+        return connections.take(sender.envelope)
 
     def run(ledger: Bookkeeper, campaign: int,
             left_out: Callable[[Sequence[str]], set[str]]) -> Iterator[Event]:

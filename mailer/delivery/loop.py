@@ -29,10 +29,10 @@ from mailer.delivery.pacing import Pace, Pacer
 from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL, TemporaryFailure
 from mailer.mail.outgoing import Delivery
 from mailer.net.smtppool import SAME_IN_A_ROW, Elsewhere, Job, NotSent, Pool, Refusals, Result
+from mailer.net.smtpreplies import ConnectionLost, Outcome
 
-if TYPE_CHECKING:  # a dry run plans deliveries without loading smtplib
+if TYPE_CHECKING:
     from mailer.net.smtppool import Stop, Transport
-    from mailer.net.smtpsession import Outcome
 
 
 class Bookkeeper(Protocol):
@@ -263,8 +263,6 @@ class _Run:
 
     def _settle_result(self, job: Job[_Key],
                        result: Result) -> Generator[Event, None, Delivery | None]:
-        from mailer.net.smtpsession import ConnectionLost  # here: a dry run loads no smtplib
-
         delivery, todo = job.key
         kept = self.refusals.take(delivery, result)
         if kept is None:  # held back, or about the sender or the session: pending for now

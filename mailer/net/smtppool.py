@@ -29,13 +29,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, NamedTuple, Protocol, TypeVar
+from typing import Generic, NamedTuple, Protocol, TypeVar
 
 from mailer.errors import TemporaryFailure
-
-if TYPE_CHECKING:
-    from mailer.net.servers import SmtpSettings
-    from mailer.net.smtpsession import Outcome, SmtpTransport
+from mailer.net.smtpreplies import ConnectionLost, Outcome
 
 SAME_IN_A_ROW = 3  # this many messages refused alike, one after another: not their recipients'
 
@@ -273,8 +270,6 @@ class Pool(Generic[Key]):
 
 def _replies(result: Result) -> list[Outcome]:
     """The server's replies in a result: each recipient's, or a 421 that closed."""
-    from mailer.net.smtpsession import ConnectionLost  # here: the pool loads no smtplib
-
     if isinstance(result, dict):
         return list(result.values())
     return [result.reply] if isinstance(result, ConnectionLost) and result.reply else []
@@ -307,7 +302,7 @@ class Stop(NamedTuple):
 class Refusals(Generic[Key]):
     """What the relay's answers say of the sender and the session, message after message.
 
-    A reply about the sender or the session (:func:`mailer.net.smtpsession.classify`) is a
+    A reply about the sender or the session (:func:`mailer.net.smtpreplies.classify`) is a
     :class:`Stop`, and its recipients stay pending. A refusal that says nothing of whose it is
     is held back until the run is over (:meth:`release`): the same one for
     :data:`SAME_IN_A_ROW` messages in a row is a Stop too, and then none alike is released.
@@ -360,36 +355,3 @@ class Refusals(Generic[Key]):
         for same, key, refused in held:
             if same is None or same != pending:
                 yield from ((key, recipient, outcome) for recipient, outcome in refused.items())
-
-
-class RunConnections:
-    """A run's connections, the first opened while the mail is rendered and checked (its
-    greeting, EHLO, TLS and login are round trips that need not wait for that)."""
-
-    def __init__(self, settings: SmtpSettings) -> None:
-        self.settings = settings
-        self._first: SmtpTransport | None = None
-
-    def start(self) -> None:
-        """Begin opening the first connection, in the background."""
-        from mailer.net.smtpsession import SmtpTransport
-
-        self._first = SmtpTransport(self.settings, "")
-        self._first.open_ahead()
-
-    def take(self, sender: str) -> SmtpTransport:
-        """A connection for the pool: the one opened ahead, then new ones."""
-        from mailer.net.smtpsession import SmtpTransport
-
-        transport, self._first = self._first, None
-        if transport is None:
-            return SmtpTransport(self.settings, sender)
-        transport.sender = sender
-        return transport
-
-    def close(self) -> None:
-        """Close the connection opened ahead if no run took it (the run was refused): QUIT
-        goes in the background, so a refusal is said without waiting for the relay."""
-        transport, self._first = self._first, None
-        if transport is not None:
-            threading.Thread(target=transport.close, name="announce-quit", daemon=True).start()
