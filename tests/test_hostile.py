@@ -22,7 +22,8 @@ from runners import invoke
 from seriesfiles import REPO, TALK, TESTS, subscribe, use_subscriber_file, write
 from smtpserver import Server, authenticator, parts, start_server, tls_server
 
-from mailer.mail.outgoing import compose, plan_recipients
+from mailer.mail.composing import compose
+from mailer.mail.recipients import plan_recipients
 from mailer.render.formats import MARKDOWN_EXTENSIONS
 from mailer.series.kinds import Kind
 from mailer.series.store import Store

@@ -181,16 +181,16 @@ def test_the_first_connection_opens_while_the_mail_renders(series: Path, wire: W
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     # The render waits (up to 10 s) for the server to see EHLO: only a connection opened
     # during the render lets it see one.
-    from mailer.mail import outgoing
+    from mailer.mail import composing
 
     seen: list[bool] = []
-    render = outgoing.render_talk
+    render = composing.render_talk
 
     def slow_render(*args: Any, **kwargs: Any) -> Any:
         seen.append(wire.greeted.wait(10))
         return render(*args, **kwargs)
 
-    monkeypatch.setattr(outgoing, "render_talk", slow_render)
+    monkeypatch.setattr(composing, "render_talk", slow_render)
     people = subscribe(series, 3)
     code, out = send(series, wire)
     assert code == 0, out

@@ -31,7 +31,8 @@ from outside import require_tool
 from seriesfiles import TALK, copy_example
 
 from mailer.commands.site import page
-from mailer.mail.outgoing import compose, plan_recipients
+from mailer.mail.composing import compose
+from mailer.mail.recipients import plan_recipients
 from mailer.render.formats import MARKDOWN_EXTENSIONS, MarkdownFormat, PageFormat, TextFormat
 from mailer.render.markup import literal_emphasis, markdown_to_html
 from mailer.render.usertext import safe_destination

@@ -20,7 +20,8 @@ from mailer.delivery.ledger import Ledger
 from mailer.delivery.loop import Notice, Progress, Report
 from mailer.delivery.suppression import said_once
 from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL
-from mailer.mail.outgoing import Outgoing, write_preview
+from mailer.mail.composing import write_preview
+from mailer.mail.outgoing import Outgoing
 from mailer.series.schedule import DueNow, Nothing
 from mailer.series.store import Store
 

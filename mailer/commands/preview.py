@@ -10,7 +10,7 @@ from mailer.commands.environment import Settings
 from mailer.commands.mailing import warning_lines
 from mailer.commands.output import Line
 from mailer.delivery.campaign import AlreadySent, Request, prepare
-from mailer.mail.outgoing import write_preview
+from mailer.mail.composing import write_preview
 from mailer.series.kinds import Kind
 from mailer.series.schedule import Nothing
 from mailer.series.store import Store

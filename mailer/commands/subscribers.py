@@ -18,7 +18,7 @@ from mailer.delivery.memberrows import CONFIRMED, Preferences
 from mailer.delivery.secret import series_secret
 from mailer.delivery.suppression import digest, kept, remember
 from mailer.errors import InputError
-from mailer.mail.outgoing import plan_recipients
+from mailer.mail.recipients import plan_recipients
 from mailer.mail.tokens import erased_digest
 from mailer.paths import display_path, write_atomically
 from mailer.series.store import Store

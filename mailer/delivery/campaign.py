@@ -24,7 +24,9 @@ from mailer.delivery.secret import series_secret
 from mailer.delivery.speakers import SPEAKER_KINDS, already_to, prepare_speaker
 from mailer.delivery.suppression import skipped_warning, unsuppressed
 from mailer.errors import InputError
-from mailer.mail.outgoing import Outgoing, RecipientPlan, compose, plan_recipients
+from mailer.mail.composing import compose
+from mailer.mail.outgoing import Outgoing, RecipientPlan
+from mailer.mail.recipients import plan_recipients
 from mailer.series.kinds import Identity, Kind
 from mailer.series.mailconfig import MailSettings
 from mailer.series.model import Talk

@@ -17,7 +17,9 @@ from pathlib import Path
 from mailer.addresses import Mailbox
 from mailer.delivery.ledger import SENT, Ledger
 from mailer.errors import InputError, LedgerError
-from mailer.mail.outgoing import Outgoing, Personal, RecipientPlan, compose, plan_recipients
+from mailer.mail.composing import compose
+from mailer.mail.outgoing import Outgoing, Personal, RecipientPlan
+from mailer.mail.recipients import plan_recipients
 from mailer.series.kinds import ANNOUNCING, Kind
 from mailer.series.mailconfig import MailSettings
 from mailer.series.model import Series, Speaker, Talk

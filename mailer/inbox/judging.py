@@ -16,7 +16,7 @@ from mailer.delivery.secret import series_secret
 from mailer.delivery.suppression import digest, remember
 from mailer.inbox.notes import Note
 from mailer.inbox.reading import Message
-from mailer.mail.outgoing import plan_recipients
+from mailer.mail.recipients import plan_recipients
 from mailer.series.mailconfig import MailSettings
 from mailer.series.model import Talk
 from mailer.series.schedule import local_today

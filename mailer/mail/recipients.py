@@ -1,4 +1,5 @@
-"""Read a subscriber file: one address a line, or CSV with an ``email`` column (and ``name``).
+"""Read a subscriber file: one address a line, or CSV with an ``email`` column (and ``name``);
+and plan a mail's recipients from it, the list addresses or ``--to``.
 
 Every line is validated before anything is sent. A bad line stops the run with
 ``file:line`` for each problem: a typo must not drop a subscriber silently.
@@ -8,13 +9,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from mailer.addresses import AddressProblem, Mailbox, parse_mailbox
 from mailer.errors import InputError
+from mailer.mail.outgoing import RecipientPlan
 from mailer.paths import MAX_SUBSCRIBER_BYTES, decode_text, display_path, read_regular
+from mailer.series.mailconfig import MailSettings
 from mailer.text import control_characters
 
 MAX_PROBLEMS_SHOWN = 20
@@ -128,3 +131,22 @@ class SubscriberFile:
         if not subscribers:
             raise InputError(f"{self.where}: holds no subscribers")
         return subscribers
+
+
+def plan_recipients(root: Path, mail: MailSettings, to: Sequence[str] = ()) -> RecipientPlan:
+    """Plan the recipients: ``--to`` addresses, or the series' list and subscriber file."""
+    if to:
+        boxes = []
+        for text in to:
+            try:
+                boxes.append(parse_mailbox(text))
+            except AddressProblem as why:
+                raise InputError(f"--to: {text!r} {why}") from None
+        return RecipientPlan(subscribers=tuple(boxes), test=True)
+    lists = tuple(parse_mailbox(text) for text in mail.to)
+    if not mail.recipients_file:
+        return RecipientPlan(lists=lists)
+    source = SubscriberFile(root / mail.recipients_file)
+    numbered = source.load_numbered()
+    return RecipientPlan(lists=lists, subscribers=tuple(box for box, _ in numbered),
+                         source=source.where, lines=tuple(line for _, line in numbered))

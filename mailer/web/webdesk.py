@@ -26,7 +26,7 @@ from mailer.delivery.memberrows import CONFIRMED, PENDING, Preferences
 from mailer.delivery.suppression import digest, kept, remember
 from mailer.inbox.membership import CONFIRM_JOIN, ask_to_join, unsubscribed, welcome
 from mailer.inbox.notes import Note, send_notes
-from mailer.mail.outgoing import plan_recipients
+from mailer.mail.recipients import plan_recipients
 from mailer.mail.tokens import owner_of, unsubscribe_token
 from mailer.series.mailconfig import MailSettings
 from mailer.series.store import Store
