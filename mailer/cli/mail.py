@@ -51,22 +51,23 @@ def send(
     now: Now = None,
 ) -> None:
     """Send this week's announcement (or a reminder or cancellation) to the list."""
-    from mailer.commands import send as sending
-
     session = session_of(ctx)
     store = session.store()
     moment = session.moment(store, now)
     settings = session.settings(store)
     from mailer.cli.signals import stop_on_signals
 
-    if due:
-        sending.refuse_due_options(which=which, today=today, to=to, force=force, kind=kind)
+    if due:  # the cron job, which loads what sends a mail only once one is due
+        from mailer.commands import cron
+
+        cron.refuse_due_options(which=which, today=today, to=to, force=force, kind=kind)
     with stop_on_signals() as stop:
         if due:
-            from mailer.commands.cron import send_due
-
-            outputs = send_due(settings, store, moment, dry_run=dry_run, quiet=quiet, stop=stop)
+            outputs = cron.send_due(settings, store, moment, dry_run=dry_run, quiet=quiet,
+                                    stop=stop)
         else:
+            from mailer.commands import send as sending
+
             request = sending.Request(which, kind, today or session.today(store, None, moment),
                                       tuple(to or ()), force=force, dry_run=dry_run)
             outputs = sending.send(settings, store, request, moment, quiet=quiet, stop=stop)

@@ -6,10 +6,11 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 
 from mailer.commands.environment import Settings
-from mailer.commands.mailing import Output, exit_code_of, one_mail
-from mailer.commands.output import Done, Stop
-from mailer.delivery.campaign import Request
-from mailer.delivery.speakers import next_round, refuse
+from mailer.commands.mailing import Output, one_mail
+from mailer.commands.output import Done, Stop, exit_code_of
+from mailer.delivery.request import Request
+from mailer.delivery.speakers import next_round
+from mailer.delivery.tospeakers import refuse
 from mailer.mail.outgoing import require_mail_settings
 from mailer.series.kinds import Kind
 from mailer.series.schedule import standing_in

@@ -10,24 +10,24 @@ from __future__ import annotations
 from collections.abc import Generator, Iterator
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mailer.commands.environment import Settings
 from mailer.commands.inbox import read_inbox
-from mailer.commands.mailing import (
-    Output,
-    exit_code_of,
-    nothing_due_line,
-    one_mail,
-    waiting_lines,
-)
-from mailer.commands.output import Done, Line, Stop
-from mailer.delivery.campaign import Request
+from mailer.commands.output import Done, Line, Stop, exit_code_of, warning_lines
 from mailer.delivery.due import due_now
+from mailer.delivery.ledger import Ledger
 from mailer.delivery.renamed import orphans
-from mailer.errors import EX_FAILURE, MailerError
+from mailer.delivery.request import Request
+from mailer.errors import EX_FAILURE, InputError, MailerError
 from mailer.mail.outgoing import require_mail_settings
-from mailer.series.schedule import local_today
+from mailer.series.kinds import ANNOUNCING, Kind
+from mailer.series.schedule import DueNow, local_today
 from mailer.series.store import Store
+
+if TYPE_CHECKING:
+    from mailer.commands.mailing import Output
 
 
 def send_due(settings: Settings, store: Store, now: datetime, *, dry_run: bool = False,
@@ -57,12 +57,22 @@ def send_due(settings: Settings, store: Store, now: datetime, *, dry_run: bool =
             break
         request = Request(item.talk.id, item.kind, day, dry_run=dry_run,
                           speaker=item.speaker, round=item.round, last=item.last)
-        for output in one_mail(settings, store, request, now, quiet=quiet, stop=stop):
+        for output in _one_mail(settings, store, request, now, quiet=quiet, stop=stop):
             if isinstance(output, Done):
                 codes.append(output.code)
             else:
                 yield output
     yield Done(exit_code_of([*codes, inbox_code] if inbox_code else codes))
+
+
+def _one_mail(settings: Settings, store: Store, request: Request, now: datetime, *,
+              quiet: bool, stop: Stop) -> Iterator[Output]:
+    """One mail due now, sent or shown (:func:`mailer.commands.mailing.one_mail`). What
+    renders and sends a mail loads here, with the first one due: a run with nothing due
+    stays light (cron starts one every 15 minutes)."""
+    from mailer.commands.mailing import one_mail
+
+    return one_mail(settings, store, request, now, quiet=quiet, stop=stop)
 
 
 def _inbox(settings: Settings, store: Store, now: datetime, *, dry_run: bool,
@@ -82,3 +92,31 @@ def _inbox(settings: Settings, store: Store, now: datetime, *, dry_run: bool,
         if not quiet or line in read.attention:
             yield Line(line, err=line in read.attention)
     return 0
+
+
+def waiting_lines(state: Path, plan: DueNow, *, remember: bool) -> list[Line]:
+    """Say what is due but held back; each once (the ledger remembers), unless not recording."""
+    if not plan.waiting:
+        return []
+    if not remember:
+        return warning_lines(plan.waiting)
+    with Ledger(state) as ledger:
+        return warning_lines([text for text in plan.waiting if ledger.first_time(text)])
+
+
+def nothing_due_line(plan: DueNow, now: datetime) -> str:
+    """Say that nothing is due, and what comes next."""
+    zone = now.tzinfo
+    text = f"Nothing is due at {now.astimezone(zone):%Y-%m-%d %H:%M %Z}."
+    if plan.next is not None:
+        talk, kind, moment = plan.next
+        text += f" Next: the {kind} of {talk.id}, due from {moment:%Y-%m-%d %H:%M %Z}."
+    return text
+
+
+def refuse_due_options(*, which: str | None, today: object, to: object, force: bool,
+                       kind: Kind) -> None:
+    """``send --due`` chooses the talks and kinds itself."""
+    if which or today or to or force or kind != ANNOUNCING:
+        raise InputError("send --due chooses the talks and kinds itself; give it only "
+                         "--now, --dry-run and --quiet")

@@ -8,21 +8,21 @@ prints them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mailer.commands.environment import Settings
-from mailer.commands.output import Done, Line, Stop
-from mailer.delivery.campaign import AlreadySent, Request, deliver_campaign, prepare, what
-from mailer.delivery.ledger import Ledger
+from mailer.commands.output import Done, Line, Stop, warning_lines
+from mailer.delivery.campaign import AlreadySent, deliver_campaign, prepare, what
 from mailer.delivery.loop import Notice, Progress, Report
+from mailer.delivery.request import Request
 from mailer.delivery.suppression import said_once
-from mailer.errors import EX_FAILURE, EX_OK, EX_TEMPFAIL
+from mailer.errors import EX_FAILURE, EX_OK
 from mailer.mail.composing import write_preview
 from mailer.mail.outgoing import Outgoing
-from mailer.series.schedule import DueNow, Nothing
+from mailer.series.schedule import Nothing
 from mailer.series.store import Store
 
 if TYPE_CHECKING:
@@ -149,36 +149,3 @@ def report_lines(report: Report, outgoing: Outgoing, *, quiet: bool) -> list[Lin
     if problems or not quiet:
         lines.append(Line(text, err=problems))
     return lines
-
-
-def waiting_lines(state: Path, plan: DueNow, *, remember: bool) -> list[Line]:
-    """Say what is due but held back; each once (the ledger remembers), unless not recording."""
-    if not plan.waiting:
-        return []
-    if not remember:
-        return warning_lines(plan.waiting)
-    with Ledger(state) as ledger:
-        return warning_lines([text for text in plan.waiting if ledger.first_time(text)])
-
-
-def nothing_due_line(plan: DueNow, now: datetime) -> str:
-    """Say that nothing is due, and what comes next."""
-    zone = now.tzinfo
-    text = f"Nothing is due at {now.astimezone(zone):%Y-%m-%d %H:%M %Z}."
-    if plan.next is not None:
-        talk, kind, moment = plan.next
-        text += f" Next: the {kind} of {talk.id}, due from {moment:%Y-%m-%d %H:%M %Z}."
-    return text
-
-
-def exit_code_of(codes: Sequence[int]) -> int:
-    """One exit code for several sends: 75 if anything is left to retry, else 1 if any failed."""
-    for code in (EX_TEMPFAIL, EX_FAILURE):
-        if code in codes:
-            return code
-    return max(codes, default=EX_OK)
-
-
-def warning_lines(warnings: Sequence[str]) -> list[Line]:
-    """The composer's warnings, for standard error (cron mails them to the organiser)."""
-    return [Line(f"warning: {warning}", err=True) for warning in warnings]

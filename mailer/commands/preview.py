@@ -7,9 +7,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 from mailer.commands.environment import Settings
-from mailer.commands.mailing import warning_lines
-from mailer.commands.output import Line
-from mailer.delivery.campaign import AlreadySent, Request, prepare
+from mailer.commands.output import Line, warning_lines
+from mailer.delivery.campaign import AlreadySent, prepare
+from mailer.delivery.request import Request
 from mailer.mail.composing import write_preview
 from mailer.series.kinds import Kind
 from mailer.series.schedule import Nothing

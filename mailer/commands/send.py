@@ -12,13 +12,11 @@ from datetime import datetime
 from mailer.commands.environment import Settings
 from mailer.commands.mailing import Output, one_mail
 from mailer.commands.output import Stop
-from mailer.delivery.campaign import Request
-from mailer.errors import InputError
+from mailer.delivery.request import Request
 from mailer.mail.outgoing import require_mail_settings
-from mailer.series.kinds import ANNOUNCING, Kind
 from mailer.series.store import Store
 
-__all__ = ["Request", "refuse_due_options", "send"]
+__all__ = ["Request", "send"]
 
 
 def send(settings: Settings, store: Store, request: Request, now: datetime, *,
@@ -27,11 +25,3 @@ def send(settings: Settings, store: Store, request: Request, now: datetime, *,
     store.refuse_strays()
     require_mail_settings(settings.mail, test=bool(request.to))
     yield from one_mail(settings, store, request, now, quiet=quiet, stop=stop)
-
-
-def refuse_due_options(*, which: str | None, today: object, to: object, force: bool,
-                       kind: Kind) -> None:
-    """``send --due`` chooses the talks and kinds itself."""
-    if which or today or to or force or kind != ANNOUNCING:
-        raise InputError("send --due chooses the talks and kinds itself; give it only "
-                         "--now, --dry-run and --quiet")

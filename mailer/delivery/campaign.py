@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,9 +20,11 @@ from mailer.delivery.lock import run_lock
 from mailer.delivery.loop import Bookkeeper, Report, deliver
 from mailer.delivery.members import with_members
 from mailer.delivery.pacing import Pace
+from mailer.delivery.request import Request
 from mailer.delivery.secret import series_secret
-from mailer.delivery.speakers import SPEAKER_KINDS, already_to, prepare_speaker
+from mailer.delivery.speakers import SPEAKER_KINDS
 from mailer.delivery.suppression import skipped_warning, unsuppressed
+from mailer.delivery.tospeakers import already_to, prepare_speaker
 from mailer.errors import InputError
 from mailer.mail.composing import compose
 from mailer.mail.outgoing import Outgoing, RecipientPlan
@@ -36,26 +38,6 @@ from mailer.series.store import Store
 if TYPE_CHECKING:
     from mailer.delivery.loop import Event
     from mailer.net.smtpsession import RunConnections, SmtpTransport
-
-@dataclass(frozen=True)
-class Request:
-    """What the user asked ``send`` for."""
-
-    which: str | None
-    kind: Kind
-    today: date
-    to: tuple[str, ...] = ()
-    force: bool = False
-    dry_run: bool = False
-    preview: bool = False  # `preview`: render it whatever the ledger says; it reaches no one
-    speaker: str | None = None  # a request: the speaker's address
-    round: int = 1  # a request: its round
-    last: bool = False  # a request: the last before the deadline
-
-    @property
-    def reaches_people(self) -> bool:
-        """Whether this is a real send to the audience (not a dry run, preview or --to)."""
-        return not (self.dry_run or self.preview or self.to)
 
 
 @dataclass(frozen=True)
