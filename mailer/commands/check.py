@@ -18,7 +18,6 @@ from mailer.inbox.sources import open_source
 from mailer.mail.recipients import SubscriberFile
 from mailer.net.smtpconnect import ServerInfo, check_relay
 from mailer.paths import MAX_FILE_BYTES, display_path, read_regular
-from mailer.render.photos import check as check_photo
 from mailer.render.templates import Renderer, unknown_overrides
 from mailer.series.kinds import Identity, Kind
 from mailer.series.mailconfig import MailSettings
@@ -130,6 +129,8 @@ def _check_files(store: Store, result: CheckResult,
         try:
             talk = store.talk(entry)
             if talk.photo:
+                from mailer.render.photos import check as check_photo  # Pillow: a photo only
+
                 check_photo(store.root, talk.photo)
             good.append(talk)
         except InputError as exc:

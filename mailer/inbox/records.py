@@ -8,20 +8,24 @@ by the schema before it replaces the old one, so a reply can never leave a broke
 
 YamlMap and photo are one unit: a journal in the state folder names both while they are
 written, the photo first, the record replaced last; a run killed in between leaves the
-journal, and the next run removes the photo its record does not name (:func:`recover`).
+journal, and the next run removes the photo its record does not name
+(:func:`mailer.inbox.journal.recover`).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.scalarstring import LiteralScalarString
 
 from mailer.errors import InputError
-from mailer.paths import display_path, write_atomically
+from mailer.inbox.journal import journal_path, staged_path
+from mailer.paths import write_atomically
 from mailer.series.model import Talk
 from mailer.series.schema import load_talk
 from mailer.series.store import Store
@@ -40,10 +44,6 @@ class Filled:
 
 def _round_trip(text: str) -> object:
     """A round-trip reader and writer that writes lists indented as this record has them."""
-    import re
-
-    from ruamel.yaml import YAML
-
     yaml = YAML()  # round trip
     yaml.preserve_quotes = True
     yaml.width = 1 << 16
@@ -55,10 +55,6 @@ def _round_trip(text: str) -> object:
 def _at_placeholders(text: str, values: dict[str, object]) -> tuple[str, set[str]]:
     """Write each value where the record has its commented placeholder (``# title:``, and
     ``# abstract: |`` with its ``#   ...`` lines, as `announce new` writes them)."""
-    import re
-
-    from ruamel.yaml import YAML
-
     placed = set()
     for key, value in values.items():
         found = re.search(rf"(?m)^# {key}:[^\n]*\n(?:#   [^\n]*\n)*", text)
@@ -73,50 +69,10 @@ def _at_placeholders(text: str, values: dict[str, object]) -> tuple[str, set[str
     return text, placed
 
 
-JOURNAL = "inbox-journal.json"  # in the state folder while a reply is being written
-
-
-def _journal(state: Path) -> Path:
-    return state / JOURNAL
-
-
-def recover(store: Store, state: Path) -> list[str]:
-    """Finish what a run killed while writing a reply left: a photo its record does not
-    name is removed, a half-written record too (the reply is then applied afresh)."""
-    journal = _journal(state)
-    try:
-        entry = json.loads(journal.read_text(encoding="utf-8"))
-        record = store.root / str(entry["record"])
-        photo = store.root / str(entry["photo"]) if entry.get("photo") else None
-    except FileNotFoundError:
-        return []
-    except (OSError, ValueError, KeyError, TypeError):
-        journal.unlink(missing_ok=True)
-        return [f"{display_path(journal)} was damaged; removed"]
-    _staged(record).unlink(missing_ok=True)
-    lines = []
-    if photo is not None and photo.exists():
-        try:
-            named = (yaml.safe_load(record.read_text(encoding="utf-8")) or {}).get("photo")
-        except (OSError, yaml.YAMLError, AttributeError):
-            named = None
-        if named != str(entry["photo"]):
-            photo.unlink()
-            lines.append(f"removed {entry['photo']}: a run stopped before its record named it")
-    journal.unlink(missing_ok=True)
-    return lines
-
-
-def _staged(record: Path) -> Path:
-    return record.with_name(f".{record.name}.new")
-
-
 def fill(store: Store, state: Path, talk: Talk, answers: dict[str, str],
          photo: tuple[bytes, str] | None, *, dry_run: bool) -> Filled:
     """Fill the record's missing title, abstract, bio and photo from a reply (the photo
     judged already), as one unit: both old or both new, whatever stops the run."""
-    from ruamel.yaml.scalarstring import LiteralScalarString
-
     done = Filled()
     path = store.folder / f"{talk.id}.yaml"
     text = path.read_text(encoding="utf-8")
@@ -163,11 +119,11 @@ def fill(store: Store, state: Path, talk: Talk, answers: dict[str, str],
 def _write_unit(store: Store, state: Path, path: Path, record: bytes, *,
                 photo: tuple[str, bytes] | None, talk: Talk) -> None:
     """Journal, photo, staged record (validated), then the record replaced last."""
-    journal = _journal(state)
+    journal = journal_path(state)
     entry = {"record": str(path.relative_to(store.root)), "photo": photo[0] if photo else None}
     state.mkdir(parents=True, exist_ok=True, mode=0o700)
     write_atomically(journal, json.dumps(entry).encode())
-    staged = _staged(path)
+    staged = staged_path(path)
     try:
         if photo is not None:
             write_atomically(store.root / photo[0], photo[1])

@@ -18,13 +18,17 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PIL import Image as PILImage
+from PIL import ImageDraw, ImageFont, ImageOps
+
+from mailer.paths import MAX_IMAGE_BYTES, image_format, read_regular
+from mailer.render.photos import open_photo
 from mailer.render.times import hhmm, long_day, zone_abbreviation
 from mailer.series.model import RGB, TBA, ImageStyle, Series, Talk
 from mailer.series.names import slugify, transliterate
 
 if TYPE_CHECKING:
     from PIL.Image import Image
-    from PIL.ImageDraw import ImageDraw
     from PIL.ImageFont import FreeTypeFont
 
 FONTS = Path(__file__).resolve().parent / "fonts"
@@ -34,8 +38,6 @@ SIZES = {"social-media": (1200, 630), "meeting-backdrop": (1920, 1080),
 
 @cache
 def _font(bold: bool, size: int) -> FreeTypeFont:
-    from PIL import ImageFont
-
     return ImageFont.truetype(str(FONTS / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")),
                               size)
 
@@ -43,9 +45,6 @@ def _font(bold: bool, size: int) -> FreeTypeFont:
 @cache
 def _glyph(char: str) -> bytes:
     """The pixels of one character in the regular font."""
-    from PIL import Image as PILImage
-    from PIL import ImageDraw
-
     canvas = PILImage.new("L", (48, 48), 0)
     ImageDraw.Draw(canvas).text((8, 8), char, font=_font(False, 24), fill=255)
     return canvas.tobytes()
@@ -115,9 +114,6 @@ def fit(text: str, width: float, height: float, largest: int, smallest: int, *,
 
 def _circle(photo: Image | None, diameter: int, initials: str, look: ImageStyle) -> Image:
     """The photo cropped round (drawn at 4x and scaled down, for smooth edges), or initials."""
-    from PIL import Image as PILImage
-    from PIL import ImageDraw, ImageOps
-
     big = diameter * 4
     mask = PILImage.new("L", (big, big), 0)
     ImageDraw.Draw(mask).ellipse((0, 0, big - 1, big - 1), fill=255)
@@ -139,8 +135,8 @@ def _initials(talk: Talk) -> str:
     return "".join(letters[:1] + letters[-1:] if len(letters) > 1 else letters).upper() or "?"
 
 
-def _lines(draw: ImageDraw, lines: list[str], font: FreeTypeFont, at: tuple[float, float], *,
-           fill: RGB) -> float:
+def _lines(draw: ImageDraw.ImageDraw, lines: list[str], font: FreeTypeFont,
+           at: tuple[float, float], *, fill: RGB) -> float:
     """Draw lines from ``at`` down; return where the next thing may start."""
     x, y = at
     step = font.size * 1.22
@@ -162,9 +158,6 @@ def _texts(series: Series, talk: Talk) -> tuple[str, str, str, str]:
 def draw(kind: str, series: Series, talk: Talk, photo: Image | None,
          logo: Image | None) -> bytes:
     """One image of ``kind`` (see SIZES), as JPEG bytes."""
-    from PIL import Image as PILImage
-    from PIL import ImageDraw
-
     look = series.images
     width, height = SIZES[kind]
     image = PILImage.new("RGB", (width, height), look.background)
@@ -212,8 +205,6 @@ def file_name(kind: str, talk: Talk) -> str:
 def _sources(root: Path, series: Series, talk: Talk,
              need: int) -> tuple[Image | None, Image | None]:
     """The speaker's photo and the series' logo, opened at the size the images need."""
-    from mailer.render.photos import open_photo
-
     photo = open_photo(root, talk.photo, need=need) if talk.photo else None
     logo = (open_photo(root, series.images.logo, need=need, keep_alpha=True)
             if series.images.logo else None)
@@ -230,8 +221,6 @@ def talk_images(root: Path, series: Series, talk: Talk) -> dict[str, bytes]:
 def backdrop(root: Path, series: Series, talk: Talk) -> tuple[str, bytes]:
     """The talk's meeting backdrop: the one in ``images/`` when `announce images` made it,
     else drawn now."""
-    from mailer.paths import MAX_IMAGE_BYTES, image_format, read_regular
-
     name = file_name("meeting-backdrop", talk)
     made = root / "images" / name
     if made.is_file():

@@ -12,6 +12,9 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PIL import Image as PILImage
+from PIL import ImageOps, UnidentifiedImageError
+
 from mailer.errors import InputError
 from mailer.paths import (
     HEIC_HINT,
@@ -65,14 +68,11 @@ def decode(
     camera's 12000 x 12000 photo costs a fraction of its full size in memory. A truncated or
     damaged image is refused, never decoded in part. Every refusal is an InputError.
     """
-    from PIL import Image as PILImage
-    from PIL import ImageOps, UnidentifiedImageError
-
     formats: tuple[str, ...] = _USABLE
     if is_heif(data[:12]):
         if not heif:
             raise InputError(f"{where}: {HEIC_HINT}")
-        from pillow_heif import register_heif_opener
+        from pillow_heif import register_heif_opener  # a HEIC photo only
 
         register_heif_opener()
         formats = ("HEIF",)
@@ -123,8 +123,6 @@ def check(root: Path, written: str) -> None:
 
 def square(root: Path, written: str, size: int = MAIL_SIZE) -> bytes:
     """A square JPEG of ``size`` pixels, cropped around the middle (for a round avatar)."""
-    from PIL import ImageOps
-
     return _jpeg(ImageOps.fit(open_photo(root, written, need=size), (size, size)))
 
 
