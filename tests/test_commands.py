@@ -50,8 +50,8 @@ def drained(outputs: Iterable[object]) -> tuple[list[str], int]:
 
 
 def test_every_use_case_module_is_tested_here() -> None:
-    tested = {"ask", "check", "cron", "imports", "inbox", "move", "preview", "scaffold", "send",
-              "serve", "site", "status", "subscribers", "template"}
+    tested = {"ask", "check", "copies", "cron", "feed", "imports", "inbox", "move", "preview",
+              "scaffold", "send", "serve", "site", "status", "subscribers", "template"}
     assert set(USE_CASES) == tested
     for name in USE_CASES:  # and each imports without the command line
         module = importlib.import_module(f"mailer.commands.{name}")
@@ -106,6 +106,7 @@ def test_preview_writes_the_files(series: Path, tmp_path: Path) -> None:
 
 def test_check_and_subscribers_and_list(series: Path) -> None:
     from mailer.commands.check import check_series
+    from mailer.commands.copies import sent, sent_lines
     from mailer.commands.status import format_rows, listing
     from mailer.commands.subscribers import restore, subscribers
 
@@ -119,9 +120,12 @@ def test_check_and_subscribers_and_list(series: Path) -> None:
         restore(settings, "nobody@example.org")
     rows = listing(store, settings.state, DAY, every=False)
     assert format_rows(rows, CET)[0].startswith(f"{TALK}  ")
+    assert sent_lines(sent(store, settings.state, TALK), CET)[0].startswith(
+        f"Nothing about {TALK} went out")
 
 
 def test_move_site_and_template(series: Path, tmp_path: Path) -> None:
+    from mailer.commands.feed import feed
     from mailer.commands.move import move
     from mailer.commands.site import page, program
     from mailer.commands.template import template_lines, template_text
@@ -130,6 +134,9 @@ def test_move_site_and_template(series: Path, tmp_path: Path) -> None:
     assert "Quantifying behavior" in page(store, store.find(TALK))
     assert "| 2024-02-22 15:00 | [Alexander Mathis, EPFL](2024-02-22.html) |" in \
         program(store, 2024)
+    calendar = feed(store, series / ".state", NOW)
+    assert f"UID:{TALK}.learning-machines@announce" in calendar
+    assert calendar.count("BEGIN:VEVENT") == 6  # every talk but the open slot
     moved = move(store, series / ".state", TALK, date(2024, 2, 23), None, today=DAY, now=NOW)
     assert moved.talk.key == TALK and (series / "seminars" / "2024-02-23-mathis.yaml").is_file()
     assert template_lines(series)[0].text == "announcement.md.j2     (package default)"

@@ -47,13 +47,13 @@ def list_(
         help="With --sent and --kind: write the copy (.eml) here instead.")] = None,
 ) -> None:
     """Show upcoming talks: what is still missing and what was sent."""
-    from mailer.commands import status
-
     session = session_of(ctx)
     store = session.store()
     if sent is not None or kind is not None or out is not None:
         _list_sent(session.state, store, sent, kind, out, json_=json_)
         return
+    from mailer.commands import status
+
     rows = status.listing(store, session.state, session.today(store, today), every=all_)
     if json_:
         import json
@@ -69,23 +69,23 @@ def list_(
 def _list_sent(state: Path, store: Store, which: str | None, kind: Kind | None,
                out: Path | None, *, json_: bool) -> None:
     """``list --sent``: the copies kept of what went out about a talk, or one of them."""
-    from mailer.commands import status
+    from mailer.commands import copies
     from mailer.errors import InputError
 
     if which is None or (out is not None and kind is None):
         raise InputError("list: --kind and --out go with --sent TALK (and --out with --kind): "
                          "announce list --sent 2024-02-22 --kind announcement --out sent.eml")
-    found = status.sent(store, state, which)
+    found = copies.sent(store, state, which)
     if kind is None:
         if json_:
             import json
 
             say(json.dumps(found.as_json(store.series.zone), indent=2, ensure_ascii=False))
             return
-        for line in status.sent_lines(found, store.series.zone):
+        for line in copies.sent_lines(found, store.series.zone):
             say(line)
         return
-    data = status.sent_copy(found, kind)
+    data = copies.sent_copy(found, kind)
     if out is None:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)

@@ -53,10 +53,10 @@ def page(
 @app.command(epilog=examples("announce ics --out site/seminars.ics"))
 def ics(ctx: typer.Context, out: Out = None) -> None:
     """Write one calendar of all talks (a feed to subscribe to)."""
-    from mailer.commands import site
+    from mailer.commands.feed import feed
 
     session = session_of(ctx)
-    emit(site.feed(session.store(), session.state, session.now), out)
+    emit(feed(session.store(), session.state, session.now), out)
 
 
 @app.command(epilog=examples("announce program 2024 --out site/program.md"))

@@ -1,17 +1,22 @@
-"""The series on the web: a talk's page, every talk's page, the calendar feed, the programme."""
+"""The series on the web: a talk's page, every talk's page, the programme, the talk's images.
+
+The calendar feed is :mod:`mailer.commands.feed` (icalendar loads only for it).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
-from mailer.delivery.ledger import Ledger
 from mailer.errors import InputError
-from mailer.paths import write_files
+from mailer.paths import MAX_FILE_BYTES, decode_text, read_regular, write_files
 from mailer.render.formats import PageFormat
+from mailer.render.images import talk_images
+from mailer.render.markup import literal_emphasis
+from mailer.render.photos import web
+from mailer.render.templates import Renderer, jekyll_page, page_photo_name
 from mailer.series.model import Status, Talk
 from mailer.series.schedule import upcoming_after
 from mailer.series.store import Store
@@ -24,9 +29,6 @@ def has_page(talk: Talk) -> bool:
 
 def page(store: Store, talk: Talk) -> str:
     """Return the web page of one talk."""
-    from mailer.render.markup import literal_emphasis
-    from mailer.render.templates import Renderer
-
     if not has_page(talk):
         raise InputError(f"{talk.id} is {talk.status}: it gets a public page once its "
                          "status is confirmed")
@@ -36,9 +38,6 @@ def page(store: Store, talk: Talk) -> str:
 
 def photo_files(store: Store, talk: Talk) -> dict[str, bytes]:
     """The web-sized copy of the talk's photo that its page shows, by file name."""
-    from mailer.render.photos import web
-    from mailer.render.templates import page_photo_name
-
     name = page_photo_name(talk)
     if name is None or talk.photo is None:
         return {}
@@ -65,8 +64,6 @@ class Written:
 
 def _manifest(folder: Path) -> dict[str, str]:
     """File name -> SHA-256 of what the last run wrote (empty when there was none)."""
-    from mailer.paths import MAX_FILE_BYTES, decode_text, read_regular
-
     path = folder / MANIFEST
     if not path.is_file():
         return {}
@@ -98,9 +95,6 @@ def _remove_stale(folder: Path, earlier: dict[str, str], now: dict[str, bytes],
 def write_all_pages(store: Store, folder: Path) -> Written:
     """Write ``folder/YYYY-MM-DD.md`` (and photos) for every confirmed talk, and remove the
     pages and photos an earlier run wrote for talks that no longer have one."""
-    from mailer.render.markup import literal_emphasis
-    from mailer.render.templates import Renderer
-
     render = Renderer(store.root)
     pages: dict[str, bytes] = {}
     for talk in store.talks():
@@ -128,18 +122,6 @@ MANIFEST_HEADER = ("# Written by `announce page --all`: the files it wrote here,
                    "touched.\n")
 
 
-def feed(store: Store, state: Path, now: datetime) -> str:
-    """Return one calendar of every talk, cancelled ones marked CANCELLED."""
-    from mailer.render.calendar import build_calendar
-    from mailer.render.event import event_digest
-
-    series = store.series
-    with Ledger.existing(state) as ledger:
-        events = [(talk, ledger.sequence(talk.key, event_digest(series, talk))
-                   if ledger else 0) for talk in store.talks() if not talk.open]
-    return build_calendar(series, events, stamp=now)
-
-
 def stabp(talk: Talk) -> str:
     """The S-T-A-B-P code as the series' plans show it: a missing letter struck through."""
     return "-".join(letter if present else f"~~{letter}~~"
@@ -148,9 +130,6 @@ def stabp(talk: Talk) -> str:
 
 def program(store: Store, year: int | None) -> str:
     """Return the season's table as a Jekyll page: one row per week with a talk or cancellation."""
-    from mailer.render.markup import literal_emphasis
-    from mailer.render.templates import Renderer, jekyll_page
-
     series = store.series
     fmt = PageFormat(literal_emphasis)
     rows = []
@@ -185,8 +164,6 @@ def program(store: Store, year: int | None) -> str:
 
 def write_images(store: Store, talk: Talk, folder: Path) -> list[Path]:
     """Write the talk's social-media card, meeting backdrop and video thumbnail to ``folder``."""
-    from mailer.render.images import talk_images
-
     if not talk.takes_place:
         raise InputError(f"{talk.id} is {talk.status}: there is no talk to make images of")
     files = talk_images(store.root, store.series, talk)
