@@ -34,6 +34,7 @@ from mailer.paths import (
     read_regular,
     write_atomically,
 )
+from mailer.render.event import event_digest
 from mailer.series.kinds import ANNOUNCING, Identity, Kind
 from mailer.series.model import Talk
 from mailer.series.schedule import DueNow, Nothing, changes, talk_facts
@@ -345,8 +346,6 @@ def talk_history(store: Store, state: Path, talk: Talk, kind: Kind,
                  plan: RecipientPlan, *, ask_sent: bool) -> TalkHistory:
     """What went out about ``seminar``: for ``kind``, who has the campaign to continue
     (with ``ask_sent``); for an update, what changed and who it is for."""
-    from mailer.render.event import event_digest
-
     mine = [went for went in load(store.root) if went.talk == talk.key]
     with Ledger.existing(state) as ledger:
         away = elsewhere(ledger, mine)

@@ -20,6 +20,7 @@ from mailer.addresses import AddressProblem, parse_mailbox
 from mailer.delivery.ledger import Ledger
 from mailer.errors import MailerError
 from mailer.mail.message import Blueprint, Headers
+from mailer.net.smtpconnect import connect
 from mailer.render.rendered import Attachment, Rendered
 from mailer.series.mailconfig import MailSettings
 from mailer.series.store import Store
@@ -48,8 +49,6 @@ def _html(text: str) -> str:
 def send_notes(store: Store, mail: MailSettings, ledger: Ledger, notes: Sequence[Note],
                now: datetime) -> list[str]:
     """Send ``notes`` over one connection; return a line for each."""
-    from mailer.net.smtpconnect import connect
-
     if not notes:
         return []
     if not mail.sender:
