@@ -27,6 +27,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import typer
+
 REPO = Path(__file__).resolve().parent.parent
 ONE_COMMAND_APP = '''
 import typer
@@ -123,8 +125,6 @@ def main() -> None:
         a, b, r = ratio(due, due, args.pairs, floor_cwd=few, ours_cwd=many, env=env)
         rows.append(("send --due, nothing due: 5,000 / 20 past talks", a, b, r, 1.1))
         linear = check_growth(work, announce, args.pairs, env)
-        import typer  # only to print its version
-
         print(f"Python {sys.version.split()[0]}, Typer {typer.__version__}; "
               f"median of {args.pairs} alternating pairs")
         for name, floor, ours, value, goal in rows:

@@ -30,6 +30,7 @@ import argparse
 import copy
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -156,10 +157,8 @@ class Bench:
 
     def counted(self, seconds: float) -> float:
         """Check at the sink that the run just timed delivered every message; pass its time."""
-        import signal as signals
-
         assert self.sink.stdout is not None
-        self.sink.send_signal(signals.SIGUSR1)
+        self.sink.send_signal(signal.SIGUSR1)
         count = int(self.sink.stdout.readline())
         got, self.delivered[0] = count - self.delivered[0], count
         if got != len(self.addresses):

@@ -129,7 +129,7 @@ def _check_files(store: Store, result: CheckResult,
         try:
             talk = store.talk(entry)
             if talk.photo:
-                from mailer.render.photos import check as check_photo  # Pillow: a photo only
+                from mailer.render.photos import check as check_photo  # noqa: PLC0415 (Pillow loads only for a record with a photo)
 
                 check_photo(store.root, talk.photo)
             good.append(talk)

@@ -70,7 +70,7 @@ def _one_mail(settings: Settings, store: Store, request: Request, now: datetime,
     """One mail due now, sent or shown (:func:`mailer.commands.mailing.one_mail`). What
     renders and sends a mail loads here, with the first one due: a run with nothing due
     stays light (cron starts one every 15 minutes)."""
-    from mailer.commands.mailing import one_mail
+    from mailer.commands.mailing import one_mail  # noqa: PLC0415 (the renderer and smtplib load only once a mail is due)
 
     return one_mail(settings, store, request, now, quiet=quiet, stop=stop)
 

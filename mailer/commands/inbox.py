@@ -112,7 +112,7 @@ def _act(message: Message, context: Judging) -> Outcome:
         return membership
     speaking = [c for c in copies if c.kind in SPEAKER_MAIL]
     if speaking:
-        from mailer.inbox.replies import replied  # ruamel.yaml and Pillow: a reply only
+        from mailer.inbox.replies import replied  # noqa: PLC0415 (ruamel.yaml and Pillow load only when a speaker replied)
 
         return replied(message, speaking, context)
     if context.store.series.token.lower() in message.subject.lower():

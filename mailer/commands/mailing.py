@@ -40,7 +40,7 @@ def one_mail(settings: Settings, store: Store, request: Request, now: datetime, 
     """Prepare one mail and send it (or, for a dry run, show it and write its preview)."""
     connections = None
     if not request.dry_run:
-        from mailer.net.smtpsession import RunConnections  # smtplib: a real send only
+        from mailer.net.smtpsession import RunConnections  # noqa: PLC0415 (smtplib loads only for a real send: a dry run opens no connection)
 
         connections = RunConnections(settings.mail.smtp)
     try:

@@ -74,7 +74,7 @@ def _request(store: Store, talk: Talk, speaker: str, *, number: int, last: bool,
 
 def _brief(store: Store, state: Path, talk: Talk, mail: MailSettings,
            now: datetime, *, to: Sequence[str]) -> Outgoing:
-    from mailer.render.images import backdrop  # Pillow: a brief only
+    from mailer.render.images import backdrop  # noqa: PLC0415 (Pillow loads only for a brief, whose backdrop it may draw)
 
     with Ledger.existing(state) as ledger:
         announced = bool(ledger and ledger.first_sent(talk.key, ANNOUNCING))

@@ -190,7 +190,7 @@ def returned_ids(parsed: EmailMessage) -> tuple[str, ...]:
 
 def bounce(message: Message) -> Bounce | None:
     """The failures a bounce reports; None for anything that is not a bounce."""
-    from flufl.bounce import all_failures
+    from flufl.bounce import all_failures  # noqa: PLC0415 (flufl.bounce loads only once a message is read)
 
     parsed = message.parsed
     report = parsed.get_content_type() == "multipart/report" and\

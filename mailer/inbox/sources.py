@@ -156,7 +156,7 @@ def open_source(root: Path, settings: InboxSettings, *, readonly: bool) -> Itera
         path = Path(settings.maildir)
         yield MaildirSource(path if path.is_absolute() else root / path, limit=MAX_MESSAGE_BYTES)
         return
-    from mailer.net.imapclient import Imap
+    from mailer.net.imapclient import Imap  # noqa: PLC0415 (imaplib loads only for an IMAP inbox)
 
     assert settings.imap is not None  # noqa: S101 (the schema gives one of the two)
     with Imap(settings.imap, readonly=readonly, limit=MAX_MESSAGE_BYTES) as imap:

@@ -61,7 +61,7 @@ def mail_photo(root: Path, talk: Talk) -> InlineImage | None:
     """The speaker's photo as the HTML part carries it: small, square, inline."""
     if not talk.photo:
         return None
-    from mailer.render.photos import square  # Pillow: a talk with a photo only
+    from mailer.render.photos import square  # noqa: PLC0415 (Pillow loads only for a talk with a photo)
 
     return InlineImage(f"photo.{talk.id}@announce", square(root, talk.photo))
 

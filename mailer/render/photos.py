@@ -72,7 +72,7 @@ def decode(
     if is_heif(data[:12]):
         if not heif:
             raise InputError(f"{where}: {HEIC_HINT}")
-        from pillow_heif import register_heif_opener  # a HEIC photo only
+        from pillow_heif import register_heif_opener  # noqa: PLC0415 (pillow-heif loads only for a HEIC photo)
 
         register_heif_opener()
         formats = ("HEIF",)
