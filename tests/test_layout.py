@@ -1,4 +1,5 @@
-"""The shape of the package: small modules with one job, each named in the README.
+"""The shape of the package: small modules with one job, each named in the layout table
+(docs/explanation/architecture.md).
 
 Which folder may import which is a contract in pyproject.toml, checked by import-linter
 (`lint-imports`, run by `make lint`); this file checks what that tool does not.
@@ -31,9 +32,16 @@ def test_module_and_function_sizes(path: Path) -> None:
             assert length <= MAX_FUNCTION_LINES, f"{path.name}: {node.name} has {length} lines"
 
 
-def test_every_module_is_in_the_readmes_layout_table() -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    table = readme.split("## How the code is laid out", 1)[1].split("\n## ", 1)[0]
+# The layout table: in the docs, and in the README while it still has one.
+LAYOUT_PAGES = [path for path in (REPO / "docs" / "explanation" / "architecture.md",
+                                  REPO / "README.md")
+                if "# How the code is laid out" in path.read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("page", LAYOUT_PAGES, ids=[p.name for p in LAYOUT_PAGES])
+def test_every_module_is_in_the_layout_table(page: Path) -> None:
+    text = page.read_text(encoding="utf-8")
+    table = text.split("# How the code is laid out", 1)[1].split("\n## ", 1)[0]
     named = set()
     for row in re.findall(r"^\| `([^|]+)` \|([^|]+)\|", table, re.M):
         folder = row[0].strip().strip("`").rstrip("/")
@@ -41,8 +49,12 @@ def test_every_module_is_in_the_readmes_layout_table() -> None:
             named.add(f"{folder}/{module}.py" if folder != "mailer" else f"{module}.py")
     modules = {str(p.relative_to(PACKAGE)) for p in MODULES
                if p.name not in ("__init__.py", "__main__.py")}
-    assert modules <= named, f"not in the README's table: {sorted(modules - named)}"
-    assert named <= modules, f"named in the README but gone: {sorted(named - modules)}"
+    assert modules <= named, f"not in the table of {page.name}: {sorted(modules - named)}"
+    assert named <= modules, f"named in {page.name} but gone: {sorted(named - modules)}"
+
+
+def test_the_docs_have_the_layout_table() -> None:
+    assert LAYOUT_PAGES[0].name == "architecture.md"
 
 
 def test_no_two_modules_share_a_file_name() -> None:
@@ -51,10 +63,11 @@ def test_no_two_modules_share_a_file_name() -> None:
 
 
 def test_every_reference_to_the_contract_names_a_section_that_exists() -> None:
-    contract = (REPO / "docs" / "contract.md").read_text(encoding="utf-8")
+    contract = (REPO / "docs" / "reference" / "contract.md").read_text(encoding="utf-8")
     sections = set(re.findall(r"^## (\d+)\. ", contract, re.M))
     cited = {}
-    for path in [*MODULES, *sorted((REPO / "tests").glob("*.py")), REPO / "README.md"]:
+    docs = sorted(p for p in (REPO / "docs").rglob("*.md") if "_build" not in p.parts)
+    for path in [*MODULES, *sorted((REPO / "tests").glob("*.py")), REPO / "README.md", *docs]:
         for number in re.findall(r"§(\d+)", path.read_text(encoding="utf-8")):
             cited.setdefault(number, path.name)
     assert cited, "the code cites the contract"

@@ -1,7 +1,8 @@
-"""The README's cron line and the shipped systemd units, run as written.
+"""The documented cron line and the shipped systemd units, run as written.
 
-The cron line is taken from the README itself and run by /bin/sh under ``env -i`` with cron's
-PATH, as cron would; the unit files are checked with ``systemd-analyze verify``.
+The cron line is taken from the docs (docs/howto/cron.md, and the README while it has one) and
+run by /bin/sh under ``env -i`` with cron's PATH, as cron would; the unit files are checked with
+``systemd-analyze verify``.
 """
 
 from __future__ import annotations
@@ -33,9 +34,14 @@ def installed_announce() -> Path:
     return found
 
 
-def readme_cron_command() -> str:
-    """The command part of the README's cron line."""
-    text = (REPO / "README.md").read_text(encoding="utf-8")
+# Where the cron line is written: the how-to, and the README while it still has one.
+CRON_PAGES = [path for path in (REPO / "docs" / "howto" / "cron.md", REPO / "README.md")
+              if "\n*/15 " in path.read_text(encoding="utf-8")]
+
+
+def cron_command(page: Path = CRON_PAGES[0]) -> str:
+    """The command part of the cron line of ``page``."""
+    text = page.read_text(encoding="utf-8")
     line = next(line for line in text.splitlines()
                 if line.startswith("*/15") and "send --due --quiet" in line)
     return line.split(None, 5)[5]
@@ -51,27 +57,29 @@ def new_series(tmp_path: Path) -> Path:
     return tmp_path / "series"
 
 
-def run_cron_line(series: Path, home: Path, announce: Path) -> subprocess.CompletedProcess[str]:
-    command = readme_cron_command().replace(
+def run_cron_line(series: Path, home: Path, announce: Path,
+                  page: Path = CRON_PAGES[0]) -> subprocess.CompletedProcess[str]:
+    command = cron_command(page).replace(
         "/home/organiser/.local/bin/announce", str(announce)).replace("/srv/seminar", str(series))
     return subprocess.run(["/usr/bin/env", "-i", f"HOME={home}", f"PATH={CRON_PATH}",
                            "SHELL=/bin/sh", "LOGNAME=organiser", "/bin/sh", "-c", command],
                           capture_output=True, text=True, timeout=120, check=False)
 
 
-def test_the_readme_cron_line_works_under_crons_environment(new_series: Path, tmp_path: Path,
-                                                            smtp_server: Server) -> None:
+@pytest.mark.parametrize("page", CRON_PAGES, ids=[p.name for p in CRON_PAGES])
+def test_the_documented_cron_line_works_under_crons_environment(
+        new_series: Path, tmp_path: Path, smtp_server: Server, page: Path) -> None:
     announce = installed_announce()
     home = tmp_path / "home"
     env_file = write(home / ".config" / "announce" / "smtp.env",
                      f"ANNOUNCE_SMTP_HOST=127.0.0.1\nANNOUNCE_SMTP_PORT={smtp_server.port}\n")
     env_file.chmod(0o600)
-    first = run_cron_line(new_series, home, announce)
+    first = run_cron_line(new_series, home, announce, page)
     assert first.returncode == 0, first.stdout + first.stderr
     assert (first.stdout, first.stderr) == ("", "")
     assert smtp_server.addresses() == ["seminar-list@example.org"]
     assert "Notes on the Analytical Engine" in str(smtp_server.received[0].message["Subject"])
-    again = run_cron_line(new_series, home, announce)
+    again = run_cron_line(new_series, home, announce, page)
     assert (again.returncode, again.stdout, again.stderr) == (0, "", "")
     assert len(smtp_server.received) == 1
 
