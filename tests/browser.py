@@ -96,14 +96,15 @@ class Chromium:
                 return seen
             self.events.append(seen)
 
-    def tab(self, width: int, height: int = 800) -> Tab:
-        """A new page as a phone of ``width`` CSS pixels shows it."""
+    def tab(self, width: int, height: int = 800, *, scale: int = 2, mobile: bool = True) -> Tab:
+        """A new page as a phone of ``width`` CSS pixels shows it (``mobile=False``: a desktop
+        window; ``scale``: device pixels per CSS pixel)."""
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target,
                                                       "flatten": True})["sessionId"]
         self.send("Page.enable", session=session)
         self.send("Emulation.setDeviceMetricsOverride", {
-            "width": width, "height": height, "deviceScaleFactor": 2, "mobile": True},
+            "width": width, "height": height, "deviceScaleFactor": scale, "mobile": mobile},
             session=session)
         return Tab(self, session)
 
