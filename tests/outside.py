@@ -9,6 +9,7 @@ one that is not fails here, whether or not the tool is installed.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -77,3 +78,14 @@ def require_tool(name: str) -> str:
     if os.environ.get("CI"):
         pytest.fail(f"{name} is not installed; .ci/run installs it")
     pytest.skip(f"{name} is not installed here (CI installs it with apt-get)")
+
+
+def require_module(name: str, hint: str) -> None:
+    """Skip locally when the Python package ``name`` is not installed (``hint`` says how to
+    install it); under CI, where it must be, fail."""
+    _needs(name)
+    if importlib.util.find_spec(name) is not None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{name} is not installed; {hint}")
+    pytest.skip(f"{name} is not installed here ({hint})")
