@@ -21,6 +21,10 @@ exclude_patterns = ["_build", "contract.md"]
 myst_heading_anchors = 3
 myst_enable_extensions = ["colon_fence", "deflist"]
 
+# Text stays as typed: "--" is not turned into a dash, nor quotes into curly ones (the pages
+# quote announce's output, the sign-off "-- The ... Team" among it).
+smartquotes = False
+
 html_theme = "furo"
 html_title = "announce"
 html_static_path = ["_static"]
