@@ -256,3 +256,29 @@ def test_the_export_is_text_to_a_spreadsheet(open_series: Path) -> None:
     with (open_series / "out.csv").open(encoding="utf-8") as stream:
         [row] = list(csv.DictReader(stream))
     assert row["name"] == "'=HYPERLINK(1)" and row["address"] == "eq@example.org"
+
+
+def test_with_the_inbox_as_the_sign_up_address_answers_stay_answers(
+        series: Path, smtp_server: Server) -> None:
+    """The README's own set-up: mail.subscribe is the inbox's address, to which speakers and
+    subscribers also reply. A reply to announce's mail is never a sign-up."""
+    from mailbox_samples import FREDRIK, SPEAKER_RECORD, TALK
+
+    edit(series / "seminars" / "series.yaml",
+         ("  smtp:\n", "  inbox:\n    maildir: inbox\n  subscribe: mailto:lm-seminar@example.org\n"
+                       "  smtp:\n"))
+    mailbox.Maildir(series / "inbox", create=True)
+    write(series / "seminars" / f"{TALK}.yaml", SPEAKER_RECORD)
+    people = subscribe(series, 1)
+    assert invoke(series, "send", "2024-02-22", "--today", "2024-02-19",
+                  server=smtp_server).code == 0
+    assert invoke(series, "ask", TALK, "--today", "2024-02-29", server=smtp_server).code == 0
+    request = str(to(smtp_server, FREDRIK)[-1]["Message-ID"])
+    deliver(series, reply(FREDRIK, "Title: Cells at scale\n", in_reply_to=request,
+                          subject="subscribe"),
+            reply(people[0], "zone Asia/Tokyo", subject="subscribe",
+                  in_reply_to=str(to(smtp_server, people[0])[0]["Message-ID"])))
+    out = inbox(series, smtp_server, "2024-03-01T08:00")
+    assert "sign-up" not in out, out
+    assert f"set {people[0]}'s zone to Asia/Tokyo" in out
+    assert "filled title" in out

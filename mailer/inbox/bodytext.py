@@ -88,7 +88,14 @@ class _HtmlText(HTMLParser):
             )
 
 
+# A "<" that another "<" follows before any ">" opens no tag: written as text, it cannot make
+# html.parser rescan the rest of the message at every one ("<a <a <a ..." cost minutes).
+_OPEN_NO_TAG = re.compile(r"<(?=[^<>]*<)")
+MAX_HTML = 4 << 20  # an HTML body read as text: the form and the reply are at its top
+
+
 def _html_text(markup: str) -> str:
+    markup = _OPEN_NO_TAG.sub("&lt;", markup[:MAX_HTML])
     parser = _HtmlText()
     try:
         parser.feed(markup)

@@ -43,13 +43,13 @@ def about_membership(message: Message, copies: list[SentCopy],
     joining = [c for c in copies if c.kind == CONFIRM_JOIN]
     if joining:  # the answer to "confirm that you want to join"
         return joined(message, joining, context)
-    if subscribing(message, context):
+    listed = {str(kind) for kind in Kind if not kind.personal}
+    if copies and not any(c.kind in listed for c in copies):
+        return None  # an answer to a speaker's mail or the inbox's own: not about the list
+    if not copies and subscribing(message, context):  # an answer to our mail is no sign-up
         return subscribe(message, context)
     wanted = preference(message)
-    listed = {str(kind) for kind in Kind if not kind.personal}
-    if wanted is None or (copies and not any(c.kind in listed for c in copies)):
-        return None  # an answer to a speaker's mail or the inbox's own is not a preference
-    return prefer(message, copies, context, wanted)
+    return prefer(message, copies, context, wanted) if wanted is not None else None
 
 
 def _proven(message: Message, copies: list[SentCopy], context: Judging) -> str | None:
