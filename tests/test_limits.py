@@ -40,6 +40,12 @@ GMAIL_LIMIT = ("550 5.4.5 Daily user sending limit exceeded. For more informatio
 
 # (relay, code, the text as smtplib hands it on (one line), what it is about)
 REPLIES = [
+    ("Microsoft 365, as 5.2.2", 550, "5.2.2 STOREDRV.Submission.Exception:"
+     "SubmissionQuotaExceededException; Failed to process message due to a permanent exception",
+     LIMIT),
+    ("a relay's daily quota, as 5.2.2", 552, "5.2.2 Message exceeds your daily sending quota",
+     LIMIT),
+    ("a relay's daily count", 550, "Maximum number of messages per day reached", LIMIT),
     ("Microsoft 365", *M365_QUOTA.split(" ", 1), LIMIT),
     ("Microsoft 365", 550, "5.7.60 SMTP; Client does not have permissions to send as this "
                            "sender", SENDER),

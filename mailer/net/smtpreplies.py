@@ -63,6 +63,14 @@ _SENDER_WORDS = re.compile(
     r"\bsuspended\b|not owned by|sender identity|the from address")
 
 
+# The sender's own quota, however the reply's code reads (Microsoft gives 5.2.2, "mailbox
+# full", to SubmissionQuotaExceeded): before the enhanced codes, never a recipient's.
+_SENDER_QUOTA = re.compile(
+    r"submission ?quota ?exceeded|your (daily |hourly )?(sending|submission|message) (quota|"
+    r"limit)|daily (user )?sending (quota|limit)|\b(messages|e-?mails|recipients) per "
+    r"(day|hour)\b")
+
+
 def classify(code: int, text: str) -> About:
     """What the reply ``code text`` is about: the recipient it answered, or the sender or the
     session (a limit, a refused sender, too many connections). Pure; the table of real relays'
@@ -78,6 +86,8 @@ def _verdicts(code: int, text: str) -> Iterator[About]:
     """:func:`classify`'s rules in order: the first verdict given is the reply's."""
     if code < 400:
         yield About.TAKEN
+    if _SENDER_QUOTA.search(text.lower()):
+        yield About.LIMIT
     found = _ENHANCED.match(text)
     enhanced = (int(found[2]), int(found[3])) if found else None
     if enhanced in _SENDER_CODES:
