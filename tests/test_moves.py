@@ -353,3 +353,18 @@ def test_no_followup_after_its_days_or_without_the_setting(cron_series: Path,
     early = invoke(cron_series, "send", "2024-03-14", "--kind", "followup", "--today",
                    "2024-02-26", server=smtp_server)
     assert early.code == 2 and "has no recording" in early.err
+
+
+def test_a_renamed_record_is_held_by_hand_too_and_a_short_name_counts(
+        cron_series: Path, smtp_server: Server) -> None:
+    write(cron_series / "seminars" / "2099-01-15-xu.yaml",
+          "date: 2099-01-15\nspeaker: Yonghao Xu\ntitle: Later\n")
+    assert len(due(cron_series, smtp_server, "2099-01-12T08:00")[2]) == 1
+    (cron_series / "seminars" / "2099-01-15-xu.yaml").unlink()
+    write(cron_series / "seminars" / "2099-01-16-yonghao-xu.yaml",
+          "date: 2099-01-16\nspeaker: Yonghao Xu\ntitle: Later\n")
+    by_hand = invoke(cron_series, "send", "2099-01-16-yonghao-xu", "--today", "2099-01-12",
+                     server=smtp_server)
+    assert by_hand.code == 2 and "looks like it renamed by hand" in by_hand.err, by_hand.both
+    assert due(cron_series, smtp_server, "2099-01-13T08:00")[2] == []
+    assert len(smtp_server.received) == 1

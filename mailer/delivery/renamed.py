@@ -53,7 +53,7 @@ def _missing(store: Store, announced: set[str], since: date) -> set[str]:
 
 def _words(key: str) -> set[str]:
     """The words of a key's name part (after its date) that can name a person."""
-    return {word for word in key[11:].split("-") if len(word) > 2 and not word.isdigit()}
+    return {word for word in key[11:].split("-") if len(word) > 1 and not word.isdigit()}
 
 
 def _renamed(store: Store, announced: set[str], missing: set[str],
