@@ -282,3 +282,18 @@ def test_with_the_inbox_as_the_sign_up_address_answers_stay_answers(
     assert "sign-up" not in out, out
     assert f"set {people[0]}'s zone to Asia/Tokyo" in out
     assert "filled title" in out
+
+
+def test_a_flood_of_sign_ups_asks_twenty_a_run_and_the_weekly_mail_goes(
+        open_series: Path, smtp_server: Server) -> None:
+    people = subscribe(open_series, 2)
+    deliver(open_series, *(message(f"stranger{i}@victims.example", "lm-join@example.org",
+                                   "subscribe") for i in range(30)))
+    sent = invoke(open_series, "send", "--due", "--now", "2024-02-19T08:00", server=smtp_server)
+    assert sent.code == 0, sent.both
+    asked = [r for r in smtp_server.received if r.rcpt_tos[0].endswith("@victims.example")]
+    assert len(asked) == 20
+    assert all(len(to(smtp_server, p)) == 1 for p in people)
+    invoke(open_series, "send", "--due", "--now", "2024-02-19T08:15", server=smtp_server)
+    asked = [r for r in smtp_server.received if r.rcpt_tos[0].endswith("@victims.example")]
+    assert len(asked) == 30

@@ -30,6 +30,7 @@ from mailer.series.mailconfig import MailSettings
 
 CONFIRM = "confirm-unsubscribe"
 CONFIRM_JOIN = "confirm-subscribe"
+MAX_ASKED = 20  # sign-ups asked to confirm in one run; the rest wait for the next
 _PREFERENCE = re.compile(r"(?i)^\s*(?:re:\s*)*(zone\s+(\S+)|reminders\s+(on|off))\s*$")
 
 
@@ -154,6 +155,9 @@ def subscribe(message: Message, context: Judging) -> Outcome:
     if sender in context.subscribers and sender not in context.suppressed():
         return Outcome([f"a sign-up from {sender}, who is on the list already; nothing to do"],
                        handled=True)
+    if sum(n.purpose == CONFIRM_JOIN for n in context.notes) >= MAX_ASKED:
+        return Outcome([f"a sign-up from {sender}: {MAX_ASKED} are asked already in this run; "
+                        "left for the next"])  # a flood of sign-ups never spends the relay
     if not context.dry_run and context.ledger is not None:
         context.ledger.sign_up(sender, "", "mail")
     note = ask_to_join(context.store.series.name, sender, web_link(context, "c", sender))
