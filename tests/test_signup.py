@@ -213,6 +213,10 @@ def test_export_writes_everyone_and_erase_keeps_only_a_keyed_hash(
     assert _joined_again.code == 0, _joined_again.both
     assert [m for m in to(smtp_server, STRANGER) if "Mathis" in str(m["Subject"])] == []
     assert len([m for m in to(smtp_server, people[0]) if "Mathis" in str(m["Subject"])]) == 1
+    before = len(to(smtp_server, STRANGER))
+    deliver(open_series, message(STRANGER, "lm-join@example.org", "subscribe"))
+    assert "erased at its request" in inbox(open_series, smtp_server, "2024-02-25T08:00")
+    assert len(to(smtp_server, STRANGER)) == before  # not even a confirmation
 
 
 @pytest.mark.parametrize(("day", "series_time", "theirs"), [

@@ -24,7 +24,7 @@ from mailer.inbox.bodytext import text_of
 from mailer.inbox.judging import A_DAY, Judging, Outcome
 from mailer.inbox.notes import Note
 from mailer.inbox.reading import Message, addressed_to, unsubscribing
-from mailer.mail.tokens import address_of, tokens_in, unsubscribe_token
+from mailer.mail.tokens import address_of, erased_digest, tokens_in, unsubscribe_token
 from mailer.series.kinds import Kind
 from mailer.series.mailconfig import MailSettings
 
@@ -154,6 +154,11 @@ def subscribe(message: Message, context: Judging) -> Outcome:
         return Outcome([f"a sign-up ({message.key}) from an unreadable From; left alone"])
     if sender in context.subscribers and sender not in context.suppressed():
         return Outcome([f"a sign-up from {sender}, who is on the list already; nothing to do"],
+                       handled=True)
+    if context.ledger is not None and context.secret is not None and\
+            erased_digest(context.secret, sender) in context.ledger.erased():
+        return Outcome([f"a sign-up from an address erased at its request ({message.key}): "
+                        "nothing is sent to it; the organiser may add it to the list by hand"],
                        handled=True)
     if sum(n.purpose == CONFIRM_JOIN for n in context.notes) >= MAX_ASKED:
         return Outcome([f"a sign-up from {sender}: {MAX_ASKED} are asked already in this run; "
