@@ -74,7 +74,8 @@ def blocks(page: Path) -> list[Example]:
     return found
 
 
-PAGES = sorted(p for p in DOCS.rglob("*.md") if "_build" not in p.parts)
+# The README's quick start is run the same way: it is the first page a newcomer pastes from.
+PAGES = [REPO / "README.md", *sorted(p for p in DOCS.rglob("*.md") if "_build" not in p.parts)]
 EXAMPLES = [e for page in PAGES for e in blocks(page) if e.language in SHELLS]
 RUNNABLE = sorted({e.page for e in EXAMPLES if e.needs is None})
 NOT_RUN = [e for e in EXAMPLES if e.needs is not None]
@@ -155,7 +156,7 @@ def run_example(example: Example, work: Path, env: dict[str, str]) -> None:
             f"{example.where}: $ {command} printed\n{done.stdout}\nnot\n" + "\n".join(expected))
 
 
-@pytest.mark.parametrize("page", RUNNABLE, ids=[str(p.relative_to(DOCS)) for p in RUNNABLE])
+@pytest.mark.parametrize("page", RUNNABLE, ids=[str(p.relative_to(REPO)) for p in RUNNABLE])
 def test_the_shell_examples_of_a_page_run_as_written(page: Path, tmp_path: Path,
                                                      smtp_server: Server) -> None:
     work = _workspace(tmp_path)

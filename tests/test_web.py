@@ -285,12 +285,12 @@ def test_chromium_at_375_px_signs_up_confirms_and_sets_preferences(
 UNIT = REPO / "contrib" / "systemd" / "announce-serve.service"
 
 
-def test_the_serve_unit_says_what_the_readme_says() -> None:
+def test_the_serve_unit_says_what_the_docs_say() -> None:
     unit = UNIT.read_text(encoding="utf-8")
     assert "\nExecStart=/home/seminar/.local/bin/announce serve --host 127.0.0.1 --port 8025\n"\
         in unit
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert "contrib/systemd/announce-serve.service" in readme and "proxy_pass" in readme
+    howto = (REPO / "docs" / "howto" / "web.md").read_text(encoding="utf-8")
+    assert "contrib/systemd/announce-serve.service" in howto and "proxy_pass" in howto
     for line in unit.splitlines():
         if "=" in line and not line.startswith("#"):
             assert "#" not in line, f"systemd would read this comment as part of the value: {line}"
