@@ -181,12 +181,13 @@ def test_who_turned_reminders_off_gets_no_reminder(open_series: Path,
     assert [r.rcpt_tos for r in smtp_server.received[before:]] == [[people[0]]]
 
 
-def _joined(root: Path, server: Server, address: str) -> None:
+def _joined(root: Path, server: Server, address: str, now: str = NOW) -> None:
     deliver(root, message(address, "lm-join@example.org", "subscribe"))
-    inbox(root, server)
+    inbox(root, server, now)
     ask = to(server, address)[-1]
+    assert "confirm that you want to join" in str(ask["Subject"])
     deliver(root, reply(address, "yes", in_reply_to=str(ask["Message-ID"])))
-    assert f"{address} joined the list" in inbox(root, server)
+    assert f"{address} joined the list" in inbox(root, server, now)
 
 
 def test_export_writes_everyone_and_erase_keeps_only_a_keyed_hash(
@@ -301,3 +302,15 @@ def test_a_flood_of_sign_ups_asks_twenty_a_run_and_the_weekly_mail_goes(
     invoke(open_series, "send", "--due", "--now", "2024-02-19T08:15", server=smtp_server)
     asked = [r for r in smtp_server.received if r.rcpt_tos[0].endswith("@victims.example")]
     assert len(asked) == 30
+
+
+def test_a_member_who_signed_up_left_and_comes_back_by_mail_is_on_the_list_again(
+        open_series: Path, smtp_server: Server) -> None:
+    _joined(open_series, smtp_server, STRANGER)
+    assert invoke(open_series, "send", "2024-02-22", "--today", "2024-02-19",
+                  server=smtp_server).code == 0
+    copy = str(to(smtp_server, STRANGER)[-1]["Message-ID"])
+    deliver(open_series, unsubscribe(STRANGER, in_reply_to=copy))
+    assert f"suppressed {STRANGER}" in inbox(open_series, smtp_server, "2024-02-20T08:00")
+    _joined(open_series, smtp_server, STRANGER, "2024-02-21T08:00")
+    assert "2 active, 0 suppressed" in invoke(open_series, "subscribers").out  # and mail.to

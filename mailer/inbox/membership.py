@@ -164,7 +164,7 @@ def subscribe(message: Message, context: Judging) -> Outcome:
         return Outcome([f"a sign-up from {sender}: {MAX_ASKED} are asked already in this run; "
                         "left for the next"])  # a flood of sign-ups never spends the relay
     if not context.dry_run and context.ledger is not None:
-        context.ledger.sign_up(sender, "", "mail")
+        context.ledger.sign_up(sender, "", "mail", again=sender in context.suppressed())
     note = ask_to_join(context.store.series.name, sender, web_link(context, "c", sender))
     return Outcome([f"a sign-up from {sender}: " + context.send(note, every=A_DAY)],
                    handled=True)
