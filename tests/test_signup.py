@@ -209,6 +209,9 @@ def test_export_writes_everyone_and_erase_keeps_only_a_keyed_hash(
     with sqlite3.connect(open_series / ".state" / "ledger.sqlite3") as db:
         dump = "\n".join(db.iterdump())
     assert STRANGER not in dump
+    kept = [p for p in (open_series / ".state").rglob("*") if p.is_file()]
+    assert not [p for p in kept if STRANGER.encode() in p.read_bytes()]
+    assert invoke(open_series, "subscribers", "--erase", "<>").code == 2
     _joined_again = invoke(open_series, "send", "2024-02-22", "--today", "2024-02-19",
                            server=smtp_server)
     assert _joined_again.code == 0, _joined_again.both

@@ -144,20 +144,34 @@ def _cell(value: str) -> str:
 def erase(settings: Settings, store: Store, address: str) -> list[Line]:
     """Delete what the state folder knows of ``address`` by name; keep a keyed hash so that no
     mail goes to it again (and a hash in seminars/.suppressed.log)."""
-    address = address.strip().lower()
+    address = address.strip().strip("<>").lower()
+    if address.count("@") != 1 or not all(address.split("@")):
+        raise InputError(f"--erase: {address!r} is not an address")
     secret = series_secret(settings.state, create=True)
     assert secret is not None  # noqa: S101 (made just above)
     with Ledger(settings.state) as ledger:
         ledger.erase(address, erased_digest(secret, address))
     remember(store.root, [{"address": digest(address), "why": "erased at their request"}])
+    copies = _copies_naming(settings.state, address)
+    for path in copies:  # a kept copy or a preview addressed to them: their token is in it
+        path.unlink()
     lines = [Line(f"erased {address}: the state folder keeps only a keyed hash, so nothing "
-                  "is sent to it again")]
+                  f"is sent to it again ({len(copies)} kept copies of mail to it deleted)")]
     plan = plan_recipients(store.root, settings.mail)
     for box, line in zip(plan.subscribers, plan.lines, strict=True):
         if box.envelope.lower() == address:
             lines.append(Line(f"{plan.source}:{line} still names {address}: delete that line "
                               "(announce never edits the file)"))
     return lines
+
+
+def _copies_naming(state: Path, address: str) -> list[Path]:
+    """The mail files in the state folder (kept copies, previews) that name ``address``."""
+    found = []
+    for path in sorted((*state.glob("sent/*.eml"), *state.glob("preview/*/message.eml"))):
+        if address.encode() in path.read_bytes().lower():
+            found.append(path)
+    return found
 
 
 def restore(settings: Settings, address: str) -> Line:
