@@ -35,7 +35,12 @@ def send(settings: Settings, store: Store, request: Request, now: datetime, *,
 def _refuse_renamed(settings: Settings, store: Store, request: Request) -> None:
     """A record that looks like an announced talk renamed by hand is held by hand too, as
     ``send --due`` holds it: its people would get the talk twice."""
-    talk = pick(store, request.which, request.today, request.kind)
+    if request.kind.personal:  # the speakers' mail names its talk; a refusal is one_mail's
+        return
+    try:
+        talk = pick(store, request.which, request.today, request.kind)
+    except InputError:
+        return  # one_mail says why, as it always has
     if isinstance(talk, Nothing):
         return
     lines, renamed = orphans(store, settings.state, request.today)
