@@ -19,38 +19,18 @@ from mailer.importing.draft import Draft, given, shorten
 from mailer.importing.entries import Entry, Value, apply_entry, as_text
 from mailer.paths import MAX_FILE_BYTES, decode_text, display_path, read_regular
 from mailer.series.model import Status
-
-MAX_DEPTH = 16
-
-
-class _Loader(yaml.SafeLoader):
-    """A safe loader that refuses aliases, tags and deep nesting before building anything."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
-
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        event = self.peek_event()  # type: ignore[no-untyped-call]
-        line = event.start_mark.line + 1 if event.start_mark else 1
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "tag", None) not in (None, "!"):
-            raise yaml.MarkedYAMLError(problem="aliases and tags are not read here; write "
-                                               "the value out", problem_mark=event.start_mark)
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
-                raise yaml.MarkedYAMLError(problem=f"nested deeper than {MAX_DEPTH} levels "
-                                                   f"(line {line})",
-                                           problem_mark=event.start_mark)
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+from mailer.series.yamlfile import MAX_DEPTH, StrictLoader, YamlProblem
 
 
 def compose(text: str, where: str, first_line: int = 1) -> yaml.Node | None:
     """The YAML document's node; InputError naming the line when it is not YAML."""
     try:
-        return _Loader(text).get_single_node()
+        return StrictLoader(text).get_single_node()
+    except YamlProblem as exc:
+        why = f"nested deeper than {MAX_DEPTH} levels (line {exc.line})" \
+            if exc.what == "depth" else "aliases and tags are not read here; write the value out"
+        raise InputError(f"{where}:{exc.line - 1 + first_line}: not readable as YAML "
+                         f"({why})") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line if mark else 0) + first_line

@@ -27,15 +27,19 @@ _NULL_TAG = "tag:yaml.org,2002:null"
 _FOLDED_BREAK = re.compile("[\x85\u2028\u2029]")  # line breaks to YAML, invisible to people
 
 
-class _Problem(Exception):
-    def __init__(self, line: int, message: str) -> None:
+class YamlProblem(Exception):
+    """What :class:`StrictLoader` refuses: an alias, a tag or nesting too deep (``what``), on
+    ``line`` of the text it reads."""
+
+    def __init__(self, line: int, message: str, what: str) -> None:
         super().__init__(message)
         self.line = line
         self.message = message
+        self.what = what  # alias | tag | depth
 
 
-class _Loader(yaml.SafeLoader):
-    """A safe loader that refuses aliases and deep nesting before building anything."""
+class StrictLoader(yaml.SafeLoader):
+    """A safe loader that refuses aliases, tags and deep nesting before building anything."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -45,15 +49,17 @@ class _Loader(yaml.SafeLoader):
         event = self.peek_event()  # type: ignore[no-untyped-call]
         line = event.start_mark.line + 1 if event.start_mark else 1
         if isinstance(event, yaml.AliasEvent):
-            raise _Problem(line, f"YAML aliases (*{event.anchor}) are not allowed in these files")
+            raise YamlProblem(line, f"YAML aliases (*{event.anchor}) are not allowed in these "
+                                    "files", "alias")
         tag = getattr(event, "tag", None)
         if tag not in (None, "!"):
-            raise _Problem(line, f"YAML tags ({tag}) are not allowed in these files; write the "
-                                 "value as plain text (quote it if it starts with !)")
+            raise YamlProblem(line, f"YAML tags ({tag}) are not allowed in these files; write "
+                                    "the value as plain text (quote it if it starts with !)",
+                              "tag")
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise _Problem(line, f"nested deeper than {MAX_DEPTH} levels")
+                raise YamlProblem(line, f"nested deeper than {MAX_DEPTH} levels", "depth")
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -129,7 +135,7 @@ class YamlMap:
     path: Path
     lines: dict[str, int]
     nodes: dict[str, yaml.Node]
-    loader: _Loader
+    loader: StrictLoader
     prefix: str = ""
     problems: list[str] = field(default_factory=list)
     line: int = 1
@@ -302,7 +308,8 @@ class YamlMap:
             raise InputError("\n".join(self.problems))
 
 
-def record_from_node(path: Path, node: yaml.MappingNode, loader: _Loader, prefix: str) -> YamlMap:
+def record_from_node(path: Path, node: yaml.MappingNode, loader: StrictLoader,
+                     prefix: str) -> YamlMap:
     """Index a mapping node's keys and lines; repeated and non-text keys are problems."""
     record = YamlMap(path, {}, {}, loader, prefix, line=line_of(node))
     for key_node, value_node in node.value:
@@ -364,14 +371,14 @@ def read_record(path: Path, what: str) -> YamlMap:
     where = display_path(path)
     text = _read_text(path, what)
     try:
-        loader = _Loader(text)
+        loader = StrictLoader(text)
         node = loader.get_single_node()
     except yaml.reader.ReaderError as exc:  # a raw NUL, ESC or BEL, which YAML refuses
         line = text[: exc.position].count("\n") + 1
         raise InputError(f"{where}:{line}: holds the control character U+{exc.character:04X}, "
                          "which YAML does not allow; remove it (or write it as an escape in a "
                          "double-quoted string)") from None
-    except _Problem as exc:
+    except YamlProblem as exc:
         raise InputError(f"{where}:{exc.line}: {exc.message}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
