@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Iterator
-from email.message import EmailMessage
-from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from runners import invoke
 from seriesfiles import edit, use_subscriber_file, write
 from test_imap import env as imap_env
 from test_postfix import env as smtp_env
+from test_signup import message
 
 pytestmark = pytest.mark.integration  # a private Postfix and a private Dovecot
 
@@ -42,23 +41,16 @@ def dovecot(authority: trustme.CA) -> Iterator[Dovecot]:
 
 def mail(postfix: Postfix, sender: str, subject: str, in_reply_to: str | None = None) -> None:
     """``sender`` writes to the organiser through Postfix, as their mail client would."""
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = ORGANISER
-    message["Subject"] = subject
-    message["Message-ID"] = make_msgid(domain="client.example")
-    if in_reply_to:
-        message["In-Reply-To"] = in_reply_to
-    message.set_content("Yes, please.\n")
     with smtplib.SMTP("127.0.0.1", postfix.port, timeout=30) as client:
-        client.send_message(message)
+        client.sendmail(sender, [ORGANISER], message(sender, ORGANISER, subject,
+                                                     "Yes, please.\n", in_reply_to))
     postfix.wait_until_idle()
 
 
 def to_the_inbox(postfix: Postfix, dovecot: Dovecot) -> None:
     """What Postfix delivered to the organiser lands in the mailbox Dovecot serves."""
-    for message in postfix.messages(ORGANISER):
-        dovecot.append(message.as_bytes())
+    for delivered in postfix.messages(ORGANISER):
+        dovecot.append(delivered.as_bytes())
     postfix.clear()
 
 
