@@ -152,7 +152,8 @@ def subscribe(message: Message, context: Judging) -> Outcome:
     sender = message.sender
     if sender is None:
         return Outcome([f"a sign-up ({message.key}) from an unreadable From; left alone"])
-    if sender in context.subscribers and sender not in context.suppressed():
+    left = sender in context.suppressed()  # one who left may come back
+    if sender in context.subscribers and not left:
         return Outcome([f"a sign-up from {sender}, who is on the list already; nothing to do"],
                        handled=True)
     if context.ledger is not None and context.secret is not None and\
@@ -164,7 +165,7 @@ def subscribe(message: Message, context: Judging) -> Outcome:
         return Outcome([f"a sign-up from {sender}: {MAX_ASKED} are asked already in this run; "
                         "left for the next"])  # a flood of sign-ups never spends the relay
     if not context.dry_run and context.ledger is not None:
-        context.ledger.sign_up(sender, "", "mail", again=sender in context.suppressed())
+        context.ledger.sign_up(sender, "", "mail", again=left)
     note = ask_to_join(context.store.series.name, sender, web_link(context, "c", sender))
     return Outcome([f"a sign-up from {sender}: " + context.send(note, every=A_DAY)],
                    handled=True)
